@@ -1,0 +1,1 @@
+"""Sign-in: local accounts, sessions, roles and the guard every action passes through."""

@@ -1,0 +1,81 @@
+"""ContainerTable: the live containers table with per-row action buttons (accessible names are the verbs)."""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime, timezone
+from typing import Any
+
+from nicegui import ui
+
+from core.docker_access import ContainerRow, parse_time
+
+COLUMNS: list[dict[str, Any]] = [
+    {'name': 'name', 'label': 'Name', 'field': 'name', 'sortable': True, 'align': 'left'},
+    {'name': 'image', 'label': 'Image', 'field': 'image', 'sortable': True, 'align': 'left'},
+    {'name': 'state', 'label': 'State', 'field': 'state', 'sortable': True, 'align': 'left'},
+    {'name': 'status', 'label': 'Status', 'field': 'status', 'align': 'left'},
+    {'name': 'health', 'label': 'Health', 'field': 'health', 'sortable': True, 'align': 'left'},
+    {'name': 'ports', 'label': 'Ports', 'field': 'ports', 'align': 'left'},
+    {'name': 'created', 'label': 'Created', 'field': 'created', 'sortable': True, 'align': 'left'},
+    {'name': 'project', 'label': 'Compose project', 'field': 'project', 'sortable': True, 'align': 'left'},
+    {'name': 'actions', 'label': 'Actions', 'field': 'id', 'align': 'right'},
+]
+
+# Which verbs make sense in which state; the server checks again when the action runs.
+ROW_ACTIONS = [
+    ('start', 'Start', 'play_arrow', "['created', 'exited', 'dead'].includes(props.row.state)"),
+    ('stop', 'Stop', 'stop', "['running', 'paused', 'restarting'].includes(props.row.state)"),
+    ('restart', 'Restart', 'restart_alt', "props.row.state !== 'paused'"),
+    ('pause', 'Pause', 'pause', "props.row.state === 'running'"),
+    ('unpause', 'Resume', 'play_circle', "props.row.state === 'paused'"),
+    ('kill', 'Kill', 'dangerous', "['running', 'paused', 'restarting'].includes(props.row.state)"),
+    ('remove', 'Remove', 'delete', 'true'),
+]
+STATE_COLORS = "{running: 'positive', paused: 'warning', restarting: 'info', exited: 'grey', created: 'blue-grey', dead: 'negative'}"
+
+
+def _action_buttons() -> str:
+    buttons = ''.join(
+        f'<q-btn v-if="{condition}" flat dense round size="sm" icon="{icon}" aria-label="{verb}" title="{verb}" '
+        f':loading="props.row.busy" :disable="props.row.busy" '
+        f'@click.stop="() => {{ props.row.busy = true; $parent.$emit(\'row_action\', '
+        f'{{action: \'{action}\', id: props.row.id}}); }}" />'
+        for action, verb, icon, condition in ROW_ACTIONS)
+    return f'<q-td :props="props" class="text-right"><div class="row no-wrap justify-end">{buttons}</div></q-td>'
+
+
+NAME_CELL = ('<q-td :props="props"><a :href="\'/containers/\' + encodeURIComponent(props.row.name)" '
+             'class="text-primary">{{ props.row.name }}</a></q-td>')
+STATE_CELL = (f'<q-td :props="props"><q-badge :color="({STATE_COLORS})[props.row.state] || \'grey\'" '
+              ':label="props.row.state" /></q-td>')
+PORTS_CELL = '<q-td :props="props"><div v-for="port in props.row.ports" :key="port">{{ port }}</div></q-td>'
+
+
+class ContainerTable(ui.table):
+    """A Quasar table of containers; row text goes through Vue interpolation only (escaped, never HTML)."""
+
+    def __init__(self, on_action: Callable[[str, str], Awaitable[None]], *, title: str | None = None) -> None:
+        super().__init__(columns=COLUMNS, rows=[], row_key='id', selection='multiple', title=title,
+                         pagination={'rowsPerPage': 50, 'sortBy': 'name'})
+        self.props('flat bordered dense wrap-cells binary-state-sort')
+        self.add_slot('body-cell-name', NAME_CELL)
+        self.add_slot('body-cell-state', STATE_CELL)
+        self.add_slot('body-cell-ports', PORTS_CELL)
+        self.add_slot('body-cell-actions', _action_buttons())
+        self.on('row_action', lambda event: on_action(event.args['action'], event.args['id']))
+
+    def show(self, rows: Iterable[ContainerRow], busy: set[str]) -> None:
+        """Replaces the rows (Quasar keeps sort, filter, page and selection on the client)."""
+        now = datetime.now(timezone.utc)
+        self.rows = [row_dict(row, now, row.id in busy) for row in rows]
+        selected_ids = {row['id'] for row in self.rows}
+        self.selected = [row for row in self.selected if row['id'] in selected_ids]
+
+
+def row_dict(row: ContainerRow, now: datetime, busy: bool) -> dict[str, Any]:
+    created = parse_time(row.created)
+    return {
+        'id': row.id, 'name': row.name, 'image': row.image, 'state': row.state, 'status': row.status_text(now),
+        'health': row.health or '—', 'ports': row.ports, 'project': row.project,
+        'created': created.strftime('%Y-%m-%d %H:%M') if created else '', 'busy': busy,
+    }

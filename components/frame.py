@@ -1,0 +1,68 @@
+"""The page frame every signed-in page sits in: header, navigation, job badge, engine banner, dark mode."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from nicegui import app, ui
+
+from auth.guard import Identity
+from core.jobs import Job, JobUpdate
+from core.services import Services
+from core.state import StateChange
+
+NAVIGATION = (('Containers', '/containers', 'view_list'), ('Jobs', '/jobs', 'work_history'))
+
+
+def on_client_delete(function: Callable[[], None]) -> None:
+    """Runs ``function`` when the current browser tab's client goes away (tab closed, navigated away)."""
+    ui.context.client.on_delete(function)
+
+
+@contextmanager
+def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
+    """Lays out header and banner, then yields for the page's own content."""
+    client = ui.context.client
+    services.signed_in_clients.add(client.id)
+    on_client_delete(lambda: services.signed_in_clients.discard(client.id))
+    dark = ui.dark_mode(app.storage.user.get('dark'))
+
+    with ui.header().classes('items-center gap-4 px-4 py-2'):
+        ui.link('Berth', '/containers').classes('text-h6 text-white no-underline')
+        with ui.row().classes('gap-1').props('role=navigation aria-label="Main"'):
+            for label, target, icon in NAVIGATION:
+                ui.button(label, icon=icon, on_click=lambda target=target: ui.navigate.to(target)).props('flat color=white')
+        ui.space()
+        with ui.button(icon='notifications', on_click=lambda: ui.navigate.to('/jobs')) \
+                .props('flat round color=white aria-label="Jobs in progress"'):
+            badge = ui.badge('', color='orange').props('floating')
+        ui.button(icon='dark_mode', on_click=lambda: _toggle_dark(dark)) \
+            .props('flat round color=white aria-label="Toggle dark mode"')
+        ui.label(f'{identity.username} · {identity.role}').classes('text-white')
+        ui.button(icon='logout', on_click=lambda: ui.navigate.to('/logout')) \
+            .props('flat round color=white aria-label="Sign out"')
+
+    banner = ui.label().classes('w-full bg-negative text-white q-pa-sm text-center').props('role=alert')
+
+    def show_engine(change: StateChange | None = None) -> None:
+        if change is None or change.kind == 'engine':
+            banner.text = services.state.engine_message if not services.state.engine_ok else ''
+            banner.set_visibility(not services.state.engine_ok)
+
+    def show_badge(job: Job | None = None, update: JobUpdate | None = None) -> None:
+        count = services.jobs.active_count
+        badge.text = str(count) if count else ''
+        badge.set_visibility(count > 0)
+
+    show_engine()
+    show_badge()
+    on_client_delete(services.state.subscribe(show_engine))
+    on_client_delete(services.jobs.subscribe(show_badge))
+    ui.page_title(f'{title} · Berth')
+    with ui.column().classes('w-full q-pa-md gap-3'):
+        yield
+
+
+def _toggle_dark(dark: ui.dark_mode) -> None:
+    dark.value = not dark.value
+    app.storage.user['dark'] = dark.value

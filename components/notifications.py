@@ -1,0 +1,36 @@
+"""A notification in every open, signed-in browser when a job ends."""
+from __future__ import annotations
+
+from nicegui import Client, ui
+
+from core.docker_access import ACTION_VERBS
+from core.jobs import FINISHED, Job, JobUpdate
+from core.services import Services
+
+
+class JobNotifier:
+    """Subscribes to the job store; notifies each signed-in client once per finished job."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        services.jobs.subscribe(self.on_job)
+
+    def on_job(self, job: Job, update: JobUpdate) -> None:
+        if update.status not in FINISHED or job.status != update.status:
+            return
+        text = describe_job(job)
+        for client_id in list(self.services.signed_in_clients):
+            client = Client.instances.get(client_id)
+            if client is None or not client.has_socket_connection:
+                continue
+            with client:
+                ui.notify(text, type='positive' if job.status == 'succeeded' else 'negative',
+                          position='bottom-right', timeout=8000, close_button='Dismiss', multi_line=True)
+
+
+def describe_job(job: Job) -> str:
+    """'Stop web: stopped — asked by alice' / 'Start web failed: No such container — asked by bob'."""
+    verb = ACTION_VERBS.get(job.action, job.action.capitalize())
+    if job.status == 'succeeded':
+        return f'{verb} {job.target_name}: {job.message or "done"} — asked by {job.requested_by}'
+    return f'{verb} {job.target_name} failed: {job.message} — asked by {job.requested_by}'

@@ -1,0 +1,73 @@
+"""The embedded SQLite database under ``BERTH_DATA_DIR``: users, jobs, audit entries."""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+SCHEMA = '''
+CREATE TABLE IF NOT EXISTS users (
+    username TEXT PRIMARY KEY,
+    password_hash TEXT,
+    role TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT 'local',
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    target_name TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL
+);
+CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    username TEXT NOT NULL,
+    role TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    params TEXT NOT NULL,
+    result TEXT NOT NULL,
+    address TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS audit_append_only_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_append_only_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+'''
+
+
+class Database:
+    """A small thread-safe wrapper: one connection, one lock, WAL journal."""
+
+    def __init__(self, path: Path | str) -> None:
+        if str(path) != ':memory:':
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._connection = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._connection.row_factory = sqlite3.Row
+        self._lock = threading.Lock()
+        with self._lock:
+            self._connection.execute('PRAGMA journal_mode=WAL')
+            self._connection.executescript(SCHEMA)
+
+    def execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> int:
+        """Runs one statement; returns the number of changed rows."""
+        with self._lock:
+            return self._connection.execute(sql, parameters).rowcount
+
+    def query(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(row) for row in self._connection.execute(sql, parameters).fetchall()]
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()

@@ -1,0 +1,161 @@
+"""Docker Engine access: client creation, the container row model and the lifecycle actions."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import docker
+import docker.errors
+import requests.exceptions
+
+COMPOSE_PROJECT_LABEL = 'com.docker.compose.project'
+ACTIONS = ('start', 'stop', 'restart', 'pause', 'unpause', 'kill', 'remove')
+ACTION_VERBS = {'start': 'Start', 'stop': 'Stop', 'restart': 'Restart', 'pause': 'Pause', 'unpause': 'Resume',
+                'kill': 'Kill', 'remove': 'Remove'}
+
+
+def make_client(docker_host: str | None, timeout: int = 30) -> docker.DockerClient:
+    """A Docker SDK client for the endpoint (``DOCKER_HOST`` or the local socket)."""
+    if docker_host:
+        return docker.DockerClient(base_url=docker_host, timeout=timeout)
+    return docker.DockerClient(base_url='unix:///var/run/docker.sock', timeout=timeout)
+
+
+def describe_error(error: BaseException) -> str:
+    """A sentence for the user: the daemon's own message where there is one, never a traceback."""
+    if isinstance(error, docker.errors.NotFound):
+        return f'not found: {_explanation(error)}'
+    if isinstance(error, docker.errors.APIError):
+        return _explanation(error)
+    if isinstance(error, (requests.exceptions.ConnectionError, ConnectionError, FileNotFoundError)):
+        return 'Docker engine unreachable'
+    if isinstance(error, requests.exceptions.Timeout):
+        return 'Docker engine did not answer in time'
+    return str(error) or type(error).__name__
+
+
+def _explanation(error: docker.errors.APIError) -> str:
+    explanation = error.explanation
+    if isinstance(explanation, bytes):
+        explanation = explanation.decode(errors='replace')
+    return str(explanation or error)
+
+
+@dataclass(kw_only=True, slots=True)
+class ContainerRow:
+    """What the panel shows of one container; built from the daemon's inspect data."""
+
+    id: str
+    name: str
+    image: str
+    state: str
+    health: str = ''
+    exit_code: int = 0
+    started_at: str = ''
+    finished_at: str = ''
+    created: str = ''
+    ports: list[str] = field(default_factory=list)
+    project: str = ''
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_inspect(cls, data: dict[str, Any]) -> ContainerRow:
+        state = data.get('State') or {}
+        config = data.get('Config') or {}
+        health = (state.get('Health') or {}).get('Status', '')
+        labels = config.get('Labels') or {}
+        return cls(
+            id=data['Id'],
+            name=str(data.get('Name', '')).lstrip('/'),
+            image=str(config.get('Image') or data.get('Image', '')),
+            state=str(state.get('Status', 'unknown')),
+            health=str(health),
+            exit_code=int(state.get('ExitCode') or 0),
+            started_at=str(state.get('StartedAt') or ''),
+            finished_at=str(state.get('FinishedAt') or ''),
+            created=str(data.get('Created') or ''),
+            ports=format_ports((data.get('NetworkSettings') or {}).get('Ports') or {}),
+            project=str(labels.get(COMPOSE_PROJECT_LABEL, '')),
+            labels={str(k): str(v) for k, v in labels.items()},
+        )
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+    def status_text(self, now: datetime | None = None) -> str:
+        """Like the CLI's STATUS column: 'Up 5 minutes (healthy)', 'Exited (1) 2 hours ago'."""
+        now = now or datetime.now(timezone.utc)
+        if self.state in ('running', 'paused'):
+            text = f'Up {humanize_since(self.started_at, now)}'
+            if self.state == 'paused':
+                text += ' (Paused)'
+            elif self.health:
+                text += f' ({self.health})'
+            return text
+        if self.state == 'exited':
+            return f'Exited ({self.exit_code}) {humanize_since(self.finished_at, now)} ago'
+        return self.state.capitalize()
+
+
+def format_ports(ports: dict[str, Any]) -> list[str]:
+    """'0.0.0.0:8080->80/tcp' style strings from inspect's NetworkSettings.Ports."""
+    result = []
+    for container_port, bindings in sorted(ports.items()):
+        if not bindings:
+            result.append(container_port)
+            continue
+        for binding in bindings:
+            result.append(f"{binding.get('HostIp') or '0.0.0.0'}:{binding.get('HostPort')}->{container_port}")
+    return sorted(set(result))
+
+
+def parse_time(value: str) -> datetime | None:
+    if not value or value.startswith('0001-'):
+        return None
+    value = value.rstrip('Z')
+    if '.' in value:
+        head, fraction = value.split('.', 1)
+        value = f'{head}.{fraction[:6]}'
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def humanize_since(value: str, now: datetime) -> str:
+    moment = parse_time(value)
+    if moment is None:
+        return 'a while'
+    seconds = max(0, int((now - moment).total_seconds()))
+    for unit, size in (('day', 86400), ('hour', 3600), ('minute', 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return 'Less than a second' if seconds < 1 else f"{seconds} second{'s' if seconds != 1 else ''}"
+
+
+def run_container_action(client: docker.DockerClient, action: str, container_id: str,
+                         params: dict[str, Any] | None = None) -> str:
+    """Runs one lifecycle action; returns a short success sentence. Raises docker errors as they come."""
+    params = params or {}
+    if action not in ACTIONS:
+        raise ValueError(f'unknown action {action!r}')
+    api = client.api
+    if action == 'start':
+        api.start(container_id)
+    elif action == 'stop':
+        api.stop(container_id, timeout=int(params.get('timeout', 10)))
+    elif action == 'restart':
+        api.restart(container_id, timeout=int(params.get('timeout', 10)))
+    elif action == 'pause':
+        api.pause(container_id)
+    elif action == 'unpause':
+        api.unpause(container_id)
+    elif action == 'kill':
+        api.kill(container_id, signal=str(params.get('signal', 'SIGKILL')))
+    elif action == 'remove':
+        api.remove_container(container_id, v=bool(params.get('volumes', False)), force=bool(params.get('force', False)))
+    return {'start': 'started', 'stop': 'stopped', 'restart': 'restarted', 'pause': 'paused',
+            'unpause': 'resumed', 'kill': 'killed', 'remove': 'removed'}[action]

@@ -1,0 +1,149 @@
+"""Jobs (flow 2): the update messages workers publish, and the panel's job store that keeps the history."""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from .database import Database
+
+ACTIVE = ('queued', 'running')
+FINISHED = ('succeeded', 'failed')
+
+
+@dataclass(kw_only=True, slots=True)
+class JobUpdate:
+    """One message on the bus: queued / running / heartbeat / progress / succeeded / failed."""
+
+    job_id: str
+    status: str
+    kind: str = ''
+    target: str = ''
+    target_name: str = ''
+    requested_by: str = ''
+    message: str = ''
+    progress: float | None = None
+    at: float = field(default_factory=time.time)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> JobUpdate:
+        data = json.loads(text)
+        return cls(**{key: data[key] for key in data if key in cls.__dataclass_fields__})
+
+
+@dataclass(kw_only=True, slots=True)
+class Job:
+    """What the job centre shows of one job."""
+
+    job_id: str
+    kind: str
+    target: str
+    target_name: str
+    requested_by: str
+    status: str = 'queued'
+    message: str = ''
+    progress: float | None = None
+    created_at: float = field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+    last_seen: float = field(default_factory=time.time)
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None:
+            return None
+        return (self.finished_at or time.time()) - self.started_at
+
+    @property
+    def action(self) -> str:
+        return self.kind.rsplit('.', 1)[-1]
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex
+
+
+JobListener = Callable[[Job, JobUpdate], None]
+
+
+class JobStore:
+    """Recent jobs in memory, every job in the database; changed on the event loop only."""
+
+    def __init__(self, database: Database, *, history: int = 500, lost_after: float = 30.0) -> None:
+        self.database = database
+        self.history = history
+        self.lost_after = lost_after
+        self.jobs: OrderedDict[str, Job] = OrderedDict()
+        self._listeners: list[JobListener] = []
+        for row in reversed(database.query('SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?', (history,))):
+            job = Job(**row)
+            if job.status in ACTIVE:  # the panel stopped while it ran: nobody will report it any more
+                job.status, job.message, job.finished_at = 'failed', 'the panel restarted while the job was active', time.time()
+                self._persist(job)
+            self.jobs[job.job_id] = job
+
+    def subscribe(self, listener: JobListener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    @property
+    def active_count(self) -> int:
+        return sum(1 for job in self.jobs.values() if job.status in ACTIVE)
+
+    def active_targets(self) -> set[str]:
+        return {job.target for job in self.jobs.values() if job.status in ACTIVE}
+
+    def recent(self, limit: int | None = None) -> list[Job]:
+        jobs = list(reversed(self.jobs.values()))
+        return jobs[:limit] if limit else jobs
+
+    def apply(self, update: JobUpdate) -> None:
+        """Folds one bus message into the job; unknown jobs (other panels' jobs) are created from it."""
+        job = self.jobs.get(update.job_id)
+        if job is None:
+            job = Job(job_id=update.job_id, kind=update.kind, target=update.target, target_name=update.target_name,
+                      requested_by=update.requested_by, created_at=update.at)
+            self.jobs[job.job_id] = job
+            while len(self.jobs) > self.history:
+                self.jobs.popitem(last=False)
+        if job.status in FINISHED and update.status not in FINISHED:
+            return  # a late heartbeat after the end changes nothing
+        job.last_seen = time.time()
+        if update.status in ('running', 'heartbeat', 'progress'):
+            if job.started_at is None:
+                job.started_at = update.at
+            job.status = 'running'
+        elif update.status in FINISHED:
+            job.status = update.status
+            job.finished_at = update.at
+            job.started_at = job.started_at or update.at
+        if update.message:
+            job.message = update.message
+        if update.progress is not None:
+            job.progress = update.progress
+        if update.status != 'heartbeat':
+            self._persist(job)
+        for listener in list(self._listeners):
+            listener(job, update)
+
+    def mark_lost(self, now: float | None = None) -> list[JobUpdate]:
+        """Updates that fail running jobs whose worker went silent (killed mid-job)."""
+        now = now or time.time()
+        return [JobUpdate(job_id=job.job_id, status='failed', kind=job.kind, target=job.target,
+                          target_name=job.target_name, requested_by=job.requested_by,
+                          message='lost contact with the worker while the job was running (worker stopped?)')
+                for job in self.jobs.values() if job.status == 'running' and now - job.last_seen > self.lost_after]
+
+    def _persist(self, job: Job) -> None:
+        self.database.execute(
+            'INSERT OR REPLACE INTO jobs (job_id, kind, target, target_name, requested_by, status, message, '
+            'created_at, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            (job.job_id, job.kind, job.target, job.target_name, job.requested_by, job.status, job.message,
+             job.created_at, job.started_at, job.finished_at))
+

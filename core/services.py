@@ -1,0 +1,107 @@
+"""The one system object ``main.py`` builds and hands to every page."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import docker
+import dramatiq
+
+from auth.accounts import Accounts
+from auth.session import Sessions
+
+from .audit import AuditLog
+from .bus import Bus, make_bus
+from .commands import Commands
+from .database import Database
+from .docker_access import make_client
+from .jobs import FINISHED, Job, JobStore, JobUpdate
+from .settings import Settings
+from .state import DockerState, EventWatcher
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(kw_only=True)
+class Services:
+    settings: Settings
+    database: Database
+    accounts: Accounts
+    sessions: Sessions
+    audit: AuditLog
+    state: DockerState
+    watcher: EventWatcher
+    bus: Bus
+    jobs: JobStore
+    commands: Commands
+    signed_in_clients: set[str] = field(default_factory=set)
+    _docker: docker.DockerClient | None = None
+    _worker: dramatiq.Worker | None = None
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    def docker(self) -> docker.DockerClient:
+        """A shared client for the panel's own reads (inspect); call it through ``run.io_bound``."""
+        if self._docker is None:
+            self._docker = make_client(self.settings.docker_host)
+        return self._docker
+
+    async def start(self) -> None:
+        """Starts the watcher, the bus subscriber, the embedded worker (if any) and the lost-job check."""
+        loop = asyncio.get_running_loop()
+        self.watcher.start(loop)
+        self.bus.start(loop, self.jobs.apply)
+        import tasks  # declares the actors
+        tasks.broker.ensure(self.settings.redis_url)
+        if self.settings.embedded:
+            tasks.context.configure(self.bus, self.settings.docker_host)
+            self._worker = tasks.broker.start_embedded_worker(self.settings.worker_threads)
+        self._tasks.append(asyncio.create_task(self._check_lost_jobs()))
+
+    async def stop(self) -> None:
+        self.watcher.stop()
+        self.bus.stop()
+        for task in self._tasks:
+            task.cancel()
+        if self._worker is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._worker.stop)
+        if self._docker is not None:
+            self._docker.close()
+
+    async def _check_lost_jobs(self) -> None:
+        while True:
+            await asyncio.sleep(max(1.0, self.jobs.lost_after / 6))
+            for update in self.jobs.mark_lost():
+                self.jobs.apply(update)
+
+    def audit_finished_job(self, job: Job, update: JobUpdate) -> None:
+        if update.status in FINISHED and update.status == job.status:
+            account = self.accounts.get(job.requested_by)
+            self.audit.record(username=job.requested_by, role=account.role if account else '', action=job.kind,
+                              target=job.target_name, params={'job': job.job_id},
+                              result=f'{job.status}: {job.message}' if job.message else job.status)
+
+
+def build(settings: Settings) -> Services:
+    settings.ensure_data_dir()
+    database = Database(settings.database_path)
+    accounts = Accounts(database)
+    audit = AuditLog(database)
+    state = DockerState()
+    jobs = JobStore(database, history=settings.job_history, lost_after=settings.job_lost_after)
+    bus = make_bus(settings.redis_url)
+
+    def enqueue_container_action(job: dict[str, Any], action: str, container_id: str, params: dict[str, Any]) -> None:
+        from tasks.containers import container_action
+        container_action.send(job, action, container_id, params)
+
+    services = Services(
+        settings=settings, database=database, accounts=accounts,
+        sessions=Sessions(accounts, idle_seconds=settings.session_idle_minutes * 60,
+                          max_seconds=settings.session_max_hours * 3600),
+        audit=audit, state=state, watcher=EventWatcher(state, settings.docker_host), bus=bus, jobs=jobs,
+        commands=Commands(state=state, jobs=jobs, audit=audit, enqueue_container_action=enqueue_container_action),
+    )
+    jobs.subscribe(services.audit_finished_job)
+    return services

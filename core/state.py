@@ -1,0 +1,170 @@
+"""The live Docker state model (flow 1): one watcher per endpoint follows ``/events``; the model changes on the loop."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import docker
+import docker.errors
+
+from .docker_access import ContainerRow, describe_error, make_client
+
+log = logging.getLogger(__name__)
+
+IGNORED_ACTIONS = ('exec_create', 'exec_start', 'exec_die', 'exec_detach', 'top', 'attach', 'resize', 'copy',
+                   'archive-path', 'extract-to-dir', 'export', 'commit')
+
+
+@dataclass(kw_only=True, slots=True, frozen=True)
+class StateChange:
+    """What changed: 'upsert'/'remove' of one container, 'reset' after a full resync, or 'engine' reachability."""
+
+    kind: str
+    container_id: str = ''
+
+
+Listener = Callable[[StateChange], None]
+
+
+class DockerState:
+    """Containers as the daemon reports them. Mutated on the event loop only; listeners run there too."""
+
+    def __init__(self) -> None:
+        self.containers: dict[str, ContainerRow] = {}
+        self.engine_ok = False
+        self.engine_message = 'connecting to the Docker engine'
+        self.synced_at = 0.0
+        self._listeners: list[Listener] = []
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Adds a listener; returns the function that removes it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def find(self, name_or_id: str) -> ContainerRow | None:
+        """A container by exact name, full id or unique id prefix."""
+        if name_or_id in self.containers:
+            return self.containers[name_or_id]
+        for row in self.containers.values():
+            if row.name == name_or_id:
+                return row
+        matches = [row for row in self.containers.values() if row.id.startswith(name_or_id)] if len(name_or_id) >= 4 else []
+        return matches[0] if len(matches) == 1 else None
+
+    def replace_all(self, rows: list[ContainerRow]) -> None:
+        self.containers = {row.id: row for row in rows}
+        self.synced_at = time.time()
+        self._emit(StateChange(kind='reset'))
+
+    def upsert(self, row: ContainerRow) -> None:
+        self.containers[row.id] = row
+        self._emit(StateChange(kind='upsert', container_id=row.id))
+
+    def remove(self, container_id: str) -> None:
+        if self.containers.pop(container_id, None) is not None:
+            self._emit(StateChange(kind='remove', container_id=container_id))
+
+    def set_engine(self, ok: bool, message: str) -> None:
+        if (ok, message) != (self.engine_ok, self.engine_message):
+            self.engine_ok, self.engine_message = ok, message
+            self._emit(StateChange(kind='engine'))
+
+    def _emit(self, change: StateChange) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(change)
+            except Exception:  # one broken page must not stop the others
+                log.exception('state listener failed')
+
+
+class EventWatcher:
+    """Follows the daemon's event stream in a thread; full resync at start and after every reconnect."""
+
+    def __init__(self, state: DockerState, docker_host: str | None, *, retry_seconds: float = 1.0) -> None:
+        self.state = state
+        self.docker_host = docker_host
+        self.retry_seconds = retry_seconds
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop = threading.Event()
+        self._stream: Any = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._thread = threading.Thread(target=self._run, name='berth-event-watcher', daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        stream = self._stream
+        if stream is not None:
+            try:
+                stream.close()
+            except Exception:  # closing a dead stream may fail; we are leaving anyway
+                pass
+
+    def _hand_over(self, function: Callable[..., None], *args: Any) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(function, *args)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            client: docker.DockerClient | None = None
+            try:
+                client = make_client(self.docker_host, timeout=10)
+                client.ping()
+                # open the stream before listing, so nothing that happens during the resync is missed
+                self._stream = client.api.events(decode=True, filters={'type': ['container']})
+                self._resync(client)
+                self._hand_over(self.state.set_engine, True, 'connected')
+                for event in self._stream:
+                    if self._stop.is_set():
+                        break
+                    self._apply(client, event)
+                if not self._stop.is_set():
+                    raise ConnectionError('event stream ended')
+            except Exception as error:  # daemon gone, socket gone, stream broken: say so and retry
+                if self._stop.is_set():
+                    break
+                message = f'Docker engine unreachable ({describe_error(error)}) — retrying'
+                log.warning(message)
+                self._hand_over(self.state.set_engine, False, message)
+                self._stop.wait(self.retry_seconds)
+            finally:
+                self._stream = None
+                if client is not None:
+                    client.close()
+
+    def _resync(self, client: docker.DockerClient) -> None:
+        rows = []
+        for summary in client.api.containers(all=True):
+            row = self._inspect(client, summary['Id'])
+            if row is not None:
+                rows.append(row)
+        self._hand_over(self.state.replace_all, rows)
+
+    def _apply(self, client: docker.DockerClient, event: dict[str, Any]) -> None:
+        action = str(event.get('Action') or event.get('status') or '')
+        container_id = str(event.get('id') or (event.get('Actor') or {}).get('ID') or '')
+        if not container_id or action.split(':', 1)[0] in IGNORED_ACTIONS:
+            return
+        if action == 'destroy':
+            self._hand_over(self.state.remove, container_id)
+            return
+        row = self._inspect(client, container_id)
+        if row is None:
+            self._hand_over(self.state.remove, container_id)
+        else:
+            self._hand_over(self.state.upsert, row)
+
+    @staticmethod
+    def _inspect(client: docker.DockerClient, container_id: str) -> ContainerRow | None:
+        try:
+            return ContainerRow.from_inspect(client.api.inspect_container(container_id))
+        except docker.errors.NotFound:
+            return None

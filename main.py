@@ -1,0 +1,47 @@
+"""Berth: wiring only — settings → services → auth.setup → pages.register → ui.run."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+from nicegui import app, ui
+
+import auth.setup
+import pages
+from components.notifications import JobNotifier
+from core.services import Services, build
+from core.settings import Settings
+
+
+def parse_arguments(settings: Settings) -> Settings:
+    parser = argparse.ArgumentParser(description='Berth — a web panel for a shared Docker host')
+    parser.add_argument('--host', default=settings.host, help='address to listen on (BERTH_HOST)')
+    parser.add_argument('--port', type=int, default=settings.port, help='port to listen on (BERTH_PORT)')
+    arguments, _ = parser.parse_known_args()
+    return settings.model_copy(update={'host': arguments.host, 'port': arguments.port})
+
+
+def create(settings: Settings) -> Services:
+    services = build(settings)
+    generated = services.accounts.ensure_first_admin(settings.admin_password)
+    if generated:
+        print(f'Berth: created the local account "admin" with password: {generated}\n'
+              'Berth: it is shown only this once; set BERTH_ADMIN_PASSWORD to choose it yourself.', flush=True)
+    auth.setup.setup(services.accounts, services.sessions, services.audit)
+    pages.register(services)
+    JobNotifier(services)
+    app.on_startup(services.start)
+    app.on_shutdown(services.stop)
+    return services
+
+
+if __name__ in {'__main__', '__mp_main__'}:
+    logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    settings = Settings()
+    if not os.environ.get('NICEGUI_USER_SIMULATION'):
+        settings = parse_arguments(settings)
+    services = create(settings)
+    ui.run(host=settings.host, port=settings.port, title='Berth', dark=None, reload=False, show=False,
+           storage_secret=settings.resolve_storage_secret(), favicon='⚓', show_welcome_message=True,
+           reconnect_timeout=5.0)

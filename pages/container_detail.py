@@ -1,0 +1,120 @@
+"""/containers/{name-or-id}: inspect data rendered readably, and as raw JSON."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import docker.errors
+from nicegui import run, ui
+
+from components.frame import frame, on_client_delete
+from core.docker_access import ContainerRow, describe_error
+from core.services import Services
+from core.state import StateChange
+
+from .actions import run_container_actions
+
+VERBS = [('start', 'Start', 'play_arrow'), ('stop', 'Stop', 'stop'), ('restart', 'Restart', 'restart_alt'),
+         ('pause', 'Pause', 'pause'), ('unpause', 'Resume', 'play_circle'), ('kill', 'Kill', 'dangerous'),
+         ('remove', 'Remove', 'delete')]
+
+
+def register(services: Services) -> None:
+    @ui.page('/containers/{name_or_id}')
+    async def container_page(name_or_id: str) -> None:
+        identity = services.sessions.current()
+        if identity is None:
+            ui.navigate.to('/login?redirect_to=/containers')
+            return
+        with frame(services, identity, name_or_id):
+            row = services.state.find(name_or_id)
+            if row is None:
+                ui.label(f'No container named or with id "{name_or_id}".').classes('text-h6')
+                ui.link('Back to containers', '/containers')
+                return
+            await ContainerDetail(services, row).load()
+
+
+class ContainerDetail:
+    def __init__(self, services: Services, row: ContainerRow) -> None:
+        self.services = services
+        self.container_id = row.id
+        with ui.row().classes('w-full items-center gap-2'):
+            ui.link('Containers', '/containers')
+            ui.label('/')
+            self.title = ui.label(row.name).classes('text-h5')
+            self.state_badge = ui.badge(row.state)
+            ui.space()
+            for action, verb, icon in VERBS:
+                ui.button(icon=icon, on_click=lambda action=action: run_container_actions(
+                    services, action, [self.container_id])).props(f'flat round aria-label="{verb}" title="{verb}"')
+        with ui.tabs() as tabs:
+            ui.tab('overview', 'Overview')
+            ui.tab('raw', 'Raw JSON')
+        with ui.tab_panels(tabs, value='overview').classes('w-full'):
+            with ui.tab_panel('overview'):
+                self.overview = ui.column().classes('w-full gap-4')
+            with ui.tab_panel('raw'):
+                self.raw = ui.code('', language='json').classes('w-full')
+        on_client_delete(services.state.subscribe(self.on_state))
+
+    def on_state(self, change: StateChange) -> None:
+        if change.kind == 'reset' or change.container_id == self.container_id:
+            row = self.services.state.containers.get(self.container_id)
+            if row is None:
+                self.state_badge.text = 'removed'
+                return
+            self.state_badge.text = row.state
+            self.title.client.safe_invoke(self.load)
+
+    async def load(self) -> None:
+        try:
+            data = await run.io_bound(self.services.docker().api.inspect_container, self.container_id)
+        except docker.errors.NotFound:
+            self.state_badge.text = 'removed'
+            return
+        except Exception as error:  # daemon away: say so, keep the page
+            self.overview.clear()
+            with self.overview:
+                ui.label(f'Could not read the container: {describe_error(error)}').classes('text-negative')
+            return
+        self.raw.content = json.dumps(data, indent=2, sort_keys=True)
+        self.overview.clear()
+        with self.overview:
+            render_overview(data)
+
+
+def render_overview(data: dict[str, Any]) -> None:
+    state = data.get('State') or {}
+    config = data.get('Config') or {}
+    host = data.get('HostConfig') or {}
+    section('General', [
+        ('Id', data.get('Id', '')), ('Image', config.get('Image', '')), ('Created', data.get('Created', '')),
+        ('Status', state.get('Status', '')), ('Started', state.get('StartedAt', '')),
+        ('Finished', state.get('FinishedAt', '')), ('Exit code', state.get('ExitCode', '')),
+        ('Health', (state.get('Health') or {}).get('Status', '—')), ('Restart policy', (host.get('RestartPolicy') or {}).get('Name', '')),
+        ('Command', ' '.join(config.get('Entrypoint') or []) + ' ' + ' '.join(config.get('Cmd') or [])),
+        ('Working directory', config.get('WorkingDir', '')), ('User', config.get('User', '') or 'root'),
+    ])
+    ports = (data.get('NetworkSettings') or {}).get('Ports') or {}
+    section('Ports', [(port, ', '.join(f"{b.get('HostIp')}:{b.get('HostPort')}" for b in bindings or []) or 'not published')
+                      for port, bindings in sorted(ports.items())])
+    section('Environment', [tuple(item.split('=', 1)) if '=' in item else (item, '') for item in config.get('Env') or []])
+    section('Mounts', [(mount.get('Destination', ''), f"{mount.get('Type')}: {mount.get('Source') or mount.get('Name')}"
+                        f"{' (read-only)' if not mount.get('RW', True) else ''}") for mount in data.get('Mounts') or []])
+    networks = (data.get('NetworkSettings') or {}).get('Networks') or {}
+    section('Networks', [(name, network.get('IPAddress') or '') for name, network in sorted(networks.items())])
+    section('Labels', sorted((config.get('Labels') or {}).items()))
+
+
+def section(title: str, pairs: list[tuple[Any, ...]]) -> None:
+    """A titled key/value grid; values are plain text (ui.label), never HTML."""
+    with ui.card().classes('w-full'):
+        ui.label(title).classes('text-subtitle1 text-weight-medium')
+        if not pairs:
+            ui.label('none').classes('text-caption')
+            return
+        with ui.grid(columns='minmax(8rem, max-content) 1fr').classes('w-full gap-x-4 gap-y-1'):
+            for pair in pairs:
+                ui.label(str(pair[0])).classes('text-weight-medium break-all')
+                ui.label(str(pair[1]) if len(pair) > 1 else '').classes('break-all font-mono text-sm')

@@ -1,0 +1,126 @@
+"""/containers: the live table of every container, with filters, grouping and bulk actions."""
+from __future__ import annotations
+
+import asyncio
+
+from nicegui import ui
+
+from components.container_table import ContainerTable
+from components.frame import frame, on_client_delete
+from core.docker_access import ContainerRow
+from core.jobs import Job, JobUpdate
+from core.services import Services
+from core.state import StateChange
+
+from .actions import run_container_actions
+
+STATES = ['running', 'paused', 'restarting', 'exited', 'created', 'dead']
+BULK = [('start', 'Start'), ('stop', 'Stop'), ('restart', 'Restart'), ('pause', 'Pause'), ('unpause', 'Resume'),
+        ('kill', 'Kill'), ('remove', 'Remove')]
+COALESCE_SECONDS = 0.015
+
+
+def register(services: Services) -> None:
+    @ui.page('/')
+    def index() -> None:
+        ui.navigate.to('/containers')
+
+    @ui.page('/containers')
+    def containers_page() -> None:
+        identity = services.sessions.current()
+        if identity is None:
+            ui.navigate.to('/login?redirect_to=/containers')
+            return
+        with frame(services, identity, 'Containers'):
+            ContainersView(services)
+
+
+class ContainersView:
+    """Lays out the toolbar and the table(s); re-renders (coalesced) whenever the state or the jobs change."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._pending: asyncio.Handle | None = None
+        self.tables: dict[str, ContainerTable] = {}
+        with ui.row().classes('w-full items-center gap-3'):
+            ui.label('Containers').classes('text-h5')
+            self.summary = ui.label().classes('text-caption')
+            ui.space()
+            self.search = ui.input(placeholder='Filter').props('clearable dense outlined aria-label="Filter containers"') \
+                .classes('w-64')
+            self.state_filter = ui.select(STATES, multiple=True, label='State', on_change=self.render) \
+                .props('dense outlined clearable use-chips aria-label="State filter"').classes('w-64')
+            self.grouped = ui.switch('Group by compose project', on_change=self.rebuild)
+        with ui.row().classes('gap-1 items-center'):
+            ui.label('Selected:').classes('text-caption')
+            for action, verb in BULK:
+                ui.button(verb, on_click=lambda action=action: self.bulk(action)) \
+                    .props(f'dense flat no-caps aria-label="{verb} selected"')
+        self.body = ui.column().classes('w-full gap-2')
+        self.rebuild()
+        on_client_delete(services.state.subscribe(self.on_state))
+        on_client_delete(services.jobs.subscribe(self.on_job))
+        ui.timer(30, self.render)  # keeps 'Up 5 minutes' honest; re-renders local state, never asks the daemon
+
+    def on_state(self, change: StateChange) -> None:
+        if change.kind != 'engine':
+            self.schedule()
+
+    def on_job(self, job: Job, update: JobUpdate) -> None:
+        if update.status != 'heartbeat' and job.target in self.services.state.containers:
+            self.schedule()
+
+    def schedule(self) -> None:
+        """Coalesces bursts of changes into one render a few milliseconds later."""
+        if self._pending is None:
+            self._pending = asyncio.get_running_loop().call_later(COALESCE_SECONDS, self._flush)
+
+    def _flush(self) -> None:
+        self._pending = None
+        if self.grouped.value and set(self.tables) != self.projects():
+            self.rebuild()
+        else:
+            self.render()
+
+    def projects(self) -> set[str]:
+        return {row.project for row in self.services.state.containers.values()}
+
+    def visible_rows(self) -> list[ContainerRow]:
+        states = set(self.state_filter.value or [])
+        return [row for row in self.services.state.containers.values() if not states or row.state in states]
+
+    def rebuild(self) -> None:
+        self.body.clear()
+        self.tables = {}
+        with self.body:
+            if not self.grouped.value:
+                self.tables[''] = self._table(None)
+            else:
+                for project in sorted(self.projects(), key=lambda name: (name == '', name)):
+                    with ui.expansion(project or 'Not in a compose project', value=True).classes('w-full'):
+                        self.tables[project] = self._table(project or 'standalone')
+        self.render()
+
+    def _table(self, title: str | None) -> ContainerTable:
+        table = ContainerTable(lambda action, container_id: run_container_actions(self.services, action, [container_id]),
+                               title=title).classes('w-full')
+        table.bind_filter_from(self.search, 'value')
+        return table
+
+    def render(self) -> None:
+        rows = self.visible_rows()
+        busy = self.services.jobs.active_targets()
+        running = sum(1 for row in self.services.state.containers.values() if row.state == 'running')
+        self.summary.text = f'{len(self.services.state.containers)} containers, {running} running'
+        if not self.grouped.value:
+            self.tables[''].show(rows, busy)
+            return
+        for project, table in self.tables.items():
+            table.show([row for row in rows if row.project == project], busy)
+
+    async def bulk(self, action: str) -> None:
+        selected = [row['id'] for table in self.tables.values() for row in table.selected]
+        if not selected:
+            ui.notify('Select containers first (checkboxes on the left).', type='info')
+            return
+        await run_container_actions(self.services, action, selected)

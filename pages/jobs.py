@@ -1,0 +1,56 @@
+"""/jobs: the job centre — recent jobs, live."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from nicegui import ui
+
+from components.frame import frame, on_client_delete
+from components.notifications import describe_job
+from core.jobs import Job, JobUpdate
+from core.services import Services
+
+COLUMNS: list[dict[str, Any]] = [
+    {'name': 'status', 'label': 'Status', 'field': 'status', 'sortable': True, 'align': 'left'},
+    {'name': 'what', 'label': 'What', 'field': 'what', 'align': 'left'},
+    {'name': 'target', 'label': 'Target', 'field': 'target', 'sortable': True, 'align': 'left'},
+    {'name': 'who', 'label': 'Who', 'field': 'who', 'sortable': True, 'align': 'left'},
+    {'name': 'when', 'label': 'When', 'field': 'when', 'sortable': True, 'align': 'left'},
+    {'name': 'duration', 'label': 'Duration', 'field': 'duration', 'align': 'right'},
+    {'name': 'message', 'label': 'Result', 'field': 'message', 'align': 'left'},
+]
+STATUS_CELL = ('<q-td :props="props"><q-badge :color="({queued: \'grey\', running: \'info\', succeeded: \'positive\', '
+               'failed: \'negative\'})[props.row.status]" :label="props.row.status" /></q-td>')
+
+
+def register(services: Services) -> None:
+    @ui.page('/jobs')
+    def jobs_page() -> None:
+        identity = services.sessions.current()
+        if identity is None:
+            ui.navigate.to('/login?redirect_to=/jobs')
+            return
+        with frame(services, identity, 'Jobs'):
+            ui.label('Jobs').classes('text-h5')
+            table = ui.table(columns=COLUMNS, rows=[], row_key='id', pagination={'rowsPerPage': 25}) \
+                .props('flat bordered dense wrap-cells').classes('w-full')
+            table.add_slot('body-cell-status', STATUS_CELL)
+
+            def render(job: Job | None = None, update: JobUpdate | None = None) -> None:
+                if update is not None and update.status == 'heartbeat':
+                    return
+                table.rows = [job_row(job) for job in services.jobs.recent()]
+
+            render()
+            on_client_delete(services.jobs.subscribe(render))
+
+
+def job_row(job: Job) -> dict[str, Any]:
+    duration = job.duration
+    return {
+        'id': job.job_id, 'status': job.status, 'what': job.kind, 'target': job.target_name, 'who': job.requested_by,
+        'when': time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(job.created_at)),
+        'duration': f'{duration:.1f} s' if duration is not None else '',
+        'message': describe_job(job) if job.status == 'failed' else job.message,
+    }

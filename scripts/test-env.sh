@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs and starts, idempotently, everything the test suite talks to for real:
+# Docker Engine, Redis, a local registry, Chromium, the Python dependencies and the local test images.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+log() { printf '[test-env] %s\n' "$*"; }
+
+need_apt=()
+command -v dockerd >/dev/null || need_apt+=(docker.io)
+command -v redis-server >/dev/null || need_apt+=(redis-server)
+[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx wget || need_apt+=(busybox-static)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+command -v docker-registry >/dev/null || need_apt+=(docker-registry)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "apt-get install ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if ! docker version >/dev/null 2>&1; then
+  log 'starting dockerd'
+  (dockerd >/tmp/dockerd.log 2>&1 &)
+  for _ in $(seq 1 60); do docker version >/dev/null 2>&1 && break; sleep 0.5; done
+  docker version >/dev/null
+fi
+
+if ! redis-cli -p 6379 ping >/dev/null 2>&1; then
+  log 'starting redis-server'
+  redis-server --port 6379 --save '' --daemonize yes >/dev/null
+  for _ in $(seq 1 20); do redis-cli -p 6379 ping >/dev/null 2>&1 && break; sleep 0.25; done
+fi
+
+if ! python3 -c 'import nicegui, docker, dramatiq, authlib, playwright, pytest' 2>/dev/null \
+   || [ requirements.txt -nt .venv-stamp ] 2>/dev/null; then
+  log 'pip install requirements'
+  python3 -m pip install -q -r requirements.txt -r requirements-dev.txt
+  touch .venv-stamp
+fi
+
+if ! docker image inspect berth-test/busybox:latest >/dev/null 2>&1; then
+  log 'building berth-test/busybox:latest'
+  root=$(mktemp -d)
+  mkdir -p "$root"/bin "$root"/tmp "$root"/etc "$root"/root "$root"/proc "$root"/sys "$root"/dev
+  cp /bin/busybox "$root"/bin/
+  for applet in $(/bin/busybox --list); do [ "$applet" != busybox ] && ln -sf busybox "$root/bin/$applet"; done
+  echo 'root:x:0:0:root:/root:/bin/sh' > "$root"/etc/passwd
+  tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' - berth-test/busybox:latest >/dev/null
+  rm -rf "$root"
+fi
+log 'ready'
