@@ -29,7 +29,8 @@ ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/
     BERTH_DATA_DIR=/data \
     NICEGUI_STORAGE_PATH=/data/nicegui
 
-RUN useradd --system --uid 10001 --user-group --home-dir /home/berth --create-home --shell /usr/sbin/nologin berth \
+RUN groupadd --system --gid 10001 berth \
+ && useradd --system --uid 10001 --gid berth --home-dir /home/berth --create-home --shell /usr/sbin/nologin berth \
  && mkdir -p /data \
  && chown berth:berth /data
 

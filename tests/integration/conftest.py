@@ -1,0 +1,35 @@
+"""Integration fixtures: the real services object (watcher, bus, broker, worker) against the real engine."""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from auth.guard import Identity
+from core.services import Services, build
+from core.settings import Settings
+
+OPERATOR = Identity(username='olga', role='operator', address='127.0.0.1')
+VIEWER = Identity(username='victor', role='viewer', address='127.0.0.1')
+
+
+async def eventually(predicate: Callable[[], bool], timeout: float = 15.0, what: str = 'condition') -> None:
+    """Waits (yielding to the loop) until ``predicate`` holds; fails with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f'timed out after {timeout} s waiting for: {what}')
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def services(tmp_path: Path) -> AsyncIterator[Services]:
+    """Embedded default: in-memory broker and worker threads in this process."""
+    running = build(Settings(data_dir=tmp_path / 'data', redis_url=None, docker_host=None))
+    await running.start()
+    await eventually(lambda: running.state.engine_ok and running.state.synced_at > 0, what='first resync')
+    yield running
+    await running.stop()

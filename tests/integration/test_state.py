@@ -1,0 +1,42 @@
+"""Flow 1 against the real engine: CLI changes reach the state model through /events, never by polling."""
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+
+from core.services import Services
+from core.state import StateChange
+
+from .conftest import eventually
+
+
+async def test_container_made_with_the_cli_appears_changes_and_goes(services: Services,
+                                                                    make_container: Callable[..., str]) -> None:
+    changes: list[StateChange] = []
+    services.state.subscribe(changes.append)
+    # When a container is started with the plain docker CLI
+    name = make_container(labels={'com.docker.compose.project': 'shop'})
+    # Then it appears in the state, running, with its compose project
+    await eventually(lambda: (row := services.state.find(name)) is not None and row.state == 'running',
+                     what=f'{name} running in state')
+    row = services.state.find(name)
+    assert row is not None and row.project == 'shop' and row.image == 'berth-test/busybox:latest'
+    # When it is killed and removed outside Berth, the state follows
+    subprocess.run(['docker', 'kill', name], check=True, capture_output=True)
+    await eventually(lambda: services.state.containers[row.id].state == 'exited', what='exited')
+    subprocess.run(['docker', 'rm', name], check=True, capture_output=True)
+    await eventually(lambda: row.id not in services.state.containers, what='removed from state')
+    assert {change.kind for change in changes} >= {'upsert', 'remove'}
+    assert services.state.synced_at > 0
+
+
+async def test_the_state_only_changes_through_events(services: Services, make_container: Callable[..., str]) -> None:
+    """No polling loop: with no daemon events, the model is not touched."""
+    name = make_container()
+    await eventually(lambda: services.state.find(name) is not None, what='appears')
+    resyncs = services.state.synced_at
+    changes: list[StateChange] = []
+    services.state.subscribe(changes.append)
+    import asyncio
+    await asyncio.sleep(2)
+    assert changes == [] and services.state.synced_at == resyncs

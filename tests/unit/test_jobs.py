@@ -1,0 +1,58 @@
+import time
+
+from core.database import Database
+from core.jobs import JobStore, JobUpdate
+
+
+def store(lost_after: float = 30.0) -> JobStore:
+    return JobStore(Database(':memory:'), lost_after=lost_after)
+
+
+def update(status: str, **values: object) -> JobUpdate:
+    return JobUpdate(job_id='j1', status=status, kind='container.stop', target='c1', target_name='web',
+                     requested_by='alice', **values)  # type: ignore[arg-type]
+
+
+def test_job_goes_queued_running_succeeded() -> None:
+    jobs = store()
+    seen: list[str] = []
+    jobs.subscribe(lambda job, change: seen.append(job.status))
+    jobs.apply(update('queued'))
+    assert jobs.active_count == 1 and jobs.active_targets() == {'c1'}
+    jobs.apply(update('running'))
+    jobs.apply(update('succeeded', message='stopped'))
+    job = jobs.jobs['j1']
+    assert (job.status, job.message, jobs.active_count) == ('succeeded', 'stopped', 0)
+    assert job.duration is not None and job.duration >= 0
+    assert seen == ['queued', 'running', 'succeeded']
+
+
+def test_late_heartbeat_does_not_reopen_a_finished_job() -> None:
+    jobs = store()
+    jobs.apply(update('failed', message='No such container'))
+    jobs.apply(update('heartbeat'))
+    assert jobs.jobs['j1'].status == 'failed'
+
+
+def test_silent_running_job_is_marked_lost() -> None:
+    jobs = store(lost_after=5)
+    jobs.apply(update('running'))
+    assert jobs.mark_lost(time.time()) == []
+    lost = jobs.mark_lost(time.time() + 6)
+    assert [change.status for change in lost] == ['failed']
+    jobs.apply(lost[0])
+    assert 'lost contact with the worker' in jobs.jobs['j1'].message
+
+
+def test_history_survives_a_restart_and_active_jobs_end(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    database = Database(tmp_path / 'berth.sqlite3')
+    jobs = JobStore(database)
+    jobs.apply(update('running'))
+    restarted = JobStore(database)
+    assert restarted.jobs['j1'].status == 'failed'
+    assert 'restarted' in restarted.jobs['j1'].message
+
+
+def test_update_round_trips_as_json() -> None:
+    original = update('progress', progress=0.5, message='half')
+    assert JobUpdate.from_json(original.to_json()) == original
