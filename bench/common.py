@@ -15,12 +15,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from playwright.async_api import Browser, Locator, Page, Playwright
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUSYBOX = 'berth-test/busybox:latest'
 CHROMIUM = '/usr/bin/chromium'
 CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
                  '--disable-sync', '--no-first-run']
 ADMIN_PASSWORD = 'berth-e2e-password'
+SCRUBBED_ENV = {'REDIS_URL', 'BERTH_REDIS_URL', 'NICEGUI_USER_SIMULATION', 'NICEGUI_SCREEN_TEST_PORT', 'PYTEST_CURRENT_TEST'}
 
 
 def free_port() -> int:
@@ -43,8 +46,8 @@ class Panel:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0, min_containers: int = 0) -> Panel:
-        env = {key: value for key, value in os.environ.items()
-               if key not in {'REDIS_URL', 'BERTH_REDIS_URL', 'NICEGUI_USER_SIMULATION'}}
+        # PYTEST_CURRENT_TEST would make NiceGUI's ui.run() believe it runs inside pytest and ignore --port
+        env = {key: value for key, value in os.environ.items() if key not in SCRUBBED_ENV}
         env.update({'BERTH_DATA_DIR': str(self.data_dir), 'BERTH_ADMIN_PASSWORD': self.password,
                     'PYTHONUNBUFFERED': '1', **self.extra_env})
         with self.log_path.open('wb') as log:
@@ -102,13 +105,13 @@ class Panel:
         self.stop()
 
 
-async def launch_chromium(playwright: Any) -> Any:
+async def launch_chromium(playwright: Playwright) -> Browser:
     """A headless Chromium from the system package (never a Playwright download)."""
     return await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 
 
-async def signed_in_page(browser: Any, base_url: str, *, username: str = 'admin', password: str = ADMIN_PASSWORD,
-                         path: str = '/containers') -> Any:
+async def signed_in_page(browser: Browser, base_url: str, *, username: str = 'admin', password: str = ADMIN_PASSWORD,
+                         path: str = '/containers') -> Page:
     """A fresh browser context (its own cookies = its own session), signed in and showing ``path``."""
     context = await browser.new_context(base_url=base_url, viewport={'width': 1600, 'height': 1000})
     page = await context.new_page()
@@ -121,6 +124,6 @@ async def signed_in_page(browser: Any, base_url: str, *, username: str = 'admin'
     return page
 
 
-def container_row(page: Any, name: str) -> Any:
+def container_row(page: Page, name: str) -> Locator:
     """The table row whose name link is exactly ``name``."""
     return page.locator('tbody tr').filter(has=page.get_by_role('link', name=name, exact=True))

@@ -34,7 +34,7 @@ def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
                 ui.button(label, icon=icon, on_click=lambda target=target: ui.navigate.to(target)).props('flat color=white')
         ui.space()
         with ui.button(icon='notifications', on_click=lambda: ui.navigate.to('/jobs')) \
-                .props('flat round color=white aria-label="Jobs in progress"'):
+                .props('flat round color=white aria-label="Job centre"'):
             badge = ui.badge('', color='orange').props('floating')
         ui.button(icon='dark_mode', on_click=lambda: _toggle_dark(dark)) \
             .props('flat round color=white aria-label="Toggle dark mode"')

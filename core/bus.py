@@ -102,6 +102,8 @@ class RedisBus(Bus):
                         except (ValueError, TypeError):
                             log.warning('ignored a malformed job update on %s', CHANNEL)
                             continue
+                        if self._stop.is_set() or loop.is_closed():
+                            return
                         loop.call_soon_threadsafe(handler, update)
             except redis.RedisError as error:
                 self._connected = False

@@ -53,7 +53,7 @@ class Services:
         self.watcher.start(loop)
         self.bus.start(loop, self.jobs.apply)
         import tasks  # declares the actors
-        tasks.broker.ensure(self.settings.redis_url)
+        tasks.broker.ensure(self.settings.redis_url, fresh=self.settings.embedded)
         if self.settings.embedded:
             tasks.context.configure(self.bus, self.settings.docker_host)
             self._worker = tasks.broker.start_embedded_worker(self.settings.worker_threads)

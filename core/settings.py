@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Everything Berth can be told. Field names map to ``BERTH_<NAME>`` unless an alias says otherwise."""
 
-    model_config = SettingsConfigDict(env_prefix='BERTH_', extra='ignore')
+    model_config = SettingsConfigDict(env_prefix='BERTH_', extra='ignore', populate_by_name=True)
 
     host: str = '127.0.0.1'
     port: int = 8080

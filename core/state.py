@@ -109,8 +109,11 @@ class EventWatcher:
                 pass
 
     def _hand_over(self, function: Callable[..., None], *args: Any) -> None:
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(function, *args)
+        if self._loop is not None and not self._loop.is_closed() and not self._stop.is_set():
+            try:
+                self._loop.call_soon_threadsafe(function, *args)
+            except RuntimeError:  # the loop closed between the check and the call: we are shutting down
+                pass
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -47,7 +47,7 @@ class ContainerDetail:
             ui.space()
             for action, verb, icon in VERBS:
                 ui.button(icon=icon, on_click=lambda action=action: run_container_actions(
-                    services, action, [self.container_id])).props(f'flat round aria-label="{verb}" title="{verb}"')
+                    services, action, [self.container_id])).props(f'flat round aria-label="{verb}" title="{verb}"').mark(verb)
         with ui.tabs() as tabs:
             ui.tab('overview', 'Overview')
             ui.tab('raw', 'Raw JSON')
@@ -77,6 +77,8 @@ class ContainerDetail:
             self.overview.clear()
             with self.overview:
                 ui.label(f'Could not read the container: {describe_error(error)}').classes('text-negative')
+            return
+        if data is None:  # the app is shutting down
             return
         self.raw.content = json.dumps(data, indent=2, sort_keys=True)
         self.overview.clear()

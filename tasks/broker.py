@@ -26,10 +26,13 @@ broker = make_broker(_broker_url)
 dramatiq.set_broker(broker)
 
 
-def ensure(redis_url: str | None) -> dramatiq.Broker:
-    """Points the declared actors at the broker the settings ask for (the panel's settings may differ from env)."""
+def ensure(redis_url: str | None, *, fresh: bool = False) -> dramatiq.Broker:
+    """Points the declared actors at the broker the settings ask for (the panel's settings may differ from env).
+
+    ``fresh`` makes a new broker even when the kind is unchanged: an embedded worker starts on a clean one.
+    """
     global broker, _broker_url  # noqa: PLW0603 — Dramatiq's broker is process-global by design
-    if redis_url == _broker_url:
+    if redis_url == _broker_url and not fresh:
         return broker
     new_broker = make_broker(redis_url)
     for name in broker.get_declared_actors():

@@ -45,8 +45,9 @@ def run(arguments: Sequence[str], *, timeout: float, input: bytes | None = None,
     return result.stdout.decode(errors='replace')
 
 
-def image_exists(name: str) -> bool:
-    return subprocess.run(['docker', 'image', 'inspect', name], capture_output=True).returncode == 0
+def image_id(name: str) -> str | None:
+    result = subprocess.run(['docker', 'image', 'inspect', '--format', '{{.Id}}', name], capture_output=True, text=True)
+    return result.stdout.strip() if result.returncode == 0 else None
 
 
 def timed(label: str, started: float) -> None:
@@ -55,7 +56,7 @@ def timed(label: str, started: float) -> None:
 
 @pytest.fixture(scope='session')
 def python_base_image() -> str:
-    if image_exists(PYTHON_BASE):
+    if image_id(PYTHON_BASE):
         return PYTHON_BASE
     assert shutil.which('debootstrap'), 'debootstrap is missing: scripts/test-env.sh installs it (apt-get install debootstrap)'
     started = time.monotonic()
@@ -82,7 +83,7 @@ def python_base_image() -> str:
 
 @pytest.fixture(scope='session')
 def redis_image(python_base_image: str) -> str:
-    if not image_exists(REDIS_IMAGE):
+    if not image_id(REDIS_IMAGE):
         started = time.monotonic()
         run(['docker', 'build', '-t', REDIS_IMAGE, '-'], input=REDIS_DOCKERFILE.encode(), timeout=600)
         timed(f'built {REDIS_IMAGE}', started)
@@ -92,9 +93,11 @@ def redis_image(python_base_image: str) -> str:
 @pytest.fixture(scope='session')
 def berth_image(python_base_image: str) -> str:
     """Always rebuilt from the work tree; the dependency layer stays cached while requirements.txt is unchanged."""
-    started = time.monotonic()
+    started, previous = time.monotonic(), image_id(BERTH_IMAGE)
     run(['docker', 'build', '--build-arg', f'BASE_IMAGE={python_base_image}', '-t', BERTH_IMAGE, str(PROJECT_ROOT)],
         timeout=900)
+    if previous not in (None, image_id(BERTH_IMAGE)):  # the build it replaced; refused harmlessly while still in use
+        subprocess.run(['docker', 'rmi', previous], capture_output=True)
     timed(f'built {BERTH_IMAGE}', started)
     return BERTH_IMAGE
 

@@ -71,7 +71,7 @@ def test_image_serves_the_panel_as_berth_and_follows_the_engine(
     # Then the panel runs as `berth`, not root, and keeps its data on the volume
     status = run(['docker', 'exec', name, 'cat', '/proc/1/status'], timeout=30)
     assert f'Uid:\t{BERTH_UID}\t{BERTH_UID}' in status, status
-    run(['docker', 'exec', name, 'test', '-O', '/data/berth.sqlite3'], timeout=30)
+    run(['docker', 'exec', '--user', 'berth', name, 'test', '-O', '/data/berth.sqlite3'], timeout=30)
     # and the image's own HEALTHCHECK command passes (not waiting out its 30 s interval)
     check = json.loads(run(['docker', 'inspect', '--format', '{{json .Config.Healthcheck.Test}}', name], timeout=30))
     assert check[0] == 'CMD'
@@ -125,6 +125,8 @@ def test_compose_file_starts_panel_worker_and_redis(compose_project: tuple[Calla
     # Then the panel reaches the engine and queues its jobs in the compose file's Redis
     health = wait_for_health(port, lambda health: docker_ok(health) and health['broker']['ok'], timeout=90, logs=logs)
     assert health['broker']['kind'] == 'redis', health
+    # with the append-only file on, so jobs still queued when Redis restarts are not lost
+    assert 'yes' in compose('exec', '-T', 'redis', 'redis-cli', 'config', 'get', 'appendonly').split()
 
     # and the worker is up and has not restarted (it imported the actors and reached Redis)
     worker = compose('ps', '--quiet', 'worker').split()

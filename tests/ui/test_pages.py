@@ -1,0 +1,96 @@
+"""Pages through NiceGUI's simulated user, with main.py wired for real (engine, embedded worker)."""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from nicegui import ui
+from nicegui.testing import User
+
+from components.container_table import ContainerTable
+
+PASSWORD = 'admin-test-password'
+
+
+async def sign_in(user: User, username: str = 'admin', password: str = PASSWORD) -> None:
+    await user.open('/login')
+    user.find('Username').type(username)
+    user.find('Password').type(password)
+    user.find(kind=ui.button, content='Sign in').click()
+    if password == PASSWORD:
+        await user.should_see(kind=ContainerTable, retries=50)
+
+
+async def rows_of(user: User, predicate: Callable[[list[dict]], bool], timeout: float = 10) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while True:
+        tables = user.find(ContainerTable).elements
+        rows = [row for table in tables for row in table.rows]  # type: ignore[attr-defined]
+        if predicate(rows) or time.monotonic() > deadline:
+            return rows
+        await asyncio.sleep(0.05)
+
+
+async def test_everything_needs_a_session(user: User) -> None:
+    await user.open('/containers')
+    await user.should_see('Sign in to manage this Docker host')
+    await user.should_not_see('Containers')
+
+
+async def test_wrong_password_is_a_sentence(user: User) -> None:
+    await sign_in(user, password='wrong')
+    await user.should_see('Wrong username or password.')
+
+
+async def test_containers_page_is_live(user: User, make_container: Callable[..., str]) -> None:
+    await sign_in(user)
+    await user.should_see('containers,')
+    # When a container appears on the host with the plain CLI
+    name = make_container(labels={'com.docker.compose.project': 'shop'})
+    # Then the open page shows it without a reload
+    rows = await rows_of(user, lambda rows: any(row['name'] == name and row['state'] == 'running' for row in rows))
+    row = next(row for row in rows if row['name'] == name)
+    assert row['project'] == 'shop' and row['status'].startswith('Up ')
+    # And grouping by compose project puts it under its project
+    user.find('Group by compose project').click()
+    await user.should_see('shop')
+
+
+async def test_kill_from_the_page_notifies_with_the_result(user: User, make_container: Callable[..., str]) -> None:
+    await sign_in(user)
+    name = make_container()
+    await rows_of(user, lambda rows: any(row['name'] == name for row in rows))
+    # When the operator clicks Kill on the container's page
+    await user.open(f'/containers/{name}')
+    user.find(marker='Kill').click()
+    # Then the job runs in the embedded worker, the notification says what happened, and the state follows
+    await user.should_see(f'Kill {name}: killed — asked by admin', retries=100)
+    await user.open('/containers')
+    await rows_of(user, lambda rows: any(row['name'] == name and row['state'] == 'exited' for row in rows))
+    await user.open('/jobs')
+    jobs = [row for table in user.find(ui.table).elements for row in table.rows]  # type: ignore[attr-defined]
+    assert any(row['what'] == 'container.kill' and row['status'] == 'succeeded' and row['who'] == 'admin'
+               and row['target'] == name for row in jobs)
+
+
+async def test_detail_page_renders_inspect_data_as_text(user: User,
+                                                        make_container: Callable[..., str]) -> None:
+    name = make_container(labels={'evil': '<img src=x onerror=alert(1)>'})
+    await sign_in(user)
+    await rows_of(user, lambda rows: any(row['name'] == name for row in rows))
+    await user.open(f'/containers/{name}')
+    await user.should_see('<img src=x onerror=alert(1)>', retries=50)
+    await user.should_not_see(kind=ui.html)
+    await user.open('/containers/does-not-exist')
+    await user.should_see('No container named or with id "does-not-exist".')
+
+
+async def test_healthz_answers_without_a_session(user: User) -> None:
+    response = await user.http_client.get('/healthz')
+    body = response.json()
+    assert response.status_code == 200
+    assert body['broker'] == {'ok': True, 'kind': 'embedded', 'message': 'ok'}
+    assert set(body) >= {'status', 'docker', 'broker', 'containers'}
+    assert 'password' not in response.text.lower()
