@@ -22,13 +22,19 @@ def parse_arguments(settings: Settings) -> Settings:
     return settings.model_copy(update={'host': arguments.host, 'port': arguments.port})
 
 
+def session_cookie(settings: Settings) -> dict[str, object]:
+    """HttpOnly (Starlette's default), SameSite=Lax, Secure when the public URL is https."""
+    secure = bool(settings.public_url and settings.public_url.startswith('https://'))
+    return {'same_site': 'lax', 'https_only': secure, 'max_age': settings.session_max_hours * 3600}
+
+
 def create(settings: Settings) -> Services:
     services = build(settings)
     generated = services.accounts.ensure_first_admin(settings.admin_password)
     if generated:
         print(f'Berth: created the local account "admin" with password: {generated}\n'
               'Berth: it is shown only this once; set BERTH_ADMIN_PASSWORD to choose it yourself.', flush=True)
-    auth.setup.setup(services.accounts, services.sessions, services.audit)
+    auth.setup.setup(settings, services.accounts, services.sessions, services.audit)
     pages.register(services)
     JobNotifier(services)
     app.on_startup(services.start)
@@ -44,4 +50,4 @@ if __name__ in {'__main__', '__mp_main__'}:
     services = create(settings)
     ui.run(host=settings.host, port=settings.port, title='Berth', dark=None, reload=False, show=False,
            storage_secret=settings.resolve_storage_secret(), favicon='⚓', show_welcome_message=True,
-           reconnect_timeout=5.0)
+           reconnect_timeout=5.0, session_middleware_kwargs=session_cookie(settings))

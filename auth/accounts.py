@@ -48,6 +48,35 @@ class Accounts:
             "INSERT INTO users (username, password_hash, role, source, disabled, created_at) VALUES (?, ?, ?, 'local', 0, ?)",
             (username, _hasher.hash(password), role, time.time()))
 
+    def upsert_external(self, username: str, role: str, *, source: str) -> bool:
+        """Creates or updates an SSO account with the role from this sign-in; False when disabled or taken locally."""
+        account = self.get(username)
+        if account is None:
+            self.database.execute(
+                'INSERT INTO users (username, password_hash, role, source, disabled, created_at) VALUES (?, NULL, ?, ?, 0, ?)',
+                (username, role, source, time.time()))
+            return True
+        if account.disabled or account.source != source:
+            return False
+        self.database.execute('UPDATE users SET role = ? WHERE username = ?', (role, username))
+        return True
+
+    def all(self) -> list[Account]:
+        rows = self.database.query('SELECT username, role, source, disabled FROM users ORDER BY username')
+        return [Account(**{**row, 'disabled': bool(row['disabled'])}) for row in rows]
+
+    def set_role(self, username: str, role: str) -> None:
+        if role not in ROLES:
+            raise ValueError(f'unknown role {role!r}')
+        self.database.execute('UPDATE users SET role = ? WHERE username = ?', (role, username))
+
+    def set_disabled(self, username: str, disabled: bool) -> None:
+        self.database.execute('UPDATE users SET disabled = ? WHERE username = ?', (int(disabled), username))
+
+    def set_password(self, username: str, password: str) -> None:
+        self.database.execute("UPDATE users SET password_hash = ? WHERE username = ? AND source = 'local'",
+                              (_hasher.hash(password), username))
+
     def get(self, username: str) -> Account | None:
         rows = self.database.query('SELECT username, role, source, disabled FROM users WHERE username = ?', (username,))
         return Account(**{**rows[0], 'disabled': bool(rows[0]['disabled'])}) if rows else None

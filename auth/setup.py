@@ -9,15 +9,25 @@ from nicegui import app, ui
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from core.audit import AuditLog
+from core.settings import Settings
 
 from .accounts import Accounts
+from .oidc import OidcLogin
+from .rate_limit import LoginRateLimit
 from .session import Sessions
+from .socket_guard import SocketGuard
 
 PUBLIC_PREFIXES = ('/login', '/healthz', '/_nicegui', '/auth/', '/favicon')
 
 
-def setup(accounts: Accounts, sessions: Sessions, audit: AuditLog) -> None:
-    """Adds the middleware and the /login and /logout routes."""
+def setup(settings: Settings, accounts: Accounts, sessions: Sessions, audit: AuditLog) -> None:
+    """Adds the middleware, the socket guard, OIDC routes (when configured), /login and /logout."""
+    oidc = OidcLogin(settings, accounts, sessions, audit) if settings.oidc_issuer and settings.oidc_client_id else None
+    if oidc is not None:
+        oidc.register_routes()
+    local_login = settings.local_login or oidc is None
+    rate_limit = LoginRateLimit()
+    SocketGuard(sessions, settings.resolve_storage_secret(), settings.public_url).install()
 
     class AuthMiddleware(BaseHTTPMiddleware):
         async def dispatch(self, request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -37,35 +47,57 @@ def setup(accounts: Accounts, sessions: Sessions, audit: AuditLog) -> None:
             return
 
         def try_login() -> None:
-            account = accounts.verify(username.value.strip(), password.value)
-            address = _address()
-            if account is None:
-                audit.record(username=username.value.strip()[:100], role='', action='auth.login', target='local',
-                             result='refused: wrong username or password', address=address)
-                error.text = 'Wrong username or password.'
-                error.set_visibility(True)
-                password.value = ''
+            name, address = username.value.strip()[:100], _address()
+            wait = rate_limit.retry_after(name, address)
+            if wait > 0:
+                show_error(f'Too many failed sign-ins. Try again in {int(wait // 60) + 1} minutes.')
                 return
+            account = accounts.verify(name, password.value)
+            password.value = ''
+            if account is None:
+                rate_limit.failed(name, address)
+                audit.record(username=name, role='', action='auth.login', target='local',
+                             result='refused: wrong username or password', address=address)
+                show_error('Wrong username or password.')
+                return
+            rate_limit.succeeded(name)
             sessions.sign_in(account.username)
             audit.record(username=account.username, role=account.role, action='auth.login', target='local',
                          result='succeeded', address=address)
             ui.navigate.to(redirect_to)
 
+        def show_error(text: str) -> None:
+            error.text = text
+            error.set_visibility(True)
+
         ui.dark_mode(None)
         with ui.card().classes('absolute-center w-80 gap-3').props('role=main'):
             ui.label('Berth').classes('text-h5')
             ui.label('Sign in to manage this Docker host').classes('text-caption')
-            username = ui.input('Username').props('autofocus autocomplete=username').classes('w-full')
-            password = ui.input('Password', password=True, password_toggle_button=True) \
-                .props('autocomplete=current-password').classes('w-full').on('keydown.enter', try_login)
-            username.on('keydown.enter', lambda: password.run_method('focus'))
+            if oidc is not None:
+                ui.button(f'Sign in with {settings.oidc_provider_name}', icon='login',
+                          on_click=lambda: ui.navigate.to('/auth/login')).classes('w-full')
             error = ui.label().classes('text-negative').props('role=alert')
             error.set_visibility(False)
-            ui.button('Sign in', on_click=try_login).classes('w-full')
+            if local_login:
+                if oidc is not None:
+                    ui.separator()
+                    ui.label('Local account').classes('text-caption')
+                username = ui.input('Username').props('autofocus autocomplete=username').classes('w-full')
+                password = ui.input('Password', password=True, password_toggle_button=True) \
+                    .props('autocomplete=current-password').classes('w-full').on('keydown.enter', try_login)
+                username.on('keydown.enter', lambda: password.run_method('focus'))
+                ui.button('Sign in', on_click=try_login).classes('w-full')
 
     @app.get('/logout')
-    def logout() -> RedirectResponse:
-        app.storage.user.clear()
+    async def logout(request: Request) -> RedirectResponse:
+        identity = sessions.current(touch=False)
+        if identity is not None:
+            audit.record(username=identity.username, role=identity.role, action='auth.logout', target='session',
+                         result='succeeded', address=request.client.host if request.client else '')
+        if oidc is not None and app.storage.user.get('id_token'):
+            return await oidc.logout(request)  # type: ignore[no-any-return]
+        sessions.sign_out()
         return RedirectResponse('/login')
 
 

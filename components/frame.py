@@ -6,12 +6,13 @@ from contextlib import contextmanager
 
 from nicegui import app, ui
 
-from auth.guard import Identity
+from auth.guard import Forbidden, Identity, require
 from core.jobs import Job, JobUpdate
 from core.services import Services
 from core.state import StateChange
 
 NAVIGATION = (('Containers', '/containers', 'view_list'), ('Jobs', '/jobs', 'work_history'))
+ADMIN_NAVIGATION = (('Users', '/admin/users', 'group'), ('Audit', '/admin/audit', 'policy'))
 
 
 def on_client_delete(function: Callable[[], None]) -> None:
@@ -19,18 +20,31 @@ def on_client_delete(function: Callable[[], None]) -> None:
     ui.context.client.on_delete(function)
 
 
+def page_identity(services: Services, role: str, what: str) -> Identity | None:
+    """The guard at page load: the signed-in identity with ``role``, or None after sending the browser away."""
+    identity = services.sessions.current()
+    if identity is None:
+        ui.navigate.to('/login')
+        return None
+    try:
+        return require(identity, role, what)
+    except Forbidden as refusal:
+        with ui.column().classes('absolute-center items-center'):
+            ui.label(f'{str(refusal)[:1].upper()}{str(refusal)[1:]}.').classes('text-h6').props('role=alert')
+            ui.link('Back to containers', '/containers')
+        return None
+
+
 @contextmanager
 def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
     """Lays out header and banner, then yields for the page's own content."""
-    client = ui.context.client
-    services.signed_in_clients.add(client.id)
-    on_client_delete(lambda: services.signed_in_clients.discard(client.id))
+    services.sessions.attach(identity)
     dark = ui.dark_mode(app.storage.user.get('dark'))
 
     with ui.header().classes('items-center gap-4 px-4 py-2'):
         ui.link('Berth', '/containers').classes('text-h6 text-white no-underline')
         with ui.row().classes('gap-1').props('role=navigation aria-label="Main"'):
-            for label, target, icon in NAVIGATION:
+            for label, target, icon in NAVIGATION + (ADMIN_NAVIGATION if identity.has('admin') else ()):
                 ui.button(label, icon=icon, on_click=lambda target=target: ui.navigate.to(target)).props('flat color=white')
         ui.space()
         with ui.button(icon='notifications', on_click=lambda: ui.navigate.to('/jobs')) \
@@ -39,7 +53,7 @@ def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
         ui.button(icon='dark_mode', on_click=lambda: _toggle_dark(dark)) \
             .props('flat round color=white aria-label="Toggle dark mode"')
         ui.label(f'{identity.username} · {identity.role}').classes('text-white')
-        ui.button(icon='logout', on_click=lambda: ui.navigate.to('/logout')) \
+        ui.button(icon='logout', on_click=lambda: _sign_out(services)) \
             .props('flat round color=white aria-label="Sign out"')
 
     banner = ui.label().classes('w-full bg-negative text-white q-pa-sm text-center').props('role=alert')
@@ -61,6 +75,11 @@ def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
     ui.page_title(f'{title} · Berth')
     with ui.column().classes('w-full q-pa-md gap-3'):
         yield
+
+
+def _sign_out(services: Services) -> None:
+    services.sessions.pages.pop(ui.context.client.id, None)  # this tab leaves by itself; close only the others
+    ui.navigate.to('/logout')
 
 
 def _toggle_dark(dark: ui.dark_mode) -> None:

@@ -19,7 +19,7 @@ class JobNotifier:
         if update.status not in FINISHED or job.status != update.status:
             return
         text = describe_job(job)
-        for client_id in list(self.services.signed_in_clients):
+        for client_id in list(self.services.sessions.pages):
             client = Client.instances.get(client_id)
             if client is None or not client.has_socket_connection:
                 continue

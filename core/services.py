@@ -36,7 +36,6 @@ class Services:
     bus: Bus
     jobs: JobStore
     commands: Commands
-    signed_in_clients: set[str] = field(default_factory=set)
     _docker: docker.DockerClient | None = None
     _worker: dramatiq.Worker | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)

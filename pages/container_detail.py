@@ -7,7 +7,7 @@ from typing import Any
 import docker.errors
 from nicegui import run, ui
 
-from components.frame import frame, on_client_delete
+from components.frame import frame, on_client_delete, page_identity
 from core.docker_access import ContainerRow, describe_error
 from core.services import Services
 from core.state import StateChange
@@ -22,9 +22,8 @@ VERBS = [('start', 'Start', 'play_arrow'), ('stop', 'Stop', 'stop'), ('restart',
 def register(services: Services) -> None:
     @ui.page('/containers/{name_or_id}')
     async def container_page(name_or_id: str) -> None:
-        identity = services.sessions.current()
+        identity = page_identity(services, 'viewer', 'inspect containers')
         if identity is None:
-            ui.navigate.to('/login?redirect_to=/containers')
             return
         with frame(services, identity, name_or_id):
             row = services.state.find(name_or_id)

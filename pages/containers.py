@@ -6,7 +6,7 @@ import asyncio
 from nicegui import ui
 
 from components.container_table import ContainerTable
-from components.frame import frame, on_client_delete
+from components.frame import frame, on_client_delete, page_identity
 from core.docker_access import ContainerRow
 from core.jobs import Job, JobUpdate
 from core.services import Services
@@ -27,9 +27,8 @@ def register(services: Services) -> None:
 
     @ui.page('/containers')
     def containers_page() -> None:
-        identity = services.sessions.current()
+        identity = page_identity(services, 'viewer', 'see containers')
         if identity is None:
-            ui.navigate.to('/login?redirect_to=/containers')
             return
         with frame(services, identity, 'Containers'):
             ContainersView(services)

@@ -6,7 +6,7 @@ from typing import Any
 
 from nicegui import ui
 
-from components.frame import frame, on_client_delete
+from components.frame import frame, on_client_delete, page_identity
 from components.notifications import describe_job
 from core.jobs import Job, JobUpdate
 from core.services import Services
@@ -27,9 +27,8 @@ STATUS_CELL = ('<q-td :props="props"><q-badge :color="({queued: \'grey\', runnin
 def register(services: Services) -> None:
     @ui.page('/jobs')
     def jobs_page() -> None:
-        identity = services.sessions.current()
+        identity = page_identity(services, 'viewer', 'see jobs')
         if identity is None:
-            ui.navigate.to('/login?redirect_to=/jobs')
             return
         with frame(services, identity, 'Jobs'):
             ui.label('Jobs').classes('text-h5')

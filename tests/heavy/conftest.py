@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,17 +37,19 @@ CMD ["redis-server"]
 '''
 
 
-def run(arguments: Sequence[str], *, timeout: float, input: bytes | None = None, **kwargs) -> str:  # noqa: A002
+def run(arguments: Sequence[str], *, timeout: float, input: bytes | None = None, **kwargs: Any) -> str:
     """Runs a command; on failure the assertion shows its output, so a broken build reads like one."""
     kwargs.setdefault('stderr', subprocess.PIPE)
-    result = subprocess.run(list(arguments), input=input, stdout=subprocess.PIPE, timeout=timeout, **kwargs)
+    result = subprocess.run(list(arguments), check=False, input=input, stdout=subprocess.PIPE, timeout=timeout,
+                            **kwargs)
     output = (result.stdout + (result.stderr or b'')).decode(errors='replace')
     assert result.returncode == 0, f'{" ".join(arguments)} exited {result.returncode}:\n{output[-6000:]}'
     return result.stdout.decode(errors='replace')
 
 
 def image_id(name: str) -> str | None:
-    result = subprocess.run(['docker', 'image', 'inspect', '--format', '{{.Id}}', name], capture_output=True, text=True)
+    result = subprocess.run(['docker', 'image', 'inspect', '--format', '{{.Id}}', name],
+                            check=False, capture_output=True, text=True)
     return result.stdout.strip() if result.returncode == 0 else None
 
 
@@ -58,7 +61,7 @@ def timed(label: str, started: float) -> None:
 def python_base_image() -> str:
     if image_id(PYTHON_BASE):
         return PYTHON_BASE
-    assert shutil.which('debootstrap'), 'debootstrap is missing: scripts/test-env.sh installs it (apt-get install debootstrap)'
+    assert shutil.which('debootstrap'), 'debootstrap is missing: scripts/test-env.sh installs it (apt: debootstrap)'
     started = time.monotonic()
     rootfs = Path(tempfile.mkdtemp(prefix='berth-python-base-', dir='/tmp'))
     try:
@@ -97,7 +100,7 @@ def berth_image(python_base_image: str) -> str:
     run(['docker', 'build', '--build-arg', f'BASE_IMAGE={python_base_image}', '-t', BERTH_IMAGE, str(PROJECT_ROOT)],
         timeout=900)
     if previous not in (None, image_id(BERTH_IMAGE)):  # the build it replaced; refused harmlessly while still in use
-        subprocess.run(['docker', 'rmi', previous], capture_output=True)
+        subprocess.run(['docker', 'rmi', previous], check=False, capture_output=True)
     timed(f'built {BERTH_IMAGE}', started)
     return BERTH_IMAGE
 
@@ -106,6 +109,8 @@ def berth_image(python_base_image: str) -> str:
 def compose_command() -> list[str]:
     """The Compose v2 plugin when the docker CLI has it, else a standalone docker-compose (Debian's is v1.29)."""
     for command in (['docker', 'compose'], ['docker-compose']):
-        if shutil.which(command[0]) and subprocess.run([*command, 'version'], capture_output=True).returncode == 0:
+        if not shutil.which(command[0]):
+            continue
+        if subprocess.run([*command, 'version'], check=False, capture_output=True).returncode == 0:
             return command
     pytest.fail('neither `docker compose` nor `docker-compose` works: scripts/test-env.sh installs docker-compose')

@@ -1,0 +1,266 @@
+"""How long a change made with the docker CLI takes to reach an open /containers page, at 10/100/500 containers.
+
+    python bench/events.py [--counts 10 100 500] [--samples 30] [--change rename|startstop]
+
+Per sample: t0 = wall clock just before the `docker` command; the daemon's event as received by a separate SDK
+subscriber (``event``), and the moment a MutationObserver in the page sees the row show the new name or state
+(``row``), both minus t0, in milliseconds. ``panel`` = row - event is what Berth itself adds.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docker
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from playwright.async_api import Page, async_playwright  # noqa: E402
+
+from bench.common import BUSYBOX, PROJECT_ROOT, Panel, launch_chromium, signed_in_page  # noqa: E402
+
+LABEL = 'berth-bench'
+PREFIX = 'zzbench-'  # sorts after everyone else's containers, so other people's first table page is unchanged
+OBSERVER = '''() => {
+  window.benchTarget = null;
+  const check = () => {
+    const target = window.benchTarget;
+    if (!target || target.t !== null) return;
+    for (const link of document.querySelectorAll('tbody tr a')) {
+      if (link.textContent.trim() !== target.name) continue;
+      const badge = link.closest('tr').querySelector('.q-badge');
+      if (target.state === null || (badge && badge.textContent.trim() === target.state)) {
+        target.t = performance.timeOrigin + performance.now();
+        return;
+      }
+    }
+  };
+  window.benchCheck = check;
+  new MutationObserver(check).observe(document.body,
+    {subtree: true, childList: true, characterData: true, attributes: true});
+}'''
+SHOWS = '''([name, state]) => [...document.querySelectorAll('tbody tr')].length === 1 &&
+  [...document.querySelectorAll('tbody tr a')].some(link => link.textContent.trim() === name &&
+    (state === null || link.closest('tr').querySelector('.q-badge')?.textContent.trim() === state))'''
+
+
+class EventRecorder:
+    """A separate `docker events` subscriber (SDK) recording when each container event reaches a client."""
+
+    def __init__(self, client: docker.DockerClient) -> None:
+        self.stream = client.api.events(decode=True, filters={'type': ['container'], 'label': [f'{LABEL}=1']})
+        self.events: list[tuple[float, str, str, float]] = []  # (received, id, action, daemon time)
+        self.changed = threading.Condition()
+        threading.Thread(target=self._run, name='bench-events', daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            for event in self.stream:
+                received = time.time()
+                with self.changed:
+                    self.events.append((received, str(event.get('id', '')), str(event.get('Action', '')),
+                                        int(event.get('timeNano', 0)) / 1e9))
+                    self.changed.notify_all()
+        except Exception:  # the stream is closed when the bench ends
+            pass
+
+    def wait(self, container_id: str, action: str, after: float, timeout: float = 15.0) -> tuple[float, float]:
+        """(received, daemon time) of the first ``action`` event for the container received after ``after``."""
+        deadline = time.time() + timeout
+        with self.changed:
+            while True:
+                for received, event_id, event_action, daemon in self.events:
+                    if received >= after and event_id == container_id and event_action == action:
+                        return received, daemon
+                if not self.changed.wait(deadline - time.time()):
+                    raise TimeoutError(f'no {action} event for {container_id[:12]}')
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+@dataclass
+class Bench:
+    client: docker.DockerClient
+    change: str
+    names: dict[str, str] = field(default_factory=dict)  # base name -> current name
+    running: set[str] = field(default_factory=set)
+    ids: dict[str, str] = field(default_factory=dict)
+
+    def ensure(self, count: int) -> None:
+        """Makes sure zzbench-0000 ... exist (created in parallel, reused between counts)."""
+        wanted = [f'{PREFIX}{index:04d}' for index in range(count)]
+        missing = [name for name in wanted if name not in self.names]
+        with ThreadPoolExecutor(16) as pool:
+            for name, created in zip(missing, pool.map(self._create, missing)):
+                self.names[name], self.ids[name] = name, created
+
+    def _create(self, name: str) -> str:
+        answer = self.client.api.create_container(BUSYBOX, command=['sleep', '3600'], name=name,
+                                                  labels={LABEL: '1'}, stop_signal='SIGKILL')
+        return str(answer['Id'])
+
+    def command(self, base: str) -> tuple[list[str], str, str | None, str]:
+        """The docker command for the next change of ``base``: (argv, expected name, expected state, event)."""
+        current = self.names[base]
+        if self.change == 'rename':
+            new = base if current != base else f'{base}-b'
+            return ['docker', 'rename', current, new], new, None, 'rename'
+        if base in self.running:
+            return ['docker', 'stop', '-t', '0', current], current, 'exited', 'die'
+        return ['docker', 'start', current], current, 'running', 'start'
+
+    def applied(self, base: str, name: str, state: str | None) -> None:
+        self.names[base] = name
+        if state == 'running':
+            self.running.add(base)
+        else:
+            self.running.discard(base)
+
+    def remove_all(self) -> None:
+        ids = [container['Id'] for container in self.client.api.containers(all=True, filters={'label': f'{LABEL}=1'})]
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda container_id: self.client.api.remove_container(container_id, force=True), ids))
+
+
+async def clock_offset_ms(page: Page) -> float:
+    """Page clock minus Python's wall clock (should be ~0: same machine)."""
+    before = time.time()
+    page_now = await page.evaluate('performance.timeOrigin + performance.now()')
+    after = time.time()
+    return page_now - (before + after) / 2 * 1000
+
+
+async def measure(bench: Bench, recorder: EventRecorder, count: int, samples: int, warmup: int,
+                  rng: random.Random) -> dict[str, Any]:
+    panel = Panel().start(timeout=120, min_containers=count)
+    try:
+        async with async_playwright() as playwright:
+            browser = await launch_chromium(playwright)
+            page = await signed_in_page(browser, panel.base_url)
+            received: list[tuple[float, int]] = []
+            page.on('websocket', lambda socket: socket.on(
+                'framereceived', lambda payload: received.append((time.time(), len(payload)))))
+            await page.reload()  # again, now with the socket's frames counted
+            await page.locator('.q-table').first.wait_for()
+            await page.evaluate(OBSERVER)
+            offset = await clock_offset_ms(page)
+            rows: list[dict[str, float]] = []
+            pairs = rng.sample(sorted(bench.names), k=min(count, (samples + warmup + 1) // 2 + 1))
+            for index in range(samples + warmup):
+                base = pairs[index // 2] if bench.change == 'startstop' else pairs[index % len(pairs)]
+                argv, name, state, action = bench.command(base)
+                await page.get_by_label('Filter containers').fill(base)
+                before = 'running' if base in bench.running else None  # None: any state
+                await page.wait_for_function(SHOWS, arg=[bench.names[base], before], timeout=15_000)
+                await asyncio.sleep(0.25)  # let the filter's own round trip settle
+                await page.evaluate('([name, state]) => { window.benchTarget = {name, state, t: null}; '
+                                    'window.benchCheck(); }', [name, state])
+                received.clear()
+                t0 = time.time()
+                subprocess.run(argv, check=True, capture_output=True)
+                cli = time.time()
+                event, daemon = await asyncio.to_thread(recorder.wait, bench.ids[base], action, t0)
+                await page.wait_for_function('window.benchTarget.t !== null', timeout=15_000)
+                shown = await page.evaluate('window.benchTarget.t') / 1000
+                bench.applied(base, name, state)
+                if index >= warmup:
+                    frames = [size for at, size in received if at <= shown + 0.05]
+                    rows.append({'cli': (cli - t0) * 1000, 'daemon': (daemon - t0) * 1000,
+                                 'event': (event - t0) * 1000, 'row': (shown - t0) * 1000,
+                                 'panel': (shown - event) * 1000, 'ws_bytes': float(sum(frames)),
+                                 'ws_frames': float(len(frames))})
+            await browser.close()
+    finally:
+        panel.stop()
+    return {'count': count, 'clock_offset_ms': round(offset, 3),
+            'summary': {key: summary([row[key] for row in rows]) for key in rows[0]},
+            'raw': {key: [round(row[key], 2) for row in rows] for key in rows[0]}}
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+
+    def percentile(fraction: float) -> float:  # linear interpolation between closest ranks
+        position = (len(ordered) - 1) * fraction
+        low = int(position)
+        high = min(low + 1, len(ordered) - 1)
+        return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+    return {'p50': round(percentile(0.5), 2), 'p99': round(percentile(0.99), 2),
+            'mean': round(statistics.fmean(ordered), 2), 'max': round(ordered[-1], 2), 'min': round(ordered[0], 2)}
+
+
+def machine(client: docker.DockerClient) -> dict[str, Any]:
+    cpu = next((line.split(':', 1)[1].strip() for line in Path('/proc/cpuinfo').read_text().splitlines()
+                if line.startswith('model name')), platform.processor())
+    memory = next((line.split()[1] for line in Path('/proc/meminfo').read_text().splitlines()
+                   if line.startswith('MemTotal')), '0')
+    chromium = subprocess.run(['/usr/bin/chromium', '--version'], capture_output=True, text=True).stdout.strip()
+    import nicegui
+    return {'host': platform.node(), 'platform': platform.platform(), 'cpu': cpu, 'cpus': os.cpu_count(),
+            'memory_gb': round(int(memory) / 1024 / 1024, 1), 'docker': client.version().get('Version'),
+            'python': platform.python_version(), 'nicegui': nicegui.__version__, 'chromium': chromium}
+
+
+def print_table(results: list[dict[str, Any]]) -> None:
+    print(f'\n{"containers":>10} {"metric":>8} {"p50":>8} {"p99":>8} {"mean":>8} {"max":>8}   (ms after t0)')
+    for result in results:
+        for key in ('cli', 'event', 'row', 'panel'):
+            numbers = result['summary'][key]
+            print(f'{result["count"]:>10} {key:>8} ' + ' '.join(f'{numbers[part]:>8.1f}'
+                                                              for part in ('p50', 'p99', 'mean', 'max')))
+        print(f'{"":>10} {"ws KB":>8} {result["summary"]["ws_bytes"]["p50"] / 1024:>8.1f}')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--counts', type=int, nargs='+', default=[10, 100, 500])
+    parser.add_argument('--samples', type=int, default=30)
+    parser.add_argument('--warmup', type=int, default=4)
+    parser.add_argument('--change', choices=['rename', 'startstop'], default='rename')
+    parser.add_argument('--seed', type=int, default=1)
+    parser.add_argument('--output', type=Path, default=PROJECT_ROOT / 'bench' / 'results' / 'events.json')
+    arguments = parser.parse_args()
+    client = docker.DockerClient(base_url='unix:///var/run/docker.sock', timeout=120)
+    bench = Bench(client, arguments.change)
+    recorder = EventRecorder(client)
+    rng = random.Random(arguments.seed)
+    results = []
+    try:
+        bench.remove_all()  # leftovers of an interrupted run
+        for count in sorted(arguments.counts):
+            started = time.time()
+            bench.ensure(count)
+            print(f'{count} containers ready in {time.time() - started:.1f} s; measuring', flush=True)
+            results.append(asyncio.run(measure(bench, recorder, count, arguments.samples, arguments.warmup, rng)))
+            print_table(results[-1:])
+    finally:
+        recorder.close()
+        bench.remove_all()
+    report = {'bench': 'events', 'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+              'machine': machine(client), 'change': arguments.change, 'counts': sorted(arguments.counts),
+              'samples': arguments.samples, 'warmup': arguments.warmup, 'goal': 'row p99 < 100 ms at 500 containers',
+              'results': results}
+    arguments.output.parent.mkdir(parents=True, exist_ok=True)
+    arguments.output.write_text(json.dumps(report, indent=2) + '\n')
+    print_table(results)
+    print(f'\nsaved {arguments.output}')
+
+
+if __name__ == '__main__':
+    main()
