@@ -9,8 +9,7 @@ ARG BASE_IMAGE=python:3.11-slim
 
 # --- builder: a virtualenv with the pinned dependencies; pip's caches and wheels stay in this stage ---
 FROM ${BASE_IMAGE} AS builder
-ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PIP_NO_CACHE_DIR=1
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python3 -m venv /opt/venv
 COPY requirements.txt /tmp/requirements.txt
 RUN /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements.txt \

@@ -28,7 +28,8 @@ esac
 # A fresh named volume is owned by berth already; a bind-mounted host folder may not be.
 data_dir=${BERTH_DATA_DIR:-/data}
 mkdir -p "$data_dir"
-find "$data_dir" \! -user berth -exec chown berth:berth '{}' +
+find "$data_dir" \! -user berth -exec chown berth:berth '{}' + \
+    || echo "berth-entrypoint: could not hand $data_dir to berth (uid 10001); it must be writable by it" >&2
 
 export HOME=/home/berth USER=berth LOGNAME=berth
 exec setpriv --reuid=berth --regid=berth --groups="$groups" --inh-caps=-all --no-new-privs -- "$@"

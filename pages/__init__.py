@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from core.services import Services
 
-from . import container_detail, containers, health, jobs
+from . import admin, container_detail, containers, health, jobs
 
 
 def register(services: Services) -> None:
@@ -11,3 +11,4 @@ def register(services: Services) -> None:
     containers.register(services)
     container_detail.register(services)
     jobs.register(services)
+    admin.register(services)

@@ -11,6 +11,8 @@ command -v redis-server >/dev/null || need_apt+=(redis-server)
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx wget || need_apt+=(busybox-static)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v docker-registry >/dev/null || need_apt+=(docker-registry)
+command -v node >/dev/null || need_apt+=(nodejs npm)
+command -v debootstrap >/dev/null || need_apt+=(debootstrap)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -48,4 +50,9 @@ if ! docker image inspect berth-test/busybox:latest >/dev/null 2>&1; then
   tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' - berth-test/busybox:latest >/dev/null
   rm -rf "$root"
 fi
+if [ ! -d tests/idp/node_modules/oidc-provider ]; then
+  log 'npm install (test identity provider)'
+  (cd tests/idp && npm install --no-audit --no-fund --silent)
+fi
+
 log 'ready'

@@ -1,0 +1,221 @@
+"""ExecTerminal: one terminal — an xterm wired to one exec (or attach) session at a time, with a status line."""
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+
+from nicegui import background_tasks, run, ui
+from nicegui.events import XtermDataEventArguments, XtermResizeEventArguments
+
+from auth.guard import Forbidden, Identity, require
+from core.exec_session import ExecRequest, ExecSession, SessionError
+from core.services import Services
+
+ROLE = 'operator'
+WHAT = 'open a terminal'
+# Characters on their way to the browser before reading pauses: keeps a flood from outrunning the terminal and bounds
+# what still scrolls by after Ctrl-C.
+WINDOW = 512 * 1024
+WRITE_TIMEOUT = 30.0
+OPTIONS = {'cursorBlink': True, 'scrollback': 5000, 'fontSize': 14,
+           'fontFamily': 'ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace'}
+# Defined once per page. ready() fits the terminal and keeps it fitted; with text selected, Ctrl-C copies instead of
+# interrupting, and Ctrl-V is left to the browser, whose paste event xterm turns into input. write() resolves once
+# xterm has parsed the text: that is the acknowledgement the session's window waits for.
+HELPER = '''window.berthTerminal = window.berthTerminal || {
+  ready(id) {
+    const view = getElement(id);
+    if (!view || !view.terminal || !view.$el.isConnected) return null;
+    const terminal = view.terminal;
+    if (!view.berthReady) {
+      view.berthReady = true;
+      terminal.attachCustomKeyEventHandler((event) => {
+        if (event.type !== 'keydown' || !(event.ctrlKey || event.metaKey)) return true;
+        const key = event.key.toLowerCase();
+        return !((key === 'c' && (event.shiftKey || terminal.hasSelection())) || key === 'v');
+      });
+      new ResizeObserver(() => view.fit()).observe(view.$el);
+    }
+    view.fit();
+    return [terminal.rows, terminal.cols];
+  },
+  write(id, data) {
+    const view = getElement(id);
+    if (!view || !view.terminal) return false;
+    return new Promise((resolve) => view.terminal.write(data, () => resolve(true)));
+  },
+};
+'''
+
+
+class ExecTerminal(ui.column):
+    """An xterm plus a status line and a Reconnect button, wired to one session in one container at a time.
+
+    Operators and admins only: checked when a session opens and again on every keystroke and resize. Each session is
+    audited when it starts and when it ends. Deleting the element (tab closed, page left, connection lost for good)
+    ends the session and everything it started in the container.
+    """
+
+    def __init__(self, services: Services, request: ExecRequest, *, container_name: str) -> None:
+        super().__init__()
+        self.services = services
+        self.request = request
+        self.container_name = container_name
+        self.session: ExecSession | None = None
+        self.identity: Identity | None = None
+        self.size = (24, 80)
+        self.classes('w-full h-full gap-1 no-wrap')
+        with self:
+            with ui.row().classes('w-full items-center gap-2 no-wrap'):
+                self.status = ui.label('Connecting…').classes('text-caption').props('role=status')
+                self.reconnect_button = ui.button('Reconnect', icon='refresh', on_click=self.connect) \
+                    .props('dense flat no-caps')
+                self.reconnect_button.set_visibility(False)
+            self.terminal = ui.xterm(OPTIONS, on_data=self._on_data, on_resize=self._on_resize) \
+                .classes('w-full').style('flex: 1 1 0; min-height: 8rem; overflow: hidden').props('data-berth-terminal')
+        background_tasks.create(self.connect(), name='open terminal')
+
+    @property
+    def action(self) -> str:
+        return 'container.attach' if self.request.attach else 'container.exec'
+
+    async def connect(self) -> None:
+        """Opens a new session (first time, or after Reconnect) once the browser shows the terminal."""
+        self.reconnect_button.set_visibility(False)
+        try:
+            self.identity = self._authorize()
+        except Forbidden as refusal:
+            self._refuse(refusal)
+            return
+        size = await self._mounted_size()
+        if size is None:
+            return
+        self.terminal.run_terminal_method('reset')
+        self.status.text = 'Connecting…'
+        loop = asyncio.get_running_loop()
+        session = ExecSession(self.services.docker().api, self.request, loop=loop, window=WINDOW,
+                              on_output=lambda text: self._on_output(session, text),
+                              on_exit=lambda code: self._on_exit(session, code))
+        self.session = session
+        try:
+            await run.io_bound(session.open, *size)
+        except SessionError as error:
+            self.session = None
+            self._audit(f'failed: {error}', session)
+            self._end_with(f'Could not open the terminal: {error}.')
+            return
+        if self.is_deleted:
+            threading.Thread(target=session.close, name='berth-exec-close').start()
+        elif self.size != size:
+            await run.io_bound(session.resize, *self.size)
+        self._audit('started', session)
+        who = f' as {self.request.user}' if self.request.user else ''
+        self.status.text = f'{" ".join(session.command)}{who} in {self.container_name}'
+
+    def _handle_delete(self) -> None:
+        session, self.session = self.session, None
+        if session is not None:  # closing waits for the hangup to work: never on the event loop
+            threading.Thread(target=session.close, name='berth-exec-close').start()
+        super()._handle_delete()
+
+    def _authorize(self) -> Identity:
+        identity = require(self.services.sessions.current(), ROLE, WHAT)
+        if self.identity is not None and identity.username != self.identity.username:
+            raise Forbidden(f'this terminal belongs to {self.identity.username}')
+        return identity
+
+    def _refuse(self, refusal: Forbidden) -> None:
+        session, self.session = self.session, None
+        if session is not None:
+            threading.Thread(target=session.close, name='berth-exec-close').start()
+        identity = self.identity or self.services.sessions.current(touch=False)
+        self.services.audit.record(username=identity.username if identity else '(anonymous)',
+                                   role=identity.role if identity else '', action=self.action,
+                                   target=self.container_name, params=self._params(session),
+                                   result=f'refused: {refusal}', address=identity.address if identity else '')
+        sentence = f'{str(refusal)[:1].upper()}{str(refusal)[1:]}.'
+        self.status.props('role=alert')
+        self.status.text = sentence
+        self.status.classes('text-negative')
+
+    async def _mounted_size(self) -> tuple[int, int] | None:
+        """Rows and columns once the browser shows the terminal (a hidden tab mounts it only when opened)."""
+        delay = 0.1
+        while not self.is_deleted:
+            try:
+                size = await self.client.run_javascript(f'{HELPER}berthTerminal.ready({self.terminal.id})', timeout=5)
+            except TimeoutError:
+                size = None
+            if isinstance(size, list) and len(size) == 2:
+                self.size = (int(size[0]), int(size[1]))
+                return self.size
+            await asyncio.sleep(delay)
+            delay = min(1.0, delay * 2)
+        return None
+
+    def _on_data(self, event: XtermDataEventArguments) -> None:
+        session = self.session
+        if session is None:
+            return
+        try:
+            self._authorize()
+        except Forbidden as refusal:
+            self._refuse(refusal)
+            return
+        session.write(event.data)
+
+    async def _on_resize(self, event: XtermResizeEventArguments) -> None:
+        self.size = (event.rows, event.cols)
+        session = self.session
+        if session is None:
+            return
+        try:
+            self._authorize()
+        except Forbidden as refusal:
+            self._refuse(refusal)
+            return
+        await run.io_bound(session.resize, event.rows, event.cols)
+
+    def _on_output(self, session: ExecSession, text: str) -> None:
+        if session is not self.session or self.is_deleted:
+            session.acknowledge(len(text))
+            return
+        background_tasks.create(self._write(session, text), name='terminal write')
+
+    async def _write(self, session: ExecSession, text: str) -> None:
+        try:
+            await self.client.run_javascript(f'berthTerminal.write({self.terminal.id}, {json.dumps(text)})',
+                                             timeout=WRITE_TIMEOUT)
+        except TimeoutError:  # the browser is stuck or gone; do not stall the session on it
+            pass
+        finally:
+            session.acknowledge(len(text))
+
+    def _on_exit(self, session: ExecSession, code: int | None) -> None:
+        if session.started_at:
+            self._audit(f"ended: {f'exit code {code}' if code is not None else 'detached'} "
+                        f'after {session.duration:.1f} s', session)
+        if session is not self.session or self.is_deleted:
+            return
+        self.session = None
+        ended = f'session ended (exit code {code})' if code is not None else 'session ended (detached)'
+        notice = json.dumps(f'\r\n[{ended}]\r\n')
+        self.client.run_javascript(f'berthTerminal.write({self.terminal.id}, {notice})')
+        self._end_with(f'{ended[:1].upper()}{ended[1:]}.')
+
+    def _end_with(self, sentence: str) -> None:
+        self.status.text = sentence
+        self.reconnect_button.set_visibility(True)
+
+    def _params(self, session: ExecSession | None) -> dict[str, object]:
+        command = ' '.join(session.command) if session is not None and session.command else self.request.command
+        return {'command': command or 'auto', 'user': self.request.user, 'workdir': self.request.workdir,
+                'container_id': self.request.container_id[:12]}
+
+    def _audit(self, result: str, session: ExecSession) -> None:
+        identity = self.identity
+        if identity is not None:
+            self.services.audit.record(username=identity.username, role=identity.role, action=self.action,
+                                       target=self.container_name, params=self._params(session), result=result,
+                                       address=identity.address)

@@ -1,0 +1,111 @@
+"""/containers/{name-or-id}/terminal: terminals into one container, several at once, in tabs; and the same
+workspace as the content of the container page's Terminal tab."""
+from __future__ import annotations
+
+from nicegui import ui
+
+from auth.guard import Forbidden, require
+from components.exec_terminal import ROLE, WHAT, ExecTerminal
+from components.frame import frame, page_identity
+from core.docker_access import ContainerRow
+from core.exec_session import ExecRequest
+from core.services import Services
+
+FULL_WINDOW_HEIGHT = 'calc(100vh - 220px)'
+PANEL_HEIGHT = '65vh'
+
+
+def register(services: Services) -> None:
+    """Adds the full-window terminal page."""
+    @ui.page('/containers/{name_or_id}/terminal')
+    def terminal_page(name_or_id: str) -> None:
+        identity = page_identity(services, ROLE, WHAT)
+        if identity is None:
+            return
+        row = services.state.find(name_or_id)
+        with frame(services, identity, f'Terminal · {row.name if row else name_or_id}'):
+            if row is None:
+                ui.label(f'No container named or with id "{name_or_id}".').classes('text-h6')
+                ui.link('Back to containers', '/containers')
+                return
+            with ui.row().classes('w-full items-center gap-2'):
+                ui.link('Containers', '/containers')
+                ui.label('/')
+                ui.link(row.name, f'/containers/{row.name}')
+                ui.label('/ Terminal').classes('text-h6')
+            TerminalWorkspace(services, row, height=FULL_WINDOW_HEIGHT, open_first=True)
+
+
+def terminal_panel(services: Services, container_id: str) -> None:
+    """Builds the content of the container page's Terminal tab; call it inside the tab panel.
+
+    Viewers see a sentence saying why they cannot open a terminal. Nothing runs until the user clicks
+    'New terminal', so a tab that is never opened costs nothing."""
+    try:
+        require(services.sessions.current(), ROLE, WHAT)
+    except Forbidden as refusal:
+        ui.label(f'{str(refusal)[:1].upper()}{str(refusal)[1:]}.').props('role=alert')
+        return
+    row = services.state.containers.get(container_id) or services.state.find(container_id)
+    if row is None:
+        ui.label('This container no longer exists.')
+        return
+    with ui.row().classes('w-full justify-end'):
+        ui.link('Open terminals in a full window', f'/containers/{row.name}/terminal', new_tab=True)
+    TerminalWorkspace(services, row, height=PANEL_HEIGHT, open_first=False)
+
+
+class TerminalWorkspace(ui.column):
+    """What to run (command, user, working directory, or attach), and one tab per terminal, each its own session."""
+
+    def __init__(self, services: Services, row: ContainerRow, *, height: str, open_first: bool) -> None:
+        super().__init__()
+        self.services = services
+        self.row = row
+        self.count = 0
+        self.classes('w-full gap-2')
+        with self:
+            with ui.row().classes('w-full items-center gap-2'):
+                self.mode = ui.toggle({'exec': 'Command', 'attach': 'Attach to main process'}, value='exec') \
+                    .props('dense no-caps')
+                self.command = ui.input('Command', placeholder='auto: bash if present, else sh') \
+                    .props('dense outlined clearable').classes('w-72')
+                self.user = ui.input('User', placeholder='image default').props('dense outlined').classes('w-36')
+                self.workdir = ui.input('Working directory', placeholder='image default') \
+                    .props('dense outlined').classes('w-48')
+                for field in (self.command, self.user, self.workdir):
+                    field.bind_enabled_from(self.mode, 'value', backward=lambda mode: mode == 'exec')
+                    field.on('keydown.enter', self.add)
+                ui.button('New terminal', icon='add', on_click=self.add).props('no-caps')
+            self.tabs = ui.tabs().props('dense align=left no-caps').classes('w-full')
+            self.panels = ui.tab_panels(self.tabs).props('keep-alive').classes('w-full').style(f'height: {height}')
+        if open_first:
+            self.add()
+
+    def add(self) -> None:
+        """Opens one more terminal, in its own tab, with what the fields say now."""
+        attach = self.mode.value == 'attach'
+        request = ExecRequest(container_id=self.row.id, attach=attach, command='' if attach else self.command.value or '',
+                              user='' if attach else (self.user.value or '').strip(),
+                              workdir='' if attach else (self.workdir.value or '').strip())
+        self.count += 1
+        name = f'terminal-{self.count}'
+        label = 'attach' if attach else (request.command or 'shell')
+        with self.tabs:
+            tab = ui.tab(name, f'{self.count}: {label[:24]}')
+            with tab:
+                ui.button(icon='close').props('flat dense round size=xs aria-label="Close terminal"') \
+                    .on('click.stop', lambda: self.remove(tab, panel))
+        with self.panels:
+            with ui.tab_panel(tab).classes('q-pa-none h-full') as panel:
+                ExecTerminal(self.services, request, container_name=self.row.name)
+        self.tabs.value = name
+
+    def remove(self, tab: ui.tab, panel: ui.tab_panel) -> None:
+        """Closes one terminal; its session ends with its element."""
+        was_current = self.tabs.value == tab._props.get('name')
+        self.tabs.remove(tab)
+        self.panels.remove(panel)
+        if was_current:
+            remaining = [child for child in self.tabs.default_slot.children if isinstance(child, ui.tab)]
+            self.tabs.value = remaining[-1]._props.get('name') if remaining else None
