@@ -32,7 +32,7 @@ def setup(settings: Settings, accounts: Accounts, sessions: Sessions, audit: Aud
     class AuthMiddleware(BaseHTTPMiddleware):
         async def dispatch(self, request: Request, call_next):  # type: ignore[no-untyped-def]
             path = request.url.path
-            if not path.startswith(PUBLIC_PREFIXES) and not app.storage.user.get('username'):
+            if not path.startswith(PUBLIC_PREFIXES) and sessions.current(touch=False) is None:
                 return RedirectResponse(f'/login?redirect_to={quote(path)}')
             return await call_next(request)
 

@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from playwright.async_api import Browser, Locator, Page, Playwright
 
@@ -45,7 +45,7 @@ class Panel:
         self.extra_env = env or {}
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30.0, min_containers: int = 0) -> Panel:
+    def start(self, timeout: float = 30.0, min_containers: int = 0) -> Self:
         # PYTEST_CURRENT_TEST would make NiceGUI's ui.run() believe it runs inside pytest and ignore --port
         env = {key: value for key, value in os.environ.items() if key not in SCRUBBED_ENV}
         env.update({'BERTH_DATA_DIR': str(self.data_dir), 'BERTH_ADMIN_PASSWORD': self.password,
@@ -98,7 +98,7 @@ class Panel:
                 process.wait(5)
         self._tmp.cleanup()
 
-    def __enter__(self) -> Panel:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:

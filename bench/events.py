@@ -29,11 +29,12 @@ import docker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from playwright.async_api import Page, async_playwright  # noqa: E402
+from playwright.async_api import Page, async_playwright
 
-from bench.common import BUSYBOX, PROJECT_ROOT, Panel, launch_chromium, signed_in_page  # noqa: E402
+from bench.common import BUSYBOX, CHROMIUM, PROJECT_ROOT, Panel, launch_chromium, signed_in_page
 
-LABEL = 'berth-bench'
+LABELS = {'berth-bench': '1', 'berth-bench-kind': 'events'}  # the kind: never touch other benches' containers
+LABEL_FILTER = [f'{key}={value}' for key, value in LABELS.items()]
 PREFIX = 'zzbench-'  # sorts after everyone else's containers, so other people's first table page is unchanged
 OBSERVER = '''() => {
   window.benchTarget = null;
@@ -53,6 +54,20 @@ OBSERVER = '''() => {
   new MutationObserver(check).observe(document.body,
     {subtree: true, childList: true, characterData: true, attributes: true});
 }'''
+SOCKET_WATCH = '''() => {  // when the first update carrying the changed row arrives over the socket, before Vue renders
+  window.socket.on('update', (message) => {
+    const target = window.benchTarget;
+    if (!target || target.socket !== null) return;
+    const now = performance.timeOrigin + performance.now();
+    for (const element of Object.values(message)) {
+      if ((element?.props?.rows || []).some(row => row.name === target.name &&
+                                                   (target.state === null || row.state === target.state))) {
+        target.socket = now;
+        return;
+      }
+    }
+  });
+}'''
 SHOWS = '''([name, state]) => [...document.querySelectorAll('tbody tr')].length === 1 &&
   [...document.querySelectorAll('tbody tr a')].some(link => link.textContent.trim() === name &&
     (state === null || link.closest('tr').querySelector('.q-badge')?.textContent.trim() === state))'''
@@ -62,7 +77,7 @@ class EventRecorder:
     """A separate `docker events` subscriber (SDK) recording when each container event reaches a client."""
 
     def __init__(self, client: docker.DockerClient) -> None:
-        self.stream = client.api.events(decode=True, filters={'type': ['container'], 'label': [f'{LABEL}=1']})
+        self.stream = client.api.events(decode=True, filters={'type': ['container'], 'label': LABEL_FILTER})
         self.events: list[tuple[float, str, str, float]] = []  # (received, id, action, daemon time)
         self.changed = threading.Condition()
         threading.Thread(target=self._run, name='bench-events', daemon=True).start()
@@ -75,8 +90,8 @@ class EventRecorder:
                     self.events.append((received, str(event.get('id', '')), str(event.get('Action', '')),
                                         int(event.get('timeNano', 0)) / 1e9))
                     self.changed.notify_all()
-        except Exception:  # the stream is closed when the bench ends
-            pass
+        except (OSError, ValueError, docker.errors.APIError):  # closing the stream at the end ends it like this
+            return
 
     def wait(self, container_id: str, action: str, after: float, timeout: float = 15.0) -> tuple[float, float]:
         """(received, daemon time) of the first ``action`` event for the container received after ``after``."""
@@ -111,7 +126,7 @@ class Bench:
 
     def _create(self, name: str) -> str:
         answer = self.client.api.create_container(BUSYBOX, command=['sleep', '3600'], name=name,
-                                                  labels={LABEL: '1'}, stop_signal='SIGKILL')
+                                                  labels=LABELS, stop_signal='SIGKILL')
         return str(answer['Id'])
 
     def command(self, base: str) -> tuple[list[str], str, str | None, str]:
@@ -132,7 +147,7 @@ class Bench:
             self.running.discard(base)
 
     def remove_all(self) -> None:
-        ids = [container['Id'] for container in self.client.api.containers(all=True, filters={'label': f'{LABEL}=1'})]
+        ids = [container['Id'] for container in self.client.api.containers(all=True, filters={'label': LABEL_FILTER})]
         with ThreadPoolExecutor(16) as pool:
             list(pool.map(lambda container_id: self.client.api.remove_container(container_id, force=True), ids))
 
@@ -158,6 +173,7 @@ async def measure(bench: Bench, recorder: EventRecorder, count: int, samples: in
             await page.reload()  # again, now with the socket's frames counted
             await page.locator('.q-table').first.wait_for()
             await page.evaluate(OBSERVER)
+            await page.evaluate(SOCKET_WATCH)
             offset = await clock_offset_ms(page)
             rows: list[dict[str, float]] = []
             pairs = rng.sample(sorted(bench.names), k=min(count, (samples + warmup + 1) // 2 + 1))
@@ -168,26 +184,27 @@ async def measure(bench: Bench, recorder: EventRecorder, count: int, samples: in
                 before = 'running' if base in bench.running else None  # None: any state
                 await page.wait_for_function(SHOWS, arg=[bench.names[base], before], timeout=15_000)
                 await asyncio.sleep(0.25)  # let the filter's own round trip settle
-                await page.evaluate('([name, state]) => { window.benchTarget = {name, state, t: null}; '
+                await page.evaluate('([name, state]) => { window.benchTarget = {name, state, t: null, socket: null}; '
                                     'window.benchCheck(); }', [name, state])
                 received.clear()
                 t0 = time.time()
-                subprocess.run(argv, check=True, capture_output=True)
+                await asyncio.to_thread(subprocess.run, argv, check=True, capture_output=True)
                 cli = time.time()
                 event, daemon = await asyncio.to_thread(recorder.wait, bench.ids[base], action, t0)
                 await page.wait_for_function('window.benchTarget.t !== null', timeout=15_000)
-                shown = await page.evaluate('window.benchTarget.t') / 1000
+                shown, socket = await page.evaluate('[benchTarget.t / 1000, (benchTarget.socket ?? benchTarget.t) / 1000]')
                 bench.applied(base, name, state)
                 if index >= warmup:
                     frames = [size for at, size in received if at <= shown + 0.05]
                     rows.append({'cli': (cli - t0) * 1000, 'daemon': (daemon - t0) * 1000,
                                  'event': (event - t0) * 1000, 'row': (shown - t0) * 1000,
-                                 'panel': (shown - event) * 1000, 'ws_bytes': float(sum(frames)),
+                                 'panel': (shown - event) * 1000, 'server': (socket - event) * 1000,
+                                 'browser': (shown - socket) * 1000, 'ws_bytes': float(sum(frames)),
                                  'ws_frames': float(len(frames))})
             await browser.close()
     finally:
         panel.stop()
-    return {'count': count, 'clock_offset_ms': round(offset, 3),
+    return {'count': count, 'clock_offset_ms': round(offset, 3), 'load_average': os.getloadavg(),
             'summary': {key: summary([row[key] for row in rows]) for key in rows[0]},
             'raw': {key: [round(row[key], 2) for row in rows] for key in rows[0]}}
 
@@ -210,7 +227,7 @@ def machine(client: docker.DockerClient) -> dict[str, Any]:
                 if line.startswith('model name')), platform.processor())
     memory = next((line.split()[1] for line in Path('/proc/meminfo').read_text().splitlines()
                    if line.startswith('MemTotal')), '0')
-    chromium = subprocess.run(['/usr/bin/chromium', '--version'], capture_output=True, text=True).stdout.strip()
+    chromium = subprocess.run([CHROMIUM, '--version'], check=False, capture_output=True, text=True).stdout.strip()
     import nicegui
     return {'host': platform.node(), 'platform': platform.platform(), 'cpu': cpu, 'cpus': os.cpu_count(),
             'memory_gb': round(int(memory) / 1024 / 1024, 1), 'docker': client.version().get('Version'),
@@ -220,7 +237,7 @@ def machine(client: docker.DockerClient) -> dict[str, Any]:
 def print_table(results: list[dict[str, Any]]) -> None:
     print(f'\n{"containers":>10} {"metric":>8} {"p50":>8} {"p99":>8} {"mean":>8} {"max":>8}   (ms after t0)')
     for result in results:
-        for key in ('cli', 'event', 'row', 'panel'):
+        for key in ('cli', 'event', 'row', 'panel', 'server', 'browser'):
             numbers = result['summary'][key]
             print(f'{result["count"]:>10} {key:>8} ' + ' '.join(f'{numbers[part]:>8.1f}'
                                                               for part in ('p50', 'p99', 'mean', 'max')))
@@ -252,7 +269,7 @@ def main() -> None:
     finally:
         recorder.close()
         bench.remove_all()
-    report = {'bench': 'events', 'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+    report = {'bench': 'events', 'date': datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds'),
               'machine': machine(client), 'change': arguments.change, 'counts': sorted(arguments.counts),
               'samples': arguments.samples, 'warmup': arguments.warmup, 'goal': 'row p99 < 100 ms at 500 containers',
               'results': results}

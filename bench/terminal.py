@@ -138,6 +138,9 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
                     await flood.wait_for_timeout(1000)
                     busy = await echo_latencies(page, arguments.keystrokes)
                     await flood.evaluate(f'{TERMINAL}.input("\\u0003", true)')
+                except Exception:
+                    print(f'panel log (tail):\n{panel.log()[-5000:]}', file=sys.stderr)
+                    raise
                 finally:
                     await browser.close()
                     await flood_browser.close()

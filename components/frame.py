@@ -30,7 +30,7 @@ def page_identity(services: Services, role: str, what: str) -> Identity | None:
         return require(identity, role, what)
     except Forbidden as refusal:
         with ui.column().classes('absolute-center items-center'):
-            ui.label(f'{str(refusal)[:1].upper()}{str(refusal)[1:]}.').classes('text-h6').props('role=alert')
+            ui.label(f'{refusal}.').classes('text-h6').props('role=alert')
             ui.link('Back to containers', '/containers')
         return None
 

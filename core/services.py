@@ -48,6 +48,8 @@ class Services:
 
     async def start(self) -> None:
         """Starts the watcher, the bus subscriber, the embedded worker (if any) and the lost-job check."""
+        if self._tasks:
+            return  # started already (a test harness may run the app's lifespan twice)
         loop = asyncio.get_running_loop()
         self.watcher.start(loop)
         self.bus.start(loop, self.jobs.apply)

@@ -13,6 +13,7 @@ command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v docker-registry >/dev/null || need_apt+=(docker-registry)
 command -v node >/dev/null || need_apt+=(nodejs npm)
 command -v debootstrap >/dev/null || need_apt+=(debootstrap)
+command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || need_apt+=(docker-compose)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

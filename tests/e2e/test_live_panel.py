@@ -1,6 +1,7 @@
 """The live panel in a real browser against the real engine: CLI changes show up, page actions reach the daemon."""
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import uuid
 from collections.abc import Callable
@@ -87,7 +88,7 @@ async def test_container_removed_with_cli_disappears_from_open_page(panel: Panel
     await expect(row).to_have_count(1, timeout=TIMEOUT_MS)
     await expect(kept).to_have_count(1, timeout=TIMEOUT_MS)
 
-    subprocess.run(['docker', 'rm', '--force', name], check=True, capture_output=True)
+    await asyncio.to_thread(subprocess.run, ['docker', 'rm', '--force', name], check=True, capture_output=True)
 
     await expect(row).to_have_count(0, timeout=TIMEOUT_MS)
     await expect(kept.get_by_role('status')).to_have_text('running')
