@@ -6,6 +6,7 @@ import logging
 import os
 
 from nicegui import app, ui
+from nicegui.storage import Storage
 
 import auth.setup
 import pages
@@ -47,6 +48,8 @@ if __name__ in {'__main__', '__mp_main__'}:
     settings = Settings()
     if not os.environ.get('NICEGUI_USER_SIMULATION'):
         settings = parse_arguments(settings)
+        if not os.environ.get('NICEGUI_STORAGE_PATH'):  # sessions live with the rest of the panel's data
+            Storage.path = (settings.data_dir / 'nicegui').resolve()
     services = create(settings)
     ui.run(host=settings.host, port=settings.port, title='Berth', dark=None, reload=False, show=False,
            storage_secret=settings.resolve_storage_secret(), favicon='⚓', show_welcome_message=True,

@@ -15,7 +15,7 @@ from .jobs import Job, JobStore, JobUpdate, new_job_id
 from .state import DockerState
 
 log = logging.getLogger(__name__)
-Enqueue = Callable[[dict[str, Any], str, str, dict[str, Any]], None]
+Send = Callable[..., None]
 
 
 class CommandError(Exception):
@@ -23,11 +23,45 @@ class CommandError(Exception):
 
 
 class Commands:
-    def __init__(self, *, state: DockerState, jobs: JobStore, audit: AuditLog, enqueue_container_action: Enqueue) -> None:
+    def __init__(self, *, state: DockerState, jobs: JobStore, audit: AuditLog, senders: dict[str, Send]) -> None:
         self.state = state
         self.jobs = jobs
         self.audit = audit
-        self.enqueue_container_action = enqueue_container_action
+        self.senders = senders  # kind of job ('container', 'image.pull', ...) → the actor's send
+
+    async def dispatch(self, identity: Identity | None, *, role: str, what: str, kind: str, sender: str, target: str,
+                       target_name: str, params: dict[str, Any], audit_params: dict[str, Any] | None = None,
+                       arguments: tuple[Any, ...] = ()) -> Job:
+        """The one way a job starts: role check (audited when refused), queued job, audit entry, actor send.
+
+        ``arguments`` go to the actor after the job payload; ``audit_params`` is what the audit log keeps
+        (never credentials). A broker that cannot be reached makes the job fail with a sentence.
+        """
+        try:
+            require(identity, role, what)
+        except Forbidden as refusal:
+            self.audit.record(username=identity.username if identity else '(anonymous)',
+                              role=identity.role if identity else '', action=kind, target=target_name,
+                              params=audit_params if audit_params is not None else params,
+                              result=f'refused: {refusal}', address=identity.address if identity else '')
+            raise
+        assert identity is not None
+        update = JobUpdate(job_id=new_job_id(), status='queued', kind=kind, target=target, target_name=target_name,
+                           requested_by=identity.username)
+        self.jobs.apply(update)
+        self.audit.record(username=identity.username, role=identity.role, action=kind, target=target_name,
+                          params=audit_params if audit_params is not None else params,
+                          result=f'queued job {update.job_id}', address=identity.address)
+        payload = {'job_id': update.job_id, 'kind': kind, 'target': target, 'target_name': target_name,
+                   'requested_by': identity.username}
+        try:
+            await run.io_bound(self.senders[sender], payload, *arguments, params)
+        except Exception as error:  # the broker is down: the job fails with a sentence, the panel keeps serving
+            log.warning('could not queue %s: %s', kind, error)
+            self.jobs.apply(JobUpdate(job_id=update.job_id, status='failed', kind=kind, target=target,
+                                      target_name=target_name, requested_by=identity.username,
+                                      message=f'could not queue the job: job queue unreachable ({error})'))
+        return self.jobs.jobs[update.job_id]
 
     async def container_action(self, identity: Identity | None, action: str, container_id: str,
                                params: dict[str, Any] | None = None) -> Job:
@@ -35,32 +69,11 @@ class Commands:
         params = {key: value for key, value in (params or {}).items() if key in ('timeout', 'signal', 'volumes', 'force')}
         if action not in ACTIONS:
             raise CommandError(f'unknown action {action!r}')
-        verb = ACTION_VERBS[action].lower()
         row = self.state.containers.get(container_id) or self.state.find(container_id)
         target_name = row.name if row else container_id[:12]
-        try:
-            require(identity, 'operator', f'{verb} containers')
-        except Forbidden as refusal:
-            self.audit.record(username=identity.username if identity else '(anonymous)',
-                              role=identity.role if identity else '', action=f'container.{action}',
-                              target=target_name, params=params, result=f'refused: {refusal}',
-                              address=identity.address if identity else '')
-            raise
-        assert identity is not None
+        what = f'{ACTION_VERBS[action].lower()} containers'
         if row is None:
+            require(identity, 'operator', what)
             raise CommandError(f'container {target_name} no longer exists')
-        update = JobUpdate(job_id=new_job_id(), status='queued', kind=f'container.{action}', target=row.id,
-                           target_name=row.name, requested_by=identity.username)
-        self.jobs.apply(update)
-        self.audit.record(username=identity.username, role=identity.role, action=f'container.{action}',
-                          target=row.name, params=params, result=f'queued job {update.job_id}', address=identity.address)
-        job_payload = {'job_id': update.job_id, 'kind': update.kind, 'target': row.id, 'target_name': row.name,
-                       'requested_by': identity.username}
-        try:
-            await run.io_bound(self.enqueue_container_action, job_payload, action, row.id, params)
-        except Exception as error:  # the broker is down: the job fails with a sentence, the panel keeps serving
-            log.warning('could not queue %s: %s', update.kind, error)
-            self.jobs.apply(JobUpdate(job_id=update.job_id, status='failed', kind=update.kind, target=row.id,
-                                      target_name=row.name, requested_by=identity.username,
-                                      message=f'could not queue the job: job queue unreachable ({error})'))
-        return self.jobs.jobs[update.job_id]
+        return await self.dispatch(identity, role='operator', what=what, kind=f'container.{action}', sender='container',
+                                   target=row.id, target_name=row.name, params=params, arguments=(action, row.id))

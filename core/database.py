@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     message TEXT NOT NULL,
     created_at REAL NOT NULL,
     started_at REAL,
-    finished_at REAL
+    finished_at REAL,
+    output TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
 CREATE TABLE IF NOT EXISTS audit (

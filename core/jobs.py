@@ -4,13 +4,15 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from .database import Database
 
 ACTIVE = ('queued', 'running')
+OUTPUT_LINES = 2000
 FINISHED = ('succeeded', 'failed')
 
 
@@ -26,6 +28,8 @@ class JobUpdate:
     requested_by: str = ''
     message: str = ''
     progress: float | None = None
+    detail: dict[str, Any] | None = None
+    output: str = ''
     at: float = field(default_factory=time.time)
 
     def to_json(self) -> str:
@@ -49,6 +53,8 @@ class Job:
     status: str = 'queued'
     message: str = ''
     progress: float | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    output: deque[str] = field(default_factory=lambda: deque(maxlen=OUTPUT_LINES))
     created_at: float = field(default_factory=time.time)
     started_at: float | None = None
     finished_at: float | None = None
@@ -82,7 +88,9 @@ class JobStore:
         self.jobs: OrderedDict[str, Job] = OrderedDict()
         self._listeners: list[JobListener] = []
         for row in reversed(database.query('SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?', (history,))):
+            output = row.pop('output') or ''
             job = Job(**row)
+            job.output.extend(output.splitlines())
             if job.status in ACTIVE:  # the panel stopped while it ran: nobody will report it any more
                 job.status, job.message, job.finished_at = 'failed', 'the panel restarted while the job was active', time.time()
                 self._persist(job)
@@ -127,7 +135,11 @@ class JobStore:
             job.message = update.message
         if update.progress is not None:
             job.progress = update.progress
-        if update.status != 'heartbeat':
+        if update.detail:
+            job.detail.update(update.detail)
+        if update.output:
+            job.output.extend(update.output.splitlines())
+        if update.status in FINISHED or update.status in ('queued', 'running'):
             self._persist(job)
         for listener in list(self._listeners):
             listener(job, update)
@@ -143,7 +155,7 @@ class JobStore:
     def _persist(self, job: Job) -> None:
         self.database.execute(
             'INSERT OR REPLACE INTO jobs (job_id, kind, target, target_name, requested_by, status, message, '
-            'created_at, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            'created_at, started_at, finished_at, output) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
             (job.job_id, job.kind, job.target, job.target_name, job.requested_by, job.status, job.message,
-             job.created_at, job.started_at, job.finished_at))
+             job.created_at, job.started_at, job.finished_at, '\n'.join(job.output)))
 

@@ -93,7 +93,7 @@ def build(settings: Settings) -> Services:
     jobs = JobStore(database, history=settings.job_history, lost_after=settings.job_lost_after)
     bus = make_bus(settings.redis_url)
 
-    def enqueue_container_action(job: dict[str, Any], action: str, container_id: str, params: dict[str, Any]) -> None:
+    def send_container_action(job: dict[str, Any], action: str, container_id: str, params: dict[str, Any]) -> None:
         from tasks.containers import container_action
         container_action.send(job, action, container_id, params)
 
@@ -102,7 +102,7 @@ def build(settings: Settings) -> Services:
         sessions=Sessions(accounts, idle_seconds=settings.session_idle_minutes * 60,
                           max_seconds=settings.session_max_hours * 3600),
         audit=audit, state=state, watcher=EventWatcher(state, settings.docker_host), bus=bus, jobs=jobs,
-        commands=Commands(state=state, jobs=jobs, audit=audit, enqueue_container_action=enqueue_container_action),
+        commands=Commands(state=state, jobs=jobs, audit=audit, senders={'container': send_container_action}),
     )
     jobs.subscribe(services.audit_finished_job)
     return services

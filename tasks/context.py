@@ -64,8 +64,10 @@ class JobReporter:
                  traceback: TracebackType | None) -> None:
         self._stop.set()
 
-    def publish(self, status: str, message: str = '', progress: float | None = None) -> None:
-        self.bus.publish(JobUpdate(status=status, message=message, progress=progress, **self.job))
+    def publish(self, status: str, message: str = '', progress: float | None = None,
+                detail: dict[str, Any] | None = None, output: str = '') -> None:
+        self.bus.publish(JobUpdate(status=status, message=message, progress=progress, detail=detail, output=output,
+                                   **self.job))
 
     def _beat(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS):
