@@ -23,7 +23,8 @@ CHROMIUM = '/usr/bin/chromium'
 CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
                  '--disable-sync', '--no-first-run']
 ADMIN_PASSWORD = 'berth-e2e-password'
-SCRUBBED_ENV = {'REDIS_URL', 'BERTH_REDIS_URL', 'NICEGUI_USER_SIMULATION', 'NICEGUI_SCREEN_TEST_PORT', 'PYTEST_CURRENT_TEST'}
+SCRUBBED_ENV = {'REDIS_URL', 'BERTH_REDIS_URL', 'NICEGUI_USER_SIMULATION', 'NICEGUI_SCREEN_TEST_PORT',
+                'PYTEST_CURRENT_TEST'}
 
 
 def free_port() -> int:
@@ -101,7 +102,8 @@ class Panel:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
         self.stop()
 
 

@@ -121,7 +121,7 @@ class Bench:
         wanted = [f'{PREFIX}{index:04d}' for index in range(count)]
         missing = [name for name in wanted if name not in self.names]
         with ThreadPoolExecutor(16) as pool:
-            for name, created in zip(missing, pool.map(self._create, missing)):
+            for name, created in zip(missing, pool.map(self._create, missing), strict=True):
                 self.names[name], self.ids[name] = name, created
 
     def _create(self, name: str) -> str:
@@ -160,7 +160,7 @@ async def clock_offset_ms(page: Page) -> float:
     return page_now - (before + after) / 2 * 1000
 
 
-async def measure(bench: Bench, recorder: EventRecorder, count: int, samples: int, warmup: int,
+async def measure(bench: Bench, recorder: EventRecorder, count: int, *, samples: int, warmup: int,
                   rng: random.Random) -> dict[str, Any]:
     panel = Panel().start(timeout=120, min_containers=count)
     try:
@@ -192,7 +192,8 @@ async def measure(bench: Bench, recorder: EventRecorder, count: int, samples: in
                 cli = time.time()
                 event, daemon = await asyncio.to_thread(recorder.wait, bench.ids[base], action, t0)
                 await page.wait_for_function('window.benchTarget.t !== null', timeout=15_000)
-                shown, socket = await page.evaluate('[benchTarget.t / 1000, (benchTarget.socket ?? benchTarget.t) / 1000]')
+                shown, socket = await page.evaluate('[benchTarget.t, benchTarget.socket ?? benchTarget.t]')
+                shown, socket = shown / 1000, socket / 1000
                 bench.applied(base, name, state)
                 if index >= warmup:
                     frames = [size for at, size in received if at <= shown + 0.05]
@@ -264,7 +265,8 @@ def main() -> None:
             started = time.time()
             bench.ensure(count)
             print(f'{count} containers ready in {time.time() - started:.1f} s; measuring', flush=True)
-            results.append(asyncio.run(measure(bench, recorder, count, arguments.samples, arguments.warmup, rng)))
+            results.append(asyncio.run(measure(bench, recorder, count, samples=arguments.samples,
+                                                 warmup=arguments.warmup, rng=rng)))
             print_table(results[-1:])
     finally:
         recorder.close()

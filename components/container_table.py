@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from nicegui import ui
@@ -66,7 +66,7 @@ class ContainerTable(ui.table):
 
     def show(self, rows: Iterable[ContainerRow], busy: set[str]) -> None:
         """Replaces the rows (Quasar keeps sort, filter, page and selection on the client)."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         self.rows = [row_dict(row, now, row.id in busy) for row in rows]
         selected_ids = {row['id'] for row in self.rows}
         self.selected = [row for row in self.selected if row['id'] in selected_ids]

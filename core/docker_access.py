@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-import docker
 import docker.errors
 import requests.exceptions
+
+import docker
 
 COMPOSE_PROJECT_LABEL = 'com.docker.compose.project'
 ACTIONS = ('start', 'stop', 'restart', 'pause', 'unpause', 'kill', 'remove')
@@ -86,7 +87,7 @@ class ContainerRow:
 
     def status_text(self, now: datetime | None = None) -> str:
         """Like the CLI's STATUS column: 'Up 5 minutes (healthy)', 'Exited (1) 2 hours ago'."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         if self.state in ('running', 'paused'):
             text = f'Up {humanize_since(self.started_at, now)}'
             if self.state == 'paused':
@@ -119,7 +120,7 @@ def parse_time(value: str) -> datetime | None:
         head, fraction = value.split('.', 1)
         value = f'{head}.{fraction[:6]}'
     try:
-        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
     except ValueError:
         return None
 

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import docker
 import docker.errors
+
+import docker
 
 from .docker_access import ContainerRow, describe_error, make_client
 

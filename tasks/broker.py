@@ -31,7 +31,7 @@ def ensure(redis_url: str | None, *, fresh: bool = False) -> dramatiq.Broker:
 
     ``fresh`` makes a new broker even when the kind is unchanged: an embedded worker starts on a clean one.
     """
-    global broker, _broker_url  # noqa: PLW0603 — Dramatiq's broker is process-global by design
+    global broker, _broker_url
     if redis_url == _broker_url and not fresh:
         return broker
     new_broker = make_broker(redis_url)

@@ -7,7 +7,6 @@ from types import TracebackType
 from typing import Any
 
 import docker
-
 from core.bus import Bus, make_bus
 from core.docker_access import make_client
 from core.jobs import JobUpdate
@@ -31,13 +30,13 @@ _lock = threading.Lock()
 
 def configure(bus: Bus, docker_host: str | None) -> None:
     """The panel hands its own bus over in the embedded mode, so updates stay in-process."""
-    global _context  # noqa: PLW0603 — actors run in Dramatiq's threads, one context per process
+    global _context
     _context = WorkerContext(bus=bus, docker_host=docker_host)
 
 
 def context() -> WorkerContext:
     """The context; a standalone ``dramatiq tasks`` worker builds it from the environment."""
-    global _context  # noqa: PLW0603
+    global _context
     with _lock:
         if _context is None:
             settings = Settings()

@@ -8,9 +8,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import docker
 import pytest
 import redis
+
+import docker
 
 pytest_plugins = ['nicegui.testing.user_plugin']
 

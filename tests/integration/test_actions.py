@@ -4,13 +4,14 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 
-import docker
 import pytest
 
+import docker
 from core.jobs import Job
 from core.services import Services
 
 from .conftest import OPERATOR, eventually
+
 
 async def finished(services: Services, job: Job, timeout: float = 30) -> Job:
     await eventually(lambda: services.jobs.jobs[job.job_id].status in ('succeeded', 'failed'), timeout=timeout,

@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from nicegui import ui
 from nicegui.testing import User

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from core.docker_access import ContainerRow, describe_error, format_ports
 
@@ -23,7 +23,7 @@ def test_row_from_inspect() -> None:
 
 def test_status_text_like_the_cli() -> None:
     row = ContainerRow.from_inspect(INSPECT)
-    now = datetime(2026, 11, 21, 10, 5, 2, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 21, 10, 5, 2, tzinfo=UTC)
     assert row.status_text(now) == 'Up 5 minutes (healthy)'
     row.state, row.exit_code, row.finished_at = 'exited', 137, '2026-11-21T08:00:00Z'
     assert row.status_text(now) == 'Exited (137) 2 hours ago'
