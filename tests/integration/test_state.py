@@ -39,4 +39,8 @@ async def test_the_state_only_changes_through_events(services: Services, make_co
     services.state.subscribe(changes.append)
     import asyncio
     await asyncio.sleep(2)
-    assert changes == [] and services.state.synced_at == resyncs
+    row = services.state.find(name)
+    assert row is not None
+    # other containers on a shared host may change meanwhile; ours did not, and no resync ran
+    assert [change for change in changes if change.container_id == row.id or change.kind == 'reset'] == []
+    assert services.state.synced_at == resyncs
