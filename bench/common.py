@@ -36,8 +36,10 @@ def free_port() -> int:
 class Panel:
     """``python main.py --port PORT`` with a fresh data dir and embedded broker; its output goes to a log file."""
 
-    def __init__(self, *, password: str = ADMIN_PASSWORD, env: dict[str, str] | None = None) -> None:
+    def __init__(self, *, password: str = ADMIN_PASSWORD, env: dict[str, str] | None = None,
+                 root: Path = PROJECT_ROOT) -> None:
         self.password = password
+        self.root = root  # another checkout of Berth, to compare a change
         self.port = free_port()
         self.base_url = f'http://127.0.0.1:{self.port}'
         self._tmp = tempfile.TemporaryDirectory(prefix='berth-panel-')
@@ -52,7 +54,7 @@ class Panel:
         env.update({'BERTH_DATA_DIR': str(self.data_dir), 'BERTH_ADMIN_PASSWORD': self.password,
                     'PYTHONUNBUFFERED': '1', **self.extra_env})
         with self.log_path.open('wb') as log:
-            self.process = subprocess.Popen([sys.executable, 'main.py', '--port', str(self.port)], cwd=PROJECT_ROOT,
+            self.process = subprocess.Popen([sys.executable, 'main.py', '--port', str(self.port)], cwd=self.root,
                                             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             self.wait_healthy(timeout, min_containers)

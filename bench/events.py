@@ -161,8 +161,8 @@ async def clock_offset_ms(page: Page) -> float:
 
 
 async def measure(bench: Bench, recorder: EventRecorder, count: int, *, samples: int, warmup: int,
-                  rng: random.Random) -> dict[str, Any]:
-    panel = Panel().start(timeout=120, min_containers=count)
+                  rng: random.Random, app: Path) -> dict[str, Any]:
+    panel = Panel(root=app).start(timeout=120, min_containers=count)
     try:
         async with async_playwright() as playwright:
             browser = await launch_chromium(playwright)
@@ -252,6 +252,7 @@ def main() -> None:
     parser.add_argument('--warmup', type=int, default=4)
     parser.add_argument('--change', choices=['rename', 'startstop'], default='rename')
     parser.add_argument('--seed', type=int, default=1)
+    parser.add_argument('--app', type=Path, default=PROJECT_ROOT, help='the checkout of Berth to run (A/B runs)')
     parser.add_argument('--output', type=Path, default=PROJECT_ROOT / 'bench' / 'results' / 'events.json')
     arguments = parser.parse_args()
     client = docker.DockerClient(base_url='unix:///var/run/docker.sock', timeout=120)
@@ -266,14 +267,15 @@ def main() -> None:
             bench.ensure(count)
             print(f'{count} containers ready in {time.time() - started:.1f} s; measuring', flush=True)
             results.append(asyncio.run(measure(bench, recorder, count, samples=arguments.samples,
-                                                 warmup=arguments.warmup, rng=rng)))
+                                                 warmup=arguments.warmup, rng=rng, app=arguments.app)))
             print_table(results[-1:])
     finally:
         recorder.close()
         bench.remove_all()
     report = {'bench': 'events', 'date': datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds'),
               'machine': machine(client), 'change': arguments.change, 'counts': sorted(arguments.counts),
-              'samples': arguments.samples, 'warmup': arguments.warmup, 'goal': 'row p99 < 100 ms at 500 containers',
+              'app': str(arguments.app), 'samples': arguments.samples, 'warmup': arguments.warmup,
+              'goal': 'row p99 < 100 ms at 500 containers',
               'results': results}
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     arguments.output.write_text(json.dumps(report, indent=2) + '\n')

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from nicegui import ui
+from nicegui.events import GenericEventArguments
 
 from core.docker_access import ContainerRow, parse_time
 
@@ -51,12 +52,24 @@ STATE_CELL = (f'<q-td :props="props"><q-badge :color="({STATE_COLORS})[props.row
 PORTS_CELL = '<q-td :props="props"><div v-for="port in props.row.ports" :key="port">{{ port }}</div></q-td>'
 
 
+SEARCHED_FIELDS = [column['field'] for column in COLUMNS if column['name'] != 'actions']
+PAGE_KEYS = ('page', 'rowsPerPage', 'sortBy', 'descending')
+RowEntry = tuple[ContainerRow, bool, dict[str, Any]]
+
+
 class ContainerTable(ui.table):
-    """A Quasar table of containers; row text goes through Vue interpolation only (escaped, never HTML)."""
+    """A Quasar table of containers; row text goes through Vue interpolation only (escaped, never HTML).
+
+    Paged on the server (``rowsNumber`` set): filter, sort and page are applied here, and the browser only ever
+    receives the rows of the page it shows, and only when that page actually changed.
+    """
 
     def __init__(self, on_action: Callable[[str, str], Awaitable[None]], *, title: str | None = None) -> None:
         super().__init__(columns=COLUMNS, rows=[], row_key='id', selection='multiple', title=title,
-                         pagination={'rowsPerPage': 50, 'sortBy': 'name'})
+                         pagination={'rowsPerPage': 50, 'sortBy': 'name', 'descending': False, 'page': 1,
+                                     'rowsNumber': 0})
+        self._entries: dict[str, RowEntry] = {}
+        self.on('request', self._on_request, ['pagination'])  # page, sort or filter changed in the browser
         self.props('flat bordered dense wrap-cells binary-state-sort')
         self.add_slot('body-cell-name', NAME_CELL)
         self.add_slot('body-cell-state', STATE_CELL)
@@ -64,12 +77,48 @@ class ContainerTable(ui.table):
         self.add_slot('body-cell-actions', _action_buttons())
         self.on('row_action', lambda event: on_action(event.args['action'], event.args['id']))
 
-    def show(self, rows: Iterable[ContainerRow], busy: set[str]) -> None:
-        """Replaces the rows (Quasar keeps sort, filter, page and selection on the client)."""
+    def show(self, rows: Iterable[ContainerRow], busy: set[str], *, fresh: bool = False, resend: bool = False) -> None:
+        """Takes all containers; rebuilds only the row dicts of changed containers (all of them if ``fresh``).
+
+        The page is sent only if it changed, or if ``resend`` (the browser changed it itself: a click's spinner).
+        """
         now = datetime.now(UTC)
-        self.rows = [row_dict(row, now, row.id in busy) for row in rows]
-        selected_ids = {row['id'] for row in self.rows}
-        self.selected = [row for row in self.selected if row['id'] in selected_ids]
+        previous, self._entries = self._entries, {}
+        for row in rows:
+            is_busy = row.id in busy
+            entry = previous.get(row.id)
+            if fresh or entry is None or entry[0] is not row or entry[1] != is_busy:  # the watcher replaces rows
+                entry = (row, is_busy, row_dict(row, now, is_busy))
+            self._entries[row.id] = entry
+        if any(row['id'] not in self._entries for row in self.selected):
+            self.selected = [row for row in self.selected if row['id'] in self._entries]
+        self._send_page(force=resend)
+
+    @property
+    def all_rows(self) -> list[dict[str, Any]]:
+        """Every container's row dict (``rows`` holds only the page on screen)."""
+        return [entry[2] for entry in self._entries.values()]
+
+    def _on_request(self, event: GenericEventArguments) -> None:
+        wanted = event.args['pagination']
+        self._props['pagination'].update({key: wanted.get(key) for key in PAGE_KEYS})
+        self._send_page(force=True)
+
+    def _send_page(self, *, force: bool = False) -> None:
+        text = str(self._props.get('filter') or '').lower()
+        rows = self.all_rows
+        if text:
+            rows = [row for row in rows if any(text in str(row[key]).lower() for key in SEARCHED_FIELDS)]
+        pagination = self._props['pagination']
+        if pagination.get('sortBy'):
+            key = pagination['sortBy']
+            rows.sort(key=lambda row: str(row.get(key) or ''), reverse=bool(pagination.get('descending')))
+        per_page = int(pagination.get('rowsPerPage') or 0) or max(len(rows), 1)
+        page = max(1, min(int(pagination.get('page') or 1), -(-len(rows) // per_page)))
+        shown = rows[(page - 1) * per_page:page * per_page]
+        if force or shown != self.rows or (len(rows), page) != (pagination.get('rowsNumber'), pagination.get('page')):
+            pagination.update(rowsNumber=len(rows), page=page)
+            self.rows = shown  # sends this element: the page's rows only
 
 
 def row_dict(row: ContainerRow, now: datetime, busy: bool) -> dict[str, Any]:

@@ -40,6 +40,7 @@ class ContainersView:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._pending: asyncio.Handle | None = None
+        self._last_flush = 0.0
         self.tables: dict[str, ContainerTable] = {}
         with ui.row().classes('w-full items-center gap-3'):
             ui.label('Containers').classes('text-h5')
@@ -59,7 +60,7 @@ class ContainersView:
         self.rebuild()
         on_client_delete(services.state.subscribe(self.on_state))
         on_client_delete(services.jobs.subscribe(self.on_job))
-        ui.timer(30, self.render)  # keeps 'Up 5 minutes' honest; re-renders local state, never asks the daemon
+        ui.timer(30, lambda: self.render(fresh=True))  # keeps 'Up 5 minutes' honest; never asks the daemon
 
     def on_state(self, change: StateChange) -> None:
         if change.kind != 'engine':
@@ -70,12 +71,15 @@ class ContainersView:
             self.schedule()
 
     def schedule(self) -> None:
-        """Coalesces bursts of changes into one render a few milliseconds later."""
+        """Renders at once (next loop turn), then at most once per COALESCE_SECONDS while changes keep coming."""
         if self._pending is None:
-            self._pending = asyncio.get_running_loop().call_later(COALESCE_SECONDS, self._flush)
+            loop = asyncio.get_running_loop()
+            delay = max(0.0, self._last_flush + COALESCE_SECONDS - loop.time())
+            self._pending = loop.call_later(delay, self._flush)
 
     def _flush(self) -> None:
         self._pending = None
+        self._last_flush = asyncio.get_running_loop().time()
         if self.grouped.value and set(self.tables) != self.projects():
             self.rebuild()
         else:
@@ -101,21 +105,25 @@ class ContainersView:
         self.render()
 
     def _table(self, title: str | None) -> ContainerTable:
-        table = ContainerTable(lambda action, container_id: run_container_actions(self.services, action, [container_id]),
-                               title=title).classes('w-full')
+        table = ContainerTable(self.row_action, title=title).classes('w-full')
         table.bind_filter_from(self.search, 'value')
         return table
 
-    def render(self) -> None:
+    async def row_action(self, action: str, container_id: str) -> None:
+        await run_container_actions(self.services, action, [container_id])
+        # the click showed a spinner in the browser; say again what is busy (nothing, if cancelled or refused)
+        self.render(resend=True)
+
+    def render(self, *, fresh: bool = False, resend: bool = False) -> None:
         rows = self.visible_rows()
         busy = self.services.jobs.active_targets()
         running = sum(1 for row in self.services.state.containers.values() if row.state == 'running')
         self.summary.text = f'{len(self.services.state.containers)} containers, {running} running'
         if not self.grouped.value:
-            self.tables[''].show(rows, busy)
+            self.tables[''].show(rows, busy, fresh=fresh, resend=resend)
             return
         for project, table in self.tables.items():
-            table.show([row for row in rows if row.project == project], busy)
+            table.show([row for row in rows if row.project == project], busy, fresh=fresh, resend=resend)
 
     async def bulk(self, action: str) -> None:
         selected = [row['id'] for table in self.tables.values() for row in table.selected]

@@ -26,7 +26,7 @@ async def rows_of(user: User, predicate: Callable[[list[dict]], bool], timeout: 
     deadline = time.monotonic() + timeout
     while True:
         tables = user.find(ContainerTable).elements
-        rows = [row for table in tables for row in table.rows]  # type: ignore[attr-defined]
+        rows = [row for table in tables for row in table.all_rows]  # type: ignore[attr-defined]
         if predicate(rows) or time.monotonic() > deadline:
             return rows
         await asyncio.sleep(0.05)
