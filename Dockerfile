@@ -34,7 +34,7 @@ RUN groupadd --system --gid 10001 berth \
  && chown berth:berth /data
 
 COPY --from=builder /opt/venv /opt/venv
-COPY docker/entrypoint.sh /usr/local/bin/berth-entrypoint
+COPY deploy/entrypoint.sh /usr/local/bin/berth-entrypoint
 WORKDIR /app
 COPY . /app
 RUN chmod 0755 /usr/local/bin/berth-entrypoint \

@@ -27,15 +27,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from playwright.async_api import Browser, Page, async_playwright  # noqa: E402
+from playwright.async_api import Browser, Page, async_playwright
 
-from bench.common import BUSYBOX, PROJECT_ROOT, Panel, launch_chromium, signed_in_page  # noqa: E402
+from bench.common import BUSYBOX, PROJECT_ROOT, Panel, launch_chromium, signed_in_page
 
 RESULTS = PROJECT_ROOT / 'bench' / 'results' / 'terminal.json'
 MARKER = 'BENCH-42-END'
 TERMINAL = "getElement(document.querySelector('[data-berth-terminal]')).terminal"
 COUNT_WRITES = '''(marker) => {
-  const term = %s;
+  const term = TERMINAL;
   const state = window.benchState = {t0: 0, t1: 0, tail: ''};
   if (!term.benchWrite) term.benchWrite = term.write.bind(term);
   term.write = (data, callback) => {
@@ -46,10 +46,10 @@ COUNT_WRITES = '''(marker) => {
       if (callback) callback();
     });
   };
-}''' % TERMINAL
-SEND = '''(line) => { window.benchState.t0 = performance.now(); %s.input(line, true); }''' % TERMINAL
+}'''.replace('TERMINAL', TERMINAL)
+SEND = '(line) => { window.benchState.t0 = performance.now(); ' + TERMINAL + '.input(line, true); }'
 ECHO = '''(ch) => new Promise((resolve) => {
-  const term = %s;
+  const term = TERMINAL;
   const t0 = performance.now();
   const echoed = () => {
     const buffer = term.buffer.active;
@@ -61,7 +61,7 @@ ECHO = '''(ch) => new Promise((resolve) => {
     if (echoed()) { clearTimeout(timer); subscription.dispose(); resolve(performance.now() - t0); }
   });
   term.input(ch, true);
-})''' % TERMINAL
+})'''.replace('TERMINAL', TERMINAL)
 
 
 def payload_command(size: int) -> str:
@@ -118,6 +118,7 @@ def summary(latencies: list[float]) -> dict[str, float]:
 
 async def run(arguments: argparse.Namespace) -> dict[str, Any]:
     size = int(arguments.megabytes * 1e6)
+    load_before = os.getloadavg()
     container = f'berth-bench-terminal-{uuid.uuid4().hex[:8]}'
     subprocess.run(['docker', 'run', '-d', '--name', container, '--label', 'berth-bench=1', '--stop-signal', 'KILL',
                     BUSYBOX, 'sleep', '3600'], check=True, capture_output=True)
@@ -145,12 +146,13 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
                     await browser.close()
                     await flood_browser.close()
     finally:
-        subprocess.run(['docker', 'rm', '-f', container], capture_output=True)
+        subprocess.run(['docker', 'rm', '-f', container], check=False, capture_output=True)
     raw_mb_s, shown_mb_s = statistics.median(raw), statistics.median(shown)
     idle_summary, busy_summary = summary(idle), summary(busy)
     return {
-        'measured_at': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-        'machine': {'cpus': os.cpu_count(), 'platform': platform.platform(), 'python': platform.python_version()},
+        'measured_at': datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds'),
+        'machine': {'cpus': os.cpu_count(), 'platform': platform.platform(), 'python': platform.python_version(),
+                    'load_average_1min_before_and_after': [round(load_before[0], 2), round(os.getloadavg()[0], 2)]},
         'payload_bytes': size, 'runs': arguments.runs,
         'raw_docker_exec_tty_mb_s': {'median': round(raw_mb_s, 2), 'all': [round(value, 2) for value in raw]},
         'browser_terminal_mb_s': {'median': round(shown_mb_s, 2), 'all': [round(value, 2) for value in shown]},
@@ -174,7 +176,9 @@ def print_table(result: dict[str, Any]) -> None:
          'goal p99 < 30'),
     ]
     width = max(len(row[0]) for row in rows)
-    print(f"\nterminal bench, {result['payload_bytes'] / 1e6:.0f} MB payload, median of {result['runs']} runs")
+    load = result['machine']['load_average_1min_before_and_after']
+    print(f"\nterminal bench, {result['payload_bytes'] / 1e6:.0f} MB payload, median of {result['runs']} runs, "
+          f"{result['machine']['cpus']} CPUs, load average {load[0]} before / {load[1]} after")
     for name, value, note in rows:
         print(f'  {name:<{width}}  {value:>12}  {note}')
 

@@ -16,13 +16,15 @@ ROLE = 'operator'
 WHAT = 'open a terminal'
 # Characters on their way to the browser before reading pauses: keeps a flood from outrunning the terminal and bounds
 # what still scrolls by after Ctrl-C.
-WINDOW = 512 * 1024
+WINDOW = 2 * 1024 * 1024
+MESSAGE_CHARS = 256 * 1024  # per message: bounds how long one write holds the event loop
 WRITE_TIMEOUT = 30.0
 OPTIONS = {'cursorBlink': True, 'scrollback': 5000, 'fontSize': 14,
            'fontFamily': 'ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace'}
 # Defined once per page. ready() fits the terminal and keeps it fitted; with text selected, Ctrl-C copies instead of
 # interrupting, and Ctrl-V is left to the browser, whose paste event xterm turns into input. write() resolves once
-# xterm has parsed the text: that is the acknowledgement the session's window waits for.
+# xterm has parsed the text: that is the acknowledgement the session's window waits for. A terminal that was
+# re-mounted (a tab panel without keep-alive) is set up again on its next write.
 HELPER = '''window.berthTerminal = window.berthTerminal || {
   ready(id) {
     const view = getElement(id);
@@ -43,6 +45,7 @@ HELPER = '''window.berthTerminal = window.berthTerminal || {
   write(id, data) {
     const view = getElement(id);
     if (!view || !view.terminal) return false;
+    if (!view.berthReady) this.ready(id);
     return new Promise((resolve) => view.terminal.write(data, () => resolve(true)));
   },
 };
@@ -103,13 +106,14 @@ class ExecTerminal(ui.column):
         except SessionError as error:
             self.session = None
             self._audit(f'failed: {error}', session)
-            self._end_with(f'Could not open the terminal: {error}.')
+            if not self.is_deleted:
+                self._end_with(f'Could not open the terminal: {error}.')
             return
-        if self.is_deleted:
-            threading.Thread(target=session.close, name='berth-exec-close').start()
-        elif self.size != size:
-            await run.io_bound(session.resize, *self.size)
         self._audit('started', session)
+        if self.is_deleted:  # closed while it opened: _handle_delete has ended the session
+            return
+        if self.size != size:
+            await run.io_bound(session.resize, *self.size)
         who = f' as {self.request.user}' if self.request.user else ''
         self.status.text = f'{" ".join(session.command)}{who} in {self.container_name}'
 
@@ -181,7 +185,8 @@ class ExecTerminal(ui.column):
         if session is not self.session or self.is_deleted:
             session.acknowledge(len(text))
             return
-        background_tasks.create(self._write(session, text), name='terminal write')
+        for start in range(0, len(text), MESSAGE_CHARS):  # one message each: other clients get the loop in between
+            background_tasks.create(self._write(session, text[start:start + MESSAGE_CHARS]), name='terminal write')
 
     async def _write(self, session: ExecSession, text: str) -> None:
         try:
@@ -193,13 +198,13 @@ class ExecTerminal(ui.column):
             session.acknowledge(len(text))
 
     def _on_exit(self, session: ExecSession, code: int | None) -> None:
+        how = f'exit code {code}' if code is not None else 'detached' if self.request.attach else 'exit code unknown'
         if session.started_at:
-            self._audit(f"ended: {f'exit code {code}' if code is not None else 'detached'} "
-                        f'after {session.duration:.1f} s', session)
+            self._audit(f'ended: {how} after {session.duration:.1f} s', session)
         if session is not self.session or self.is_deleted:
             return
         self.session = None
-        ended = f'session ended (exit code {code})' if code is not None else 'session ended (detached)'
+        ended = f'session ended ({how})'
         notice = json.dumps(f'\r\n[{ended}]\r\n')
         self.client.run_javascript(f'berthTerminal.write({self.terminal.id}, {notice})')
         self._end_with(f'{ended[:1].upper()}{ended[1:]}.')

@@ -11,7 +11,8 @@ from core.jobs import Job, JobUpdate
 from core.services import Services
 from core.state import StateChange
 
-NAVIGATION = (('Containers', '/containers', 'view_list'), ('Jobs', '/jobs', 'work_history'))
+NAVIGATION = (('Containers', '/containers', 'view_list'), ('Images', '/images', 'layers'),
+              ('Jobs', '/jobs', 'work_history'))
 ADMIN_NAVIGATION = (('Users', '/admin/users', 'group'), ('Audit', '/admin/audit', 'policy'))
 
 

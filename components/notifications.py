@@ -28,9 +28,20 @@ class JobNotifier:
                           position='bottom-right', timeout=8000, close_button='Dismiss', multi_line=True)
 
 
+# kinds whose verb is not the container verb of their last word
+KIND_VERBS = {'image.pull': 'Pull', 'image.remove': 'Remove image', 'image.tag': 'Tag', 'image.prune': 'Prune',
+              'container.create': 'Create'}
+
+
+def job_verb(job: Job) -> str:
+    """'Pull', 'Remove image', 'Stop'...: what the job does, as a verb for titles and notifications."""
+    return KIND_VERBS.get(job.kind) or ACTION_VERBS.get(job.action, job.action.capitalize())
+
+
 def describe_job(job: Job) -> str:
-    """'Stop web: stopped — asked by alice' / 'Start web failed: No such container — asked by bob'."""
-    verb = ACTION_VERBS.get(job.action, job.action.capitalize())
+    """'Stop web: stopped — asked by alice' / 'Start web failed: No such container — asked by bob' /
+    'Pull 127.0.0.1:5000/app:1: downloaded newer image … — asked by olga'."""
+    verb = job_verb(job)
     if job.status == 'succeeded':
         return f'{verb} {job.target_name}: {job.message or "done"} — asked by {job.requested_by}'
     return f'{verb} {job.target_name} failed: {job.message} — asked by {job.requested_by}'

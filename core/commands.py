@@ -10,24 +10,27 @@ from nicegui import run
 from auth.guard import Forbidden, Identity, require
 
 from .audit import AuditLog
+from .cancel import CancelFlags
 from .docker_access import ACTION_VERBS, ACTIONS
+from .errors import CommandError
+from .image_commands import ImageCommands
 from .jobs import Job, JobStore, JobUpdate, new_job_id
+from .secrets import RegistryCredentials
 from .state import DockerState
 
 log = logging.getLogger(__name__)
 Send = Callable[..., None]
 
 
-class CommandError(Exception):
-    """A command that cannot be queued; the message is a sentence for the user."""
-
-
-class Commands:
-    def __init__(self, *, state: DockerState, jobs: JobStore, audit: AuditLog, senders: dict[str, Send]) -> None:
+class Commands(ImageCommands):
+    def __init__(self, *, state: DockerState, jobs: JobStore, audit: AuditLog, senders: dict[str, Send],
+                 credentials: RegistryCredentials | None = None, cancel: CancelFlags | None = None) -> None:
         self.state = state
         self.jobs = jobs
         self.audit = audit
         self.senders = senders  # kind of job ('container', 'image.pull', ...) → the actor's send
+        self.credentials = credentials  # registry credentials users chose to save (image_commands.py)
+        self.cancel = cancel  # cancellation requests the actors look at
 
     async def dispatch(self, identity: Identity | None, *, role: str, what: str, kind: str, sender: str, target: str,
                        target_name: str, params: dict[str, Any], audit_params: dict[str, Any] | None = None,
@@ -52,8 +55,9 @@ class Commands:
         self.audit.record(username=identity.username, role=identity.role, action=kind, target=target_name,
                           params=audit_params if audit_params is not None else params,
                           result=f'queued job {update.job_id}', address=identity.address)
+        # the role checked here travels with the job, so an actor can re-check body-level policy against it
         payload = {'job_id': update.job_id, 'kind': kind, 'target': target, 'target_name': target_name,
-                   'requested_by': identity.username}
+                   'requested_by': identity.username, 'role': identity.role}
         try:
             await run.io_bound(self.senders[sender], payload, *arguments, params)
         except Exception as error:  # the broker is down: the job fails with a sentence, the panel keeps serving

@@ -59,6 +59,7 @@ class ContainerRow:
     ports: list[str] = field(default_factory=list)
     project: str = ''
     labels: dict[str, str] = field(default_factory=dict)
+    image_id: str = ''
 
     @classmethod
     def from_inspect(cls, data: dict[str, Any]) -> ContainerRow:
@@ -79,6 +80,7 @@ class ContainerRow:
             ports=format_ports((data.get('NetworkSettings') or {}).get('Ports') or {}),
             project=str(labels.get(COMPOSE_PROJECT_LABEL, '')),
             labels={str(k): str(v) for k, v in labels.items()},
+            image_id=str(data.get('Image') or ''),
         )
 
     @property

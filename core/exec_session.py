@@ -1,4 +1,5 @@
-"""Interactive sessions in a container (flow 3): ``docker exec`` with a TTY, or attach to a TTY container's main process.
+"""Interactive sessions in a container (flow 3): ``docker exec`` with a TTY, or attach to a TTY container's main
+process.
 
 The socket is read in a thread, decoded incrementally and coalesced; text reaches the UI on the event loop. Input
 goes out through its own thread, so a keystroke never waits behind output and never blocks the loop.
@@ -6,36 +7,30 @@ goes out through its own thread, so a keystroke never waits behind output and ne
 from __future__ import annotations
 
 import asyncio
-import codecs
+import contextlib
 import logging
-import math
-import os
 import queue
 import secrets
 import select
 import shlex
-import signal
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from docker import APIClient
 
 from .docker_access import describe_error
+from .exec_hangup import GRACE_SECONDS, TOKEN_VARIABLE, hang_up
+from .exec_stream import Coalescer, OutputDecoder
 
 log = logging.getLogger(__name__)
 
 BASH_PATHS = ('/bin/bash', '/usr/bin/bash')
 FALLBACK_SHELL = '/bin/sh'
-HANG_UP_GRACE = 1.0
-# Used only when the panel cannot see the container's processes from the host (e.g. it runs in a container itself):
-# signals every process in the container that carries this session's token in its environment.
-SIGNAL_BY_TOKEN = ('for d in /proc/[0-9]*; do if tr "\\0" "\\n" < "$d/environ" 2>/dev/null | grep -qx "$1"; '
-                   'then kill -"$2" "${d#/proc/}" 2>/dev/null; fi; done')
 
 
 class SessionError(Exception):
@@ -59,48 +54,6 @@ class ExecRequest:
             raise SessionError(f'the command cannot be read: {error}') from error
 
 
-class OutputDecoder:
-    """UTF-8 across reads: a character split between two reads waits for its last byte; invalid bytes become U+FFFD."""
-
-    def __init__(self) -> None:
-        self._decoder = codecs.getincrementaldecoder('utf-8')(errors='replace')
-
-    def decode(self, data: bytes, *, final: bool = False) -> str:
-        return str(self._decoder.decode(data, final))
-
-
-class Coalescer:
-    """Gathers text into few, large writes. After a quiet spell the first piece goes out at once (typing stays
-    instant); under a stream, at most one write per ``interval`` seconds, or sooner once ``limit`` characters wait."""
-
-    def __init__(self, *, interval: float = 0.005, limit: int = 64 * 1024,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.interval = interval
-        self.limit = limit
-        self.clock = clock
-        self._parts: list[str] = []
-        self.size = 0
-        self._last_take = -math.inf
-
-    def add(self, text: str) -> None:
-        if text:
-            self._parts.append(text)
-            self.size += len(text)
-
-    def wait(self) -> float:
-        """Seconds the reader may still wait for more before it must hand over (0: now)."""
-        if self.size >= self.limit:
-            return 0.0
-        return max(0.0, self._last_take + self.interval - self.clock())
-
-    def take(self) -> str:
-        text = ''.join(self._parts)
-        self._parts, self.size = [], 0
-        if text:
-            self._last_take = self.clock()
-        return text
-
-
 class ExecSession:
     """One interactive TTY session in one container.
 
@@ -110,6 +63,7 @@ class ExecSession:
     """
 
     read_bytes = 64 * 1024
+    _open: ClassVar[weakref.WeakSet[ExecSession]] = weakref.WeakSet()
 
     def __init__(self, api: APIClient, request: ExecRequest, *, loop: asyncio.AbstractEventLoop,
                  on_output: Callable[[str], None], on_exit: Callable[[int | None], None],
@@ -152,14 +106,32 @@ class ExecSession:
             raise SessionError(describe_error(error)) from error
         raw = getattr(response_socket, '_sock', response_socket)
         raw.settimeout(None)
-        self._socket = raw
-        self._handles = [response_socket, getattr(response_socket, '_response', None)]
         early = self._buffered_bytes(response_socket)
+        with self._room:
+            closed_meanwhile = self._closed
+            if not closed_meanwhile:
+                self._socket, self._handles = raw, [response_socket, getattr(response_socket, '_response', None)]
+        if closed_meanwhile:  # close() came while the exec started: it could not reach the socket, so end it here
+            self._close_handles([raw, response_socket])
+            if self.exec_id:
+                hang_up(self.api, self.request.container_id, self.exec_id, self._token)
+            raise SessionError('the terminal was closed while it opened')
         self.started_at = time.time()
         self.resize(rows, cols)
         self._reader = threading.Thread(target=self._read, args=(early,), name='berth-exec-reader', daemon=True)
         self._reader.start()
         threading.Thread(target=self._write_input, name='berth-exec-writer', daemon=True).start()
+        ExecSession._open.add(self)
+
+    @classmethod
+    def close_all(cls, timeout: float = 10.0) -> None:
+        """Ends every open session, in parallel (the panel is stopping: its shells must not outlive it). Blocking."""
+        threads = [threading.Thread(target=session.close, name='berth-exec-close') for session in list(cls._open)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def write(self, data: str) -> None:
         """Queues keyboard input for the process; never blocks."""
@@ -195,24 +167,23 @@ class ExecSession:
                 return
             self._closed = True
             self._room.notify_all()
+            sock = self._socket
+        ExecSession._open.discard(self)
         self._input.put(None)
-        if self._socket is not None:
-            try:
-                self._socket.shutdown(socket.SHUT_RDWR)
-            except OSError:  # already closed by the other side
-                pass
+        if sock is None:  # not open yet: open() ends what it started
+            return
+        with contextlib.suppress(OSError):  # already closed by the other side
+            sock.shutdown(socket.SHUT_RDWR)
         if self.exec_id:
-            self._hang_up()
+            hang_up(self.api, self.request.container_id, self.exec_id, self._token)
         if self._reader is not None and self._reader is not threading.current_thread():
             self._reader.join(timeout=10)
-
-    # -- opening ------------------------------------------------------------------------------------------------------
 
     def _start_exec(self) -> Any:
         self.command = self.request.argv() or self._auto_command()
         created = self.api.exec_create(self.request.container_id, self.command, stdin=True, tty=True,
                                        user=self.request.user, workdir=self.request.workdir or None,
-                                       environment={'TERM': 'xterm-256color', 'BERTH_SESSION': self._token})
+                                       environment={'TERM': 'xterm-256color', TOKEN_VARIABLE: self._token})
         self.exec_id = created['Id']
         return self.api.exec_start(self.exec_id, tty=True, socket=True)
 
@@ -236,7 +207,8 @@ class ExecSession:
     @staticmethod
     def _buffered_bytes(response_socket: Any) -> bytes:
         """Output that arrived with the HTTP upgrade answer sits in the HTTP reader's buffer, not in the socket."""
-        reader = getattr(getattr(getattr(getattr(response_socket, '_response', None), 'raw', None), '_fp', None), 'fp', None)
+        response = getattr(response_socket, '_response', None)
+        reader = getattr(getattr(getattr(response, 'raw', None), '_fp', None), 'fp', None)
         raw = getattr(response_socket, '_sock', None)
         if reader is None or raw is None:
             return b''
@@ -248,8 +220,6 @@ class ExecSession:
             return b''
         finally:
             raw.settimeout(None)
-
-    # -- threads ------------------------------------------------------------------------------------------------------
 
     def _read(self, early: bytes) -> None:
         coalescer = self._coalescer
@@ -269,13 +239,17 @@ class ExecSession:
             self._deliver(coalescer.take() + self._decoder.decode(b'', final=True))
             self.exit_code = self._find_exit_code()
             self.ended_at = time.time()
-            for handle in (self._socket, *self._handles):
-                try:
-                    if handle is not None:
-                        handle.close()
-                except Exception:  # closing a broken connection may fail; nothing is left to do with it
-                    pass
+            self._close_handles([self._socket, *self._handles])
             self._hand_over(self._finish)
+
+    @staticmethod
+    def _close_handles(handles: list[Any]) -> None:
+        for handle in handles:
+            try:
+                if handle is not None:
+                    handle.close()
+            except Exception:  # closing a broken connection may fail; nothing is left to do with it
+                pass
 
     def _receive(self, timeout: float | None) -> bytes | None:
         """Up to ``read_bytes``: b'' at the end, None if nothing came within ``timeout`` (None: wait for ever)."""
@@ -310,10 +284,8 @@ class ExecSession:
                 return
 
     def _hand_over(self, function: Callable[..., None], *args: Any) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the panel is shutting down
             self.loop.call_soon_threadsafe(function, *args)
-        except RuntimeError:  # the loop is closed: the panel is shutting down
-            pass
 
     def _emit(self, text: str) -> None:
         try:
@@ -327,8 +299,6 @@ class ExecSession:
         except Exception:
             log.exception('terminal exit handler failed')
 
-    # -- ending -------------------------------------------------------------------------------------------------------
-
     def _find_exit_code(self) -> int | None:
         try:
             if self.request.attach:
@@ -336,81 +306,9 @@ class ExecSession:
                 return None if state.get('Running') else int(state.get('ExitCode') or 0)
             if not self.exec_id:
                 return None
-            deadline = time.monotonic() + 2 * HANG_UP_GRACE + 1
+            deadline = time.monotonic() + 2 * GRACE_SECONDS + 1
             while (info := self.api.exec_inspect(self.exec_id))['Running'] and time.monotonic() < deadline:
                 time.sleep(0.05)
             return None if info['ExitCode'] is None else int(info['ExitCode'])
         except Exception:  # container gone with its exec: nothing left to ask
             return None
-
-    def _running_pid(self) -> int:
-        try:
-            info = self.api.exec_inspect(self.exec_id)
-        except Exception:  # the container (and the exec with it) is gone
-            return 0
-        return int(info.get('Pid') or 0) if info.get('Running') else 0
-
-    def _wait_ended(self, seconds: float) -> bool:
-        deadline = time.monotonic() + seconds
-        while self._running_pid():
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
-        return True
-
-    def _hang_up(self) -> None:
-        """What closing a real terminal does: SIGHUP to the session's processes, SIGKILL if the shell outlives it."""
-        pid = self._running_pid()
-        if not pid:
-            return
-        for signal_name in ('HUP', 'KILL'):
-            if not self._signal_on_host(pid, signal_name):
-                self._signal_by_token(signal_name)
-            if self._wait_ended(HANG_UP_GRACE):
-                return
-        log.warning('exec %s in %s still runs after SIGKILL', self.exec_id[:12], self.request.container_id[:12])
-
-    def _signal_on_host(self, leader: int, signal_name: str) -> bool:
-        if not _in_container(leader, self.request.container_id):
-            return False
-        signals = [signal.SIGHUP, signal.SIGCONT] if signal_name == 'HUP' else [signal.SIGKILL]  # stopped jobs must wake
-        for pid in _session_members(leader):
-            for number in signals:
-                try:
-                    os.kill(pid, number)
-                except ProcessLookupError:  # ended meanwhile
-                    pass
-                except PermissionError:  # the panel does not run as root: let the container do it
-                    return False
-        return True
-
-    def _signal_by_token(self, signal_name: str) -> None:
-        try:
-            created = self.api.exec_create(self.request.container_id, ['sh', '-c', SIGNAL_BY_TOKEN, 'sh',
-                                                                       f'BERTH_SESSION={self._token}', signal_name])
-            self.api.exec_start(created['Id'])
-        except Exception as error:  # no shell in the image, or the container is gone
-            log.warning('could not signal exec %s: %s', self.exec_id[:12], describe_error(error))
-
-
-def _in_container(pid: int, container_id: str) -> bool:
-    """Is host process ``pid`` inside the container? False when the panel cannot see host processes."""
-    try:
-        return container_id in Path(f'/proc/{pid}/cgroup').read_text()
-    except OSError:
-        return False
-
-
-def _session_members(leader: int) -> list[int]:
-    """Host pids of every process in the terminal session that ``leader`` (the exec's process) leads."""
-    members = []
-    for entry in os.scandir('/proc'):
-        if entry.name.isdigit():
-            try:
-                stat = Path(entry.path, 'stat').read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rfind(')') + 2:].split()  # state, ppid, pgrp, session, ...
-            if len(fields) > 3 and fields[3] == str(leader):
-                members.append(int(entry.name))
-    return members or [leader]

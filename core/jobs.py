@@ -111,6 +111,18 @@ class JobStore:
         jobs = list(reversed(self.jobs.values()))
         return jobs[:limit] if limit else jobs
 
+    def find(self, job_id: str) -> Job | None:
+        """A job by id: recent ones from memory, older ones (with their output) from the database."""
+        if job_id in self.jobs:
+            return self.jobs[job_id]
+        rows = self.database.query('SELECT * FROM jobs WHERE job_id = ?', (job_id,))
+        if not rows:
+            return None
+        output = rows[0].pop('output') or ''
+        job = Job(**rows[0])
+        job.output.extend(output.splitlines())
+        return job
+
     def apply(self, update: JobUpdate) -> None:
         """Folds one bus message into the job; unknown jobs (other panels' jobs) are created from it."""
         job = self.jobs.get(update.job_id)

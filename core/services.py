@@ -14,10 +14,12 @@ from auth.session import Sessions
 
 from .audit import AuditLog
 from .bus import Bus, make_bus
+from .cancel import CancelFlags, make_cancel_flags
 from .commands import Commands
 from .database import Database
 from .docker_access import make_client
 from .jobs import FINISHED, Job, JobStore, JobUpdate
+from .secrets import RegistryCredentials, SecretBox
 from .settings import Settings
 from .state import DockerState, EventWatcher
 
@@ -36,6 +38,9 @@ class Services:
     bus: Bus
     jobs: JobStore
     commands: Commands
+    secrets: SecretBox
+    credentials: RegistryCredentials
+    cancel: CancelFlags
     _docker: docker.DockerClient | None = None
     _worker: dramatiq.Worker | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -56,7 +61,7 @@ class Services:
         import tasks  # declares the actors
         tasks.broker.ensure(self.settings.redis_url, fresh=self.settings.embedded)
         if self.settings.embedded:
-            tasks.context.configure(self.bus, self.settings.docker_host)
+            tasks.context.configure(self.bus, self.settings.docker_host, cancel=self.cancel, secrets=self.secrets)
             self._worker = tasks.broker.start_embedded_worker(self.settings.worker_threads)
         self._tasks.append(asyncio.create_task(self._check_lost_jobs()))
 
@@ -97,12 +102,31 @@ def build(settings: Settings) -> Services:
         from tasks.containers import container_action
         container_action.send(job, action, container_id, params)
 
+    def send_pull(job: dict[str, Any], reference: str, sealed_credentials: str, params: dict[str, Any]) -> None:
+        from tasks.images import pull_image
+        pull_image.send(job, reference, sealed_credentials, params)
+
+    def send_image_operation(job: dict[str, Any], operation: str, image_id: str, params: dict[str, Any]) -> None:
+        from tasks.images import image_operation
+        image_operation.send(job, operation, image_id, params)
+
+    def send_create(job: dict[str, Any], spec: dict[str, Any], params: dict[str, Any]) -> None:
+        from tasks.images import create_container
+        create_container.send(job, spec, params)
+
+    secrets = SecretBox.from_settings(settings)
+    assert secrets is not None  # the panel makes its key file when no BERTH_SECRET_KEY is given
+    credentials = RegistryCredentials(database, secrets)
+    cancel = make_cancel_flags(settings.redis_url)
     services = Services(
         settings=settings, database=database, accounts=accounts,
         sessions=Sessions(accounts, idle_seconds=settings.session_idle_minutes * 60,
                           max_seconds=settings.session_max_hours * 3600),
         audit=audit, state=state, watcher=EventWatcher(state, settings.docker_host), bus=bus, jobs=jobs,
-        commands=Commands(state=state, jobs=jobs, audit=audit, senders={'container': send_container_action}),
+        commands=Commands(state=state, jobs=jobs, audit=audit, credentials=credentials, cancel=cancel,
+                          senders={'container': send_container_action, 'image.pull': send_pull,
+                                   'image': send_image_operation, 'container.create': send_create}),
+        secrets=secrets, credentials=credentials, cancel=cancel,
     )
     jobs.subscribe(services.audit_finished_job)
     return services

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices('REDIS_URL', 'BERTH_REDIS_URL'))
     docker_host: str | None = Field(default=None, validation_alias=AliasChoices('DOCKER_HOST', 'BERTH_DOCKER_HOST'))
     worker_threads: int = 4
+    secret_key: str | None = None  # seals registry credentials; else a key file in data_dir (see core/secrets.py)
     job_history: int = 500
     job_lost_after: float = 30.0
     session_idle_minutes: int = 60 * 8

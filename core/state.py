@@ -14,29 +14,34 @@ import docker.errors
 import docker
 
 from .docker_access import ContainerRow, describe_error, make_client
+from .images import ImageRow
 
 log = logging.getLogger(__name__)
 
 IGNORED_ACTIONS = ('exec_create', 'exec_start', 'exec_die', 'exec_detach', 'top', 'attach', 'resize', 'copy',
                    'archive-path', 'extract-to-dir', 'export', 'commit')
+IGNORED_IMAGE_ACTIONS = ('push', 'save', 'prune')  # nothing changes locally; a prune's deletes come as events
 
 
 @dataclass(kw_only=True, slots=True, frozen=True)
 class StateChange:
-    """What changed: 'upsert'/'remove' of one container, 'reset' after a full resync, or 'engine' reachability."""
+    """What changed: 'upsert'/'remove' of one container, 'reset' after a full resync, or 'engine' reachability;
+    for images: 'image_upsert'/'image_remove' of one image and 'image_reset'."""
 
     kind: str
     container_id: str = ''
+    image_id: str = ''
 
 
 Listener = Callable[[StateChange], None]
 
 
 class DockerState:
-    """Containers as the daemon reports them. Mutated on the event loop only; listeners run there too."""
+    """Containers and images as the daemon reports them. Mutated on the event loop only; listeners run there too."""
 
     def __init__(self) -> None:
         self.containers: dict[str, ContainerRow] = {}
+        self.images: dict[str, ImageRow] = {}
         self.engine_ok = False
         self.engine_message = 'connecting to the Docker engine'
         self.synced_at = 0.0
@@ -69,6 +74,43 @@ class DockerState:
     def remove(self, container_id: str) -> None:
         if self.containers.pop(container_id, None) is not None:
             self._emit(StateChange(kind='remove', container_id=container_id))
+
+    def replace_images(self, rows: list[ImageRow]) -> None:
+        self.images = {row.id: row for row in rows}
+        self._emit(StateChange(kind='image_reset'))
+
+    def upsert_image(self, row: ImageRow) -> None:
+        self.images[row.id] = row
+        self._emit(StateChange(kind='image_upsert', image_id=row.id))
+        # a tag names one image: when it moves (rebuild, newer pull) the daemon sends no untag for the old one
+        for other in list(self.images.values()):
+            if other.id != row.id and set(other.tags) & set(row.tags):
+                other.tags = [tag for tag in other.tags if tag not in row.tags]
+                self._emit(StateChange(kind='image_upsert', image_id=other.id))
+
+    def remove_image(self, image_id: str) -> None:
+        if self.images.pop(image_id, None) is not None:
+            self._emit(StateChange(kind='image_remove', image_id=image_id))
+
+    def find_image(self, reference: str) -> ImageRow | None:
+        """An image by full id, 'sha256:'-less id or unique prefix (4+ characters), or one of its tags
+        (':latest' when the tag is left out)."""
+        if reference in self.images:
+            return self.images[reference]
+        tagged = reference if ':' in reference.rsplit('/', 1)[-1] else f'{reference}:latest'
+        for row in self.images.values():
+            if tagged in row.tags:
+                return row
+        bare = reference.removeprefix('sha256:')
+        matches = [row for row in self.images.values() if row.id.removeprefix('sha256:').startswith(bare)]
+        return matches[0] if len(matches) == 1 and len(bare) >= 4 else None
+
+    def containers_using(self) -> dict[str, int]:
+        """Image id → how many containers (any state) were created from it."""
+        counts: dict[str, int] = {}
+        for row in self.containers.values():
+            counts[row.image_id] = counts.get(row.image_id, 0) + 1
+        return counts
 
     def set_engine(self, ok: bool, message: str) -> None:
         if (ok, message) != (self.engine_ok, self.engine_message):
@@ -123,7 +165,7 @@ class EventWatcher:
                 client = make_client(self.docker_host, timeout=10)
                 client.ping()
                 # open the stream before listing, so nothing that happens during the resync is missed
-                self._stream = client.api.events(decode=True, filters={'type': ['container']})
+                self._stream = client.api.events(decode=True, filters={'type': ['container', 'image']})
                 self._resync(client)
                 self._hand_over(self.state.set_engine, True, 'connected')
                 for event in self._stream:
@@ -151,8 +193,12 @@ class EventWatcher:
             if row is not None:
                 rows.append(row)
         self._hand_over(self.state.replace_all, rows)
+        self._hand_over(self.state.replace_images, [ImageRow.from_summary(summary) for summary in client.api.images()])
 
     def _apply(self, client: docker.DockerClient, event: dict[str, Any]) -> None:
+        if event.get('Type') == 'image':
+            self._apply_image(client, event)
+            return
         action = str(event.get('Action') or event.get('status') or '')
         container_id = str(event.get('id') or (event.get('Actor') or {}).get('ID') or '')
         if not container_id or action.split(':', 1)[0] in IGNORED_ACTIONS:
@@ -165,6 +211,23 @@ class EventWatcher:
             self._hand_over(self.state.remove, container_id)
         else:
             self._hand_over(self.state.upsert, row)
+
+    def _apply_image(self, client: docker.DockerClient, event: dict[str, Any]) -> None:
+        """pull, tag, untag, delete, import, load...: look the image up again (a pull event names the reference)."""
+        action = str(event.get('Action') or event.get('status') or '')
+        reference = str(event.get('id') or (event.get('Actor') or {}).get('ID') or '')
+        if not reference or action in IGNORED_IMAGE_ACTIONS:
+            return
+        if action == 'delete':
+            self._hand_over(self.state.remove_image, reference)
+            return
+        try:
+            row = ImageRow.from_inspect(client.api.inspect_image(reference))
+        except docker.errors.NotFound:
+            if reference.startswith('sha256:'):
+                self._hand_over(self.state.remove_image, reference)
+            return
+        self._hand_over(self.state.upsert_image, row)
 
     @staticmethod
     def _inspect(client: docker.DockerClient, container_id: str) -> ContainerRow | None:

@@ -3,12 +3,18 @@ from __future__ import annotations
 
 from core.services import Services
 
-from . import admin, container_detail, containers, health, jobs
+from . import (admin, container_detail, containers, create_container, health, image_detail, images, job_detail, jobs,
+               terminal)
 
 
 def register(services: Services) -> None:
     health.register(services)
     containers.register(services)
+    create_container.register(services)  # before /containers/{name_or_id}, which would take 'new'
     container_detail.register(services)
+    images.register(services)
+    image_detail.register(services)
     jobs.register(services)
+    job_detail.register(services)
     admin.register(services)
+    terminal.register(services)

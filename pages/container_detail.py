@@ -13,6 +13,7 @@ from core.services import Services
 from core.state import StateChange
 
 from .actions import run_container_actions
+from .terminal import terminal_panel
 
 VERBS = [('start', 'Start', 'play_arrow'), ('stop', 'Stop', 'stop'), ('restart', 'Restart', 'restart_alt'),
          ('pause', 'Pause', 'pause'), ('unpause', 'Resume', 'play_circle'), ('kill', 'Kill', 'dangerous'),
@@ -49,10 +50,13 @@ class ContainerDetail:
                     services, action, [self.container_id])).props(f'flat round aria-label="{verb}" title="{verb}"').mark(verb)
         with ui.tabs() as tabs:
             ui.tab('overview', 'Overview')
+            ui.tab('terminal', 'Terminal')
             ui.tab('raw', 'Raw JSON')
-        with ui.tab_panels(tabs, value='overview').classes('w-full'):
+        with ui.tab_panels(tabs, value='overview').classes('w-full').props('keep-alive'):
             with ui.tab_panel('overview'):
                 self.overview = ui.column().classes('w-full gap-4')
+            with ui.tab_panel('terminal'):
+                terminal_panel(services, self.container_id)
             with ui.tab_panel('raw'):
                 self.raw = ui.code('', language='json').classes('w-full')
         on_client_delete(services.state.subscribe(self.on_state))

@@ -23,6 +23,9 @@ COLUMNS: list[dict[str, Any]] = [
 STATUS_CELL = ('<q-td :props="props"><q-badge :color="({queued: \'grey\', running: \'info\', succeeded: \'positive\', '
                'failed: \'negative\'})[props.row.status]" :label="props.row.status" /></q-td>')
 
+WHAT_CELL = ('<q-td :props="props"><a :href="\'/jobs/\' + props.row.id" class="text-primary">{{ props.row.what }}</a>'
+             '</q-td>')
+
 
 def register(services: Services) -> None:
     @ui.page('/jobs')
@@ -35,6 +38,7 @@ def register(services: Services) -> None:
             table = ui.table(columns=COLUMNS, rows=[], row_key='id', pagination={'rowsPerPage': 25}) \
                 .props('flat bordered dense wrap-cells').classes('w-full')
             table.add_slot('body-cell-status', STATUS_CELL)
+            table.add_slot('body-cell-what', WHAT_CELL)
 
             def render(job: Job | None = None, update: JobUpdate | None = None) -> None:
                 if update is not None and update.status == 'heartbeat':

@@ -2,21 +2,25 @@
 workspace as the content of the container page's Terminal tab."""
 from __future__ import annotations
 
-from nicegui import ui
+import asyncio
+
+from nicegui import app, ui
 
 from auth.guard import Forbidden, require
 from components.exec_terminal import ROLE, WHAT, ExecTerminal
 from components.frame import frame, page_identity
 from core.docker_access import ContainerRow
-from core.exec_session import ExecRequest
+from core.exec_session import ExecRequest, ExecSession
 from core.services import Services
 
-FULL_WINDOW_HEIGHT = 'calc(100vh - 220px)'
+FULL_WINDOW_HEIGHT = 'calc(100vh - 260px)'
 PANEL_HEIGHT = '65vh'
 
 
 def register(services: Services) -> None:
-    """Adds the full-window terminal page."""
+    """Adds the full-window terminal page, and ends every open terminal session when the panel stops."""
+    app.on_shutdown(lambda: asyncio.to_thread(ExecSession.close_all))
+
     @ui.page('/containers/{name_or_id}/terminal')
     def terminal_page(name_or_id: str) -> None:
         identity = page_identity(services, ROLE, WHAT)
@@ -85,27 +89,26 @@ class TerminalWorkspace(ui.column):
     def add(self) -> None:
         """Opens one more terminal, in its own tab, with what the fields say now."""
         attach = self.mode.value == 'attach'
-        request = ExecRequest(container_id=self.row.id, attach=attach, command='' if attach else self.command.value or '',
-                              user='' if attach else (self.user.value or '').strip(),
-                              workdir='' if attach else (self.workdir.value or '').strip())
+        request = ExecRequest(container_id=self.row.id, attach=True) if attach else ExecRequest(
+            container_id=self.row.id, command=(self.command.value or '').strip(),
+            user=(self.user.value or '').strip(), workdir=(self.workdir.value or '').strip())
         self.count += 1
         name = f'terminal-{self.count}'
         label = 'attach' if attach else (request.command or 'shell')
         with self.tabs:
             tab = ui.tab(name, f'{self.count}: {label[:24]}')
-            with tab:
-                ui.button(icon='close').props('flat dense round size=xs aria-label="Close terminal"') \
-                    .on('click.stop', lambda: self.remove(tab, panel))
-        with self.panels:
-            with ui.tab_panel(tab).classes('q-pa-none h-full') as panel:
-                ExecTerminal(self.services, request, container_name=self.row.name)
+        with self.panels, ui.tab_panel(tab).classes('q-pa-none h-full') as panel:
+            ExecTerminal(self.services, request, container_name=self.row.name)
+        with tab:
+            ui.button(icon='close').props('flat dense round size=xs aria-label="Close terminal"') \
+                .on('click.stop', lambda: self.close_terminal(tab, panel))
         self.tabs.value = name
 
-    def remove(self, tab: ui.tab, panel: ui.tab_panel) -> None:
+    def close_terminal(self, tab: ui.tab, panel: ui.tab_panel) -> None:
         """Closes one terminal; its session ends with its element."""
-        was_current = self.tabs.value == tab._props.get('name')
+        was_current = self.tabs.value == tab.props['name']
         self.tabs.remove(tab)
         self.panels.remove(panel)
         if was_current:
             remaining = [child for child in self.tabs.default_slot.children if isinstance(child, ui.tab)]
-            self.tabs.value = remaining[-1]._props.get('name') if remaining else None
+            self.tabs.value = remaining[-1].props['name'] if remaining else None

@@ -2,3 +2,4 @@
 from . import broker as broker
 from . import containers as containers
 from . import context as context
+from . import images as images

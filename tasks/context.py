@@ -8,8 +8,10 @@ from typing import Any
 
 import docker
 from core.bus import Bus, make_bus
+from core.cancel import CancelFlags, make_cancel_flags
 from core.docker_access import make_client
 from core.jobs import JobUpdate
+from core.secrets import SecretBox
 from core.settings import Settings
 
 HEARTBEAT_SECONDS = 5.0
@@ -19,6 +21,8 @@ HEARTBEAT_SECONDS = 5.0
 class WorkerContext:
     bus: Bus
     docker_host: str | None
+    cancel: CancelFlags
+    secrets: SecretBox | None = None  # opens registry credentials the panel sealed; None: this worker has no key
 
     def docker(self) -> docker.DockerClient:
         return make_client(self.docker_host)
@@ -28,10 +32,12 @@ _context: WorkerContext | None = None
 _lock = threading.Lock()
 
 
-def configure(bus: Bus, docker_host: str | None) -> None:
-    """The panel hands its own bus over in the embedded mode, so updates stay in-process."""
+def configure(bus: Bus, docker_host: str | None, *, cancel: CancelFlags | None = None,
+              secrets: SecretBox | None = None) -> None:
+    """The panel hands its own bus (and cancel flags, and key) over in the embedded mode: all stays in-process."""
     global _context
-    _context = WorkerContext(bus=bus, docker_host=docker_host)
+    _context = WorkerContext(bus=bus, docker_host=docker_host, cancel=cancel or make_cancel_flags(None),
+                             secrets=secrets)
 
 
 def context() -> WorkerContext:
@@ -40,7 +46,9 @@ def context() -> WorkerContext:
     with _lock:
         if _context is None:
             settings = Settings()
-            _context = WorkerContext(bus=make_bus(settings.redis_url), docker_host=settings.docker_host)
+            _context = WorkerContext(bus=make_bus(settings.redis_url), docker_host=settings.docker_host,
+                                     cancel=make_cancel_flags(settings.redis_url),
+                                     secrets=SecretBox.from_settings(settings, create=False))
         return _context
 
 

@@ -12,6 +12,8 @@ from auth.guard import Identity
 from core.services import Services, build
 from core.settings import Settings
 
+from .registry import absent, pushed_image, registry  # noqa: F401 — fixtures for the image tests
+
 OPERATOR = Identity(username='olga', role='operator', address='127.0.0.1')
 VIEWER = Identity(username='victor', role='viewer', address='127.0.0.1')
 

@@ -1,0 +1,65 @@
+"""ImageTable: the live images table with per-row actions (accessible names are the verbs)."""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from nicegui import ui
+
+from core.images import ImageRow, format_created, format_size
+
+COLUMNS: list[dict[str, Any]] = [
+    {'name': 'tags', 'label': 'Repository:tag', 'field': 'title', 'sortable': True, 'align': 'left'},
+    {'name': 'id', 'label': 'Id', 'field': 'short_id', 'align': 'left'},
+    {'name': 'size', 'label': 'Size', 'field': 'size_bytes', 'sortable': True, 'align': 'right'},
+    {'name': 'created', 'label': 'Created', 'field': 'created', 'sortable': True, 'align': 'left'},
+    {'name': 'containers', 'label': 'Containers', 'field': 'containers', 'sortable': True, 'align': 'right'},
+    {'name': 'dangling', 'label': 'Dangling', 'field': 'dangling', 'sortable': True, 'align': 'left'},
+    {'name': 'actions', 'label': 'Actions', 'field': 'id', 'align': 'right'},
+]
+ROW_ACTIONS = [('run', 'Run', 'rocket_launch'), ('tag', 'Tag', 'sell'), ('remove', 'Remove', 'delete')]
+
+# Vue interpolation only: tags, ids and sizes are text, never HTML
+TAGS_CELL = ('<q-td :props="props"><a :href="\'/images/\' + encodeURIComponent(props.row.id)" class="text-primary">'
+             '<div v-for="tag in props.row.tags" :key="tag">{{ tag }}</div>'
+             '<div v-if="!props.row.tags.length" class="text-grey">&lt;none&gt;</div></a></q-td>')
+ID_CELL = '<q-td :props="props" class="font-mono">{{ props.row.short_id }}</q-td>'
+SIZE_CELL = '<q-td :props="props">{{ props.row.size }}</q-td>'
+DANGLING_CELL = ('<q-td :props="props"><q-badge v-if="props.row.dangling" color="warning" label="dangling" />'
+                 '</q-td>')
+
+
+def _action_buttons() -> str:
+    buttons = ''.join(
+        f'<q-btn flat dense round size="sm" icon="{icon}" aria-label="{verb}" title="{verb}" '
+        f'@click.stop="() => $parent.$emit(\'row_action\', {{action: \'{action}\', id: props.row.id}})" />'
+        for action, verb, icon in ROW_ACTIONS)
+    return f'<q-td :props="props" class="text-right"><div class="row no-wrap justify-end">{buttons}</div></q-td>'
+
+
+class ImageTable(ui.table):
+    """A Quasar table of images; the filter matches any tag or the id."""
+
+    def __init__(self, on_action: Callable[[str, str], Awaitable[None]] | None) -> None:
+        columns = COLUMNS if on_action is not None else COLUMNS[:-1]
+        super().__init__(columns=columns, rows=[], row_key='id',
+                         pagination={'rowsPerPage': 50, 'sortBy': 'tags'})
+        self.props('flat bordered dense wrap-cells binary-state-sort')
+        self.add_slot('body-cell-tags', TAGS_CELL)
+        self.add_slot('body-cell-id', ID_CELL)
+        self.add_slot('body-cell-size', SIZE_CELL)
+        self.add_slot('body-cell-dangling', DANGLING_CELL)
+        if on_action is not None:
+            self.add_slot('body-cell-actions', _action_buttons())
+            self.on('row_action', lambda event: on_action(event.args['action'], event.args['id']))
+
+    def show(self, images: Iterable[ImageRow], containers: dict[str, int]) -> None:
+        self.rows = [row_dict(image, containers.get(image.id, 0)) for image in images]
+
+
+def row_dict(image: ImageRow, containers: int) -> dict[str, Any]:
+    return {
+        'id': image.id, 'short_id': image.short_id, 'tags': image.tags, 'title': ' '.join(image.tags) or image.id,
+        'size': format_size(image.size), 'size_bytes': image.size, 'created': format_created(image.created),
+        'containers': containers, 'dangling': image.dangling,
+    }

@@ -1,0 +1,293 @@
+"""LogView: live logs of one or more containers, with stop/resume, filter, timestamps, download and clear."""
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+from nicegui import ui
+
+from auth.guard import Forbidden, Identity, require
+from core.log_decode import LogLine
+from core.log_stream import LogFollower
+from core.services import Services
+
+from .log_render import LineFilter, plain_text, render_line
+
+WHOLE_LOG_PATH = '/logs/download'
+CSS = Path(__file__).with_name('log_view.css').read_text()
+PUSH_BYTES = 8 * 1024  # small pushes: NiceGUI keeps the last 1000 messages per tab for resending after a reconnect
+STREAMS = {'all': 'All streams', 'stdout': 'stdout only', 'stderr': 'stderr only'}
+_RELATIVE = re.compile(r'^(\d+(?:\.\d+)?)\s*([smhd])$')
+_UNITS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400}
+
+
+class LogLines(ui.element, component='log_view.js'):
+    """The scrolling line area. It only ever receives HTML made by ``log_render`` (escaped text)."""
+
+    def __init__(self, *, max_lines: int, label: str) -> None:
+        super().__init__()
+        self._props['max-lines'] = max_lines
+        self._props['label'] = label
+        self._props['line-css'] = CSS
+        self._props['timestamps'] = True
+
+    def show_timestamps(self, visible: bool) -> None:
+        self._props['timestamps'] = visible
+        self.update()
+
+    def send(self, lines: list[str], *, replace: bool = False) -> None:
+        """Appends rendered lines (or replaces all lines), a few KB per push."""
+        method = 'replace' if replace else 'append'
+        chunk: list[str] = []
+        size = 0
+        for line in lines:
+            chunk.append(line)
+            size += len(line)
+            if size >= PUSH_BYTES:
+                self.run_method(method, chunk)
+                method, chunk, size = 'append', [], 0
+        if chunk or method == 'replace':
+            self.run_method(method, chunk)
+
+
+class LogView(ui.column):
+    """Follows ``names`` live from the moment it is first shown (a hidden tab opens no stream) until it is closed.
+
+    Keeps the last ``max_lines`` lines; the filter narrows those. Each open, resume and download checks the viewer
+    role again; closing the browser tab (or deleting the element) ends the streams.
+    """
+
+    def __init__(self, services: Services, names: list[str], *, tail: int = 500, max_lines: int = 5000,
+                 tagged: bool | None = None) -> None:
+        super().__init__()
+        self.classes('w-full gap-2')
+        self.services = services
+        self.names = list(names)
+        self.tags = {name: index for index, name in enumerate(self.names)}
+        self.tagged = len(self.names) > 1 if tagged is None else tagged
+        self.max_lines = max_lines
+        self.tail = min(tail, max_lines)
+        self.since: float | None = None
+        self.lines: deque[LogLine] = deque(maxlen=max_lines)
+        self.dropped = 0
+        self.filter = LineFilter()
+        self.pattern: re.Pattern[str] | None = None
+        self.follower: LogFollower | None = None
+        self.mounted = False
+        self.closed = False
+        self.timestamps = True
+        ui.add_css(CSS)
+        with self:
+            self._toolbar()
+            self.area = LogLines(max_lines=max_lines, label=f'Log lines of {", ".join(self.names)}')
+            self.area.on('ready', self._on_ready)
+            self.area.on('gone', self._on_gone)
+            ui.timer(0.5, self._show_counts)
+        ui.context.client.on_delete(self.close)
+
+    def _toolbar(self) -> None:
+        with ui.row().classes('w-full items-center gap-2'):
+            self.follow_button = ui.button('Stop following', icon='pause', on_click=self.toggle_follow) \
+                .props('outline dense no-caps')
+            self.status = ui.label('Not following yet').classes('text-caption').props('role=status')
+            ui.space()
+            self.count = ui.label().classes('text-caption')
+            ui.switch('Timestamps', value=True, on_change=lambda event: self.show_timestamps(bool(event.value)))
+            ui.button('Clear view', icon='clear_all', on_click=self.clear).props('flat dense no-caps')
+            with ui.button('Download', icon='download').props('flat dense no-caps'), ui.menu():
+                ui.menu_item('Download what is shown', on_click=self.download_shown)
+                ui.menu_item('Download the whole log', on_click=self.download_whole)
+        with ui.row().classes('w-full items-center gap-2'):
+            self.filter_input = ui.input(placeholder='Filter lines', on_change=self._refilter) \
+                .props('dense outlined clearable debounce=250 aria-label="Filter log lines"').classes('w-72')
+            self.regex = ui.checkbox('Regex', on_change=self._refilter).props('dense')
+            self.match_case = ui.checkbox('Match case', on_change=self._refilter).props('dense')
+            self.stream = ui.select(STREAMS, value='all', on_change=self._refilter) \
+                .props('dense outlined aria-label="Streams"').classes('w-36')
+            ui.space()
+            self.tail_input = ui.number('Lines', value=self.tail, min=0, max=self.max_lines, precision=0) \
+                .props('dense outlined').classes('w-28')
+            self.since_input = ui.input('Since', placeholder='10m, 2h, 2024-05-01 12:00 (UTC)') \
+                .props('dense outlined clearable').classes('w-64')
+            ui.button('Reload', icon='refresh', on_click=self.reload).props('flat dense no-caps')
+        self.error = ui.label().classes('text-negative').props('role=alert')
+        self.error.set_visibility(False)
+        self.dropped_label = ui.label().classes('text-warning text-caption')
+        self.dropped_label.set_visibility(False)
+
+    # --- following ---
+
+    def toggle_follow(self) -> None:
+        """Stops following, or resumes where it stopped (lines printed meanwhile are caught up)."""
+        if self.follower is not None and self.follower.following:
+            self.follower.stop()
+        elif self._authorized() is not None:
+            if self.follower is None:
+                self._open()
+            else:
+                self.follower.resume()
+        self._show_following()
+
+    def follow_also(self, name: str) -> None:
+        """Adds a container to the view (a new member of the followed compose project)."""
+        if name not in self.tags:
+            self.names.append(name)
+            self.tags[name] = len(self.tags)
+            if self.follower is not None:
+                self.follower.add(name)
+
+    def reload(self) -> None:
+        """Starts over with the Lines / Since the user chose."""
+        try:
+            since = parse_since(self.since_input.value or '')
+        except ValueError as error:
+            self._say(str(error))
+            return
+        if self._authorized() is None:
+            return
+        self._say('')
+        self.tail = max(0, min(int(self.tail_input.value or 0), self.max_lines))
+        self.since = since
+        if self.follower is not None:
+            self.follower.close()
+            self.follower = None
+        self.clear()
+        self._open()
+
+    def show_timestamps(self, visible: bool) -> None:
+        self.timestamps = visible
+        self.area.show_timestamps(visible)
+
+    def clear(self) -> None:
+        """Empties the view; following goes on."""
+        self.lines.clear()
+        self.dropped = 0
+        self.area.send([], replace=True)
+
+    def close(self) -> None:
+        """Ends the streams for good (tab closed or element deleted)."""
+        self.closed = True
+        if self.follower is not None:
+            self.follower.close()
+            self.follower = None
+
+    def _handle_delete(self) -> None:
+        self.close()
+        super()._handle_delete()
+
+    def _open(self) -> None:
+        if self.closed or self._authorized() is None:
+            return
+        self.follower = LogFollower(state=self.services.state, docker_host=self.services.settings.docker_host,
+                                    names=self.names, on_lines=self._on_lines, tail=self.tail, since=self.since,
+                                    max_pending=self.max_lines)
+        self.follower.start()
+        self._show_following()
+
+    def _on_ready(self) -> None:
+        self.mounted = True
+        if self.follower is None:
+            self._open()
+        self._send_all()
+
+    def _on_gone(self) -> None:
+        self.mounted = False
+
+    def _on_lines(self, lines: list[LogLine], dropped: int) -> None:
+        self.dropped += dropped + max(0, len(self.lines) + len(lines) - self.max_lines)
+        self.lines.extend(lines)
+        if self.mounted:
+            self.area.send([render_line(line, self.pattern, self._tag(line)) for line in lines[-self.max_lines:]
+                            if self.filter.accepts(line, self.pattern)])
+
+    # --- filter and display ---
+
+    def _refilter(self) -> None:
+        candidate = LineFilter(text=self.filter_input.value or '', regex=bool(self.regex.value),
+                               match_case=bool(self.match_case.value), stream=str(self.stream.value or 'all'))
+        try:
+            pattern = candidate.compile()
+        except ValueError as error:
+            self._say(str(error))
+            return
+        self._say('')
+        self.filter, self.pattern = candidate, pattern
+        self._send_all()
+
+    def _send_all(self) -> None:
+        if self.mounted:
+            self.area.send([render_line(line, self.pattern, self._tag(line)) for line in self.lines
+                            if self.filter.accepts(line, self.pattern)], replace=True)
+
+    def _tag(self, line: LogLine) -> int | None:
+        return self.tags.get(line.container, 0) if self.tagged else None
+
+    def _show_following(self) -> None:
+        following = self.follower is not None and self.follower.following
+        self.follow_button.props(f'icon={"pause" if following else "play_arrow"}')
+        self.follow_button.text = 'Stop following' if following else 'Resume following'
+        what = self.names[0] if len(self.names) == 1 else f'{len(self.names)} containers'
+        self.status.text = f'Following {what}' if following else f'Not following {what}'
+
+    def _show_counts(self) -> None:
+        self.count.text = f'{len(self.lines):,} lines in view'
+        self.dropped_label.text = f'{self.dropped:,} lines dropped from view; download the whole log for the full log.'
+        self.dropped_label.set_visibility(self.dropped > 0)
+
+    def _say(self, sentence: str) -> None:
+        self.error.text = sentence
+        self.error.set_visibility(bool(sentence))
+
+    def _authorized(self) -> Identity | None:
+        try:
+            return require(self.services.sessions.current(), 'viewer', 'read logs')
+        except Forbidden as error:
+            self._say(f'{str(error)[:1].upper()}{str(error)[1:]}.')
+            return None
+
+    # --- downloads ---
+
+    def download_shown(self) -> None:
+        """The lines the view shows now (after the filter), as a text file; audited."""
+        identity = self._authorized()
+        if identity is None:
+            return
+        shown = [plain_text(line, timestamps=self.timestamps, tagged=self.tagged)
+                 for line in self.lines if self.filter.accepts(line, self.pattern)]
+        text = '\n'.join(shown) + '\n'
+        ui.download.content(text.encode(), filename=log_filename(self.names), media_type='text/plain')
+        self.services.audit.record(username=identity.username, role=identity.role, action='logs.download',
+                                   target=', '.join(self.names), result='succeeded', address=identity.address,
+                                   params={'scope': 'shown', 'lines': len(shown), 'filter': self.filter.text})
+
+    def download_whole(self) -> None:
+        """The whole log from the daemon, streamed by the download route (which checks the role and audits)."""
+        if self._authorized() is None:
+            return
+        query = urlencode({'containers': ','.join(self.names), 'timestamps': int(self.timestamps)})
+        ui.download.from_url(f'{WHOLE_LOG_PATH}?{query}')
+
+
+def parse_since(text: str) -> float | None:
+    """'10m', '2h', '1d', '30s' ago, or a time like '2024-05-01 12:00' (UTC) → epoch seconds; '' → None."""
+    text = text.strip()
+    if not text:
+        return None
+    relative = _RELATIVE.match(text)
+    if relative:
+        return time.time() - float(relative.group(1)) * _UNITS[relative.group(2)]
+    try:
+        moment = datetime.fromisoformat(text.replace('Z', '+00:00'))
+    except ValueError:
+        raise ValueError(f'"{text}" is not a time: use 10m, 2h, 1d or 2024-05-01 12:00 (UTC).') from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def log_filename(names: list[str]) -> str:
+    stamp = datetime.now(UTC).strftime('%Y%m%d-%H%M%S')
+    prefix = names[0] if len(names) == 1 else f'{len(names)}-containers'
+    return f'{re.sub(r"[^A-Za-z0-9_.-]", "_", prefix)}-logs-{stamp}.txt'

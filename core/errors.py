@@ -1,0 +1,6 @@
+"""Errors the command layer raises; shared by ``core.commands`` and its per-resource mixins."""
+from __future__ import annotations
+
+
+class CommandError(Exception):
+    """A command that cannot be queued; the message is a sentence for the user."""

@@ -1,0 +1,192 @@
+"""Images: the row model the panel shows, docker's image reference grammar, and what a prune would remove."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .docker_access import parse_time
+
+# docker's reference grammar (distribution/reference, as the daemon of Docker 20.10 applies it)
+_ALPHANUMERIC = r'[a-z0-9]+'
+_SEPARATOR = r'(?:[._]|__|-+)'
+PATH_COMPONENT = re.compile(rf'{_ALPHANUMERIC}(?:{_SEPARATOR}{_ALPHANUMERIC})*')
+_DOMAIN_COMPONENT = r'(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])'
+DOMAIN = re.compile(rf'(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::(?P<port>[0-9]+))?')
+TAG = re.compile(r'[\w][\w.-]{0,127}')
+DIGEST = re.compile(r'[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}')
+IMAGE_ID = re.compile(r'[a-f0-9]{64}')
+NAME_MAX = 255
+DOCKER_HUB = 'docker.io'
+EXAMPLE = 'e.g. nginx:1.27 or 127.0.0.1:5000/team/app:2'
+
+
+class InvalidReference(ValueError):
+    """An image reference that docker would refuse; the message is a sentence for the user."""
+
+
+@dataclass(kw_only=True, slots=True, frozen=True)
+class ImageReference:
+    """A parsed image reference: ``[registry/]repository[:tag][@digest]``."""
+
+    registry: str
+    repository: str
+    tag: str = ''
+    digest: str = ''
+
+    @property
+    def name(self) -> str:
+        """The repository with its registry, as the user wrote it (no tag, no digest)."""
+        return f'{self.registry}/{self.repository}' if self.registry else self.repository
+
+    @property
+    def registry_key(self) -> str:
+        """The registry the credentials belong to ('docker.io' when none is written)."""
+        return self.registry or DOCKER_HUB
+
+    @property
+    def pull_tag(self) -> str:
+        """What the daemon's pull endpoint takes as ``tag``: the digest, the tag, or 'latest'."""
+        return self.digest or self.tag or 'latest'
+
+    def __str__(self) -> str:
+        if self.digest:
+            return f'{self.name}:{self.tag}@{self.digest}' if self.tag else f'{self.name}@{self.digest}'
+        return f'{self.name}:{self.tag or "latest"}'
+
+
+def parse_reference(text: str, *, allow_digest: bool = True) -> ImageReference:
+    """Parses ``text`` with docker's grammar; raises :class:`InvalidReference` with a sentence that says what is wrong.
+
+    Surrounding whitespace is ignored; a missing tag means 'latest' (as ``docker pull`` does).
+    """
+    text = text.strip()
+    if not text:
+        raise InvalidReference(f'enter an image reference ({EXAMPLE})')
+
+    def invalid(reason: str) -> InvalidReference:
+        return InvalidReference(f"image reference '{text}' is not valid: {reason}")
+
+    if any(character.isspace() for character in text):
+        raise invalid('spaces are not allowed')
+    if '://' in text:
+        raise invalid('leave out the scheme (http:// or https://), e.g. 127.0.0.1:5000/team/app:2')
+    name, _, digest = text.partition('@')
+    if '@' in text:
+        if not allow_digest:
+            raise invalid('a digest (@sha256:…) cannot be used here')
+        if not DIGEST.fullmatch(digest):
+            raise invalid(f"the digest '{digest}' must look like sha256: followed by 64 hexadecimal characters")
+        if digest.startswith('sha256:') and len(digest) != len('sha256:') + 64:
+            raise invalid('a sha256 digest has exactly 64 hexadecimal characters')
+    tag = ''
+    last_colon, last_slash = name.rfind(':'), name.rfind('/')
+    if last_colon > last_slash:
+        name, tag = name[:last_colon], name[last_colon + 1:]
+        if not tag:
+            raise invalid('the tag after the colon is empty')
+        if not TAG.fullmatch(tag):
+            raise invalid(f"the tag '{tag}' may only contain letters, digits, '_', '.' and '-', must not start "
+                          "with '.' or '-', and has at most 128 characters")
+    if not name:
+        raise invalid('the repository name is missing')
+    if len(name) > NAME_MAX:
+        raise invalid(f'the name is longer than {NAME_MAX} characters')
+    registry, repository = _split_registry(name)
+    if registry:
+        match = DOMAIN.fullmatch(registry)
+        if match is None:
+            raise invalid(f"'{registry}' is not a valid registry address (host or host:port)")
+        if match.group('port') and not 0 < int(match.group('port')) < 65536:
+            raise invalid(f"the port in '{registry}' must be between 1 and 65535")
+    _check_repository(repository, invalid)
+    return ImageReference(registry=registry, repository=repository, tag=tag, digest=digest)
+
+
+def _split_registry(name: str) -> tuple[str, str]:
+    first, slash, rest = name.partition('/')
+    # like docker: the first part is a registry if it has a '.', a ':', is 'localhost' or has capitals
+    if slash and (any(mark in first for mark in '.:') or first == 'localhost' or first.lower() != first):
+        return first, rest
+    return '', name
+
+
+def _check_repository(repository: str, invalid: Any) -> None:
+    if IMAGE_ID.fullmatch(repository):
+        raise invalid('a 64-character hexadecimal string is an image id, not a repository name')
+    for component in repository.split('/'):
+        if not component:
+            raise invalid("a part of the name is empty ('//', or a '/' at the start or end)")
+        if component.lower() != component:
+            raise invalid('the repository name must be lowercase')
+        if not PATH_COMPONENT.fullmatch(component):
+            raise invalid(f"'{component}' may only contain lowercase letters, digits and the separators '.', '_', "
+                          "'__' and '-', and must start and end with a letter or digit")
+
+
+@dataclass(kw_only=True, slots=True)
+class ImageRow:
+    """What the panel shows of one image; built from the image list or from inspect data."""
+
+    id: str
+    tags: list[str] = field(default_factory=list)
+    digests: list[str] = field(default_factory=list)
+    size: int = 0
+    created: float = 0.0
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def short_id(self) -> str:
+        return self.id.removeprefix('sha256:')[:12]
+
+    @property
+    def dangling(self) -> bool:
+        """No tag points at it any more (``<none>:<none>`` in ``docker images``)."""
+        return not self.tags
+
+    @property
+    def title(self) -> str:
+        """The first tag, or the short id for an untagged image."""
+        return self.tags[0] if self.tags else f'<none> ({self.short_id})'
+
+    @classmethod
+    def from_summary(cls, data: dict[str, Any]) -> ImageRow:
+        """From one entry of ``GET /images/json``."""
+        return cls(id=str(data['Id']), tags=_tags(data.get('RepoTags')), digests=_tags(data.get('RepoDigests')),
+                   size=int(data.get('Size') or 0), created=float(data.get('Created') or 0),
+                   labels={str(key): str(value) for key, value in (data.get('Labels') or {}).items()})
+
+    @classmethod
+    def from_inspect(cls, data: dict[str, Any]) -> ImageRow:
+        """From ``GET /images/{name}/json``."""
+        created = parse_time(str(data.get('Created') or ''))
+        labels = (data.get('Config') or {}).get('Labels') or {}
+        return cls(id=str(data['Id']), tags=_tags(data.get('RepoTags')), digests=_tags(data.get('RepoDigests')),
+                   size=int(data.get('Size') or 0), created=created.timestamp() if created else 0.0,
+                   labels={str(key): str(value) for key, value in labels.items()})
+
+
+def _tags(values: Iterable[str] | None) -> list[str]:
+    return sorted(str(value) for value in values or [] if value and not str(value).startswith('<none>'))
+
+
+def prune_candidates(images: Iterable[ImageRow], used_image_ids: set[str], *, unused: bool) -> list[ImageRow]:
+    """What ``docker image prune`` (or ``prune -a`` when ``unused``) would remove: images no container uses,
+    dangling ones only unless ``unused``."""
+    return sorted((image for image in images if image.id not in used_image_ids and (unused or image.dangling)),
+                  key=lambda image: (-image.size, image.title))
+
+
+def format_size(size: float) -> str:
+    """Bytes as docker prints them (decimal units): '1.98 MB', '357 MB', '0 B'."""
+    for unit, scale in (('GB', 1e9), ('MB', 1e6), ('kB', 1e3)):
+        if size >= scale:
+            value = size / scale
+            return f'{value:.3g} {unit}' if value < 100 else f'{value:.0f} {unit}'
+    return f'{int(size)} B'
+
+
+def format_created(created: float) -> str:
+    return datetime.fromtimestamp(created, UTC).strftime('%Y-%m-%d %H:%M') if created else ''

@@ -1,0 +1,51 @@
+"""Body-level policy for creating containers: which parts of a request need which role.
+
+A pure function, used twice: by the command layer before anything is queued, and again by the actor with the
+role the dispatcher checked (defence in depth: a message that skipped the panel still meets the rule).
+"""
+from __future__ import annotations
+
+from auth.guard import ROLES
+
+from .container_spec import ContainerSpec
+
+CREATE_ROLE = 'operator'
+
+
+def refusals(spec: ContainerSpec, role: str | None) -> list[str]:
+    """Sentences saying what ``role`` may not ask for in ``spec``; empty when the request is allowed.
+
+    Viewers (and unknown roles) cannot create containers at all; operators can, without privileged mode, added
+    capabilities, host devices, host namespaces (network, PID, IPC), bind mounts of host paths or volume driver
+    options; admins can ask for everything the form offers.
+    """
+    return list(refusals_by_field(spec, role).values())
+
+
+def refusals_by_field(spec: ContainerSpec, role: str | None) -> dict[str, str]:
+    """The same refusals, keyed by the spec field they are about ('role' when the role alone decides)."""
+    if role not in ROLES:
+        return {'role': 'creating a container needs a signed-in user with the operator role'}
+    if ROLES.index(role) < ROLES.index(CREATE_ROLE):
+        return {'role': f'a {role} cannot create containers: that needs the {CREATE_ROLE} role'}
+    if role == 'admin':
+        return {}
+    reasons: dict[str, str] = {}
+    if spec.privileged:
+        reasons['privileged'] = 'privileged mode needs the admin role'
+    if spec.cap_add:
+        reasons['cap_add'] = f'adding capabilities ({", ".join(spec.cap_add)}) needs the admin role'
+    if spec.devices:
+        reasons['devices'] = f'host devices ({", ".join(spec.devices)}) need the admin role'
+    if spec.network == 'host':
+        reasons['network'] = 'the host network needs the admin role'
+    if spec.pid_mode == 'host':
+        reasons['pid_mode'] = 'the host PID namespace needs the admin role'
+    if spec.ipc_mode == 'host':
+        reasons['ipc_mode'] = 'the host IPC namespace needs the admin role'
+    binds = [mount.source for mount in spec.mounts if mount.kind == 'bind']
+    if binds:
+        reasons['mounts'] = f'bind mounts of host paths ({", ".join(binds)}) need the admin role'
+    if spec.volume_driver or spec.volume_driver_options:
+        reasons['volume_driver_options'] = 'volume driver options need the admin role'
+    return reasons

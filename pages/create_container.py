@@ -1,0 +1,62 @@
+"""/containers/new: the create-and-run form (operators and admins); the job's page follows the creation."""
+from __future__ import annotations
+
+from nicegui import run, ui
+
+from auth.guard import Forbidden, Identity
+from components.create_form import CreateForm
+from components.frame import frame, page_identity
+from core import policy
+from core.docker_access import describe_error
+from core.errors import CommandError
+from core.services import Services
+
+
+def register(services: Services) -> None:
+    @ui.page('/containers/new')
+    async def create_page(image: str = '') -> None:
+        identity = page_identity(services, 'operator', 'create containers')
+        if identity is None:
+            return
+        with frame(services, identity, 'New container'):
+            with ui.row().classes('w-full items-center gap-2'):
+                ui.link('Containers', '/containers')
+                ui.label('/')
+                ui.label('New container').classes('text-h5')
+            networks = await local_networks(services)
+            tags = sorted(tag for row in services.state.images.values() for tag in row.tags)
+            CreatePage(services, identity, CreateForm(image=image, local_tags=tags, networks=networks,
+                                                      admin=identity.has('admin')))
+
+
+async def local_networks(services: Services) -> list[str]:
+    try:
+        answer = await run.io_bound(services.docker().api.networks)
+    except Exception as error:  # the daemon is away: the default network still works
+        ui.notify(f'Could not list networks: {describe_error(error)}', type='warning')
+        return []
+    return sorted(str(network['Name']) for network in answer or [])
+
+
+class CreatePage:
+    def __init__(self, services: Services, identity: Identity, form: CreateForm) -> None:
+        self.services, self.identity, self.form = services, identity, form
+        with ui.row().classes('gap-2'):
+            self.button = ui.button('Create', icon='add', on_click=self.submit).props('aria-label="Create container"')
+            ui.button('Cancel', on_click=ui.navigate.back).props('flat')
+
+    async def submit(self) -> None:
+        spec = self.form.spec()
+        if spec is None:
+            ui.notify('Some fields need correcting (see the messages under them).', type='warning')
+            return
+        # the command layer decides; this only puts its refusals under the fields they are about
+        refusals = policy.refusals_by_field(spec, self.identity.role)
+        if refusals:
+            self.form.show_errors(refusals)
+        try:
+            job = await self.services.commands.create_container(self.services.sessions.current(), spec)
+        except (Forbidden, CommandError) as error:
+            ui.notify(f'{str(error)[:1].upper()}{str(error)[1:]}.', type='negative', multi_line=True)
+            return
+        ui.navigate.to(f'/jobs/{job.job_id}')

@@ -1,0 +1,134 @@
+"""/images/{id-or-tag}: inspect data and history rendered readably (as text), and as raw JSON."""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import docker.errors
+from nicegui import run, ui
+
+from components.frame import frame, on_client_delete, page_identity
+from core.docker_access import describe_error
+from core.images import ImageRow, format_created, format_size
+from core.services import Services
+from core.state import StateChange
+
+from .container_detail import section
+from .images import image_action
+
+HISTORY_COLUMNS: list[dict[str, Any]] = [
+    {'name': 'created', 'label': 'Created', 'field': 'created', 'align': 'left'},
+    {'name': 'created_by', 'label': 'Created by', 'field': 'created_by', 'align': 'left',
+     'style': 'white-space: pre-wrap; word-break: break-all'},
+    {'name': 'size', 'label': 'Size', 'field': 'size', 'align': 'right'},
+    {'name': 'comment', 'label': 'Comment', 'field': 'comment', 'align': 'left'},
+]
+VERBS = [('run', 'Run', 'rocket_launch'), ('tag', 'Tag', 'sell'), ('remove', 'Remove', 'delete')]
+
+
+def register(services: Services) -> None:
+    @ui.page('/images/{reference:path}')
+    async def image_page(reference: str) -> None:
+        identity = page_identity(services, 'viewer', 'inspect images')
+        if identity is None:
+            return
+        with frame(services, identity, reference):
+            row = services.state.find_image(reference)
+            if row is None:
+                ui.label(f'No image with id or tag "{reference}".').classes('text-h6')
+                ui.link('Back to images', '/images')
+                return
+            await ImageDetail(services, row, operator=identity.has('operator')).load()
+
+
+class ImageDetail:
+    def __init__(self, services: Services, row: ImageRow, *, operator: bool) -> None:
+        self.services = services
+        self.image_id = row.id
+        with ui.row().classes('w-full items-center gap-2'):
+            ui.link('Images', '/images')
+            ui.label('/')
+            self.title = ui.label(row.title).classes('text-h5 break-all')
+            self.badge = ui.badge('dangling' if row.dangling else '', color='warning')
+            self.badge.set_visibility(row.dangling)
+            ui.space()
+            if operator:
+                for action, verb, icon in VERBS:
+                    ui.button(icon=icon, on_click=lambda action=action: image_action(services, action, self.image_id)) \
+                        .props(f'flat round aria-label="{verb}" title="{verb}"').mark(verb)
+        with ui.tabs() as tabs:
+            ui.tab('overview', 'Overview')
+            ui.tab('history', 'History')
+            ui.tab('raw', 'Raw JSON')
+        with ui.tab_panels(tabs, value='overview').classes('w-full'):
+            with ui.tab_panel('overview'):
+                self.overview = ui.column().classes('w-full gap-4')
+            with ui.tab_panel('history'):
+                self.history = ui.table(columns=HISTORY_COLUMNS, rows=[], row_key='index',
+                                        pagination={'rowsPerPage': 0}).props('flat bordered dense').classes('w-full')
+            with ui.tab_panel('raw'):
+                self.raw = ui.code('', language='json').classes('w-full')
+        on_client_delete(services.state.subscribe(self.on_state))
+
+    def on_state(self, change: StateChange) -> None:
+        if change.kind in ('image_reset', 'image_upsert', 'image_remove') and change.image_id in ('', self.image_id):
+            row = self.services.state.images.get(self.image_id)
+            if row is None:
+                self.badge.text = 'removed'
+                self.badge.set_visibility(True)
+                return
+            self.title.text = row.title
+            self.title.client.safe_invoke(self.load)
+
+    async def load(self) -> None:
+        api = self.services.docker().api
+        try:
+            data = await run.io_bound(api.inspect_image, self.image_id)
+            history = await run.io_bound(api.history, self.image_id)
+        except docker.errors.NotFound:
+            self.badge.text = 'removed'
+            self.badge.set_visibility(True)
+            return
+        except Exception as error:  # daemon away: say so, keep the page
+            self.overview.clear()
+            with self.overview:
+                ui.label(f'Could not read the image: {describe_error(error)}').classes('text-negative')
+            return
+        if data is None or history is None:  # the app is shutting down
+            return
+        self.raw.content = json.dumps(data, indent=2, sort_keys=True)
+        self.history.rows = [history_row(index, entry) for index, entry in enumerate(history)]
+        self.overview.clear()
+        with self.overview:
+            self.render_overview(data)
+
+    def render_overview(self, data: dict[str, Any]) -> None:
+        config = data.get('Config') or {}
+        row = ImageRow.from_inspect(data)
+        users = [container for container in self.services.state.containers.values()
+                 if container.image_id == self.image_id]
+        section('General', [
+            ('Id', data.get('Id', '')), ('Tags', ', '.join(row.tags) or 'none (dangling)'),
+            ('Digests', ', '.join(row.digests) or 'none'), ('Size', format_size(row.size)),
+            ('Created', format_created(row.created)),
+            ('Platform', f"{data.get('Os', '')}/{data.get('Architecture', '')}"),
+            ('Author', data.get('Author') or ''), ('Entrypoint', ' '.join(config.get('Entrypoint') or [])),
+            ('Command', ' '.join(config.get('Cmd') or [])), ('Working directory', config.get('WorkingDir') or ''),
+            ('User', config.get('User') or 'root'),
+            ('Exposed ports', ', '.join(sorted(config.get('ExposedPorts') or {})) or 'none'),
+        ])
+        section('Environment', [tuple(item.split('=', 1)) if '=' in item else (item, '')
+                                for item in config.get('Env') or []])
+        section('Labels', sorted((config.get('Labels') or {}).items()))
+        with ui.card().classes('w-full'):
+            ui.label(f'Containers using it ({len(users)})').classes('text-subtitle1 text-weight-medium')
+            for container in sorted(users, key=lambda container: container.name):
+                ui.link(f'{container.name} ({container.state})', f'/containers/{container.name}')
+
+
+def history_row(index: int, entry: dict[str, Any]) -> dict[str, Any]:
+    created = float(entry.get('Created') or 0)
+    return {'index': index, 'created': time.strftime('%Y-%m-%d %H:%M', time.localtime(created)) if created else '',
+            'created_by': str(entry.get('CreatedBy') or ''), 'size': format_size(int(entry.get('Size') or 0)),
+            'comment': str(entry.get('Comment') or '')}

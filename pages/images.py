@@ -1,0 +1,172 @@
+"""/images: every image, live from the event stream; pull, run, tag, remove, prune."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import quote
+
+from nicegui import run, ui
+
+from auth.guard import Forbidden, Identity
+from components.frame import frame, on_client_delete, page_identity
+from components.image_dialogs import PruneDialog, RemoveImageDialog, TagDialog, unique_sizes
+from components.image_table import ImageTable
+from components.pull_form import PullForm
+from components.pull_progress import PullCard
+from core.docker_access import describe_error
+from core.errors import CommandError
+from core.image_commands import PRUNE_MODES
+from core.images import format_size, prune_candidates
+from core.jobs import Job, JobUpdate
+from core.services import Services
+from core.state import StateChange
+
+COALESCE_SECONDS = 0.015
+PULL_CARDS = 5  # the latest pulls started in this tab stay on the page
+
+
+def register(services: Services) -> None:
+    @ui.page('/images')
+    def images_page() -> None:
+        identity = page_identity(services, 'viewer', 'see images')
+        if identity is None:
+            return
+        with frame(services, identity, 'Images'):
+            ImagesView(services, identity)
+
+
+def sentence(error: Exception) -> str:
+    return f'{str(error)[:1].upper()}{str(error)[1:]}.'
+
+
+async def run_command(services: Services, command: Any, *arguments: Any, **keywords: Any) -> Job | None:
+    """Runs one command as the current user; a refusal or a wrong request becomes a notification."""
+    try:
+        return await command(services.sessions.current(), *arguments, **keywords)  # type: ignore[no-any-return]
+    except (Forbidden, CommandError) as error:
+        ui.notify(sentence(error), type='negative', multi_line=True)
+        return None
+
+
+class ImagesView:
+    """Toolbar, pull form (operators), table; re-renders (coalesced) when images or containers change."""
+
+    def __init__(self, services: Services, identity: Identity) -> None:
+        self.services = services
+        self._pending: asyncio.TimerHandle | None = None
+        operator = identity.has('operator')
+        with ui.row().classes('w-full items-center gap-3'):
+            ui.label('Images').classes('text-h5')
+            self.summary = ui.label().classes('text-caption')
+            ui.space()
+            self.search = ui.input(placeholder='Filter').props('clearable dense outlined aria-label="Filter images"') \
+                .classes('w-64')
+            if operator:
+                for mode, what in PRUNE_MODES.items():
+                    ui.button(f'Prune {what}…', icon='cleaning_services',
+                              on_click=lambda mode=mode: self.prune(mode)) \
+                        .props(f'flat no-caps aria-label="Prune {what}"')
+                ui.button('Create container', icon='add', on_click=lambda: ui.navigate.to('/containers/new')) \
+                    .props('flat no-caps')
+        self.cards: dict[str, PullCard] = {}
+        if operator:
+            PullForm(self.pull, services.credentials.saved, self.forget)
+            self.pulls = ui.column().classes('w-full gap-2')
+        self.table = ImageTable(self.row_action if operator else None).classes('w-full')
+        self.table.bind_filter_from(self.search, 'value')
+        self.render()
+        on_client_delete(services.state.subscribe(self.on_state))
+        on_client_delete(services.jobs.subscribe(self.on_job))
+
+    def on_job(self, job: Job, update: JobUpdate) -> None:
+        card = self.cards.get(job.job_id)
+        if card is not None and update.status != 'heartbeat':
+            card.show(job)
+
+    def on_state(self, change: StateChange) -> None:
+        if change.kind != 'engine':
+            self.schedule()
+
+    def schedule(self) -> None:
+        if self._pending is None:
+            self._pending = asyncio.get_running_loop().call_later(COALESCE_SECONDS, self._flush)
+
+    def _flush(self) -> None:
+        self._pending = None
+        self.render()
+
+    def render(self) -> None:
+        images = self.services.state.images.values()
+        dangling = sum(1 for image in images if image.dangling)
+        total = format_size(sum(image.size for image in images))
+        self.summary.text = f'{len(images)} images, {total}, {dangling} dangling'
+        self.table.show(images, self.services.state.containers_using())
+
+    async def pull(self, reference: str, username: str, password: str, save: bool) -> str | None:
+        """Queues the pull and follows it here (its job page has the output); a wrong reference comes back as the
+        field's error."""
+        try:
+            job = await self.services.commands.pull_image(self.services.sessions.current(), reference,
+                                                          username=username, password=password, save=save)
+        except CommandError as error:
+            return sentence(error)
+        except Forbidden as error:
+            ui.notify(sentence(error), type='negative')
+            return None
+        with self.pulls:
+            self.cards[job.job_id] = PullCard(job, self.cancel)
+            self.cards[job.job_id].move(self.pulls, target_index=0)
+        for job_id in list(self.cards)[:-PULL_CARDS]:
+            self.cards.pop(job_id).delete()
+        return None
+
+    def cancel(self, job_id: str) -> None:
+        try:
+            self.services.commands.cancel_job(self.services.sessions.current(), job_id)
+        except (Forbidden, CommandError) as error:
+            ui.notify(sentence(error), type='negative')
+
+    def forget(self, registry: str) -> None:
+        try:
+            self.services.commands.forget_credentials(self.services.sessions.current(), registry)
+        except Forbidden as error:
+            ui.notify(sentence(error), type='negative')
+
+    async def row_action(self, action: str, image_id: str) -> None:
+        image = self.services.state.images.get(image_id)
+        if image is None:
+            ui.notify('That image no longer exists.', type='warning')
+            return
+        await image_action(self.services, action, image_id)
+
+    async def prune(self, mode: str) -> None:
+        state = self.services.state
+        candidates = prune_candidates(state.images.values(), set(state.containers_using()), unused=mode == 'unused')
+        if not candidates:
+            ui.notify(f'There are no {PRUNE_MODES[mode]} to remove.', type='info')
+            return
+        try:
+            sizes = unique_sizes(await run.io_bound(self.services.docker().api.df) or {})
+        except Exception as error:  # the daemon is away: the dialog falls back to whole image sizes
+            ui.notify(f'Could not measure shared layers: {describe_error(error)}', type='warning')
+            sizes = {}
+        confirmed = await PruneDialog(PRUNE_MODES[mode], candidates, sizes).ask()
+        if confirmed:
+            await run_command(self.services, self.services.commands.prune_images, mode, confirmed)
+
+
+async def image_action(services: Services, action: str, image_id: str) -> None:
+    """Run (opens the create form), Tag or Remove one image, asking first where something changes."""
+    image = services.state.images.get(image_id)
+    if image is None:
+        return
+    if action == 'run':
+        ui.navigate.to(f'/containers/new?image={quote(image.tags[0] if image.tags else image.id)}')
+    elif action == 'tag':
+        reference = await TagDialog(image).ask()
+        if reference:
+            await run_command(services, services.commands.tag_image, image_id, reference)
+    elif action == 'remove':
+        answer = await RemoveImageDialog(image, services.state.containers_using().get(image_id, 0)).ask()
+        if answer is not None:
+            await run_command(services, services.commands.remove_image, image_id, force=bool(answer['force']))

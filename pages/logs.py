@@ -1,0 +1,140 @@
+"""Container logs: /containers/{name-or-id}/logs, the merged /logs?project=… or ?containers=a,b, the whole-log
+download, and ``logs_panel`` for the container page's Logs tab."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import Request
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
+from nicegui import app, ui
+
+from auth.guard import Forbidden, require
+from components.frame import frame, on_client_delete, page_identity
+from components.log_render import plain_text
+from components.log_view import WHOLE_LOG_PATH, LogView, log_filename
+from core.docker_access import ContainerRow
+from core.log_decode import LogLine
+from core.log_reader import whole_log
+from core.services import Services
+from core.state import StateChange
+
+DOWNLOAD_CHUNK = 64 * 1024
+
+
+def register(services: Services) -> None:
+    """Adds the log pages and the whole-log download route."""
+
+    @ui.page('/containers/{name_or_id}/logs')
+    def container_logs_page(name_or_id: str) -> None:
+        identity = page_identity(services, 'viewer', 'read logs')
+        if identity is None:
+            return
+        with frame(services, identity, f'Logs · {name_or_id}'):
+            row = services.state.find(name_or_id)
+            with ui.row().classes('w-full items-center gap-2'):
+                ui.link('Containers', '/containers')
+                ui.label('/')
+                if row is None:
+                    ui.label(f'No container named or with id "{name_or_id}".').classes('text-h6')
+                    return
+                ui.link(row.name, f'/containers/{row.name}').classes('text-h5')
+                ui.label('/ Logs').classes('text-h5')
+            LogView(services, [row.name])
+
+    @ui.page('/logs')
+    def merged_logs_page(project: str = '', containers: str = '') -> None:
+        identity = page_identity(services, 'viewer', 'read logs')
+        if identity is None:
+            return
+        with frame(services, identity, f'Logs · {project}' if project else 'Logs'):
+            rows = _project_rows(services, project) if project else _named_rows(services, containers)
+            ui.label(f'Logs of compose project {project}' if project else 'Logs of several containers') \
+                .classes('text-h5')
+            if not rows:
+                ui.label(f'No containers in compose project "{project}".' if project else
+                         'Name the containers: /logs?containers=first,second or /logs?project=NAME.')
+                return
+            missing = [] if project else [name for name in _split(containers) if services.state.find(name) is None]
+            if missing:
+                ui.label(f'Not found, so not shown: {", ".join(missing)}.').classes('text-warning')
+            view = LogView(services, [row.name for row in rows], tagged=True)
+            if project:
+                _follow_new_members(services, view, project)
+
+    @app.get(WHOLE_LOG_PATH)
+    def download_whole_log(request: Request, containers: str = '', timestamps: int = 1) -> Response:
+        identity = services.sessions.current(touch=False)
+        try:
+            require(identity, 'viewer', 'read logs')
+        except Forbidden as error:
+            return PlainTextResponse(f'{str(error)[:1].upper()}{str(error)[1:]}.\n', status_code=403)
+        assert identity is not None
+        rows = _named_rows(services, containers)
+        if not rows:
+            return PlainTextResponse('No such containers.\n', status_code=404)
+        names = [row.name for row in rows]
+        address = request.client.host if request.client is not None else ''
+        services.audit.record(username=identity.username, role=identity.role, action='logs.download',
+                              target=', '.join(names), params={'scope': 'whole', 'timestamps': bool(timestamps)},
+                              result='succeeded', address=address)
+        lines = whole_log(services.settings.docker_host, [(row.id, row.name) for row in rows])
+        return StreamingResponse(_as_text(lines, timestamps=bool(timestamps), tagged=len(rows) > 1),
+                                 media_type='text/plain; charset=utf-8',
+                                 headers={'Content-Disposition': f'attachment; filename="{log_filename(names)}"'})
+
+
+def logs_panel(services: Services, container_id: str) -> None:
+    """The content of the container page's Logs tab; streams open only once the tab is shown."""
+    row = services.state.containers.get(container_id) or services.state.find(container_id)
+    if row is None:
+        ui.label('This container no longer exists.')
+        return
+    LogView(services, [row.name]).classes('w-full')
+
+
+def _split(names: str) -> list[str]:
+    return [name.strip() for name in names.split(',') if name.strip()]
+
+
+def _named_rows(services: Services, names: str) -> list[ContainerRow]:
+    rows = [services.state.find(name) for name in _split(names)]
+    unique = {row.id: row for row in rows if row is not None}
+    return list(unique.values())
+
+
+def _project_rows(services: Services, project: str) -> list[ContainerRow]:
+    members = [row for row in services.state.containers.values() if row.project == project]
+    return sorted(members, key=lambda row: row.name)
+
+
+def _follow_new_members(services: Services, view: LogView, project: str) -> None:
+    def on_state(change: StateChange) -> None:
+        row = services.state.containers.get(change.container_id) if change.kind == 'upsert' else None
+        if row is not None and row.project == project:
+            view.follow_also(row.name)
+        elif change.kind == 'reset':
+            for member in _project_rows(services, project):
+                view.follow_also(member.name)
+
+    on_client_delete(services.state.subscribe(on_state))
+
+
+def _as_text(lines: Iterator[LogLine], *, timestamps: bool, tagged: bool) -> Iterator[bytes]:
+    """Lines → bytes in chunks of about 64 KB (the response is read in a worker thread, line by line would crawl)."""
+    try:
+        chunk: list[str] = []
+        size = 0
+        for line in lines:
+            text = plain_text(line, timestamps=timestamps, tagged=tagged)
+            chunk.append(text)
+            size += len(text) + 1
+            if size >= DOWNLOAD_CHUNK:
+                yield ('\n'.join(chunk) + '\n').encode()
+                chunk, size = [], 0
+        if chunk:
+            yield ('\n'.join(chunk) + '\n').encode()
+    finally:
+        close = getattr(lines, 'close', None)
+        if close is not None:
+            close()
+

@@ -1,0 +1,92 @@
+"""Live logs in a real browser: lines arrive as text, Stop following stops them, closing the tab ends the stream."""
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from bench.common import BUSYBOX, Panel, signed_in_page
+from tests.counting_proxy import CountingProxy
+
+TIMEOUT_MS = 15_000
+TICKER = 'i=0; while true; do echo "tick $i <img src=x onerror=alert(1)>"; i=$((i+1)); sleep 0.1; done'
+
+
+@pytest.fixture(scope='module')
+def proxied_panel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Panel, CountingProxy]]:
+    """The shared Panel machinery, started with DOCKER_HOST through a proxy that counts open log streams."""
+    proxy = CountingProxy(tmp_path_factory.mktemp('proxy') / 'docker.sock', only='/logs?')
+    panel = Panel(env={'DOCKER_HOST': proxy.url}).start(timeout=30)
+    yield panel, proxy
+    panel.stop()
+    proxy.close()
+
+
+@pytest.fixture
+def ticker() -> Iterator[str]:
+    """A container printing a numbered line (with an HTML injection attempt) ten times a second."""
+    name = f'berth-e2e-logs-{uuid.uuid4().hex[:8]}'
+    subprocess.run(['docker', 'run', '-d', '--name', name, '--label', 'berth-test=1', BUSYBOX, 'sh', '-c', TICKER],
+                   check=True, capture_output=True)
+    yield name
+    subprocess.run(['docker', 'rm', '-f', name], capture_output=True, check=False)
+
+
+def printed(name: str) -> int:
+    """How many lines the container has printed so far (per ``docker logs``)."""
+    return subprocess.run(['docker', 'logs', name], capture_output=True, check=True).stdout.count(b'\n')
+
+
+async def until(predicate: object, timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        await asyncio.sleep(0.2)
+    return False
+
+
+async def test_live_lines_stop_resume_and_closing_the_tab(proxied_panel: tuple[Panel, CountingProxy], browser: Browser,
+                                                          ticker: str) -> None:
+    panel, streams = proxied_panel
+    page = await signed_in_page(browser, panel.base_url, password=panel.password)
+    assert streams.live == 0
+    alerts: list[str] = []
+    page.on('dialog', lambda dialog: alerts.append(dialog.message))
+    await page.goto(f'/containers/{ticker}/logs')
+    log = page.get_by_role('log')
+
+    # Lines printed after the page opened show up live, as text
+    first = printed(ticker) + 5
+    await expect(log.get_by_text(re.compile(rf'tick {first} <img src=x onerror=alert\(1\)>$'))) \
+        .to_be_visible(timeout=TIMEOUT_MS)
+    assert await log.locator('img').count() == 0 and not alerts
+    assert streams.live == 1
+
+    # Stop following: nothing more arrives although the container goes on printing
+    await page.get_by_role('button', name='Stop following').click()
+    await expect(page.get_by_role('button', name='Resume following')).to_be_visible()
+    await page.wait_for_timeout(500)  # lines already on their way may still land
+    assert await until(lambda: streams.live == 0), 'the stream was not closed'
+    shown = await log.locator('.berth-chunk > div').count()
+    stopped_at = printed(ticker)
+    await page.wait_for_timeout(1500)
+    assert printed(ticker) >= stopped_at + 10
+    assert await log.locator('.berth-chunk > div').count() == shown
+
+    # Resume: what was printed meanwhile is caught up, and it is live again
+    await page.get_by_role('button', name='Resume following').click()
+    later = printed(ticker) + 3
+    await expect(log.get_by_text(re.compile(rf'tick {stopped_at + 5} '))).to_have_count(1, timeout=TIMEOUT_MS)
+    await expect(log.get_by_text(re.compile(rf'tick {later} '))).to_be_visible(timeout=TIMEOUT_MS)
+
+    # Closing the tab ends its stream (once NiceGUI gives the tab up: reconnect timeout 5 s)
+    assert streams.live == 1
+    await page.context.close()
+    assert await until(lambda: streams.live == 0), f'{streams.live} log streams still open:\n{panel.log()[-3000:]}'
