@@ -115,6 +115,7 @@ async def scenario(page: Page, panel: Panel, reference: str, runs: int,
 
 async def run(arguments: argparse.Namespace) -> dict[str, Any]:
     client = docker.DockerClient(base_url='unix:///var/run/docker.sock', timeout=300)
+    load_before = [round(value, 2) for value in os.getloadavg()]
     sizes = [arguments.megabytes / arguments.layers] * arguments.layers
     results: dict[str, Any] = {}
     with LocalRegistry() as registry:
@@ -143,6 +144,7 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
         'bench': 'pull', 'date': datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds'),
         'machine': {'cpus': os.cpu_count(), 'platform': platform.platform(), 'python': platform.python_version(),
                     'docker': client.version().get('Version'),
+                    'load_average_before': load_before,
                     'load_average': [round(value, 2) for value in os.getloadavg()]},
         'image': {'megabytes': arguments.megabytes, 'layers': arguments.layers},
         'throttle_mb_s': arguments.throttle, 'goal': f'panel (click to succeeded) within {GOAL - 1:.0%} of docker pull',

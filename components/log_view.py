@@ -5,7 +5,6 @@ import re
 import time
 from collections import deque
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlencode
 
 from nicegui import ui
@@ -15,43 +14,13 @@ from core.log_decode import LogLine
 from core.log_stream import LogFollower
 from core.services import Services
 
+from .log_lines import LogLines
 from .log_render import LineFilter, plain_text, render_line
 
 WHOLE_LOG_PATH = '/logs/download'
-CSS = Path(__file__).with_name('log_view.css').read_text()
-PUSH_BYTES = 8 * 1024  # small pushes: NiceGUI keeps the last 1000 messages per tab for resending after a reconnect
 STREAMS = {'all': 'All streams', 'stdout': 'stdout only', 'stderr': 'stderr only'}
 _RELATIVE = re.compile(r'^(\d+(?:\.\d+)?)\s*([smhd])$')
 _UNITS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400}
-
-
-class LogLines(ui.element, component='log_view.js'):
-    """The scrolling line area. It only ever receives HTML made by ``log_render`` (escaped text)."""
-
-    def __init__(self, *, max_lines: int, label: str) -> None:
-        super().__init__()
-        self._props['max-lines'] = max_lines
-        self._props['label'] = label
-        self._props['line-css'] = CSS
-        self._props['timestamps'] = True
-
-    def show_timestamps(self, visible: bool) -> None:
-        self._props['timestamps'] = visible
-        self.update()
-
-    def send(self, lines: list[str], *, replace: bool = False) -> None:
-        """Appends rendered lines (or replaces all lines), a few KB per push."""
-        method = 'replace' if replace else 'append'
-        chunk: list[str] = []
-        size = 0
-        for line in lines:
-            chunk.append(line)
-            size += len(line)
-            if size >= PUSH_BYTES:
-                self.run_method(method, chunk)
-                method, chunk, size = 'append', [], 0
-        if chunk or method == 'replace':
-            self.run_method(method, chunk)
 
 
 class LogView(ui.column):
@@ -78,12 +47,12 @@ class LogView(ui.column):
         self.pattern: re.Pattern[str] | None = None
         self.follower: LogFollower | None = None
         self.mounted = False
+        self.hidden_while_following = False
         self.closed = False
         self.timestamps = True
-        ui.add_css(CSS)
         with self:
             self._toolbar()
-            self.area = LogLines(max_lines=max_lines, label=f'Log lines of {", ".join(self.names)}')
+            self.area = LogLines(max_lines=max_lines, label=f'Log of {", ".join(self.names)}')
             self.area.on('ready', self._on_ready)
             self.area.on('gone', self._on_gone)
             ui.timer(0.5, self._show_counts)
@@ -97,7 +66,7 @@ class LogView(ui.column):
             ui.space()
             self.count = ui.label().classes('text-caption')
             ui.switch('Timestamps', value=True, on_change=lambda event: self.show_timestamps(bool(event.value)))
-            ui.button('Clear view', icon='clear_all', on_click=self.clear).props('flat dense no-caps')
+            ui.button('Clear view', icon='clear_all', on_click=self.clear_view).props('flat dense no-caps')
             with ui.button('Download', icon='download').props('flat dense no-caps'), ui.menu():
                 ui.menu_item('Download what is shown', on_click=self.download_shown)
                 ui.menu_item('Download the whole log', on_click=self.download_whole)
@@ -109,7 +78,7 @@ class LogView(ui.column):
             self.stream = ui.select(STREAMS, value='all', on_change=self._refilter) \
                 .props('dense outlined aria-label="Streams"').classes('w-36')
             ui.space()
-            self.tail_input = ui.number('Lines', value=self.tail, min=0, max=self.max_lines, precision=0) \
+            self.tail_input = ui.number('Last lines', value=self.tail, min=0, max=self.max_lines, precision=0) \
                 .props('dense outlined').classes('w-28')
             self.since_input = ui.input('Since', placeholder='10m, 2h, 2024-05-01 12:00 (UTC)') \
                 .props('dense outlined clearable').classes('w-64')
@@ -141,7 +110,7 @@ class LogView(ui.column):
                 self.follower.add(name)
 
     def reload(self) -> None:
-        """Starts over with the Lines / Since the user chose."""
+        """Starts over from the last N lines the user chose, or from the time in Since (then Lines is not used)."""
         try:
             since = parse_since(self.since_input.value or '')
         except ValueError as error:
@@ -150,19 +119,21 @@ class LogView(ui.column):
         if self._authorized() is None:
             return
         self._say('')
-        self.tail = max(0, min(int(self.tail_input.value or 0), self.max_lines))
+        lines = max(0, min(int(self.tail_input.value or 0), self.max_lines))
+        self.tail = lines if since is None else self.max_lines  # more than the view holds would be dropped anyway
         self.since = since
         if self.follower is not None:
             self.follower.close()
             self.follower = None
-        self.clear()
+        self.clear_view()
         self._open()
 
     def show_timestamps(self, visible: bool) -> None:
+        """Timestamps on or off (the view keeps them; downloads of what is shown follow this switch)."""
         self.timestamps = visible
         self.area.show_timestamps(visible)
 
-    def clear(self) -> None:
+    def clear_view(self) -> None:
         """Empties the view; following goes on."""
         self.lines.clear()
         self.dropped = 0
@@ -192,10 +163,18 @@ class LogView(ui.column):
         self.mounted = True
         if self.follower is None:
             self._open()
+        elif self.hidden_while_following and self._authorized() is not None:
+            self.follower.resume()
+            self._show_following()
+        self.hidden_while_following = False
         self._send_all()
 
     def _on_gone(self) -> None:
+        """Hidden (another tab of the page is shown): no stream while nobody looks; shown again, it catches up."""
         self.mounted = False
+        if self.follower is not None and self.follower.following:
+            self.follower.stop()
+            self.hidden_while_following = True
 
     def _on_lines(self, lines: list[LogLine], dropped: int) -> None:
         self.dropped += dropped + max(0, len(self.lines) + len(lines) - self.max_lines)

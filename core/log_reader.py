@@ -16,10 +16,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import docker
 import requests
 from docker.types.daemon import CancellableStream
-
-import docker
 
 from .docker_access import make_client
 from .log_decode import MARKER, Dechunker, Decoder, LogLine, advance, since_parameter, skip_seen, timestamp_key
@@ -45,7 +44,7 @@ Push = Callable[['LogReader', list[LogLine], str, int, bool], bool]
 
 
 class LogReader(threading.Thread):
-    """One container run: history first (no follow), then live lines; ``push`` gets every batch it reads."""
+    """One run of a container: its recent lines, then live ones until the run ends; ``push`` gets every batch."""
 
     def __init__(self, *, docker_host: str | None, container_id: str, name: str, start: ReaderStart, push: Push,
                  ended: Callable[[LogReader, BaseException | None], None], api_version: str | None = None,
@@ -113,14 +112,16 @@ class LogReader(threading.Thread):
         first = True
         for batch in self._read(client, follow=follow, tail=tail, since=since_parameter(last) if last else since):
             lines = batch
-            if first and skip and timestamp_key(batch[0].timestamp) > timestamp_key(last):
-                lines = [LogLine(self.container_name, MARKER, last, GAP), *batch]
-                skip = 0
+            gap = first and skip > 0 and timestamp_key(batch[0].timestamp) > timestamp_key(last)
             first = False
-            if skip:
+            if gap:
+                skip = 0
+            elif skip:
                 lines, skip = skip_seen(batch, last, skip)
-            last, same = advance([line for line in lines if line.stream != MARKER], last, same)
+            last, same = advance(lines, last, same)
             self.position = (last, same)
+            if gap:
+                lines = [LogLine(self.container_name, MARKER, lines[0].timestamp, GAP), *lines]
             if (lines or not show) and not self._push(self, lines if show else [], last, same, False):
                 return False
         return True

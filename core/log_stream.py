@@ -1,8 +1,8 @@
 """Container logs without UI (flow 3): LogFollower reads the daemon's log streams in threads and hands over batches.
 
-Each followed container gets one reader thread per run: it reads the recent history (no follow), then follows with
-``since`` = the last timestamp it saw, so nothing is shown twice; stdout and stderr are told apart by reading the
-daemon's multiplexed stream frames (see ``log_reader``). Batches reach ``on_lines`` on the event loop, a few ms apart.
+Each followed container gets one reader thread per run of it (see ``log_reader``: stdout and stderr told apart,
+timestamps kept). After a stop, a restart or a recreation the next reader starts after the last line seen, so nothing
+is shown twice. Batches reach ``on_lines`` on the event loop a few ms apart, in time order across containers.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from .state import DockerState, StateChange
 
 log = logging.getLogger(__name__)
 
+RECHECK_SECONDS = 3.0  # a stream that ended while the state still says "running": follow again if it stays so
 LinesCallback = Callable[[list[LogLine], int], None]
 """Called with time-ordered new lines and the number of lines dropped (not delivered) since the last call."""
 
@@ -183,10 +184,17 @@ class LogFollower:
         row = self.state.find(target.name)
         if row is not None and row.state == 'running' and self._is_new_run(target, row):
             self._restart(target, row)
-        elif target.was_running:
-            self._marker(target, '— container stopped —')
-        else:
-            self._marker(target, '— container is not running —')
+            return
+        self._marker(target, '— container stopped —' if target.was_running else '— container is not running —')
+        if row is not None and row.state == 'running' and self._loop is not None:
+            # the daemon ends a follow when the container stops, usually before its 'die' event reaches the state
+            self._loop.call_later(RECHECK_SECONDS, self._recheck, target)
+
+    def _recheck(self, target: _Target) -> None:
+        row = self.state.find(target.name)
+        if self._following and target.reader is None and row is not None and row.state == 'running':
+            target.stale = True
+            self._restart(target, row)
 
     def _on_state(self, change: StateChange) -> None:
         if not self._following or change.kind not in ('upsert', 'remove', 'reset'):

@@ -54,6 +54,7 @@ class ImagesView:
     def __init__(self, services: Services, identity: Identity) -> None:
         self.services = services
         self._pending: asyncio.TimerHandle | None = None
+        self._counts: dict[str, int] = {}
         operator = identity.has('operator')
         with ui.row().classes('w-full items-center gap-3'):
             ui.label('Images').classes('text-h5')
@@ -84,7 +85,9 @@ class ImagesView:
             card.show(job)
 
     def on_state(self, change: StateChange) -> None:
-        if change.kind != 'engine':
+        # a container change matters here only when it changes how many containers use an image
+        if change.kind.startswith('image_') or (change.kind in ('upsert', 'remove', 'reset')
+                                                and self.services.state.containers_using() != self._counts):
             self.schedule()
 
     def schedule(self) -> None:
@@ -100,7 +103,8 @@ class ImagesView:
         dangling = sum(1 for image in images if image.dangling)
         total = format_size(sum(image.size for image in images))
         self.summary.text = f'{len(images)} images, {total}, {dangling} dangling'
-        self.table.show(images, self.services.state.containers_using())
+        self._counts = self.services.state.containers_using()
+        self.table.show(images, self._counts)
 
     async def pull(self, reference: str, username: str, password: str, save: bool) -> str | None:
         """Queues the pull and follows it here (its job page has the output); a wrong reference comes back as the

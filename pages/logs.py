@@ -62,13 +62,12 @@ def register(services: Services) -> None:
                 _follow_new_members(services, view, project)
 
     @app.get(WHOLE_LOG_PATH)
-    def download_whole_log(request: Request, containers: str = '', timestamps: int = 1) -> Response:
-        identity = services.sessions.current(touch=False)
+    async def download_whole_log(request: Request, containers: str = '', timestamps: int = 1) -> Response:
+        """The whole log, streamed from the daemon as it is read (a worker thread iterates it), never held in memory."""
         try:
-            require(identity, 'viewer', 'read logs')
+            identity = require(services.sessions.current(touch=False), 'viewer', 'read logs')
         except Forbidden as error:
             return PlainTextResponse(f'{str(error)[:1].upper()}{str(error)[1:]}.\n', status_code=403)
-        assert identity is not None
         rows = _named_rows(services, containers)
         if not rows:
             return PlainTextResponse('No such containers.\n', status_code=404)

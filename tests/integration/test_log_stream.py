@@ -1,6 +1,7 @@
 """LogFollower against the real engine: live lines, stdout/stderr apart, restarts and recreation, clean stops."""
 from __future__ import annotations
 
+import re
 import subprocess
 import threading
 import uuid
@@ -26,10 +27,10 @@ def run_container() -> Iterator[RunContainer]:
     """``docker run -d`` of a busybox shell script under a name; every container it made is removed afterwards."""
     names: list[str] = []
 
-    def run(script: str, name: str | None = None) -> str:
+    def run(script: str, name: str | None = None, tty: bool = False) -> str:
         name = name or f'berth-test-logs-{uuid.uuid4().hex[:8]}'
-        subprocess.run(['docker', 'run', '-d', '--name', name, '--label', 'berth-test=1', BUSYBOX, 'sh', '-c', script],
-                       check=True, capture_output=True)
+        subprocess.run(['docker', 'run', '-d', *(['-t'] if tty else []), '--name', name, '--label', 'berth-test=1',
+                        BUSYBOX, 'sh', '-c', script], check=True, capture_output=True)
         names.append(name)
         return name
 
@@ -103,6 +104,19 @@ async def test_follows_history_then_live_lines_with_stdout_and_stderr_apart(serv
         numbers = [int(text.split()[1]) for text in out]
         assert numbers[0] > 0  # the history is the tail, not the whole log
         assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))  # no gap, no repeat
+    finally:
+        logs.close()
+
+
+async def test_a_tty_container_has_one_stream_and_no_carriage_returns(services: Services,
+                                                                      run_container: RunContainer) -> None:
+    name = run_container('i=0; while true; do echo "tty $i <b>"; i=$((i+1)); sleep 0.05; done', tty=True)
+    await wait_for_container(services, name)
+    collector = Collector()
+    logs = follower(services, [name], collector, tail=3)
+    try:
+        await eventually(lambda: len(collector.lines) >= 10, what='tty lines')
+        assert all(line.stream == STDOUT and re.fullmatch(r'tty \d+ <b>', line.text) for line in collector.lines)
     finally:
         logs.close()
 

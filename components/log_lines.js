@@ -1,4 +1,4 @@
-// The line area of LogView. Lines arrive as HTML the server escaped (see log_render.py); this file never builds
+// The line area of LogView (LogLines in log_lines.py). Lines arrive as HTML the server escaped (see log_render.py); this file never builds
 // markup from log text. Batches are queued and inserted at most every RENDER_MS, in an animation frame, as one chunk
 // element: with `content-visibility: auto` on chunks the browser lays out only the chunks on screen (per-line
 // elements made each insert a layout of all maxLines lines: 5-10x slower). The lines live in a shadow root with
@@ -35,18 +35,29 @@ export default {
     this.queued = 0;
     this.received = 0;
     this.shown = 0;
-    this.ownScroll = false;
     this.scheduled = false;
     this.timer = null;
     this.frame = null;
     this.renderedAt = 0;
     this.renderGap = RENDER_MS;
+    this.shownNow = true;
     this.$emit("ready");
+  },
+  // in a kept-alive tab panel the element is hidden and shown again rather than unmounted (activated also runs
+  // right after mounted: the flag keeps that from counting twice)
+  activated() {
+    if (this.shownNow) return;
+    this.shownNow = true;
+    this.$emit("ready");
+  },
+  deactivated() {
+    this.shownNow = false;
+    this.$emit("gone");
   },
   beforeUnmount() {
     clearTimeout(this.timer);
     cancelAnimationFrame(this.frame);
-    this.$emit("gone");
+    if (this.shownNow) this.$emit("gone");
   },
   methods: {
     append(lines) {
@@ -107,16 +118,10 @@ export default {
       this.renderGap = Math.max(RENDER_MS, 4 * (this.renderedAt - started));
     },
     scrollToEnd(box) {
-      const end = box.scrollHeight - box.clientHeight;
-      if (Math.abs(box.scrollTop - end) < 1) return; // no scroll event would follow to clear the flag
-      this.ownScroll = true;
-      box.scrollTop = end;
+      box.scrollTop = box.scrollHeight;
     },
     onScroll() {
-      if (this.ownScroll) {
-        this.ownScroll = false; // ours, not the user's: no need to measure (that would force a layout)
-        return;
-      }
+      // scroll events run before the next frame's insert, so after our own scroll to the end this still says "at end"
       const box = this.$refs.lines;
       const atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 8;
       if (atEnd !== this.autoscroll) this.autoscroll = atEnd;
