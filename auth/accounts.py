@@ -45,7 +45,8 @@ class Accounts:
         if role not in ROLES:
             raise ValueError(f'unknown role {role!r}')
         self.database.execute(
-            "INSERT INTO users (username, password_hash, role, source, disabled, created_at) VALUES (?, ?, ?, 'local', 0, ?)",
+            'INSERT INTO users (username, password_hash, role, source, disabled, created_at) '
+            "VALUES (?, ?, ?, 'local', 0, ?)",
             (username, _hasher.hash(password), role, time.time()))
 
     def upsert_external(self, username: str, role: str, *, source: str) -> bool:
@@ -53,7 +54,8 @@ class Accounts:
         account = self.get(username)
         if account is None:
             self.database.execute(
-                'INSERT INTO users (username, password_hash, role, source, disabled, created_at) VALUES (?, NULL, ?, ?, 0, ?)',
+                'INSERT INTO users (username, password_hash, role, source, disabled, created_at) '
+                'VALUES (?, NULL, ?, ?, 0, ?)',
                 (username, role, source, time.time()))
             return True
         if account.disabled or account.source != source:

@@ -82,7 +82,8 @@ class OidcLogin:
             return await self.client.authorize_redirect(request, self.redirect_uri)
         except Exception as error:  # provider down or misconfigured: a page, not a traceback
             log.warning('OIDC login could not start: %s', error)
-            return error_page(f'{self.settings.oidc_provider_name} cannot be reached right now ({type(error).__name__}). '
+            name = self.settings.oidc_provider_name
+            return error_page(f'{name} cannot be reached right now ({type(error).__name__}). '
                               'Try again in a moment, or use a local account.', 503)
 
     async def callback(self, request: Request) -> Any:

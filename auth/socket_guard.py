@@ -46,7 +46,8 @@ class SocketGuard:
             return await connect(sid, environ, auth)
 
         async def guarded_handshake(sid: str, data: dict[str, Any]) -> bool:
-            if not sid.startswith('test-') and not self.client_allowed(str(data.get('client_id')), sio.get_environ(sid)):
+            client_id = str(data.get('client_id'))
+            if not sid.startswith('test-') and not self.client_allowed(client_id, sio.get_environ(sid)):
                 return False
             return bool(await handshake(sid, data))
 

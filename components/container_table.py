@@ -32,7 +32,8 @@ ROW_ACTIONS = [
     ('kill', 'Kill', 'dangerous', "['running', 'paused', 'restarting'].includes(props.row.state)"),
     ('remove', 'Remove', 'delete', 'true'),
 ]
-STATE_COLORS = "{running: 'positive', paused: 'warning', restarting: 'info', exited: 'grey', created: 'blue-grey', dead: 'negative'}"
+STATE_COLORS = ("{running: 'positive', paused: 'warning', restarting: 'info', exited: 'grey', created: 'blue-grey', "
+                "dead: 'negative'}")
 
 
 def _action_buttons() -> str:

@@ -46,7 +46,8 @@ def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
         ui.link('Berth', '/containers').classes('text-h6 text-white no-underline')
         with ui.row().classes('gap-1').props('role=navigation aria-label="Main"'):
             for label, target, icon in NAVIGATION + (ADMIN_NAVIGATION if identity.has('admin') else ()):
-                ui.button(label, icon=icon, on_click=lambda target=target: ui.navigate.to(target)).props('flat color=white')
+                ui.button(label, icon=icon, on_click=lambda target=target: ui.navigate.to(target)) \
+                    .props('flat color=white')
         ui.space()
         with ui.button(icon='notifications', on_click=lambda: ui.navigate.to('/jobs')) \
                 .props('flat round color=white aria-label="Job centre"'):

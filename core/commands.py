@@ -70,7 +70,8 @@ class Commands(ImageCommands):
     async def container_action(self, identity: Identity | None, action: str, container_id: str,
                                params: dict[str, Any] | None = None) -> Job:
         """Authorizes, audits and queues one lifecycle action; returns the queued job."""
-        params = {key: value for key, value in (params or {}).items() if key in ('timeout', 'signal', 'volumes', 'force')}
+        allowed = ('timeout', 'signal', 'volumes', 'force')
+        params = {key: value for key, value in (params or {}).items() if key in allowed}
         if action not in ACTIONS:
             raise CommandError(f'unknown action {action!r}')
         row = self.state.containers.get(container_id) or self.state.find(container_id)

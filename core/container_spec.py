@@ -8,9 +8,8 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from docker.types import DriverConfig, Mount
-
 import docker
+from docker.types import DriverConfig, Mount
 
 from .images import InvalidReference, parse_reference
 

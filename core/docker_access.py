@@ -5,10 +5,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import docker
 import docker.errors
 import requests.exceptions
-
-import docker
 
 COMPOSE_PROJECT_LABEL = 'com.docker.compose.project'
 ACTIONS = ('start', 'stop', 'restart', 'pause', 'unpause', 'kill', 'remove')

@@ -92,7 +92,8 @@ class JobStore:
             job = Job(**row)
             job.output.extend(output.splitlines())
             if job.status in ACTIVE:  # the panel stopped while it ran: nobody will report it any more
-                job.status, job.message, job.finished_at = 'failed', 'the panel restarted while the job was active', time.time()
+                job.status, job.finished_at = 'failed', time.time()
+                job.message = 'the panel restarted while the job was active'
                 self._persist(job)
             self.jobs[job.job_id] = job
 

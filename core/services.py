@@ -6,9 +6,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import docker
 import dramatiq
 
-import docker
 from auth.accounts import Accounts
 from auth.session import Sessions
 

@@ -9,9 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import docker.errors
-
 import docker
+import docker.errors
 
 from .docker_access import ContainerRow, describe_error, make_client
 from .images import ImageRow
@@ -59,7 +58,9 @@ class DockerState:
         for row in self.containers.values():
             if row.name == name_or_id:
                 return row
-        matches = [row for row in self.containers.values() if row.id.startswith(name_or_id)] if len(name_or_id) >= 4 else []
+        if len(name_or_id) < 4:
+            return None
+        matches = [row for row in self.containers.values() if row.id.startswith(name_or_id)]
         return matches[0] if len(matches) == 1 else None
 
     def replace_all(self, rows: list[ContainerRow]) -> None:

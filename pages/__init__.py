@@ -3,8 +3,18 @@ from __future__ import annotations
 
 from core.services import Services
 
-from . import (admin, container_detail, containers, create_container, health, image_detail, images, job_detail, jobs,
-               terminal)
+from . import (
+    admin,
+    container_detail,
+    containers,
+    create_container,
+    health,
+    image_detail,
+    images,
+    job_detail,
+    jobs,
+    terminal,
+)
 
 
 def register(services: Services) -> None:

@@ -47,7 +47,8 @@ class ContainerDetail:
             ui.space()
             for action, verb, icon in VERBS:
                 ui.button(icon=icon, on_click=lambda action=action: run_container_actions(
-                    services, action, [self.container_id])).props(f'flat round aria-label="{verb}" title="{verb}"').mark(verb)
+                    services, action, [self.container_id])) \
+                    .props(f'flat round aria-label="{verb}" title="{verb}"').mark(verb)
         with ui.tabs() as tabs:
             ui.tab('overview', 'Overview')
             ui.tab('terminal', 'Terminal')
@@ -97,16 +98,20 @@ def render_overview(data: dict[str, Any]) -> None:
         ('Id', data.get('Id', '')), ('Image', config.get('Image', '')), ('Created', data.get('Created', '')),
         ('Status', state.get('Status', '')), ('Started', state.get('StartedAt', '')),
         ('Finished', state.get('FinishedAt', '')), ('Exit code', state.get('ExitCode', '')),
-        ('Health', (state.get('Health') or {}).get('Status', '—')), ('Restart policy', (host.get('RestartPolicy') or {}).get('Name', '')),
+        ('Health', (state.get('Health') or {}).get('Status', '—')),
+        ('Restart policy', (host.get('RestartPolicy') or {}).get('Name', '')),
         ('Command', ' '.join(config.get('Entrypoint') or []) + ' ' + ' '.join(config.get('Cmd') or [])),
         ('Working directory', config.get('WorkingDir', '')), ('User', config.get('User', '') or 'root'),
     ])
     ports = (data.get('NetworkSettings') or {}).get('Ports') or {}
-    section('Ports', [(port, ', '.join(f"{b.get('HostIp')}:{b.get('HostPort')}" for b in bindings or []) or 'not published')
+    section('Ports', [(port, ', '.join(f"{binding.get('HostIp')}:{binding.get('HostPort')}"
+                                       for binding in bindings or []) or 'not published')
                       for port, bindings in sorted(ports.items())])
-    section('Environment', [tuple(item.split('=', 1)) if '=' in item else (item, '') for item in config.get('Env') or []])
+    section('Environment', [tuple(item.split('=', 1)) if '=' in item else (item, '')
+                            for item in config.get('Env') or []])
     section('Mounts', [(mount.get('Destination', ''), f"{mount.get('Type')}: {mount.get('Source') or mount.get('Name')}"
-                        f"{' (read-only)' if not mount.get('RW', True) else ''}") for mount in data.get('Mounts') or []])
+                        f"{' (read-only)' if not mount.get('RW', True) else ''}")
+                       for mount in data.get('Mounts') or []])
     networks = (data.get('NetworkSettings') or {}).get('Networks') or {}
     section('Networks', [(name, network.get('IPAddress') or '') for name, network in sorted(networks.items())])
     section('Labels', sorted((config.get('Labels') or {}).items()))

@@ -46,7 +46,8 @@ class ContainersView:
             ui.label('Containers').classes('text-h5')
             self.summary = ui.label().classes('text-caption')
             ui.space()
-            self.search = ui.input(placeholder='Filter').props('clearable dense outlined aria-label="Filter containers"') \
+            self.search = ui.input(placeholder='Filter') \
+                .props('clearable dense outlined aria-label="Filter containers"') \
                 .classes('w-64')
             self.state_filter = ui.select(STATES, multiple=True, label='State', on_change=self.render) \
                 .props('dense outlined clearable use-chips aria-label="State filter"').classes('w-64')

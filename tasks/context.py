@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Any
 
 import docker
+
 from core.bus import Bus, make_bus
 from core.cancel import CancelFlags, make_cancel_flags
 from core.docker_access import make_client

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import docker
 import dramatiq
 from dramatiq.middleware import TimeLimitExceeded
 
-import docker
 from core import policy
 from core.container_spec import ContainerSpec, SpecError, create_arguments
 from core.docker_access import describe_error

@@ -8,10 +8,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import docker
 import pytest
 import redis
-
-import docker
 
 pytest_plugins = ['nicegui.testing.user_plugin']
 
@@ -33,7 +32,8 @@ def make_container(docker_client: docker.DockerClient) -> Iterator[Callable[...,
     """Creates busybox containers with the docker CLI (as a user outside Berth would); removes them afterwards."""
     created: list[str] = []
 
-    def make(*, name: str | None = None, command: str = 'sleep 600', start: bool = True, labels: dict[str, str] | None = None,
+    def make(*, name: str | None = None, command: str = 'sleep 600', start: bool = True,
+             labels: dict[str, str] | None = None,
              extra: list[str] | None = None) -> str:
         name = name or f'berth-test-{uuid.uuid4().hex[:10]}'
         arguments = ['docker', 'run', '-d'] if start else ['docker', 'create']

@@ -94,7 +94,8 @@ async def follow_login(client: httpx.AsyncClient, start: str, username: str, red
             continue
         action = re.search(r'action="([^"]+)"', response.text)
         assert action is not None, response.text[:500]
-        response = await client.post(urljoin(str(response.url), action.group(1)), data={'login': username, 'password': f'{username}-password'})
+        response = await client.post(urljoin(str(response.url), action.group(1)),
+                                     data={'login': username, 'password': f'{username}-password'})
     raise AssertionError('the provider never redirected to the callback')
 
 
@@ -117,7 +118,8 @@ async def test_sign_in_gets_the_role_from_groups_and_signs_out(idp_and_panel: tu
     await page.wait_for_url('**/login**')
 
 
-async def test_user_in_no_group_is_refused_with_a_clear_page(idp_and_panel: tuple[str, Panel], browser: Browser) -> None:
+async def test_user_in_no_group_is_refused_with_a_clear_page(idp_and_panel: tuple[str, Panel],
+                                                              browser: Browser) -> None:
     _, panel = idp_and_panel
     page = await start_sso(browser, panel)
     await submit_idp_login(page, 'nora', 'nora-password')
@@ -181,7 +183,8 @@ async def real_id_token(issuer: str, client_id: str, secret: str, redirect_uri: 
 
 async def test_id_token_for_another_audience_is_refused(idp_and_panel: tuple[str, Panel], tmp_path: Path) -> None:
     issuer, panel = idp_and_panel
-    settings = Settings(data_dir=tmp_path, oidc_issuer=issuer, oidc_client_id='berth', oidc_client_secret='berth-secret',
+    settings = Settings(data_dir=tmp_path, oidc_issuer=issuer, oidc_client_id='berth',
+                        oidc_client_secret='berth-secret',
                         public_url=panel.base_url)
     database = Database(tmp_path / 'x.sqlite3')
     accounts = Accounts(database)

@@ -38,7 +38,8 @@ async def test_socket_needs_our_origin_and_a_live_session(panel: Panel, browser:
     cookies = {cookie['name']: cookie['value'] for cookie in await page.context.cookies()}
     cookie = f"session={cookies['session']}"
     # control: a page of our own session, from our own origin, connects (so the refusals below are real)
-    own_client = await connect(panel, await fresh_client_id(panel, cookie), {'Origin': panel.base_url, 'Cookie': cookie})
+    own_headers = {'Origin': panel.base_url, 'Cookie': cookie}
+    own_client = await connect(panel, await fresh_client_id(panel, cookie), own_headers)
     assert own_client.connected
     await own_client.disconnect()
     # a cross-origin socket, even with the session cookie, is refused

@@ -19,9 +19,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-import pytest
-
 import docker
+import pytest
 
 from ..conftest import BUSYBOX, free_port
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 
+import docker
 import pytest
 
-import docker
 from core.jobs import Job
 from core.services import Services
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import docker
 import pytest
 
-import docker
 from auth.guard import Forbidden, Identity
 from core.docker_access import ACTIONS
 from core.services import Services

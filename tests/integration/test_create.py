@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import docker
 import pytest
 
-import docker
 from auth.guard import Forbidden, Identity
 from core.container_spec import ContainerSpec
 from core.jobs import Job

@@ -8,10 +8,10 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import docker
 import pytest
 
 import core.exec_hangup
-import docker
 from core.exec_session import ExecRequest, ExecSession, SessionError
 
 from .conftest import eventually

@@ -7,9 +7,9 @@ import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 
+import docker
 import pytest
 
-import docker
 from auth.guard import Forbidden
 from core.commands import CommandError
 from core.images import prune_candidates

@@ -11,11 +11,11 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import docker
 import pytest
 import redis
 from cryptography.fernet import Fernet
 
-import docker
 from auth.guard import Forbidden
 from core.commands import CommandError
 from core.jobs import Job, JobUpdate

@@ -8,9 +8,9 @@ import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
+import docker
 import pytest
 
-import docker
 from core.services import Services, build
 from core.settings import Settings
 
