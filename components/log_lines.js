@@ -1,9 +1,9 @@
-// The line area of LogView (LogLines in log_lines.py). Lines arrive as HTML the server escaped (see log_render.py); this file never builds
-// markup from log text. Batches are queued and inserted at most every RENDER_MS, in an animation frame, as one chunk
-// element: with `content-visibility: auto` on chunks the browser lays out only the chunks on screen (per-line
-// elements made each insert a layout of all maxLines lines: 5-10x slower). The lines live in a shadow root with
-// only our stylesheet, so the page's global rules are not matched against thousands of lines on every insert.
-// The DOM keeps maxLines lines.
+// The line area of LogView (LogLines in log_lines.py). Lines arrive as HTML the server escaped (log_render.py);
+// this file never builds markup from log text. Batches are queued and inserted at most every RENDER_MS, in an
+// animation frame, as chunk elements: with `content-visibility: auto` on chunks the browser lays out only the chunks
+// on screen (one element per line made every insert a layout of all maxLines lines: 5-10x slower). The lines live in
+// a shadow root with only our stylesheet, so the page's global rules are not matched against thousands of lines on
+// every insert. The DOM keeps maxLines lines.
 const RENDER_MS = 50;
 const CHUNK_LINES = 200; // small enough that only the one or two chunks on screen are laid out, whatever the batch
 const LINE_HEIGHT_EM = 1.45;

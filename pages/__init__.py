@@ -28,3 +28,4 @@ def register(services: Services) -> None:
     job_detail.register(services)
     admin.register(services)
     terminal.register(services)
+    logs.register(services)

@@ -13,6 +13,7 @@ from core.services import Services
 from core.state import StateChange
 
 from .actions import run_container_actions
+from .logs import logs_panel
 from .terminal import terminal_panel
 
 VERBS = [('start', 'Start', 'play_arrow'), ('stop', 'Stop', 'stop'), ('restart', 'Restart', 'restart_alt'),
@@ -51,11 +52,14 @@ class ContainerDetail:
                     .props(f'flat round aria-label="{verb}" title="{verb}"').mark(verb)
         with ui.tabs() as tabs:
             ui.tab('overview', 'Overview')
+            ui.tab('logs', 'Logs')
             ui.tab('terminal', 'Terminal')
             ui.tab('raw', 'Raw JSON')
         with ui.tab_panels(tabs, value='overview').classes('w-full').props('keep-alive'):
             with ui.tab_panel('overview'):
                 self.overview = ui.column().classes('w-full gap-4')
+            with ui.tab_panel('logs'):
+                logs_panel(services, self.container_id)
             with ui.tab_panel('terminal'):
                 terminal_panel(services, self.container_id)
             with ui.tab_panel('raw'):
