@@ -131,3 +131,10 @@ async def signed_in_page(browser: Browser, base_url: str, *, username: str = 'ad
 def container_row(page: Page, name: str) -> Locator:
     """The table row whose name link is exactly ``name``."""
     return page.locator('tbody tr').filter(has=page.get_by_role('link', name=name, exact=True))
+
+
+def save_results(path: Path, result: dict[str, Any]) -> None:
+    """Writes a bench's figures as JSON next to the others and says where."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + '\n')
+    print(f'\nsaved to {path.relative_to(PROJECT_ROOT)}')

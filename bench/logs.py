@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
-import json
 import os
 import platform
 import statistics
@@ -34,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.async_api import Browser, Page, async_playwright
 
-from bench.common import BUSYBOX, PROJECT_ROOT, Panel, launch_chromium, signed_in_page
+from bench.common import BUSYBOX, PROJECT_ROOT, Panel, launch_chromium, save_results, signed_in_page
 
 RESULTS = PROJECT_ROOT / 'bench' / 'results' / 'logs.json'
 TRIGGERED = 'while [ ! -f /tmp/go ]; do usleep 20000; done; seq 1 {lines}; sleep 3600'
@@ -248,10 +247,8 @@ def main() -> None:
     parser.add_argument('--viewers', type=int, default=5)
     parser.add_argument('--settle', type=float, default=15.0)
     result = asyncio.run(run(parser.parse_args()))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + '\n')
     print_table(result)
-    print(f'\nsaved to {RESULTS.relative_to(PROJECT_ROOT)}')
+    save_results(RESULTS, result)
 
 
 if __name__ == '__main__':

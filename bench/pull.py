@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
-import json
 import os
 import platform
 import sqlite3
@@ -34,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import docker
 from playwright.async_api import Page, async_playwright
 
-from bench.common import PROJECT_ROOT, Panel, launch_chromium, signed_in_page
+from bench.common import PROJECT_ROOT, Panel, launch_chromium, save_results, signed_in_page
 from tests.integration.registry import LocalRegistry, ThrottledProxy, build_layered_image, push_and_forget
 
 RESULTS = PROJECT_ROOT / 'bench' / 'results' / 'pull.json'
@@ -171,10 +170,8 @@ def main() -> None:
     parser.add_argument('--runs', type=int, default=5)
     parser.add_argument('--throttle', type=float, default=25, help='MB/s through the proxy (throttled scenario)')
     report = asyncio.run(run(parser.parse_args()))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + '\n')
     print_table(report)
-    print(f'\nsaved to {RESULTS.relative_to(PROJECT_ROOT)}')
+    save_results(RESULTS, report)
 
 
 if __name__ == '__main__':

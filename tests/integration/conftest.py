@@ -2,8 +2,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,6 +17,7 @@ from auth.guard import Identity
 from core.services import Services, build
 from core.settings import Settings
 
+from ..conftest import PROJECT_ROOT
 from .registry import absent, pushed_image, registry  # noqa: F401 — fixtures for the image tests
 
 OPERATOR = Identity(username='olga', role='operator', address='127.0.0.1')
@@ -35,3 +41,17 @@ async def services(tmp_path: Path) -> AsyncIterator[Services]:
     await eventually(lambda: running.state.engine_ok and running.state.synced_at > 0, what='first resync')
     yield running
     await running.stop()
+
+
+@contextmanager
+def dramatiq_worker(**environment: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`dramatiq tasks` from the project root, exactly as the README tells operators to run it; killed at the end."""
+    process = subprocess.Popen([sys.executable, '-m', 'dramatiq', 'tasks', '--processes', '1', '--threads', '2'],
+                               cwd=PROJECT_ROOT, env={**os.environ, 'PYTHONUNBUFFERED': '1', **environment},
+                               start_new_session=True)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)

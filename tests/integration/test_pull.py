@@ -3,10 +3,7 @@ cancel, and registry credentials that never show up in clear anywhere the panel 
 from __future__ import annotations
 
 import itertools
-import os
-import signal
 import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,8 +19,8 @@ from core.jobs import Job, JobUpdate
 from core.services import Services, build
 from core.settings import Settings
 
-from ..conftest import PROJECT_ROOT, free_port
-from .conftest import OPERATOR, VIEWER, eventually
+from ..conftest import free_port
+from .conftest import OPERATOR, VIEWER, dramatiq_worker, eventually
 from .registry import (
     PASSWORD,
     USERNAME,
@@ -204,14 +201,9 @@ def secret_key() -> str:
 @pytest.fixture
 def redis_worker(redis_url: str, secret_key: str, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """`dramatiq tasks` with its own data dir: it opens sealed credentials only through the shared secret key."""
-    environment = {**os.environ, 'REDIS_URL': redis_url, 'BERTH_SECRET_KEY': secret_key, 'PYTHONUNBUFFERED': '1',
-                   'BERTH_DATA_DIR': str(tmp_path / 'worker-data')}
-    process = subprocess.Popen([sys.executable, '-m', 'dramatiq', 'tasks', '--processes', '1', '--threads', '2'],
-                               cwd=PROJECT_ROOT, env=environment, start_new_session=True)
-    yield process
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(10)
+    with dramatiq_worker(REDIS_URL=redis_url, BERTH_SECRET_KEY=secret_key,
+                         BERTH_DATA_DIR=str(tmp_path / 'worker-data')) as process:
+        yield process
 
 
 @pytest.fixture

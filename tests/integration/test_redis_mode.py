@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -14,20 +13,13 @@ import pytest
 from core.services import Services, build
 from core.settings import Settings
 
-from ..conftest import PROJECT_ROOT
-from .conftest import OPERATOR, eventually
+from .conftest import OPERATOR, dramatiq_worker, eventually
 
 
 @pytest.fixture
 def worker(redis_url: str) -> Iterator[subprocess.Popen[bytes]]:
-    """`dramatiq tasks` from the project root, exactly as the README tells operators to run it."""
-    environment = {**os.environ, 'REDIS_URL': redis_url, 'PYTHONUNBUFFERED': '1'}
-    process = subprocess.Popen([sys.executable, '-m', 'dramatiq', 'tasks', '--processes', '1', '--threads', '2'],
-                               cwd=PROJECT_ROOT, env=environment, start_new_session=True)
-    yield process
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(10)
+    with dramatiq_worker(REDIS_URL=redis_url) as process:
+        yield process
 
 
 @pytest.fixture
