@@ -43,6 +43,14 @@ async def test_wrong_password_is_a_sentence(user: User) -> None:
     await user.should_see('Wrong username or password.')
 
 
+async def test_repeated_wrong_passwords_are_rate_limited(user: User) -> None:
+    for _ in range(5):
+        await sign_in(user, password='wrong', succeeds=False)
+        await user.should_see('Wrong username or password.')
+    await sign_in(user, succeeds=False)  # even the right password waits now
+    await user.should_see('Too many failed sign-ins. Try again in 5 minutes.')
+
+
 async def test_containers_page_is_live(user: User, make_container: Callable[..., str]) -> None:
     await sign_in(user)
     await user.should_see('containers,')

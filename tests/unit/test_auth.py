@@ -48,3 +48,17 @@ def test_audit_log_is_append_only() -> None:
         database.execute('DELETE FROM audit')
     with pytest.raises(sqlite3.DatabaseError, match='append-only'):
         database.execute("UPDATE audit SET result = 'x'")
+
+
+def test_failed_sign_ins_are_limited_per_user_and_per_address() -> None:
+    from auth.rate_limit import LoginRateLimit
+    limit = LoginRateLimit(per_user=3, per_address=5, window_seconds=60)
+    for _ in range(3):
+        assert limit.retry_after('alice', '10.0.0.1') == 0
+        limit.failed('alice', '10.0.0.1')
+    assert limit.retry_after('Alice', '10.0.0.2') > 0  # the user is locked whatever the address
+    assert limit.retry_after('bob', '10.0.0.1') == 0  # another user from the same address still may
+    limit.failed('bob', '10.0.0.1')
+    limit.failed('carol', '10.0.0.1')
+    assert limit.retry_after('dave', '10.0.0.1') > 0  # five failures from one address lock the address
+    assert limit.retry_after('dave', '10.0.0.9') == 0
