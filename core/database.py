@@ -47,6 +47,10 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 '''
 
 
+# (table, column, declaration) for every column added after the first release of a table
+ADDED_COLUMNS = [('jobs', 'output', "TEXT NOT NULL DEFAULT ''")]
+
+
 class Database:
     """A small thread-safe wrapper: one connection, one lock, WAL journal."""
 
@@ -59,6 +63,14 @@ class Database:
         with self._lock:
             self._connection.execute('PRAGMA journal_mode=WAL')
             self._connection.executescript(SCHEMA)
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Brings a database made by an earlier Berth up to this schema (columns added since, with their defaults)."""
+        for table, column, declaration in ADDED_COLUMNS:
+            existing = {row[1] for row in self._connection.execute(f'PRAGMA table_info({table})')}
+            if column not in existing:
+                self._connection.execute(f'ALTER TABLE {table} ADD COLUMN {column} {declaration}')
 
     def execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> int:
         """Runs one statement; returns the number of changed rows."""

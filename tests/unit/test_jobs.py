@@ -56,3 +56,17 @@ def test_history_survives_a_restart_and_active_jobs_end(tmp_path) -> None:  # ty
 def test_update_round_trips_as_json() -> None:
     original = update('progress', progress=0.5, message='half')
     assert JobUpdate.from_json(original.to_json()) == original
+
+
+def test_a_database_from_an_earlier_schema_is_migrated_and_keeps_its_jobs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+    path = tmp_path / 'old.sqlite3'
+    old = sqlite3.connect(path)
+    old.execute('CREATE TABLE jobs (job_id TEXT PRIMARY KEY, kind TEXT NOT NULL, target TEXT NOT NULL, '
+                'target_name TEXT NOT NULL, requested_by TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL, '
+                'created_at REAL NOT NULL, started_at REAL, finished_at REAL)')
+    old.execute("INSERT INTO jobs VALUES ('j0', 'container.stop', 'c', 'web', 'alice', 'succeeded', 'stopped', 1, 1, 2)")
+    old.commit()
+    old.close()
+    jobs = JobStore(Database(path))
+    assert jobs.jobs['j0'].message == 'stopped' and list(jobs.jobs['j0'].output) == []
