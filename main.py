@@ -11,6 +11,7 @@ from nicegui.storage import Storage
 import auth.setup
 import pages
 from components.notifications import JobNotifier
+from core.database import DatabaseUnavailable
 from core.services import Services, build
 from core.settings import Settings
 
@@ -50,7 +51,10 @@ if __name__ in {'__main__', '__mp_main__'}:
         settings = parse_arguments(settings)
         if not os.environ.get('NICEGUI_STORAGE_PATH'):  # sessions live with the rest of the panel's data
             Storage.path = (settings.data_dir / 'nicegui').resolve()
-    services = create(settings)
+    try:
+        services = create(settings)
+    except DatabaseUnavailable as error:  # a sentence, not a traceback
+        raise SystemExit(str(error)) from None
     ui.run(host=settings.host, port=settings.port, title='Berth', dark=None, reload=False, show=False,
            storage_secret=settings.resolve_storage_secret(), favicon='⚓', show_welcome_message=True,
            reconnect_timeout=5.0, session_middleware_kwargs=session_cookie(settings))

@@ -1,10 +1,17 @@
-"""The embedded SQLite database under ``BERTH_DATA_DIR``: users, jobs, audit entries."""
+"""The panel's database: users, jobs, audit entries, saved registry credentials.
+
+Embedded SQLite under ``BERTH_DATA_DIR`` by default; PostgreSQL when ``BERTH_DATABASE_URL`` is set
+(see core/postgres.py). Callers write SQLite-flavoured SQL with ``?`` placeholders and use :meth:`Database.upsert`
+instead of ``INSERT OR REPLACE``; both backends accept that."""
 from __future__ import annotations
 
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 SCHEMA = '''
 CREATE TABLE IF NOT EXISTS users (
@@ -44,6 +51,12 @@ CREATE TRIGGER IF NOT EXISTS audit_append_only_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_append_only_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE IF NOT EXISTS registry_credentials (
+    registry TEXT PRIMARY KEY,
+    sealed TEXT NOT NULL,
+    saved_by TEXT NOT NULL,
+    saved_at REAL NOT NULL
+);
 '''
 
 
@@ -52,7 +65,10 @@ ADDED_COLUMNS = [('jobs', 'output', "TEXT NOT NULL DEFAULT ''")]
 
 
 class Database:
-    """A small thread-safe wrapper: one connection, one lock, WAL journal."""
+    """A small thread-safe wrapper around SQLite: one connection, one lock, WAL journal.
+
+    Also the interface every backend keeps: ``execute``, ``query``, ``upsert``, ``close``.
+    """
 
     def __init__(self, path: Path | str) -> None:
         if str(path) != ':memory:':
@@ -78,9 +94,35 @@ class Database:
             return self._connection.execute(sql, parameters).rowcount
 
     def query(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """Runs one query; returns its rows as dicts."""
         with self._lock:
             return [dict(row) for row in self._connection.execute(sql, parameters).fetchall()]
 
+    def upsert(self, table: str, key: str, row: dict[str, Any]) -> int:
+        """Inserts ``row`` into ``table``, or updates the row with the same ``key`` column; returns changed rows."""
+        columns = list(row)
+        updates = ', '.join(f'{column} = excluded.{column}' for column in columns if column != key)
+        sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
+               f'ON CONFLICT ({key}) DO ' + (f'UPDATE SET {updates}' if updates else 'NOTHING'))
+        return self.execute(sql, tuple(row.values()))
+
     def close(self) -> None:
+        """Closes the connection; the object is unusable afterwards."""
         with self._lock:
             self._connection.close()
+
+
+def make_database(settings: Settings) -> Database:
+    """PostgreSQL when ``BERTH_DATABASE_URL`` is set, else the SQLite file in the data dir.
+
+    Raises :class:`DatabaseUnavailable` with a sentence to print when the database cannot be reached.
+    """
+    if settings.database_url:
+        from .postgres import PostgresDatabase
+        return PostgresDatabase(settings.database_url)
+    settings.ensure_data_dir()
+    return Database(settings.database_path)
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The configured database cannot be reached or set up; the message says which and why."""

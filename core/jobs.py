@@ -166,9 +166,9 @@ class JobStore:
                 for job in self.jobs.values() if job.status == 'running' and now - job.last_seen > self.lost_after]
 
     def _persist(self, job: Job) -> None:
-        self.database.execute(
-            'INSERT OR REPLACE INTO jobs (job_id, kind, target, target_name, requested_by, status, message, '
-            'created_at, started_at, finished_at, output) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-            (job.job_id, job.kind, job.target, job.target_name, job.requested_by, job.status, job.message,
-             job.created_at, job.started_at, job.finished_at, '\n'.join(job.output)))
+        self.database.upsert('jobs', 'job_id', {
+            'job_id': job.job_id, 'kind': job.kind, 'target': job.target, 'target_name': job.target_name,
+            'requested_by': job.requested_by, 'status': job.status, 'message': job.message,
+            'created_at': job.created_at, 'started_at': job.started_at, 'finished_at': job.finished_at,
+            'output': '\n'.join(job.output)})
 

@@ -20,13 +20,6 @@ from .settings import Settings
 
 KEY_FILE = 'secret.key'
 TRANSIT_SECONDS = 24 * 3600
-SCHEMA = '''
-CREATE TABLE IF NOT EXISTS registry_credentials (
-    registry TEXT PRIMARY KEY,
-    sealed TEXT NOT NULL,
-    saved_by TEXT NOT NULL,
-    saved_at REAL NOT NULL
-)'''
 
 
 class SecretError(Exception):
@@ -98,13 +91,12 @@ class RegistryCredentials:
 
     def __init__(self, database: Database, box: SecretBox) -> None:
         self.database = database
-        self.box = box
-        database.execute(SCHEMA)
+        self.box = box  # the table is part of the database schema (core/database.py, core/postgres.py)
 
     def save(self, registry: str, username: str, password: str, saved_by: str) -> None:
         sealed = self.box.seal({'username': username, 'password': password})
-        self.database.execute('INSERT OR REPLACE INTO registry_credentials (registry, sealed, saved_by, saved_at) '
-                              'VALUES (?, ?, ?, ?)', (registry, sealed, saved_by, time.time()))
+        self.database.upsert('registry_credentials', 'registry',
+                             {'registry': registry, 'sealed': sealed, 'saved_by': saved_by, 'saved_at': time.time()})
 
     def get(self, registry: str) -> dict[str, str] | None:
         """The saved username and password for ``registry``, or None."""

@@ -16,7 +16,7 @@ from .audit import AuditLog
 from .bus import Bus, make_bus
 from .cancel import CancelFlags, make_cancel_flags
 from .commands import Commands
-from .database import Database
+from .database import Database, make_database
 from .docker_access import make_client
 from .jobs import FINISHED, Job, JobStore, JobUpdate
 from .secrets import RegistryCredentials, SecretBox
@@ -91,7 +91,7 @@ class Services:
 
 def build(settings: Settings) -> Services:
     settings.ensure_data_dir()
-    database = Database(settings.database_path)
+    database = make_database(settings)
     accounts = Accounts(database)
     audit = AuditLog(database)
     state = DockerState()

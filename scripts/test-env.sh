@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs and starts, idempotently, everything the test suite talks to for real:
-# Docker Engine, Redis, a local registry, Chromium, the Python dependencies and the local test images.
+# Docker Engine, Redis, PostgreSQL, a local registry, Chromium, the Python dependencies and the local test images.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '[test-env] %s\n' "$*"; }
@@ -8,6 +8,7 @@ log() { printf '[test-env] %s\n' "$*"; }
 need_apt=()
 command -v dockerd >/dev/null || need_apt+=(docker.io)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
+compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || need_apt+=(postgresql)
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx wget || need_apt+=(busybox-static)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v docker-registry >/dev/null || need_apt+=(docker-registry)
@@ -55,5 +56,20 @@ if [ ! -d tests/idp/node_modules/oidc-provider ]; then
   log 'npm install (test identity provider)'
   (cd tests/idp && npm install --no-audit --no-fund --silent)
 fi
+
+# PostgreSQL for tests/integration/test_database_postgres.py: role berth (password berth), database berth_test
+if ! pg_isready -q -h localhost -p 5432 2>/dev/null; then
+  log 'starting postgresql'
+  cluster=$(pg_lsclusters -h | awk 'NR==1 {print $1, $2}')
+  [ -n "$cluster" ] || { pg_createcluster "$(ls /usr/lib/postgresql | sort -V | tail -1)" main >/dev/null; \
+                         cluster=$(pg_lsclusters -h | awk 'NR==1 {print $1, $2}'); }
+  pg_ctlcluster $cluster start
+  for _ in $(seq 1 40); do pg_isready -q -h localhost -p 5432 && break; sleep 0.25; done
+fi
+psql_admin() { su postgres -c "psql -qtAX -c \"$1\""; }
+[ "$(psql_admin "SELECT 1 FROM pg_roles WHERE rolname = 'berth'")" = 1 ] \
+  || psql_admin "CREATE ROLE berth LOGIN PASSWORD 'berth'"
+[ "$(psql_admin "SELECT 1 FROM pg_database WHERE datname = 'berth_test'")" = 1 ] \
+  || su postgres -c 'createdb -O berth berth_test'
 
 log 'ready'

@@ -1,0 +1,138 @@
+"""The PostgreSQL backend (``BERTH_DATABASE_URL=postgresql://user:password@host:port/database``).
+
+The same tables as the SQLite file, and the same interface: callers keep their ``?`` placeholders, which are
+translated to psycopg's ``%s`` here. One autocommit connection behind a lock, like the SQLite backend.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg.rows import dict_row
+
+from .database import ADDED_COLUMNS, Database, DatabaseUnavailable
+
+SCHEMA = '''
+CREATE TABLE IF NOT EXISTS users (
+    username TEXT PRIMARY KEY,
+    password_hash TEXT,
+    role TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT 'local',
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    target_name TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL,
+    started_at DOUBLE PRECISION,
+    finished_at DOUBLE PRECISION,
+    output TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
+CREATE TABLE IF NOT EXISTS audit (
+    id BIGSERIAL PRIMARY KEY,
+    at DOUBLE PRECISION NOT NULL,
+    username TEXT NOT NULL,
+    role TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    params TEXT NOT NULL,
+    result TEXT NOT NULL,
+    address TEXT NOT NULL
+);
+CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'audit_append_only' AND tgrelid = 'audit'::regclass) THEN
+        CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
+            FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'audit_no_truncate' AND tgrelid = 'audit'::regclass) THEN
+        CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+            FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+    END IF;
+END $$;
+CREATE TABLE IF NOT EXISTS registry_credentials (
+    registry TEXT PRIMARY KEY,
+    sealed TEXT NOT NULL,
+    saved_by TEXT NOT NULL,
+    saved_at DOUBLE PRECISION NOT NULL
+);
+'''
+
+# a single-quoted literal (left alone), a '?' placeholder, or a '%' that psycopg would read as one
+_TOKEN = re.compile(r"'(?:[^']|'')*'|\?|%")
+
+
+def translate(sql: str) -> str:
+    """SQLite-style ``?`` placeholders to psycopg's ``%s``, every literal ``%`` doubled (psycopg parses them even in
+    quoted strings); a ``?`` inside a quoted string stays."""
+    def replace(match: re.Match[str]) -> str:
+        token = match.group(0)
+        return '%s' if token == '?' else token.replace('%', '%%')
+    return _TOKEN.sub(replace, sql)
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, fit for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f':{parts.password}@', ':***@', 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class PostgresDatabase(Database):
+    """:class:`Database` on PostgreSQL: one autocommit connection, one lock; the schema is made if missing."""
+
+    def __init__(self, url: str) -> None:  # the SQLite constructor does not apply: no super().__init__()
+        self.url = url
+        self._lock = threading.Lock()
+        try:
+            self._postgres = psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=10)
+        except psycopg.Error as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise DatabaseUnavailable(f'Berth cannot reach the PostgreSQL database at {redacted(url)} '
+                                      f'(BERTH_DATABASE_URL): {reason}') from None
+        try:
+            with self._lock:
+                self._postgres.execute(SCHEMA.encode())  # bytes: no placeholder parsing, several statements
+                self._migrate()
+        except psycopg.Error as error:
+            self._postgres.close()
+            raise DatabaseUnavailable(f'Berth cannot set up its tables in the PostgreSQL database at '
+                                      f'{redacted(url)} (BERTH_DATABASE_URL): {error}') from None
+
+    def _migrate(self) -> None:
+        """Adds the columns an earlier Berth's tables lack (see ``ADDED_COLUMNS``)."""
+        for table, column, declaration in ADDED_COLUMNS:
+            rows = self._postgres.execute(
+                'SELECT 1 FROM information_schema.columns '
+                'WHERE table_schema = current_schema() AND table_name = %s AND column_name = %s',
+                (table, column)).fetchall()
+            if not rows:
+                self._postgres.execute(f'ALTER TABLE {table} ADD COLUMN {column} {declaration}'.encode())
+
+    def execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> int:
+        """Runs one statement; returns the number of changed rows."""
+        with self._lock:
+            return self._postgres.execute(translate(sql).encode(), parameters).rowcount
+
+    def query(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """Runs one query; returns its rows as dicts."""
+        with self._lock:
+            return list(self._postgres.execute(translate(sql).encode(), parameters).fetchall())
+
+    def close(self) -> None:
+        """Closes the connection; the object is unusable afterwards."""
+        with self._lock:
+            self._postgres.close()

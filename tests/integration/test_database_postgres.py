@@ -1,0 +1,186 @@
+"""The database behaviours the panel relies on, against both backends: the SQLite file and PostgreSQL.
+
+PostgreSQL comes from scripts/test-env.sh (role ``berth``, database ``berth_test``; override with
+``BERTH_TEST_DATABASE_URL``); every test gets a fresh schema of its own, dropped afterwards.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+import pytest
+
+from auth.accounts import Accounts
+from core.audit import AuditLog
+from core.database import Database, DatabaseUnavailable, make_database
+from core.jobs import JobStore, JobUpdate
+from core.postgres import PostgresDatabase
+from core.secrets import RegistryCredentials, SecretBox
+from core.services import build
+from core.settings import Settings
+
+from .conftest import eventually
+
+POSTGRES_URL = os.environ.get('BERTH_TEST_DATABASE_URL', 'postgresql://berth:berth@localhost:5432/berth_test')
+OLD_JOBS_TABLE = ('CREATE TABLE jobs (job_id TEXT PRIMARY KEY, kind TEXT NOT NULL, target TEXT NOT NULL, '
+                  'target_name TEXT NOT NULL, requested_by TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL, '
+                  'created_at REAL NOT NULL, started_at REAL, finished_at REAL)')
+OLD_JOB = "INSERT INTO jobs VALUES ('j0', 'container.stop', 'c', 'web', 'alice', 'succeeded', 'stopped', 1, 1, 2)"
+
+
+@dataclass
+class Backend:
+    """One empty database: ``settings`` point at it, ``open`` connects (again), ``raw`` runs SQL beside Berth."""
+
+    name: str
+    settings: Settings
+    raw: Callable[[str], None]
+
+    def open(self) -> Database:
+        return make_database(self.settings)
+
+
+@pytest.fixture(params=['sqlite', 'postgresql'])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    data_dir = tmp_path / 'data'
+    if request.param == 'sqlite':
+        def raw_sqlite(sql: str) -> None:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            with sqlite3.connect(data_dir / 'berth.sqlite3') as connection:
+                connection.execute(sql)
+        yield Backend('sqlite', Settings(data_dir=data_dir, redis_url=None, docker_host=None), raw_sqlite)
+        return
+    schema = f'test_{uuid.uuid4().hex[:12]}'
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE SCHEMA {schema}'.encode())
+    url = f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}options={quote(f'-csearch_path={schema}')}"
+
+    def raw_postgres(sql: str) -> None:
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute(sql.encode())
+    try:
+        yield Backend('postgresql', Settings(data_dir=data_dir, database_url=url, redis_url=None, docker_host=None),
+                      raw_postgres)
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(f'DROP SCHEMA {schema} CASCADE'.encode())
+
+
+def update(status: str, **values: object) -> JobUpdate:
+    return JobUpdate(job_id='j1', status=status, kind='container.stop', target='c1', target_name='web',
+                     requested_by='alice', **values)  # type: ignore[arg-type]
+
+
+def test_the_backend_is_the_one_configured(backend: Backend) -> None:
+    database = backend.open()
+    assert isinstance(database, PostgresDatabase) == (backend.name == 'postgresql')
+    assert (backend.settings.database_path.exists()) == (backend.name == 'sqlite')
+    database.close()
+
+
+def test_accounts_create_verify_disable(backend: Backend) -> None:
+    database = backend.open()
+    accounts = Accounts(database)
+    generated = accounts.ensure_first_admin(None)
+    assert generated and accounts.ensure_first_admin(None) is None
+    assert accounts.verify('admin', generated) is not None and accounts.verify('admin', 'admin') is None
+    accounts.create('vera', 'a long password', 'viewer')
+    assert accounts.verify('vera', 'a long password') is not None
+    accounts.set_disabled('vera', True)
+    assert accounts.verify('vera', 'a long password') is None
+    assert accounts.get('vera') is not None and accounts.get('vera').disabled  # type: ignore[union-attr]
+    assert accounts.upsert_external('sam', 'operator', source='oidc')
+    assert accounts.upsert_external('sam', 'admin', source='oidc')
+    assert accounts.get('sam').role == 'admin'  # type: ignore[union-attr]
+    assert not accounts.upsert_external('vera', 'admin', source='oidc')
+    assert [account.username for account in accounts.all()] == ['admin', 'sam', 'vera']
+    database.close()
+
+
+def test_jobs_survive_a_restart_and_keep_their_output(backend: Backend) -> None:
+    database = backend.open()
+    jobs = JobStore(database)
+    jobs.apply(update('queued'))
+    jobs.apply(update('running', output='line 1\nline 2'))
+    jobs.apply(update('succeeded', message='stopped, 100% done'))
+    jobs.apply(JobUpdate(job_id='j2', status='running', kind='image.pull', target='i', target_name='busybox',
+                         requested_by='bob'))
+    database.close()
+    restarted = JobStore(backend.open())
+    assert list(restarted.jobs) == ['j1', 'j2']
+    assert restarted.jobs['j1'].status == 'succeeded' and restarted.jobs['j1'].message == 'stopped, 100% done'
+    assert list(restarted.jobs['j1'].output) == ['line 1', 'line 2']
+    assert restarted.jobs['j2'].status == 'failed' and 'restarted' in restarted.jobs['j2'].message
+    assert restarted.jobs['j1'].created_at == jobs.jobs['j1'].created_at  # full float precision
+    history = JobStore(restarted.database, history=1)
+    assert list(history.jobs) == ['j2'] and history.find('j1') is not None and history.find('nope') is None
+    restarted.database.close()
+
+
+def test_audit_records_filters_and_refuses_changes(backend: Backend) -> None:
+    database = backend.open()
+    audit = AuditLog(database)
+    audit.record(username='alice', role='operator', action='container.stop', target='web', result='queued',
+                 params={'why': '50% off'})
+    audit.record(username='bob', role='admin', action='image.pull', target='busybox', result='queued')
+    assert [entry.action for entry in audit.entries()] == ['image.pull', 'container.stop']
+    assert [entry.username for entry in audit.entries(action='container')] == ['alice']
+    assert [entry.target for entry in audit.entries(username='bob')] == ['busybox']
+    assert [entry.action for entry in audit.entries(limit=1)] == ['image.pull']
+    with pytest.raises((sqlite3.DatabaseError, psycopg.Error), match='append-only'):
+        database.execute('DELETE FROM audit')
+    with pytest.raises((sqlite3.DatabaseError, psycopg.Error), match='append-only'):
+        database.execute("UPDATE audit SET result = 'x'")
+    assert len(audit.entries()) == 2
+    database.close()
+
+
+def test_saved_registry_credentials_are_replaced_not_duplicated(backend: Backend) -> None:
+    database = backend.open()
+    box = SecretBox.from_settings(backend.settings.model_copy(update={'secret_key': 'a test key'}))
+    assert box is not None
+    credentials = RegistryCredentials(database, box)
+    credentials.save('127.0.0.1:5000', 'puller', 'hunter2', 'olga')
+    credentials.save('127.0.0.1:5000', 'puller', 'changed', 'olga')
+    assert credentials.get('127.0.0.1:5000') == {'username': 'puller', 'password': 'changed'}
+    assert [saved.registry for saved in credentials.saved()] == ['127.0.0.1:5000']
+    assert credentials.forget('127.0.0.1:5000') and not credentials.forget('127.0.0.1:5000')
+    database.close()
+
+
+def test_a_database_from_an_earlier_schema_is_migrated(backend: Backend) -> None:
+    backend.raw(OLD_JOBS_TABLE)
+    backend.raw(OLD_JOB)
+    database = backend.open()
+    jobs = JobStore(database)
+    assert jobs.jobs['j0'].message == 'stopped' and list(jobs.jobs['j0'].output) == []
+    jobs.apply(JobUpdate(job_id='j0', status='failed', kind='container.stop', target='c', target_name='web',
+                         requested_by='alice', output='kept'))
+    assert database.query('SELECT output FROM jobs WHERE job_id = ?', ('j0',)) == [{'output': 'kept'}]
+    database.close()
+    assert list(JobStore(backend.open()).jobs['j0'].output) == ['kept']  # a second start migrates nothing twice
+
+
+async def test_full_services_start_and_stop(backend: Backend) -> None:
+    services = build(backend.settings)
+    assert isinstance(services.database, PostgresDatabase) == (backend.name == 'postgresql')
+    assert services.accounts.ensure_first_admin('a long password') is None
+    await services.start()
+    await eventually(lambda: services.state.engine_ok and services.state.synced_at > 0, what='first resync')
+    services.audit.record(username='admin', role='admin', action='test', target='x', result='ok')
+    await services.stop()
+    assert [entry.action for entry in AuditLog(backend.open()).entries()] == ['test']
+
+
+def test_an_unreachable_postgresql_is_one_clear_sentence(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, database_url='postgresql://berth:secret@127.0.0.1:1/berth')
+    with pytest.raises(DatabaseUnavailable, match=r'cannot reach the PostgreSQL database at '
+                                                  r'postgresql://berth:\*\*\*@127\.0\.0\.1:1/berth') as caught:
+        make_database(settings)
+    assert 'secret' not in str(caught.value)
