@@ -13,6 +13,7 @@ from . import (
     images,
     job_detail,
     jobs,
+    logs,
     terminal,
 )
 

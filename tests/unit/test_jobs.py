@@ -65,7 +65,8 @@ def test_a_database_from_an_earlier_schema_is_migrated_and_keeps_its_jobs(tmp_pa
     old.execute('CREATE TABLE jobs (job_id TEXT PRIMARY KEY, kind TEXT NOT NULL, target TEXT NOT NULL, '
                 'target_name TEXT NOT NULL, requested_by TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL, '
                 'created_at REAL NOT NULL, started_at REAL, finished_at REAL)')
-    old.execute("INSERT INTO jobs VALUES ('j0', 'container.stop', 'c', 'web', 'alice', 'succeeded', 'stopped', 1, 1, 2)")
+    old.execute("INSERT INTO jobs VALUES ('j0', 'container.stop', 'c', 'web', 'alice', 'succeeded', 'stopped', "
+                '1, 1, 2)')
     old.commit()
     old.close()
     jobs = JobStore(Database(path))
