@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .settings import Settings
 
-SCHEMA = '''
+# Both backends make the same tables; only these two types differ (see core/postgres.py for its triggers).
+TABLES = '''
 CREATE TABLE IF NOT EXISTS users (
     username TEXT PRIMARY KEY,
     password_hash TEXT,
     role TEXT NOT NULL,
     source TEXT NOT NULL DEFAULT 'local',
     disabled INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL
+    created_at {real} NOT NULL
 );
 CREATE TABLE IF NOT EXISTS jobs (
     job_id TEXT PRIMARY KEY,
@@ -30,15 +31,15 @@ CREATE TABLE IF NOT EXISTS jobs (
     requested_by TEXT NOT NULL,
     status TEXT NOT NULL,
     message TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    started_at REAL,
-    finished_at REAL,
+    created_at {real} NOT NULL,
+    started_at {real},
+    finished_at {real},
     output TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
 CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at REAL NOT NULL,
+    id {serial_id},
+    at {real} NOT NULL,
     username TEXT NOT NULL,
     role TEXT NOT NULL,
     action TEXT NOT NULL,
@@ -47,16 +48,18 @@ CREATE TABLE IF NOT EXISTS audit (
     result TEXT NOT NULL,
     address TEXT NOT NULL
 );
-CREATE TRIGGER IF NOT EXISTS audit_append_only_update BEFORE UPDATE ON audit
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_append_only_delete BEFORE DELETE ON audit
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TABLE IF NOT EXISTS registry_credentials (
     registry TEXT PRIMARY KEY,
     sealed TEXT NOT NULL,
     saved_by TEXT NOT NULL,
-    saved_at REAL NOT NULL
+    saved_at {real} NOT NULL
 );
+'''
+SQLITE_SCHEMA = TABLES.format(real='REAL', serial_id='INTEGER PRIMARY KEY AUTOINCREMENT') + '''
+CREATE TRIGGER IF NOT EXISTS audit_append_only_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_append_only_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 '''
 
 
@@ -78,7 +81,7 @@ class Database:
         self._lock = threading.Lock()
         with self._lock:
             self._connection.execute('PRAGMA journal_mode=WAL')
-            self._connection.executescript(SCHEMA)
+            self._connection.executescript(SQLITE_SCHEMA)
             self._migrate()
 
     def _migrate(self) -> None:

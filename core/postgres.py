@@ -13,42 +13,9 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg.rows import dict_row
 
-from .database import ADDED_COLUMNS, Database, DatabaseUnavailable
+from .database import ADDED_COLUMNS, TABLES, Database, DatabaseUnavailable
 
-SCHEMA = '''
-CREATE TABLE IF NOT EXISTS users (
-    username TEXT PRIMARY KEY,
-    password_hash TEXT,
-    role TEXT NOT NULL,
-    source TEXT NOT NULL DEFAULT 'local',
-    disabled INTEGER NOT NULL DEFAULT 0,
-    created_at DOUBLE PRECISION NOT NULL
-);
-CREATE TABLE IF NOT EXISTS jobs (
-    job_id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    target TEXT NOT NULL,
-    target_name TEXT NOT NULL,
-    requested_by TEXT NOT NULL,
-    status TEXT NOT NULL,
-    message TEXT NOT NULL,
-    created_at DOUBLE PRECISION NOT NULL,
-    started_at DOUBLE PRECISION,
-    finished_at DOUBLE PRECISION,
-    output TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
-CREATE TABLE IF NOT EXISTS audit (
-    id BIGSERIAL PRIMARY KEY,
-    at DOUBLE PRECISION NOT NULL,
-    username TEXT NOT NULL,
-    role TEXT NOT NULL,
-    action TEXT NOT NULL,
-    target TEXT NOT NULL,
-    params TEXT NOT NULL,
-    result TEXT NOT NULL,
-    address TEXT NOT NULL
-);
+SCHEMA = TABLES.format(real='DOUBLE PRECISION', serial_id='BIGSERIAL PRIMARY KEY') + '''
 CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
 DO $$ BEGIN
@@ -61,12 +28,6 @@ DO $$ BEGIN
             FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
     END IF;
 END $$;
-CREATE TABLE IF NOT EXISTS registry_credentials (
-    registry TEXT PRIMARY KEY,
-    sealed TEXT NOT NULL,
-    saved_by TEXT NOT NULL,
-    saved_at DOUBLE PRECISION NOT NULL
-);
 '''
 
 # a single-quoted literal (left alone), a '?' placeholder, or a '%' that psycopg would read as one
