@@ -160,26 +160,23 @@ class ExecTerminal(ui.column):
 
     def _on_data(self, event: XtermDataEventArguments) -> None:
         session = self.session
-        if session is None:
-            return
-        try:
-            self._authorize()
-        except Forbidden as refusal:
-            self._refuse(refusal)
-            return
-        session.write(event.data)
+        if session is not None and self._still_allowed():
+            session.write(event.data)
 
     async def _on_resize(self, event: XtermResizeEventArguments) -> None:
         self.size = (event.rows, event.cols)
         session = self.session
-        if session is None:
-            return
+        if session is not None and self._still_allowed():
+            await run.io_bound(session.resize, event.rows, event.cols)
+
+    def _still_allowed(self) -> bool:
+        """The role is checked again on every keystroke and resize; a refusal ends the session with a sentence."""
         try:
             self._authorize()
         except Forbidden as refusal:
             self._refuse(refusal)
-            return
-        await run.io_bound(session.resize, event.rows, event.cols)
+            return False
+        return True
 
     def _on_output(self, session: ExecSession, text: str) -> None:
         if session is not self.session or self.is_deleted:
