@@ -10,6 +10,8 @@ from nicegui.events import GenericEventArguments
 
 from core.docker_access import ContainerRow, parse_time
 
+from .table_cells import RowAction, action_buttons_cell
+
 COLUMNS: list[dict[str, Any]] = [
     {'name': 'name', 'label': 'Name', 'field': 'name', 'sortable': True, 'align': 'left'},
     {'name': 'image', 'label': 'Image', 'field': 'image', 'sortable': True, 'align': 'left'},
@@ -23,7 +25,7 @@ COLUMNS: list[dict[str, Any]] = [
 ]
 
 # Which verbs make sense in which state; the server checks again when the action runs.
-ROW_ACTIONS = [
+ROW_ACTIONS: list[RowAction] = [
     ('start', 'Start', 'play_arrow', "['created', 'exited', 'dead'].includes(props.row.state)"),
     ('stop', 'Stop', 'stop', "['running', 'paused', 'restarting'].includes(props.row.state)"),
     ('restart', 'Restart', 'restart_alt', "props.row.state !== 'paused'"),
@@ -34,16 +36,6 @@ ROW_ACTIONS = [
 ]
 STATE_COLORS = ("{running: 'positive', paused: 'warning', restarting: 'info', exited: 'grey', created: 'blue-grey', "
                 "dead: 'negative'}")
-
-
-def _action_buttons() -> str:
-    buttons = ''.join(
-        f'<q-btn v-if="{condition}" flat dense round size="sm" icon="{icon}" aria-label="{verb}" title="{verb}" '
-        f':loading="props.row.busy" :disable="props.row.busy" '
-        f'@click.stop="() => {{ props.row.busy = true; $parent.$emit(\'row_action\', '
-        f'{{action: \'{action}\', id: props.row.id}}); }}" />'
-        for action, verb, icon, condition in ROW_ACTIONS)
-    return f'<q-td :props="props" class="text-right"><div class="row no-wrap justify-end">{buttons}</div></q-td>'
 
 
 NAME_CELL = ('<q-td :props="props"><a :href="\'/containers/\' + encodeURIComponent(props.row.name)" '
@@ -75,7 +67,7 @@ class ContainerTable(ui.table):
         self.add_slot('body-cell-name', NAME_CELL)
         self.add_slot('body-cell-state', STATE_CELL)
         self.add_slot('body-cell-ports', PORTS_CELL)
-        self.add_slot('body-cell-actions', _action_buttons())
+        self.add_slot('body-cell-actions', action_buttons_cell(ROW_ACTIONS, busy_spinner=True))
         self.on('row_action', lambda event: on_action(event.args['action'], event.args['id']))
 
     def show(self, rows: Iterable[ContainerRow], busy: set[str], *, fresh: bool = False, resend: bool = False) -> None:

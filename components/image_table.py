@@ -8,6 +8,8 @@ from nicegui import ui
 
 from core.images import ImageRow, format_created, format_size
 
+from .table_cells import RowAction, action_buttons_cell
+
 COLUMNS: list[dict[str, Any]] = [
     {'name': 'tags', 'label': 'Repository:tag', 'field': 'title', 'sortable': True, 'align': 'left'},
     {'name': 'id', 'label': 'Id', 'field': 'short_id', 'align': 'left'},
@@ -17,7 +19,8 @@ COLUMNS: list[dict[str, Any]] = [
     {'name': 'dangling', 'label': 'Dangling', 'field': 'dangling', 'sortable': True, 'align': 'left'},
     {'name': 'actions', 'label': 'Actions', 'field': 'id', 'align': 'right'},
 ]
-ROW_ACTIONS = [('run', 'Run', 'rocket_launch'), ('tag', 'Tag', 'sell'), ('remove', 'Remove', 'delete')]
+ROW_ACTIONS: list[RowAction] = [('run', 'Run', 'rocket_launch', 'true'), ('tag', 'Tag', 'sell', 'true'),
+                                ('remove', 'Remove', 'delete', 'true')]
 
 # Vue interpolation only: tags, ids and sizes are text, never HTML
 TAGS_CELL = ('<q-td :props="props"><a :href="\'/images/\' + encodeURIComponent(props.row.id)" class="text-primary">'
@@ -27,14 +30,6 @@ ID_CELL = '<q-td :props="props" class="font-mono">{{ props.row.short_id }}</q-td
 SIZE_CELL = '<q-td :props="props">{{ props.row.size }}</q-td>'
 DANGLING_CELL = ('<q-td :props="props"><q-badge v-if="props.row.dangling" color="warning" label="dangling" />'
                  '</q-td>')
-
-
-def _action_buttons() -> str:
-    buttons = ''.join(
-        f'<q-btn flat dense round size="sm" icon="{icon}" aria-label="{verb}" title="{verb}" '
-        f'@click.stop="() => $parent.$emit(\'row_action\', {{action: \'{action}\', id: props.row.id}})" />'
-        for action, verb, icon in ROW_ACTIONS)
-    return f'<q-td :props="props" class="text-right"><div class="row no-wrap justify-end">{buttons}</div></q-td>'
 
 
 class ImageTable(ui.table):
@@ -50,7 +45,7 @@ class ImageTable(ui.table):
         self.add_slot('body-cell-size', SIZE_CELL)
         self.add_slot('body-cell-dangling', DANGLING_CELL)
         if on_action is not None:
-            self.add_slot('body-cell-actions', _action_buttons())
+            self.add_slot('body-cell-actions', action_buttons_cell(ROW_ACTIONS))
             self.on('row_action', lambda event: on_action(event.args['action'], event.args['id']))
 
     def show(self, images: Iterable[ImageRow], containers: dict[str, int]) -> None:
