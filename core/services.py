@@ -22,6 +22,7 @@ from .jobs import FINISHED, Job, JobStore, JobUpdate
 from .secrets import RegistryCredentials, SecretBox
 from .settings import Settings
 from .state import DockerState, EventWatcher
+from .stream_quota import StreamQuota
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ class Services:
     secrets: SecretBox
     credentials: RegistryCredentials
     cancel: CancelFlags
+    terminal_quota: StreamQuota
+    log_quota: StreamQuota
     _docker: docker.DockerClient | None = None
     _worker: dramatiq.Worker | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -127,6 +130,8 @@ def build(settings: Settings) -> Services:
                           senders={'container': send_container_action, 'image.pull': send_pull,
                                    'image': send_image_operation, 'container.create': send_create}),
         secrets=secrets, credentials=credentials, cancel=cancel,
+        terminal_quota=StreamQuota(kind='terminals', limit=settings.terminals_per_user),
+        log_quota=StreamQuota(kind='log views', limit=settings.log_views_per_user),
     )
     jobs.subscribe(services.audit_finished_job)
     return services

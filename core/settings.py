@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     job_lost_after: float = 30.0
     session_idle_minutes: int = 60 * 8
     session_max_hours: int = 24
+    terminals_per_user: int = 8  # open terminal sessions one person may hold at once
+    log_views_per_user: int = 8  # open live log views one person may hold at once
 
     oidc_issuer: str | None = None
     oidc_client_id: str | None = None
