@@ -19,6 +19,7 @@ from .commands import Commands
 from .database import Database, make_database
 from .docker_access import make_client
 from .jobs import FINISHED, Job, JobStore, JobUpdate
+from .protection import Protection
 from .secrets import RegistryCredentials, SecretBox
 from .settings import Settings
 from .state import DockerState, EventWatcher
@@ -44,6 +45,7 @@ class Services:
     cancel: CancelFlags
     terminal_quota: StreamQuota
     log_quota: StreamQuota
+    protection: Protection = field(default_factory=Protection)  # the panel's own containers: found at start
     _docker: docker.DockerClient | None = None
     _worker: dramatiq.Worker | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -59,6 +61,7 @@ class Services:
         if self._tasks:
             return  # started already (a test harness may run the app's lifespan twice)
         loop = asyncio.get_running_loop()
+        self.protection = await loop.run_in_executor(None, self._discover_protection)
         self.watcher.start(loop)
         self.bus.start(loop, self.jobs.apply)
         import tasks  # declares the actors
@@ -67,6 +70,13 @@ class Services:
             tasks.context.configure(self.bus, self.settings.docker_host, cancel=self.cancel, secrets=self.secrets)
             self._worker = tasks.broker.start_embedded_worker(self.settings.worker_threads)
         self._tasks.append(asyncio.create_task(self._check_lost_jobs()))
+
+    def _discover_protection(self) -> Protection:
+        try:
+            return Protection.discover(self.docker())
+        except Exception as error:  # no engine yet: the own container id alone still counts
+            log.warning('could not look up the panel\'s own container: %s', error)
+            return Protection.discover(None)
 
     async def stop(self) -> None:
         self.watcher.stop()

@@ -1,0 +1,138 @@
+"""What only admins may reach: Berth's own containers and data, and containers whose body is admin-only.
+
+The Docker socket is root on the host, and the panel's own data (its volume: the session secret, the session files,
+the key that seals credentials, the database) is an admin session waiting to be forged. So:
+
+- a **protected container** is the panel's own container (found at start from ``/proc/self/mountinfo``), any
+  container of the panel's own compose project (worker, Redis), and any container labelled ``berth.protected=true``
+  (Berth's image carries that label, and the compose file puts it on Redis). Non-admins may not exec into it, attach
+  to it, read its logs or its environment values, or change its lifecycle.
+- a **protected volume** is one labelled ``berth.protected=true`` or mounted by a protected container. Only admins
+  may mount it into a new container.
+- a container whose **body is admin-only** (privileged, added capabilities, devices, host namespaces, host bind
+  mounts — the Docker socket among them — or a protected volume) needs the admin's permission for a terminal: a
+  shell in it reaches what the create policy would have refused the operator.
+
+The same functions serve the panel (page, handler, dispatch) and the worker (actor), each with what it found itself.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+
+from .docker_access import COMPOSE_PROJECT_LABEL
+
+log = logging.getLogger(__name__)
+
+PROTECTED_LABEL = 'berth.protected'
+RESERVED_LABEL_PREFIX = 'berth.'
+ADMIN = 'admin'
+_CONTAINER_ID = re.compile(r'/containers/([0-9a-f]{64})/')
+_HOST_MODES = ('NetworkMode', 'PidMode', 'IpcMode', 'UTSMode', 'UsernsMode', 'CgroupnsMode')
+
+
+def labelled_protected(labels: Mapping[str, Any] | None) -> bool:
+    return str((labels or {}).get(PROTECTED_LABEL, '')).strip().lower() in ('true', '1', 'yes', 'on')
+
+
+def own_container_id(mountinfo: Path = Path('/proc/self/mountinfo')) -> str:
+    """The id of the container this process runs in ('' outside a container): Docker bind-mounts the container's
+    own ``hostname``, ``hosts`` and ``resolv.conf`` from ``…/containers/<id>/``."""
+    try:
+        text = mountinfo.read_text()
+    except OSError:
+        return ''
+    for line in text.splitlines():
+        if ' /etc/hostname ' in line or ' /etc/hosts ' in line or ' /etc/resolv.conf ' in line:
+            match = _CONTAINER_ID.search(line)
+            if match:
+                return match.group(1)
+    return ''
+
+
+@dataclass(kw_only=True, slots=True)
+class Protection:
+    """What this process knows of itself: its own container and that container's compose project."""
+
+    own_container_ids: frozenset[str] = frozenset()
+    own_projects: frozenset[str] = frozenset()
+
+    @classmethod
+    def discover(cls, client: docker.DockerClient | None, container_id: str | None = None) -> Protection:
+        """Finds this process's own container (and its compose project) through the engine; blocking."""
+        container_id = own_container_id() if container_id is None else container_id
+        if not container_id or client is None:
+            return cls()
+        projects: frozenset[str] = frozenset()
+        try:
+            labels = client.api.inspect_container(container_id).get('Config', {}).get('Labels') or {}
+            project = labels.get(COMPOSE_PROJECT_LABEL)
+            projects = frozenset({project}) if project else frozenset()
+        except docker.errors.DockerException as error:  # another engine, or not reachable yet: the id still counts
+            log.warning('could not inspect the panel\'s own container %s: %s', container_id[:12], error)
+        return cls(own_container_ids=frozenset({container_id}), own_projects=projects)
+
+    def container_is_protected(self, container_id: str, labels: Mapping[str, Any] | None) -> bool:
+        return (container_id in self.own_container_ids or labelled_protected(labels)
+                or str((labels or {}).get(COMPOSE_PROJECT_LABEL, '')) in self.own_projects)
+
+    def protected_volumes(self, api: docker.APIClient) -> set[str]:
+        """Names of every protected volume on the engine: labelled, or mounted by a protected container (blocking:
+        one volume list and one container list)."""
+        names = {str(volume['Name']) for volume in (api.volumes(filters={'label': PROTECTED_LABEL}) or {})
+                 .get('Volumes') or [] if labelled_protected(volume.get('Labels'))}
+        for summary in api.containers(all=True):
+            if self.container_is_protected(str(summary.get('Id', '')), summary.get('Labels')):
+                names.update(str(mount['Name']) for mount in summary.get('Mounts') or []
+                             if mount.get('Type') == 'volume' and mount.get('Name'))
+        return names
+
+    def terminal_refusal(self, role: str, inspect: Mapping[str, Any], protected_volumes: Iterable[str] = ()) -> str:
+        """Why ``role`` may not exec into or attach to this container ('' when it may)."""
+        if role == ADMIN:
+            return ''
+        name = str(inspect.get('Name', '')).lstrip('/') or str(inspect.get('Id', ''))[:12]
+        if self.container_is_protected(str(inspect.get('Id', '')), (inspect.get('Config') or {}).get('Labels')):
+            return f'{name} is one of Berth\'s own containers: a terminal in it needs the admin role'
+        reasons = body_reasons(inspect, protected_volumes)
+        if reasons:
+            return f'a terminal in {name} needs the admin role: it has {", ".join(reasons)}'
+        return ''
+
+    def read_refusal(self, role: str, container_id: str, labels: Mapping[str, Any] | None, name: str,
+                     what: str) -> str:
+        """Why ``role`` may not read ``what`` (logs, environment values) of this container ('' when it may)."""
+        if role == ADMIN or not self.container_is_protected(container_id, labels):
+            return ''
+        return f'{name} is one of Berth\'s own containers: reading its {what} needs the admin role'
+
+
+def body_reasons(inspect: Mapping[str, Any], protected_volumes: Iterable[str] = ()) -> list[str]:
+    """What in a running container's body only an admin may create (see :mod:`core.policy` for the create side)."""
+    host = inspect.get('HostConfig') or {}
+    reasons: list[str] = []
+    if host.get('Privileged'):
+        reasons.append('privileged mode')
+    if host.get('CapAdd'):
+        reasons.append(f'added capabilities ({", ".join(host["CapAdd"])})')
+    if host.get('Devices'):
+        reasons.append('host devices')
+    modes = [mode.removesuffix('Mode').lower() for mode in _HOST_MODES if host.get(mode) == 'host']
+    if modes:
+        reasons.append(f'the host {"/".join(modes)} namespace{"s" if len(modes) > 1 else ""}')
+    mounts = inspect.get('Mounts') or []
+    binds = [str(mount.get('Source', '')) for mount in mounts if mount.get('Type') == 'bind']
+    if binds:
+        reasons.append(f'host paths mounted ({", ".join(binds)})')
+    guarded = set(protected_volumes)
+    volumes = [str(mount.get('Name')) for mount in mounts
+               if mount.get('Type') == 'volume' and mount.get('Name') in guarded]
+    if volumes:
+        reasons.append(f'Berth\'s protected volumes mounted ({", ".join(volumes)})')
+    return reasons
