@@ -67,10 +67,12 @@ class Protection:
     def discover(cls, client: docker.DockerClient | None, container_id: str | None = None) -> Protection:
         """Finds this process's own container (and its compose project) through the engine; blocking."""
         container_id = own_container_id() if container_id is None else container_id
-        if not container_id or client is None:
+        if not container_id:
             return cls()
         projects: frozenset[str] = frozenset()
         try:
+            if client is None:
+                raise docker.errors.DockerException('no engine client')
             labels = client.api.inspect_container(container_id).get('Config', {}).get('Labels') or {}
             project = labels.get(COMPOSE_PROJECT_LABEL)
             projects = frozenset({project}) if project else frozenset()
