@@ -5,6 +5,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import docker
 from nicegui import run
 
 from auth.guard import Forbidden, Identity, require
@@ -14,7 +15,9 @@ from .cancel import CancelFlags
 from .docker_access import ACTION_VERBS, ACTIONS
 from .errors import CommandError
 from .image_commands import ImageCommands
+from .job_seal import JobSigner
 from .jobs import Job, JobStore, JobUpdate, new_job_id
+from .protection import Protection
 from .secrets import RegistryCredentials
 from .state import DockerState
 
@@ -24,8 +27,13 @@ Send = Callable[..., None]
 
 class Commands(ImageCommands):
     def __init__(self, *, state: DockerState, jobs: JobStore, audit: AuditLog, senders: dict[str, Send],
-                 credentials: RegistryCredentials | None = None, cancel: CancelFlags | None = None) -> None:
+                 credentials: RegistryCredentials | None = None, cancel: CancelFlags | None = None,
+                 protection: Protection | None = None,
+                 docker: Callable[[], docker.DockerClient] | None = None, signer: JobSigner | None = None) -> None:
         self.state = state
+        self.signer = signer  # signs each job, so a worker runs only what this panel checked (core/job_seal.py)
+        self.docker = docker  # the panel's shared client, for the few reads a command needs (off the loop)
+        self.protection = protection or Protection()  # the panel's own containers, filled in at start
         self.jobs = jobs
         self.audit = audit
         self.senders = senders  # kind of job ('container', 'image.pull', ...) → the actor's send
@@ -55,9 +63,12 @@ class Commands(ImageCommands):
         self.audit.record(username=identity.username, role=identity.role, action=kind, target=target_name,
                           params=audit_params if audit_params is not None else params,
                           result=f'queued job {update.job_id}', address=identity.address)
-        # the role checked here travels with the job, so an actor can re-check body-level policy against it
-        payload = {'job_id': update.job_id, 'kind': kind, 'target': target, 'target_name': target_name,
-                   'requested_by': identity.username, 'role': identity.role}
+        # the role checked here travels with the job, signed, so an actor can re-check body-level policy against it
+        payload: dict[str, Any] = {'job_id': update.job_id, 'kind': kind, 'target': target,
+                                   'target_name': target_name, 'requested_by': identity.username,
+                                   'role': identity.role}
+        if self.signer is not None:
+            payload = self.signer.sign(payload, arguments, params)
         try:
             await run.io_bound(self.senders[sender], payload, *arguments, params)
         except Exception as error:  # the broker is down: the job fails with a sentence, the panel keeps serving
@@ -80,5 +91,9 @@ class Commands(ImageCommands):
         if row is None:
             require(identity, 'operator', what)
             raise CommandError(f'container {target_name} no longer exists')
-        return await self.dispatch(identity, role='operator', what=what, kind=f'container.{action}', sender='container',
+        # Berth's own containers (panel, worker, Redis, anything labelled berth.protected) are the admins' alone
+        role = 'admin' if self.protection.container_is_protected(row.id, row.labels) else 'operator'
+        if role == 'admin':
+            what = f'{what[:1].lower()}{what[1:]} that belong to Berth itself'
+        return await self.dispatch(identity, role=role, what=what, kind=f'container.{action}', sender='container',
                                    target=row.id, target_name=row.name, params=params, arguments=(action, row.id))

@@ -5,7 +5,11 @@ checks what the user asked for, then goes through the one ``dispatch`` (role che
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+import docker
+from nicegui import run
 
 from auth.guard import Forbidden, Identity, require
 
@@ -13,9 +17,11 @@ from . import policy
 from .audit import AuditLog
 from .cancel import CancelFlags
 from .container_spec import ContainerSpec, SpecError
+from .docker_access import describe_error
 from .errors import CommandError
 from .images import ImageRow, InvalidReference, parse_reference, prune_candidates
 from .jobs import ACTIVE, Job, JobStore
+from .protection import Protection
 from .secrets import RegistryCredentials
 from .state import DockerState
 
@@ -31,6 +37,8 @@ class ImageCommands:
     audit: AuditLog
     credentials: RegistryCredentials | None
     cancel: CancelFlags | None
+    protection: Protection
+    docker: Callable[[], docker.DockerClient] | None
 
     if TYPE_CHECKING:
         async def dispatch(self, identity: Identity | None, *, role: str, what: str, kind: str, sender: str,
@@ -107,7 +115,7 @@ class ImageCommands:
             spec.validate()
         except SpecError as error:
             raise CommandError(str(error)) from None
-        reasons = policy.refusals(spec, identity.role)
+        reasons = policy.refusals(spec, identity.role, await self._protected_volumes(spec, identity.role))
         if reasons:
             refusal = Forbidden(f'{identity.username} is an {identity.role}: {"; ".join(reasons)}')
             self._refused(identity, 'container.create', target_name, spec.audit_summary(), refusal)
@@ -139,6 +147,16 @@ class ImageCommands:
         self.audit.record(username=identity.username, role=identity.role, action='registry.forget', target=registry,
                           params={}, result='forgotten' if forgotten else 'nothing saved', address=identity.address)
         return forgotten
+
+    async def _protected_volumes(self, spec: ContainerSpec, role: str) -> set[str]:
+        """Berth's protected volumes, looked up (off the loop) only when a non-admin asks for named volumes."""
+        if role == 'admin' or self.docker is None or not any(mount.kind == 'volume' and mount.source
+                                                             for mount in spec.mounts):
+            return set()
+        try:
+            return set(await run.io_bound(self.protection.protected_volumes, self.docker().api) or ())
+        except docker.errors.DockerException as error:
+            raise CommandError(f'could not check the volumes against Berth\'s own: {describe_error(error)}') from None
 
     def _image(self, image_id: str) -> ImageRow:
         row = self.state.images.get(image_id) or self.state.find_image(image_id)

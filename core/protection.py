@@ -80,6 +80,10 @@ class Protection:
             log.warning('could not inspect the panel\'s own container %s: %s', container_id[:12], error)
         return cls(own_container_ids=frozenset({container_id}), own_projects=projects)
 
+    def adopt(self, found: Protection) -> None:
+        """Takes what :meth:`discover` found (at start, once the engine answers), keeping this shared object."""
+        self.own_container_ids, self.own_projects = found.own_container_ids, found.own_projects
+
     def container_is_protected(self, container_id: str, labels: Mapping[str, Any] | None) -> bool:
         return (container_id in self.own_container_ids or labelled_protected(labels)
                 or str((labels or {}).get(COMPOSE_PROJECT_LABEL, '')) in self.own_projects)

@@ -16,6 +16,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 
 from .database import Database
+from .job_seal import JobSigner
 from .settings import Settings
 
 KEY_FILE = 'secret.key'
@@ -31,6 +32,7 @@ class SecretBox:
 
     def __init__(self, key: bytes) -> None:
         self._fernet = Fernet(key)
+        self.signer = JobSigner(key)  # the same shared secret signs the jobs the panel dispatches
 
     @classmethod
     def from_settings(cls, settings: Settings, *, create: bool = True) -> SecretBox | None:

@@ -45,7 +45,7 @@ class Services:
     cancel: CancelFlags
     terminal_quota: StreamQuota
     log_quota: StreamQuota
-    protection: Protection = field(default_factory=Protection)  # the panel's own containers: found at start
+    protection: Protection  # the panel's own containers: found at start
     _docker: docker.DockerClient | None = None
     _worker: dramatiq.Worker | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -61,13 +61,14 @@ class Services:
         if self._tasks:
             return  # started already (a test harness may run the app's lifespan twice)
         loop = asyncio.get_running_loop()
-        self.protection = await loop.run_in_executor(None, self._discover_protection)
+        self.protection.adopt(await loop.run_in_executor(None, self._discover_protection))
         self.watcher.start(loop)
         self.bus.start(loop, self.jobs.apply)
         import tasks  # declares the actors
         tasks.broker.ensure(self.settings.redis_url, fresh=self.settings.embedded)
         if self.settings.embedded:
-            tasks.context.configure(self.bus, self.settings.docker_host, cancel=self.cancel, secrets=self.secrets)
+            tasks.context.configure(self.bus, self.settings.docker_host, cancel=self.cancel, secrets=self.secrets,
+                                    protection=self.protection)
             self._worker = tasks.broker.start_embedded_worker(self.settings.worker_threads)
         self._tasks.append(asyncio.create_task(self._check_lost_jobs()))
 
@@ -131,17 +132,20 @@ def build(settings: Settings) -> Services:
     assert secrets is not None  # the panel makes its key file when no BERTH_SECRET_KEY is given
     credentials = RegistryCredentials(database, secrets)
     cancel = make_cancel_flags(settings.redis_url)
+    protection = Protection()
     services = Services(
         settings=settings, database=database, accounts=accounts,
         sessions=Sessions(accounts, idle_seconds=settings.session_idle_minutes * 60,
                           max_seconds=settings.session_max_hours * 3600),
         audit=audit, state=state, watcher=EventWatcher(state, settings.docker_host), bus=bus, jobs=jobs,
         commands=Commands(state=state, jobs=jobs, audit=audit, credentials=credentials, cancel=cancel,
+                          protection=protection, signer=secrets.signer,
                           senders={'container': send_container_action, 'image.pull': send_pull,
                                    'image': send_image_operation, 'container.create': send_create}),
         secrets=secrets, credentials=credentials, cancel=cancel,
         terminal_quota=StreamQuota(kind='terminals', limit=settings.terminals_per_user),
-        log_quota=StreamQuota(kind='log views', limit=settings.log_views_per_user),
+        log_quota=StreamQuota(kind='log views', limit=settings.log_views_per_user), protection=protection,
     )
+    services.commands.docker = services.docker
     jobs.subscribe(services.audit_finished_job)
     return services

@@ -8,10 +8,11 @@ import dramatiq
 from core.docker_access import describe_error, run_container_action
 
 from .broker import QUEUE
-from .context import JobReporter, context
+from .context import JobReporter, admitted, context
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=0, time_limit=5 * 60 * 1000)
+@admitted
 def container_action(job: dict[str, Any], action: str, container_id: str, params: dict[str, Any]) -> None:
     """Start, stop, restart, pause, resume, kill or remove one container, reporting through the bus.
 

@@ -1,8 +1,11 @@
 """What actors need, built once per process: the Docker endpoint and the bus they report through."""
 from __future__ import annotations
 
+import functools
+import logging
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
@@ -11,11 +14,14 @@ import docker
 from core.bus import Bus, make_bus
 from core.cancel import CancelFlags, make_cancel_flags
 from core.docker_access import make_client
+from core.job_seal import JobClaims, JobRefused, make_job_claims
 from core.jobs import JobUpdate
+from core.protection import Protection
 from core.secrets import SecretBox
 from core.settings import Settings
 
 HEARTBEAT_SECONDS = 5.0
+log = logging.getLogger(__name__)
 
 
 @dataclass(kw_only=True, slots=True)
@@ -24,9 +30,32 @@ class WorkerContext:
     docker_host: str | None
     cancel: CancelFlags
     secrets: SecretBox | None = None  # opens registry credentials the panel sealed; None: this worker has no key
+    claims: JobClaims = field(default_factory=JobClaims)
+    protection: Protection | None = None  # the worker's own container, found on first use
+    settings: Settings | None = None  # a standalone worker's settings: the key file may appear after it started
 
     def docker(self) -> docker.DockerClient:
         return make_client(self.docker_host)
+
+    def admit(self, job: dict[str, Any], arguments: tuple[Any, ...], params: dict[str, Any]) -> None:
+        """Raises :class:`JobRefused` unless the panel signed this job and no worker has started it before."""
+        if self.secrets is None and self.settings is not None:
+            self.secrets = SecretBox.from_settings(self.settings, create=False)
+        if self.secrets is None:
+            raise JobRefused('refused: this worker has no key to check that the job came from the panel: give the '
+                             'panel and every worker the same BERTH_SECRET_KEY (or the same BERTH_DATA_DIR)')
+        self.secrets.signer.verify(job, arguments, params)
+        if not self.claims.claim(str(job.get('job_id', ''))):
+            raise Replayed(f"job {job.get('job_id')} has been started before")
+
+    def own_protection(self, client: docker.DockerClient) -> Protection:
+        if self.protection is None:
+            self.protection = Protection.discover(client)
+        return self.protection
+
+
+class Replayed(JobRefused):
+    """The same signed message again (a replay, or a redelivery): it never runs twice."""
 
 
 _context: WorkerContext | None = None
@@ -34,11 +63,11 @@ _lock = threading.Lock()
 
 
 def configure(bus: Bus, docker_host: str | None, *, cancel: CancelFlags | None = None,
-              secrets: SecretBox | None = None) -> None:
+              secrets: SecretBox | None = None, protection: Protection | None = None) -> None:
     """The panel hands its own bus (and cancel flags, and key) over in the embedded mode: all stays in-process."""
     global _context
     _context = WorkerContext(bus=bus, docker_host=docker_host, cancel=cancel or make_cancel_flags(None),
-                             secrets=secrets)
+                             secrets=secrets, protection=protection)
 
 
 def context() -> WorkerContext:
@@ -49,7 +78,8 @@ def context() -> WorkerContext:
             settings = Settings()
             _context = WorkerContext(bus=make_bus(settings.redis_url), docker_host=settings.docker_host,
                                      cancel=make_cancel_flags(settings.redis_url),
-                                     secrets=SecretBox.from_settings(settings, create=False))
+                                     secrets=SecretBox.from_settings(settings, create=False),
+                                     claims=make_job_claims(settings.redis_url), settings=settings)
         return _context
 
 
@@ -80,3 +110,25 @@ class JobReporter:
     def _beat(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS):
             self.publish('heartbeat')
+
+
+Actor = Callable[..., None]
+
+
+def admitted(actor: Actor) -> Actor:
+    """Runs the actor only for a job the panel signed, once (see :mod:`core.job_seal`); a refusal fails the job with
+    its sentence, a replay is only logged (the job it copies keeps its own outcome)."""
+    @functools.wraps(actor)
+    def run(job: dict[str, Any], *arguments: Any) -> None:
+        worker = context()
+        try:
+            worker.admit(job, arguments[:-1], arguments[-1] if arguments else {})
+        except Replayed as replay:
+            log.warning('not running a job again: %s', replay)
+            return
+        except JobRefused as refusal:
+            log.warning('refused a job message: %s', refusal)
+            JobReporter(worker.bus, job).publish('failed', str(refusal))
+            return
+        actor(job, *arguments)
+    return run

@@ -15,12 +15,13 @@ from core.pull import PullCancelled, PullFailed, run_pull
 from core.secrets import TRANSIT_SECONDS, SecretError
 
 from .broker import QUEUE
-from .context import JobReporter, WorkerContext, context
+from .context import JobReporter, WorkerContext, admitted, context
 
 PULL_MINUTES = 60
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=0, time_limit=PULL_MINUTES * 60 * 1000)
+@admitted
 def pull_image(job: dict[str, Any], reference: str, sealed_credentials: str, params: dict[str, Any]) -> None:
     """Pulls one image, publishing per-layer progress (coalesced to ~10 messages a second) until it ends.
 
@@ -72,6 +73,7 @@ def _open_credentials(worker: WorkerContext, sealed: str) -> dict[str, str] | No
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=0, time_limit=10 * 60 * 1000)
+@admitted
 def image_operation(job: dict[str, Any], operation: str, image_id: str, params: dict[str, Any]) -> None:
     """Removes or tags one image, or removes the confirmed list of a prune; the daemon's message on failure."""
     worker = context()
@@ -126,9 +128,10 @@ def _deleted_lines(answer: Any) -> str:
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=0, time_limit=5 * 60 * 1000)
+@admitted
 def create_container(job: dict[str, Any], spec_data: dict[str, Any], params: dict[str, Any]) -> None:
     """Creates (and starts) a container from the spec, after checking the body-level policy again against the
-    role the panel verified when it dispatched the job."""
+    role the panel verified and signed, and against the protected volumes this worker finds itself."""
     worker = context()
     with JobReporter(worker.bus, job) as reporter:
         try:
@@ -136,13 +139,15 @@ def create_container(job: dict[str, Any], spec_data: dict[str, Any], params: dic
         except SpecError as error:
             reporter.publish('failed', f'the request is not valid: {error}')
             return
-        reasons = policy.refusals(spec, str(job.get('role') or ''))
-        if reasons:
-            reporter.publish('failed', f'refused: {"; ".join(reasons)}')
-            return
         try:
             client = worker.docker()
             try:
+                role = str(job.get('role') or '')  # signed by the panel (core/job_seal.py)
+                protected = worker.own_protection(client).protected_volumes(client.api) if role != 'admin' else set()
+                reasons = policy.refusals(spec, role, protected)
+                if reasons:
+                    reporter.publish('failed', f'refused: {"; ".join(reasons)}')
+                    return
                 created = client.api.create_container(**create_arguments(client.api, spec))
                 container_id = str(created['Id'])
                 warnings = '\n'.join(f'warning: {warning}' for warning in created.get('Warnings') or [])

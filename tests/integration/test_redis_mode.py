@@ -1,6 +1,7 @@
 """Flow 2 with REDIS_URL: a real Redis broker, a real `dramatiq tasks` worker process, updates over pub/sub."""
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -10,21 +11,26 @@ from pathlib import Path
 import docker
 import pytest
 
+from core.container_spec import ContainerSpec
 from core.services import Services, build
 from core.settings import Settings
 
+from ..conftest import BUSYBOX
 from .conftest import OPERATOR, dramatiq_worker, eventually
+
+LOST_AFTER = 12.0  # more than two heartbeats (tasks/context.py HEARTBEAT_SECONDS): a live worker is never "lost"
 
 
 @pytest.fixture
-def worker(redis_url: str) -> Iterator[subprocess.Popen[bytes]]:
-    with dramatiq_worker(REDIS_URL=redis_url) as process:
+def worker(redis_url: str, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A worker sharing the panel's data dir (as the compose file shares its volume): it reads the panel's key."""
+    with dramatiq_worker(REDIS_URL=redis_url, BERTH_DATA_DIR=str(tmp_path / 'data')) as process:
         yield process
 
 
 @pytest.fixture
 async def redis_services(tmp_path: Path, redis_url: str) -> AsyncIterator[Services]:
-    running = build(Settings(data_dir=tmp_path / 'data', redis_url=redis_url, job_lost_after=4))
+    running = build(Settings(data_dir=tmp_path / 'data', redis_url=redis_url, job_lost_after=LOST_AFTER))
     await running.start()
     await eventually(lambda: running.state.engine_ok, what='engine connected')
     yield running
@@ -56,6 +62,9 @@ async def test_a_worker_killed_mid_job_does_not_leave_the_job_running(
     assert row is not None
     job = await redis_services.commands.container_action(OPERATOR, 'stop', row.id, {'timeout': 60})
     await eventually(lambda: redis_services.jobs.jobs[job.job_id].status == 'running', timeout=30, what='running')
+    # (control: while the worker lives, its heartbeats keep the job running past the lost-contact limit)
+    await asyncio.sleep(LOST_AFTER + 2)
+    assert redis_services.jobs.jobs[job.job_id].status == 'running'
     # When the worker process is killed mid-job
     os.killpg(worker.pid, signal.SIGKILL)
     # Then the job ends as failed with a sentence instead of staying 'running' forever
@@ -81,3 +90,50 @@ async def test_redis_down_when_queueing_is_a_failed_job_not_a_crash(tmp_path: Pa
         await running.stop()
         import tasks
         tasks.broker.ensure(None)
+
+
+async def test_the_worker_runs_only_jobs_the_panel_signed_and_each_only_once(
+        redis_services: Services, worker: subprocess.Popen[bytes], docker_client: docker.DockerClient,
+        make_container: Callable[..., str], redis_url: str) -> None:
+    import tasks
+    from core.job_seal import JobSigner
+    # Given anyone who can write to Redis, asking for a privileged container in an admin's name
+    name = f'berth-test-forged-{os.getpid()}'
+    spec = ContainerSpec(image=BUSYBOX, name=name, command=['sleep', '60'], privileged=True,
+                         labels={'berth-test': '1'}).to_dict()
+    forged = {'job_id': 'f' * 32, 'kind': 'container.create', 'target': name, 'target_name': name,
+              'requested_by': 'admin', 'role': 'admin'}
+    other_key = JobSigner(b'not the panel key')
+    # When they queue it unsigned, and signed with another key
+    tasks.images.create_container.send(forged, spec, {})
+    tasks.images.create_container.send(other_key.sign({**forged, 'job_id': 'e' * 32}, (spec,), {}), spec, {})
+    # Then both fail with a sentence, and no container was made
+    await eventually(lambda: {job_id: job.status for job_id, job in redis_services.jobs.jobs.items()
+                              if job_id in ('f' * 32, 'e' * 32)} == {'f' * 32: 'failed', 'e' * 32: 'failed'},
+                     timeout=30, what='both forged jobs refused')
+    assert 'no signature' in redis_services.jobs.jobs['f' * 32].message
+    assert 'does not match' in redis_services.jobs.jobs['e' * 32].message
+    assert not docker_client.containers.list(all=True, filters={'name': name})
+
+    # Given a message the panel did sign: a kill, recorded on its way to Redis
+    first, second = make_container(), make_container()
+    await eventually(lambda: redis_services.state.find(first) and redis_services.state.find(second), what='appear')
+    sent: list[tuple[object, ...]] = []
+    original = redis_services.commands.senders['container']
+    redis_services.commands.senders['container'] = lambda *message: (sent.append(message), original(*message))[1]
+    row = redis_services.state.find(first)
+    assert row is not None
+    job = await redis_services.commands.container_action(OPERATOR, 'kill', row.id)
+    await eventually(lambda: redis_services.jobs.jobs[job.job_id].status == 'succeeded', timeout=30, what='killed')
+    docker_client.api.start(first)
+    # When the same message is put on the queue again, followed by a fresh kill of another container
+    tasks.containers.container_action.send(*sent[0])
+    other = redis_services.state.find(second)
+    assert other is not None
+    control = await redis_services.commands.container_action(OPERATOR, 'kill', other.id)
+    await eventually(lambda: redis_services.jobs.jobs[control.job_id].status == 'succeeded', timeout=30,
+                     what='the control job ran')
+    await asyncio.sleep(1.0)
+    # Then the replay did not run: the first container is still up, and its job kept its outcome
+    assert docker_client.api.inspect_container(first)['State']['Status'] == 'running'
+    assert redis_services.jobs.jobs[job.job_id].status == 'succeeded'
