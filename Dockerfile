@@ -17,8 +17,11 @@ RUN /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements.txt \
 
 # --- runtime: the same base, the virtualenv, the application and an unprivileged user ---
 FROM ${BASE_IMAGE}
+# berth.protected: every container of this image (panel, worker) is Berth's own; non-admins may not exec into it,
+# read its logs or environment, or mount its volumes (core/protection.py).
 LABEL org.opencontainers.image.title="Berth" \
-      org.opencontainers.image.description="A web panel for the team that shares Docker hosts"
+      org.opencontainers.image.description="A web panel for the team that shares Docker hosts" \
+      berth.protected="true"
 
 ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     PYTHONUNBUFFERED=1 \

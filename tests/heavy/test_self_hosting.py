@@ -141,3 +141,14 @@ def test_compose_file_starts_panel_worker_and_redis(compose_project: tuple[Calla
     time.sleep(3)
     container = json.loads(run(['docker', 'inspect', '--format', '{{json .}}', worker[0]], timeout=30))
     assert container['State']['Running'] and container['RestartCount'] == 0, f'{container["State"]}\n{logs()}'
+    # and it reads the panel's key from the shared volume, to check the signature of every job it is given
+    compose('exec', '-T', 'worker', 'python3', '-c', 'from core.secrets import SecretBox; from core.settings import '
+            'Settings; assert SecretBox.from_settings(Settings(), create=False) is not None')
+    # and Berth's own containers and volumes carry the label that keeps them from non-admins
+    panel = compose('ps', '--quiet', 'panel').split()[0]
+    redis_container = compose('ps', '--quiet', 'redis').split()[0]
+    inspected = json.loads(run(['docker', 'inspect', panel, worker[0], redis_container], timeout=30))
+    assert all(item['Config']['Labels'].get('berth.protected') == 'true' for item in inspected)
+    volumes = [mount['Name'] for mount in inspected[0]['Mounts'] if mount['Type'] == 'volume']
+    assert volumes and all(json.loads(run(['docker', 'volume', 'inspect', volume], timeout=30))[0]['Labels']
+                           .get('berth.protected') == 'true' for volume in volumes)
