@@ -222,8 +222,17 @@ class LogView(ui.column):
         self.error.set_visibility(bool(sentence))
 
     def _authorized(self) -> Identity | None:
+        """The viewer role, and (for Berth's own containers) the admin role: at every open, resume and download."""
         try:
-            return require(self.services.sessions.current(), 'viewer', 'read logs')
+            identity = require(self.services.sessions.current(), 'viewer', 'read logs')
+            rows = [row for row in map(self.services.state.find, self.names) if row is not None]
+            refusal = self.services.protection.read_refusal(identity.role, rows, 'logs')
+            if refusal:
+                self.services.audit.record(username=identity.username, role=identity.role, action='logs.follow',
+                                           target=', '.join(self.names), params={}, result=f'refused: {refusal}',
+                                           address=identity.address)
+                raise Forbidden(refusal)
+            return identity
         except Forbidden as error:
             self._say(f'{str(error)[:1].upper()}{str(error)[1:]}.')
             return None

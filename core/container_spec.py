@@ -4,6 +4,7 @@ Only the fields below exist: anything the create form does not offer cannot reac
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -124,7 +125,7 @@ class ContainerSpec:
             errors['auto_remove'] = 'auto-remove cannot be combined with a restart policy'
         if self.memory and self.memory < MIN_MEMORY:
             errors['memory'] = 'the memory limit must be at least 6 MB'
-        if self.cpus < 0:
+        if not math.isfinite(self.cpus) or self.cpus < 0:
             errors['cpus'] = 'the CPU limit must be a positive number'
         if self.network and self.network not in ('host', 'none', 'bridge') and not NAME.fullmatch(self.network):
             errors['network'] = f"'{self.network}' is not a network name"

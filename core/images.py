@@ -95,6 +95,10 @@ def parse_reference(text: str, *, allow_digest: bool = True) -> ImageReference:
     if len(name) > NAME_MAX:
         raise invalid(f'the name is longer than {NAME_MAX} characters')
     registry, repository = _split_registry(name)
+    if registry and not any(mark in registry for mark in '.:') and registry != 'localhost':
+        # docker reads a first part with capitals as a registry host, which then cannot be reached: say what it is
+        raise invalid(f"'{registry}' has capital letters: repository names must be lowercase (a registry address "
+                      "needs a '.' or a ':port', e.g. registry.example.com/team/app)")
     if registry:
         match = DOMAIN.fullmatch(registry)
         if match is None:

@@ -26,7 +26,7 @@ from typing import Any
 
 import docker
 
-from .docker_access import COMPOSE_PROJECT_LABEL
+from .docker_access import COMPOSE_PROJECT_LABEL, ContainerRow
 
 log = logging.getLogger(__name__)
 
@@ -111,12 +111,15 @@ class Protection:
             return f'a terminal in {name} needs the admin role: it has {", ".join(reasons)}'
         return ''
 
-    def read_refusal(self, role: str, container_id: str, labels: Mapping[str, Any] | None, name: str,
-                     what: str) -> str:
-        """Why ``role`` may not read ``what`` (logs, environment values) of this container ('' when it may)."""
-        if role == ADMIN or not self.container_is_protected(container_id, labels):
+    def read_refusal(self, role: str, rows: Iterable[ContainerRow], what: str) -> str:
+        """Why ``role`` may not read ``what`` (logs, environment values) of these containers ('' when it may)."""
+        if role == ADMIN:
             return ''
-        return f'{name} is one of Berth\'s own containers: reading its {what} needs the admin role'
+        names = [row.name for row in rows if self.container_is_protected(row.id, row.labels)]
+        if not names:
+            return ''
+        return (f'{", ".join(names)} {"are" if len(names) > 1 else "is one"} of Berth\'s own containers: reading '
+                f'{"their" if len(names) > 1 else "its"} {what} needs the admin role')
 
 
 def body_reasons(inspect: Mapping[str, Any], protected_volumes: Iterable[str] = ()) -> list[str]:

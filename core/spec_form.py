@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 import shlex
 from collections.abc import Callable
@@ -101,6 +102,8 @@ def parse_cpus(text: str) -> float:
         value = float(text)
     except ValueError:
         raise ValueError(f"'{text}' is not a number of CPUs: write e.g. 0.5 or 2") from None
+    if not math.isfinite(value):
+        raise ValueError(f"'{text}' is not a number of CPUs: write e.g. 0.5 or 2")
     if value <= 0:
         raise ValueError('the CPU limit must be more than 0')
     return value

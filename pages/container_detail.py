@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import docker.errors
 from nicegui import run, ui
 
+from auth.guard import Identity
+from components.environment_access import EnvironmentAccess
 from components.frame import frame, on_client_delete, page_identity
 from core.docker_access import ContainerRow, describe_error
 from core.services import Services
@@ -33,13 +36,17 @@ def register(services: Services) -> None:
                 ui.label(f'No container named or with id "{name_or_id}".').classes('text-h6')
                 ui.link('Back to containers', '/containers')
                 return
-            await ContainerDetail(services, row).load()
+            await ContainerDetail(services, row, identity).load()
 
 
 class ContainerDetail:
-    def __init__(self, services: Services, row: ContainerRow) -> None:
+    def __init__(self, services: Services, row: ContainerRow, identity: Identity) -> None:
         self.services = services
         self.container_id = row.id
+        self.environment = EnvironmentAccess(
+            services, identity, action='container.reveal_env', target=row.name,
+            admin_only=services.protection.container_is_protected(row.id, row.labels))
+        self.data: dict[str, Any] = {}
         with ui.row().classes('w-full items-center gap-2'):
             ui.link('Containers', '/containers')
             ui.label('/')
@@ -88,13 +95,18 @@ class ContainerDetail:
             return
         if data is None:  # the app is shutting down
             return
-        self.raw.content = json.dumps(data, indent=2, sort_keys=True)
+        self.data = data
+        self.show()
+
+    def show(self) -> None:
+        shown = self.environment.redact(self.data)
+        self.raw.content = json.dumps(shown, indent=2, sort_keys=True)
         self.overview.clear()
         with self.overview:
-            render_overview(data)
+            render_overview(shown, lambda: self.environment.explain(self.data, self.show))
 
 
-def render_overview(data: dict[str, Any]) -> None:
+def render_overview(data: dict[str, Any], under_environment: Callable[[], None] = lambda: None) -> None:
     state = data.get('State') or {}
     config = data.get('Config') or {}
     host = data.get('HostConfig') or {}
@@ -111,14 +123,18 @@ def render_overview(data: dict[str, Any]) -> None:
     section('Ports', [(port, ', '.join(f"{binding.get('HostIp')}:{binding.get('HostPort')}"
                                        for binding in bindings or []) or 'not published')
                       for port, bindings in sorted(ports.items())])
-    section('Environment', [tuple(item.split('=', 1)) if '=' in item else (item, '')
-                            for item in config.get('Env') or []])
+    section('Environment', environment_pairs(config.get('Env') or []))
+    under_environment()
     section('Mounts', [(mount.get('Destination', ''), f"{mount.get('Type')}: {mount.get('Source') or mount.get('Name')}"
                         f"{' (read-only)' if not mount.get('RW', True) else ''}")
                        for mount in data.get('Mounts') or []])
     networks = (data.get('NetworkSettings') or {}).get('Networks') or {}
     section('Networks', [(name, network.get('IPAddress') or '') for name, network in sorted(networks.items())])
     section('Labels', sorted((config.get('Labels') or {}).items()))
+
+
+def environment_pairs(items: list[str]) -> list[tuple[str, str]]:
+    return [(name, value) for name, _, value in (str(item).partition('=') for item in items)]
 
 
 def section(title: str, pairs: list[tuple[Any, ...]]) -> None:

@@ -8,13 +8,15 @@ from typing import Any
 import docker.errors
 from nicegui import run, ui
 
+from auth.guard import Identity
+from components.environment_access import EnvironmentAccess
 from components.frame import frame, on_client_delete, page_identity
 from core.docker_access import describe_error
 from core.images import ImageRow, format_created, format_size
 from core.services import Services
 from core.state import StateChange
 
-from .container_detail import section
+from .container_detail import environment_pairs, section
 from .images import image_action
 
 HISTORY_COLUMNS: list[dict[str, Any]] = [
@@ -39,13 +41,16 @@ def register(services: Services) -> None:
                 ui.label(f'No image with id or tag "{reference}".').classes('text-h6')
                 ui.link('Back to images', '/images')
                 return
-            await ImageDetail(services, row, operator=identity.has('operator')).load()
+            await ImageDetail(services, row, identity).load()
 
 
 class ImageDetail:
-    def __init__(self, services: Services, row: ImageRow, *, operator: bool) -> None:
+    def __init__(self, services: Services, row: ImageRow, identity: Identity) -> None:
         self.services = services
         self.image_id = row.id
+        self.environment = EnvironmentAccess(services, identity, action='image.reveal_env', target=row.title)
+        self.data: dict[str, Any] = {}
+        operator = identity.has('operator')
         with ui.row().classes('w-full items-center gap-2'):
             ui.link('Images', '/images')
             ui.label('/')
@@ -97,11 +102,16 @@ class ImageDetail:
             return
         if data is None or history is None:  # the app is shutting down
             return
-        self.raw.content = json.dumps(data, indent=2, sort_keys=True)
+        self.data = data
         self.history.rows = [history_row(index, entry) for index, entry in enumerate(history)]
+        self.show()
+
+    def show(self) -> None:
+        shown = self.environment.redact(self.data)
+        self.raw.content = json.dumps(shown, indent=2, sort_keys=True)
         self.overview.clear()
         with self.overview:
-            self.render_overview(data)
+            self.render_overview(shown)
 
     def render_overview(self, data: dict[str, Any]) -> None:
         config = data.get('Config') or {}
@@ -118,8 +128,8 @@ class ImageDetail:
             ('User', config.get('User') or 'root'),
             ('Exposed ports', ', '.join(sorted(config.get('ExposedPorts') or {})) or 'none'),
         ])
-        section('Environment', [tuple(item.split('=', 1)) if '=' in item else (item, '')
-                                for item in config.get('Env') or []])
+        section('Environment', environment_pairs(config.get('Env') or []))
+        self.environment.explain(self.data, self.show)
         section('Labels', sorted((config.get('Labels') or {}).items()))
         with ui.card().classes('w-full'):
             ui.label(f'Containers using it ({len(users)})').classes('text-subtitle1 text-weight-medium')

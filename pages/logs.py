@@ -71,6 +71,12 @@ def register(services: Services) -> None:
         rows = _named_rows(services, containers)
         if not rows:
             return PlainTextResponse('No such containers.\n', status_code=404)
+        refusal = services.protection.read_refusal(identity.role, rows, 'logs')
+        if refusal:
+            services.audit.record(username=identity.username, role=identity.role, action='logs.download',
+                                  target=', '.join(row.name for row in rows), params={'scope': 'whole'},
+                                  result=f'refused: {refusal}', address=identity.address)
+            return PlainTextResponse(f'{refusal[:1].upper()}{refusal[1:]}.\n', status_code=403)
         names = [row.name for row in rows]
         address = request.client.host if request.client is not None else ''
         services.audit.record(username=identity.username, role=identity.role, action='logs.download',
