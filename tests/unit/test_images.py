@@ -27,6 +27,7 @@ def test_valid_references(text: str, expected: str, registry_key: str, pull_tag:
     ('ngin x', "image reference 'ngin x' is not valid: spaces are not allowed"),
     ('', 'enter an image reference'),
     ('Nginx', 'the repository name must be lowercase'),
+    ('UPPER/case', "'UPPER' has capital letters: repository names must be lowercase"),
     ('nginx:', 'the tag after the colon is empty'),
     ('nginx:-x', "the tag '-x' may only contain letters"),
     (f'nginx:{"a" * 129}', 'has at most 128 characters'),

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from core.container_spec import ContainerSpec, SpecError
-from core.policy import refusals
+from core.container_spec import ContainerSpec, MountSpec, SpecError
+from core.policy import refusals, refusals_by_field
 from core.spec_form import parse_memory, parse_mount, parse_port, spec_from_form
 
 PLAIN = {'image': 'berth-test/busybox:latest'}
@@ -98,3 +98,21 @@ def test_mounts_and_memory() -> None:
         parse_mount('./site:/x')
     assert (parse_memory('512m'), parse_memory('1GiB'), parse_memory(''), parse_memory('100')) == \
         (512 << 20, 1 << 30, 0, 100)
+
+
+@pytest.mark.parametrize('cpus', ['nan', 'inf', '-inf', 'NaN'])
+def test_cpus_must_be_a_finite_number(cpus: str) -> None:
+    with pytest.raises(SpecError) as refusal:
+        spec_from_form({'image': 'busybox', 'cpus': cpus})
+    assert refusal.value.errors == {'cpus': f"'{cpus}' is not a number of CPUs: write e.g. 0.5 or 2"}
+    with pytest.raises(SpecError, match='the CPU limit must be a positive number'):
+        ContainerSpec.from_dict({'image': 'busybox', 'cpus': float(cpus)})
+
+
+def test_protected_volumes_and_berth_labels_need_an_admin() -> None:
+    spec = ContainerSpec(image='busybox', labels={'Berth.owner': 'x'},
+                         mounts=[MountSpec(target='/d', source='berth-data'), MountSpec(target='/e', source='mine')])
+    assert refusals_by_field(spec, 'operator', {'berth-data', 'other'}) == {
+        'mounts': 'mounting berth-data needs the admin role: Berth protects the data in it',
+        'labels': "Berth's own labels (Berth.owner) need the admin role"}
+    assert refusals_by_field(spec, 'admin', {'berth-data'}) == {}
