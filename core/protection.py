@@ -118,8 +118,8 @@ class Protection:
         names = [row.name for row in rows if self.container_is_protected(row.id, row.labels)]
         if not names:
             return ''
-        return (f'{", ".join(names)} {"are" if len(names) > 1 else "is one"} of Berth\'s own containers: reading '
-                f'{"their" if len(names) > 1 else "its"} {what} needs the admin role')
+        return (f'reading the {what} of {", ".join(names)} needs the admin role: '
+                f'{"they are" if len(names) > 1 else "it is one"} of Berth\'s own containers')
 
 
 def body_reasons(inspect: Mapping[str, Any], protected_volumes: Iterable[str] = ()) -> list[str]:

@@ -8,7 +8,7 @@ from fastapi import Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from nicegui import app, ui
 
-from auth.guard import Forbidden, require
+from auth.guard import Forbidden, Identity, require
 from components.frame import frame, on_client_delete, page_identity
 from components.log_render import plain_text
 from components.log_view import WHOLE_LOG_PATH, LogView, log_filename
@@ -39,7 +39,8 @@ def register(services: Services) -> None:
                     return
                 ui.link(row.name, f'/containers/{row.name}').classes('text-h5')
                 ui.label('/ Logs').classes('text-h5')
-            LogView(services, [row.name])
+            if _readable(services, identity, [row]):
+                LogView(services, [row.name])
 
     @ui.page('/logs')
     def merged_logs_page(project: str = '', containers: str = '') -> None:
@@ -57,6 +58,8 @@ def register(services: Services) -> None:
             missing = [] if project else [name for name in _split(containers) if services.state.find(name) is None]
             if missing:
                 ui.label(f'Not found, so not shown: {", ".join(missing)}.').classes('text-warning')
+            if not _readable(services, identity, rows):
+                return
             view = LogView(services, [row.name for row in rows], tagged=True)
             if project:
                 _follow_new_members(services, view, project)
@@ -94,7 +97,17 @@ def logs_panel(services: Services, container_id: str) -> None:
     if row is None:
         ui.label('This container no longer exists.')
         return
-    LogView(services, [row.name]).classes('w-full')
+    identity = services.sessions.current()
+    if identity is not None and _readable(services, identity, [row]):
+        LogView(services, [row.name]).classes('w-full')
+
+
+def _readable(services: Services, identity: Identity, rows: list[ContainerRow]) -> bool:
+    """The page-level answer for Berth's own containers (the view checks again whenever a stream opens)."""
+    refusal = services.protection.read_refusal(identity.role, rows, 'logs')
+    if refusal:
+        ui.label(f'{refusal[:1].upper()}{refusal[1:]}.').props('role=alert')
+    return not refusal
 
 
 def _split(names: str) -> list[str]:
