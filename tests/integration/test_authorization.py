@@ -1,15 +1,21 @@
 """The authorization matrix: every mutating action × every role, checked on the server when the action runs."""
 from __future__ import annotations
 
+import inspect
+import subprocess
+import uuid
 from collections.abc import Callable
+from typing import Any
 
 import docker
 import pytest
 
 from auth.guard import Forbidden, Identity
+from core.container_spec import ContainerSpec
 from core.docker_access import ACTIONS
 from core.services import Services
 
+from ..conftest import BUSYBOX
 from .conftest import eventually
 
 ROLE_ALLOWED = {'viewer': False, 'operator': True, 'admin': True}
@@ -20,7 +26,6 @@ BEFORE = {'start': 'exited', 'unpause': 'paused'}
 @pytest.mark.parametrize('action', ACTIONS)
 async def test_container_action_by_role(services: Services, docker_client: docker.DockerClient,
                                         make_container: Callable[..., str], action: str, role: str) -> None:
-    import subprocess
     name = make_container()
     if BEFORE.get(action) == 'exited':
         subprocess.run(['docker', 'kill', name], check=True, capture_output=True)
@@ -56,3 +61,56 @@ async def test_anonymous_is_refused(services: Services, make_container: Callable
     assert row is not None
     with pytest.raises(Forbidden, match='sign in'):
         await services.commands.container_action(None, 'stop', row.id)
+
+
+def image_commands(services: Services, busybox_id: str, tag: str) -> dict[str, Callable[[Identity | None], Any]]:
+    """Every other mutating command, each as the one call a page handler makes."""
+    commands = services.commands
+    return {
+        'image.pull': lambda who: commands.pull_image(who, '127.0.0.1:1/berth-never/there:1'),
+        'image.tag': lambda who: commands.tag_image(who, busybox_id, tag),
+        'image.remove': lambda who: commands.remove_image(who, busybox_id),
+        'image.prune': lambda who: commands.prune_images(who, 'dangling', []),
+        'container.create': lambda who: commands.create_container(
+            who, ContainerSpec(image=BUSYBOX, name=tag.rsplit(':', 1)[1], command=['true'], start=False)),
+        'job.cancel': lambda who: commands.cancel_job(who, 'no-such-job'),
+        'registry.forget': lambda who: commands.forget_credentials(who, '127.0.0.1:1'),
+    }
+
+
+@pytest.mark.parametrize('role', [None, 'viewer'])
+async def test_every_other_command_is_refused_below_operator_and_changes_nothing(
+        services: Services, docker_client: docker.DockerClient, role: str | None) -> None:
+    identity = Identity(username=f'{role}-user', role=role, address='127.0.0.1') if role else None
+    busybox_id = docker_client.images.get(BUSYBOX).id
+    name = f'berth-test-{uuid.uuid4().hex[:10]}'
+    images_before = sorted(image.id for image in docker_client.images.list(all=True))
+    for kind, command in image_commands(services, busybox_id, f'berth-test/authz:{name}').items():
+        with pytest.raises(Forbidden, match='sign in' if role is None else 'needs the operator role'):
+            result = command(identity)
+            if inspect.isawaitable(result):
+                await result
+        entry = services.audit.entries(limit=1)[0]
+        assert (entry.action, entry.result[:8]) == (kind, 'refused:'), kind
+    # nothing was queued, and the engine is as it was
+    assert not services.jobs.jobs
+    assert sorted(image.id for image in docker_client.images.list(all=True)) == images_before
+    assert not docker_client.containers.list(all=True, filters={'name': name})
+    assert BUSYBOX in docker_client.images.get(BUSYBOX).tags
+
+
+async def test_an_operator_passes_the_same_guard(services: Services, docker_client: docker.DockerClient) -> None:
+    operator = Identity(username='op-user', role='operator', address='127.0.0.1')
+    busybox_id = docker_client.images.get(BUSYBOX).id
+    name = f'berth-test-{uuid.uuid4().hex[:10]}'
+    commands = image_commands(services, busybox_id, f'berth-test/authz:{name}')
+    try:
+        for kind in ('image.pull', 'image.tag', 'container.create'):
+            job = await commands[kind](operator)
+            assert (job.kind, job.requested_by) == (kind, 'op-user')
+        await eventually(lambda: all(job.status in ('succeeded', 'failed') for job in services.jobs.jobs.values()),
+                         timeout=30, what='jobs finished')
+        assert f'berth-test/authz:{name}' in docker_client.images.get(BUSYBOX).tags
+    finally:
+        subprocess.run(['docker', 'rm', '-f', name], capture_output=True)
+        subprocess.run(['docker', 'rmi', f'berth-test/authz:{name}'], capture_output=True)
