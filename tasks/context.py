@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any
 
 import docker
+from docker import DockerClient
 
 from core.bus import Bus, make_bus
 from core.cancel import CancelFlags, make_cancel_flags
@@ -48,7 +49,7 @@ class WorkerContext:
         if not self.claims.claim(str(job.get('job_id', ''))):
             raise Replayed(f"job {job.get('job_id')} has been started before")
 
-    def own_protection(self, client: docker.DockerClient) -> Protection:
+    def own_protection(self, client: DockerClient) -> Protection:
         if self.protection is None:
             self.protection = Protection.discover(client)
         return self.protection
