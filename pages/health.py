@@ -11,7 +11,7 @@ from core.services import Services
 def register(services: Services) -> None:
     @app.get('/healthz')
     async def healthz() -> dict[str, Any]:
-        broker_ok, broker_message = await run.io_bound(services.bus.health)
+        broker_ok, broker_message = await run.io_bound(services.bus.health) or (False, 'the panel is stopping')
         docker_ok = services.state.engine_ok
         return {
             'status': 'ok' if docker_ok and broker_ok else 'degraded',
