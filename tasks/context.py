@@ -89,7 +89,8 @@ class JobReporter:
 
     def __init__(self, bus: Bus, job: dict[str, Any]) -> None:
         self.bus = bus
-        self.job: dict[str, Any] = {key: str(job.get(key, '')) for key in ('job_id', 'kind', 'target', 'target_name', 'requested_by')}
+        fields = ('job_id', 'kind', 'target', 'target_name', 'requested_by')
+        self.job: dict[str, Any] = {key: str(job.get(key, '')) for key in fields}
         self._stop = threading.Event()
         self._heartbeat = threading.Thread(target=self._beat, name=f"berth-heartbeat-{self.job['job_id'][:8]}",
                                            daemon=True)
