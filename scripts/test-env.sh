@@ -35,8 +35,8 @@ if ! redis-cli -p 6379 ping >/dev/null 2>&1; then
   for _ in $(seq 1 20); do redis-cli -p 6379 ping >/dev/null 2>&1 && break; sleep 0.25; done
 fi
 
-if ! python3 -c 'import nicegui, docker, dramatiq, authlib, playwright, pytest' 2>/dev/null \
-   || [ requirements.txt -nt .venv-stamp ] 2>/dev/null; then
+if ! python3 -c 'import nicegui, docker, dramatiq, authlib, playwright, pytest, mypy, re2' 2>/dev/null \
+   || [ requirements.txt -nt .venv-stamp ] || [ requirements-dev.txt -nt .venv-stamp ]; then
   log 'pip install requirements'
   python3 -m pip install -q -r requirements.txt -r requirements-dev.txt
   touch .venv-stamp
