@@ -15,7 +15,7 @@ from core.log_stream import LogFollower
 from core.services import Services
 
 from .log_lines import LogLines
-from .log_render import LineFilter, plain_text, render_line
+from .log_render import LineFilter, Pattern, plain_text, render_line
 
 WHOLE_LOG_PATH = '/logs/download'
 STREAMS = {'all': 'All streams', 'stdout': 'stdout only', 'stderr': 'stderr only'}
@@ -44,7 +44,7 @@ class LogView(ui.column):
         self.lines: deque[LogLine] = deque(maxlen=max_lines)
         self.dropped = 0
         self.filter = LineFilter()
-        self.pattern: re.Pattern[str] | None = None
+        self.pattern: Pattern | None = None
         self.follower: LogFollower | None = None
         self.mounted = False
         self.hidden_while_following = False
