@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 
 from components.log_render import LineFilter, ansi_segments, plain_text, render_line, render_text, strip_ansi
-from components.log_view import parse_since
+from components.log_text import parse_since
 from core.log_decode import MARKER, STDERR, STDOUT, LogLine
 
 TIMESTAMP = '2026-05-01T12:00:00.123456789Z'
