@@ -11,6 +11,7 @@ from core.log_buffer import VIEW_CHARS, LineBuffer
 from core.log_decode import LogLine
 from core.log_stream import LogFollower
 from core.services import Services
+from core.stream_quota import QuotaExceeded, StreamSlot
 
 from .log_lines import LogLines
 from .log_render import LineFilter, Pattern, plain_lines
@@ -19,14 +20,15 @@ from .log_text import log_filename, parse_since
 
 WHOLE_LOG_PATH = '/logs/download'
 STREAMS = {'all': 'All streams', 'stdout': 'stdout only', 'stderr': 'stderr only'}
+NOT_FOLLOWING = 'Not following: '
 
 
 class LogView(ui.column):
     """Follows ``names`` live from the moment it is first shown (a hidden tab opens no stream) until it is closed.
 
     Keeps the last ``max_lines`` lines, at most ``max_chars`` characters of them; the filter narrows those. Each
-    open, resume and download checks the viewer role again; closing the browser tab (or deleting the element) ends
-    the streams.
+    open, resume and download checks the viewer role again; an open stream holds one of the user's log view slots.
+    Closing the browser tab (or deleting the element) ends the streams and gives the slot back.
     """
 
     def __init__(self, services: Services, names: list[str], *, tail: int = 500, max_lines: int = 5000,
@@ -45,6 +47,7 @@ class LogView(ui.column):
         self.filter = LineFilter()
         self.pattern: Pattern | None = None
         self.follower: LogFollower | None = None
+        self.slot: StreamSlot | None = None
         self.mounted = False
         self.hidden_while_following = False
         self.closed = False
@@ -139,7 +142,7 @@ class LogView(ui.column):
         self.renderer.replace([], self.filter, self.pattern)
 
     def close(self) -> None:
-        """Ends the streams for good (tab closed or element deleted)."""
+        """Ends the streams for good (tab closed or element deleted) and gives the slot back."""
         self.closed = True
         self._close_follower()
         self.renderer.close()
@@ -150,8 +153,17 @@ class LogView(ui.column):
         super()._handle_delete()
 
     def _open(self) -> None:
-        if self.closed or self._authorized() is None:
+        identity = None if self.closed else self._authorized()
+        if identity is None:
             return
+        try:
+            self.slot = self.services.log_quota.take(identity.username)
+        except QuotaExceeded as refusal:
+            self._say(f'{NOT_FOLLOWING}{refusal}.')
+            self._show_following()
+            return
+        if self.error.text.startswith(NOT_FOLLOWING):
+            self._say('')
         self.follower = LogFollower(state=self.services.state, docker_host=self.services.settings.docker_host,
                                     names=self.names, on_lines=self._on_lines, tail=self.tail, since=self.since,
                                     max_pending=self.max_lines, max_pending_chars=self.lines.max_chars)
@@ -162,6 +174,9 @@ class LogView(ui.column):
         follower, self.follower = self.follower, None
         if follower is not None:
             follower.close()
+        slot, self.slot = self.slot, None
+        if slot is not None:
+            slot.release()
 
     def _on_ready(self) -> None:
         self.mounted = True
