@@ -28,7 +28,8 @@ class LogView(ui.column):
 
     Keeps the last ``max_lines`` lines, at most ``max_chars`` characters of them; the filter narrows those. Each
     open, resume and download checks the viewer role again; an open stream holds one of the user's log view slots.
-    Closing the browser tab (or deleting the element) ends the streams and gives the slot back.
+    Closing the browser tab (or deleting the element) ends the streams and gives the slot back. A browser that falls
+    behind gets nothing more until it catches up (the lines wait in the bounded buffer; the view says so).
     """
 
     def __init__(self, services: Services, names: list[str], *, tail: int = 500, max_lines: int = 5000,
@@ -44,6 +45,7 @@ class LogView(ui.column):
         self.since: float | None = None
         self.lines = LineBuffer(max_lines=max_lines, max_chars=max_chars)
         self.dropped = 0
+        self.skipped = 0  # lines not sent while the browser was behind (they wait in ``lines``)
         self.filter = LineFilter()
         self.pattern: Pattern | None = None
         self.follower: LogFollower | None = None
@@ -91,6 +93,8 @@ class LogView(ui.column):
         self.error.set_visibility(False)
         self.dropped_label = ui.label().classes('text-warning text-caption')
         self.dropped_label.set_visibility(False)
+        self.paused_label = ui.label().classes('text-warning text-caption').props('role=status')
+        self.paused_label.set_visibility(False)
 
     # --- following ---
 
@@ -138,7 +142,7 @@ class LogView(ui.column):
     def clear_view(self) -> None:
         """Empties the view; following goes on."""
         self.lines.clear()
-        self.dropped = 0
+        self.dropped = self.skipped = 0
         self.renderer.replace([], self.filter, self.pattern)
 
     def close(self) -> None:
@@ -197,8 +201,20 @@ class LogView(ui.column):
 
     def _on_lines(self, lines: list[LogLine], dropped: int) -> None:
         self.dropped += dropped + self.lines.extend(lines)
-        if self.mounted:
+        if not self.mounted:
+            return
+        if self.skipped or not self.area.keeping_up:
+            self.skipped += len(lines)
+        else:
             self.renderer.append(lines[-self.max_lines:], self.filter, self.pattern)
+
+    def _catch_up(self) -> None:
+        """The browser answered again: what it missed and the buffer still holds is sent now."""
+        if self.skipped >= len(self.lines):
+            self._send_all()
+        else:
+            missed, self.skipped = self.skipped, 0
+            self.renderer.append(self.lines.newest(missed), self.filter, self.pattern)
 
     # --- filter and display ---
 
@@ -216,6 +232,7 @@ class LogView(ui.column):
 
     def _send_all(self) -> None:
         if self.mounted:
+            self.skipped = 0
             self.renderer.replace(list(self.lines), self.filter, self.pattern)
 
     def _tag(self, line: LogLine) -> int | None:
@@ -229,9 +246,15 @@ class LogView(ui.column):
         self.status.text = f'Following {what}' if following else f'Not following {what}'
 
     def _show_counts(self) -> None:
+        if not self.area.keeping_up:
+            self.area.ask()
+        elif self.skipped and self.mounted:
+            self._catch_up()
         self.count.text = f'{len(self.lines):,} lines in view'
         self.dropped_label.text = f'{self.dropped:,} lines dropped from view; download the whole log for the full log.'
         self.dropped_label.set_visibility(self.dropped > 0)
+        self.paused_label.text = f'Paused: your browser is not keeping up; {self.skipped:,} lines skipped.'
+        self.paused_label.set_visibility(self.skipped > 0)
 
     def _say(self, sentence: str) -> None:
         self.error.text = sentence
