@@ -23,7 +23,7 @@ from .log_render import LineFilter, Pattern, render_lines
 INLINE_CHARS = 256 * 1024  # an unfiltered batch up to this size is rendered on the loop
 SLICE_CHARS = 64 * 1024  # characters per worker call: RE2 is linear, so this bounds each call's time
 Send = Callable[[list[str], bool], None]
-Tag = Callable[[LogLine], 'int | None']
+Tag = Callable[[LogLine], int | None]
 T = TypeVar('T')
 
 
