@@ -3,7 +3,8 @@
 // animation frame, as chunk elements: with `content-visibility: auto` on chunks the browser lays out only the chunks
 // on screen (one element per line made every insert a layout of all maxLines lines: 5-10x slower). The lines live in
 // a shadow root with only our stylesheet, so the page's global rules are not matched against thousands of lines on
-// every insert. The DOM keeps maxLines lines.
+// every insert. The DOM keeps maxLines lines. acknowledge() answers once everything received is on screen (or
+// dropped): the server counts these answers and stops sending to a browser that falls behind.
 const RENDER_MS = 50;
 const CHUNK_LINES = 200; // small enough that only the one or two chunks on screen are laid out, whatever the batch
 const LINE_HEIGHT_EM = 1.45;
@@ -41,6 +42,7 @@ export default {
     this.renderedAt = 0;
     this.renderGap = RENDER_MS;
     this.shownNow = true;
+    this.waiting = [];
     this.$emit("ready");
   },
   // in a kept-alive tab panel the element is hidden and shown again rather than unmounted (activated also runs
@@ -57,6 +59,7 @@ export default {
   beforeUnmount() {
     clearTimeout(this.timer);
     cancelAnimationFrame(this.frame);
+    this.answer();
     if (this.shownNow) this.$emit("gone");
   },
   methods: {
@@ -81,11 +84,20 @@ export default {
       this.body.replaceChildren();
       this.append(lines);
     },
+    acknowledge() {
+      if (!this.scheduled) return true;
+      return new Promise((resolve) => this.waiting.push(resolve));
+    },
+    answer() {
+      const waiting = this.waiting;
+      this.waiting = [];
+      for (const resolve of waiting) resolve(true);
+    },
     render() {
       this.scheduled = false;
       const started = performance.now();
       const box = this.body;
-      if (!this.queued) return;
+      if (!this.queued) return this.answer();
       const lines = this.queue.flat();
       this.queue = [];
       this.queued = 0;
@@ -110,6 +122,7 @@ export default {
         range.deleteContents();
         this.shown -= extra;
       }
+      this.answer();
       const scroller = this.$refs.lines;
       scroller.berthShown = this.shown;
       if (this.autoscroll) this.scrollToEnd(scroller);

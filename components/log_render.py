@@ -2,12 +2,19 @@
 
 A log line is text from a container: every character of it goes through ``html.escape`` before it is placed in
 markup; the only markup is ours (fixed class names, colours computed from integers).
+
+The filter runs on RE2, which matches in time linear in the text: a pattern that makes a backtracking engine run for
+minutes (``(.*.*)*!``) costs what any other does. RE2 has no backreferences or lookarounds; those are refused.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html import escape
+from typing import Protocol
+
+import re2
 
 from core.log_decode import MARKER, STDERR, LogLine
 
@@ -19,6 +26,24 @@ _FOREGROUND = {**{30 + n: n for n in range(8)}, **{90 + n: 8 + n for n in range(
 _BACKGROUND = {**{40 + n: n for n in range(8)}, **{100 + n: 8 + n for n in range(8)}}
 _FLAGS = {1: 'b', 2: 'd', 3: 'i', 4: 'u', 9: 's'}
 _UNSET = {22: 'bd', 23: 'i', 24: 'u', 29: 's'}
+MAX_PATTERN = 500  # characters of filter text
+MAX_MEMORY = 8 * 1024 * 1024  # RE2's budget for one compiled filter (program and matching caches)
+MAX_PROGRAM = 5000  # RE2 instructions: bounds the cost per character when RE2 cannot use its fast DFA
+_BACKREFERENCE = re.compile(r'invalid escape sequence: \\[1-9k]')
+_LOOKAROUND = {'(?=': 'a lookahead', '(?!': 'a negative lookahead', '(?<=': 'a lookbehind',
+               '(?<!': 'a negative lookbehind'}
+
+
+class Match(Protocol):
+    def span(self) -> tuple[int, int]: ...
+
+
+class Pattern(Protocol):
+    """A compiled filter: an RE2 expression (or, in tests, a ``re.Pattern``)."""
+
+    def search(self, text: str) -> Match | None: ...
+
+    def finditer(self, text: str) -> Iterator[Match]: ...
 
 
 @dataclass(kw_only=True, slots=True, frozen=True)
@@ -30,20 +55,42 @@ class LineFilter:
     match_case: bool = False
     stream: str = 'all'  # 'all', 'stdout' or 'stderr'
 
-    def compile(self) -> re.Pattern[str] | None:
+    def compile(self) -> Pattern | None:
         """The pattern to search for (None: no text); raises ValueError with a sentence for a bad expression."""
         if not self.text:
             return None
-        flags = 0 if self.match_case else re.IGNORECASE
-        if not self.regex:
-            return re.compile(re.escape(self.text), flags)
+        if len(self.text) > MAX_PATTERN:
+            raise ValueError(f'The filter is {len(self.text):,} characters long; it can be at most {MAX_PATTERN}.')
+        options = re2.Options()
+        options.case_sensitive = self.match_case
+        options.literal = not self.regex
+        options.max_mem = MAX_MEMORY
+        options.log_errors = False
         try:
-            return re.compile(self.text, flags)
-        except re.error as error:
-            where = f' at position {error.pos}' if error.pos is not None else ''
-            raise ValueError(f'"{self.text}" is not a valid regular expression: {error.msg}{where}.') from None
+            compiled = re2.compile(self.text, options)
+        except re2.error as error:
+            raise ValueError(self._refusal(error)) from None
+        program = getattr(getattr(compiled, '_regexp', None), 'ProgramSize', None)
+        if program is not None and program() > MAX_PROGRAM:
+            raise ValueError(f'"{self.text}" is too complex for the log filter: use fewer or smaller repetitions.')
+        return compiled
 
-    def accepts(self, line: LogLine, pattern: re.Pattern[str] | None) -> bool:
+    def _refusal(self, error: Exception) -> str:
+        message = error.args[0] if error.args else str(error)
+        message = message.decode('utf-8', 'replace') if isinstance(message, bytes) else str(message)
+        quoted = f'"{self.text}"'
+        if _BACKREFERENCE.search(message) or (message.endswith('(?P') and '(?P=' in self.text):
+            return f'{quoted} uses a backreference, which the log filter does not support.'
+        for opener, what in _LOOKAROUND.items():
+            if message.endswith(f'invalid perl operator: {opener}'):
+                return f'{quoted} uses {what}, which the log filter does not support.'
+        if 'pattern too large' in message:
+            return f'{quoted} is too complex for the log filter: use fewer or smaller repetitions.'
+        problem, _, where = message.partition(': ')
+        detail = f'{problem}: {where}' if where and where != self.text else problem  # RE2 may quote it all
+        return f'{quoted} is not a valid regular expression: {detail}.'
+
+    def accepts(self, line: LogLine, pattern: Pattern | None) -> bool:
         """Markers (container stopped, restarted…) always pass: they explain gaps."""
         if line.stream == MARKER:
             return True
@@ -54,7 +101,13 @@ class LineFilter:
         return pattern.search(strip_ansi(line.text) if '\x1b' in line.text else line.text) is not None
 
 
-def render_line(line: LogLine, pattern: re.Pattern[str] | None = None, tag: int | None = None) -> str:
+def render_lines(lines: list[LogLine], line_filter: LineFilter, pattern: Pattern | None,
+                 tag: Callable[[LogLine], int | None]) -> list[str]:
+    """The lines ``line_filter`` accepts, rendered; pure, so it may run in a worker thread."""
+    return [render_line(line, pattern, tag(line)) for line in lines if line_filter.accepts(line, pattern)]
+
+
+def render_line(line: LogLine, pattern: Pattern | None = None, tag: int | None = None) -> str:
     """One line as a ``<div>``: stream class, timestamp, container tag (merged views), escaped text."""
     container, stream, timestamp, text = line
     kind = 'm' if stream == MARKER else 'e' if stream == STDERR else 'o'
@@ -74,13 +127,14 @@ def render_line(line: LogLine, pattern: re.Pattern[str] | None = None, tag: int 
            f'{escape(container, quote=False)}</b>{body}</div>'
 
 
-def render_text(text: str, pattern: re.Pattern[str] | None = None) -> str:
+def render_text(text: str, pattern: Pattern | None = None) -> str:
     """Escaped HTML for a line's text, with ANSI colours as spans and ``pattern`` matches as ``<mark>``."""
     if '\x1b' not in text and pattern is None:
         return escape(_CONTROL.sub('', text) if _CONTROL.search(text) else text)
     segments = ansi_segments(text) if '\x1b' in text else [(_CONTROL.sub('', text), '')]
     plain = ''.join(segment for segment, _ in segments)
-    spans = [match.span() for match in pattern.finditer(plain) if match.end() > match.start()] if pattern else []
+    spans = [span for span in (match.span() for match in pattern.finditer(plain)) if span[1] > span[0]] if pattern \
+        else []
     out: list[str] = []
     offset = 0
     for segment, attributes in segments:
@@ -99,6 +153,13 @@ def plain_text(line: LogLine, *, timestamps: bool, tagged: bool) -> str:
         parts.append('stderr')
     parts.append(strip_ansi(line.text))
     return ' '.join(parts)
+
+
+def plain_lines(lines: list[LogLine], *, line_filter: LineFilter, pattern: Pattern | None, timestamps: bool,
+                tagged: bool) -> list[str]:
+    """The lines ``line_filter`` accepts as plain text; pure, so it may run in a worker thread."""
+    return [plain_text(line, timestamps=timestamps, tagged=tagged) for line in lines
+            if line_filter.accepts(line, pattern)]
 
 
 def strip_ansi(text: str) -> str:

@@ -1,37 +1,39 @@
 """LogView: live logs of one or more containers, with stop/resume, filter, timestamps, download and clear."""
 from __future__ import annotations
 
-import re
-import time
-from collections import deque
-from datetime import UTC, datetime
+from functools import partial
 from urllib.parse import urlencode
 
 from nicegui import ui
 
 from auth.guard import Forbidden, Identity, require
+from core.log_buffer import VIEW_CHARS, LineBuffer
 from core.log_decode import LogLine
 from core.log_stream import LogFollower
 from core.services import Services
+from core.stream_quota import QuotaExceeded, StreamSlot
 
 from .log_lines import LogLines
-from .log_render import LineFilter, plain_text, render_line
+from .log_render import LineFilter, Pattern, plain_lines
+from .log_render_queue import RenderQueue, in_slices
+from .log_text import log_filename, parse_since
 
 WHOLE_LOG_PATH = '/logs/download'
 STREAMS = {'all': 'All streams', 'stdout': 'stdout only', 'stderr': 'stderr only'}
-_RELATIVE = re.compile(r'^(\d+(?:\.\d+)?)\s*([smhd])$')
-_UNITS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400}
+NOT_FOLLOWING = 'Not following: '
 
 
 class LogView(ui.column):
     """Follows ``names`` live from the moment it is first shown (a hidden tab opens no stream) until it is closed.
 
-    Keeps the last ``max_lines`` lines; the filter narrows those. Each open, resume and download checks the viewer
-    role again; closing the browser tab (or deleting the element) ends the streams.
+    Keeps the last ``max_lines`` lines, at most ``max_chars`` characters of them; the filter narrows those. Each
+    open, resume and download checks the viewer role again; an open stream holds one of the user's log view slots.
+    Closing the browser tab (or deleting the element) ends the streams and gives the slot back. A browser that falls
+    behind gets nothing more until it catches up (the lines wait in the bounded buffer; the view says so).
     """
 
     def __init__(self, services: Services, names: list[str], *, tail: int = 500, max_lines: int = 5000,
-                 tagged: bool | None = None) -> None:
+                 max_chars: int = VIEW_CHARS, tagged: bool | None = None) -> None:
         super().__init__()
         self.classes('w-full gap-2')
         self.services = services
@@ -41,11 +43,13 @@ class LogView(ui.column):
         self.max_lines = max_lines
         self.tail = min(tail, max_lines)
         self.since: float | None = None
-        self.lines: deque[LogLine] = deque(maxlen=max_lines)
+        self.lines = LineBuffer(max_lines=max_lines, max_chars=max_chars)
         self.dropped = 0
+        self.skipped = 0  # lines not sent while the browser was behind (they wait in ``lines``)
         self.filter = LineFilter()
-        self.pattern: re.Pattern[str] | None = None
+        self.pattern: Pattern | None = None
         self.follower: LogFollower | None = None
+        self.slot: StreamSlot | None = None
         self.mounted = False
         self.hidden_while_following = False
         self.closed = False
@@ -55,6 +59,8 @@ class LogView(ui.column):
             self.area = LogLines(max_lines=max_lines, label=f'Log of {", ".join(self.names)}')
             self.area.on('ready', self._on_ready)
             self.area.on('gone', self._on_gone)
+            self.renderer = RenderQueue(send=lambda html, replace: self.area.send(html, replace=replace),
+                                        tag=self._tag, max_lines=max_lines, max_chars=max_chars)
             ui.timer(0.5, self._show_counts)
         ui.context.client.on_delete(self.close)
 
@@ -87,6 +93,8 @@ class LogView(ui.column):
         self.error.set_visibility(False)
         self.dropped_label = ui.label().classes('text-warning text-caption')
         self.dropped_label.set_visibility(False)
+        self.paused_label = ui.label().classes('text-warning text-caption').props('role=status')
+        self.paused_label.set_visibility(False)
 
     # --- following ---
 
@@ -122,9 +130,7 @@ class LogView(ui.column):
         lines = max(0, min(int(self.tail_input.value or 0), self.max_lines))
         self.tail = lines if since is None else self.max_lines  # more than the view holds would be dropped anyway
         self.since = since
-        if self.follower is not None:
-            self.follower.close()
-            self.follower = None
+        self._close_follower()
         self.clear_view()
         self._open()
 
@@ -136,28 +142,45 @@ class LogView(ui.column):
     def clear_view(self) -> None:
         """Empties the view; following goes on."""
         self.lines.clear()
-        self.dropped = 0
-        self.area.send([], replace=True)
+        self.dropped = self.skipped = 0
+        self.renderer.replace([], self.filter, self.pattern)
 
     def close(self) -> None:
-        """Ends the streams for good (tab closed or element deleted)."""
+        """Ends the streams for good (tab closed or element deleted) and gives the slot back."""
         self.closed = True
-        if self.follower is not None:
-            self.follower.close()
-            self.follower = None
+        self._close_follower()
+        self.renderer.close()
+        self.lines.clear()
 
     def _handle_delete(self) -> None:
         self.close()
         super()._handle_delete()
 
     def _open(self) -> None:
-        if self.closed or self._authorized() is None:
+        identity = None if self.closed else self._authorized()
+        if identity is None:
             return
+        try:
+            self.slot = self.services.log_quota.take(identity.username)
+        except QuotaExceeded as refusal:
+            self._say(f'{NOT_FOLLOWING}{refusal}.')
+            self._show_following()
+            return
+        if self.error.text.startswith(NOT_FOLLOWING):
+            self._say('')
         self.follower = LogFollower(state=self.services.state, docker_host=self.services.settings.docker_host,
                                     names=self.names, on_lines=self._on_lines, tail=self.tail, since=self.since,
-                                    max_pending=self.max_lines)
+                                    max_pending=self.max_lines, max_pending_chars=self.lines.max_chars)
         self.follower.start()
         self._show_following()
+
+    def _close_follower(self) -> None:
+        follower, self.follower = self.follower, None
+        if follower is not None:
+            follower.close()
+        slot, self.slot = self.slot, None
+        if slot is not None:
+            slot.release()
 
     def _on_ready(self) -> None:
         self.mounted = True
@@ -177,11 +200,21 @@ class LogView(ui.column):
             self.hidden_while_following = True
 
     def _on_lines(self, lines: list[LogLine], dropped: int) -> None:
-        self.dropped += dropped + max(0, len(self.lines) + len(lines) - self.max_lines)
-        self.lines.extend(lines)
-        if self.mounted:
-            self.area.send([render_line(line, self.pattern, self._tag(line)) for line in lines[-self.max_lines:]
-                            if self.filter.accepts(line, self.pattern)])
+        self.dropped += dropped + self.lines.extend(lines)
+        if not self.mounted:
+            return
+        if self.skipped or not self.area.keeping_up:
+            self.skipped += len(lines)
+        else:
+            self.renderer.append(lines[-self.max_lines:], self.filter, self.pattern)
+
+    def _catch_up(self) -> None:
+        """The browser answered again: what it missed and the buffer still holds is sent now."""
+        if self.skipped >= len(self.lines):
+            self._send_all()
+        else:
+            missed, self.skipped = self.skipped, 0
+            self.renderer.append(self.lines.newest(missed), self.filter, self.pattern)
 
     # --- filter and display ---
 
@@ -199,8 +232,8 @@ class LogView(ui.column):
 
     def _send_all(self) -> None:
         if self.mounted:
-            self.area.send([render_line(line, self.pattern, self._tag(line)) for line in self.lines
-                            if self.filter.accepts(line, self.pattern)], replace=True)
+            self.skipped = 0
+            self.renderer.replace(list(self.lines), self.filter, self.pattern)
 
     def _tag(self, line: LogLine) -> int | None:
         return self.tags.get(line.container, 0) if self.tagged else None
@@ -213,9 +246,15 @@ class LogView(ui.column):
         self.status.text = f'Following {what}' if following else f'Not following {what}'
 
     def _show_counts(self) -> None:
+        if not self.area.keeping_up:
+            self.area.ask()
+        elif self.skipped and self.mounted:
+            self._catch_up()
         self.count.text = f'{len(self.lines):,} lines in view'
         self.dropped_label.text = f'{self.dropped:,} lines dropped from view; download the whole log for the full log.'
         self.dropped_label.set_visibility(self.dropped > 0)
+        self.paused_label.text = f'Paused: your browser is not keeping up; {self.skipped:,} lines skipped.'
+        self.paused_label.set_visibility(self.skipped > 0)
 
     def _say(self, sentence: str) -> None:
         self.error.text = sentence
@@ -239,13 +278,16 @@ class LogView(ui.column):
 
     # --- downloads ---
 
-    def download_shown(self) -> None:
+    async def download_shown(self) -> None:
         """The lines the view shows now (after the filter), as a text file; audited."""
         identity = self._authorized()
         if identity is None:
             return
-        shown = [plain_text(line, timestamps=self.timestamps, tagged=self.tagged)
-                 for line in self.lines if self.filter.accepts(line, self.pattern)]
+        work = partial(plain_lines, line_filter=self.filter, pattern=self.pattern, timestamps=self.timestamps,
+                       tagged=self.tagged)
+        shown = await in_slices(list(self.lines), work)
+        if shown is None:
+            return
         text = '\n'.join(shown) + '\n'
         ui.download.content(text.encode(), filename=log_filename(self.names), media_type='text/plain')
         self.services.audit.record(username=identity.username, role=identity.role, action='logs.download',
@@ -258,24 +300,3 @@ class LogView(ui.column):
             return
         query = urlencode({'containers': ','.join(self.names), 'timestamps': int(self.timestamps)})
         ui.download.from_url(f'{WHOLE_LOG_PATH}?{query}')
-
-
-def parse_since(text: str) -> float | None:
-    """'10m', '2h', '1d', '30s' ago, or a time like '2024-05-01 12:00' (UTC) → epoch seconds; '' → None."""
-    text = text.strip()
-    if not text:
-        return None
-    relative = _RELATIVE.match(text)
-    if relative:
-        return time.time() - float(relative.group(1)) * _UNITS[relative.group(2)]
-    try:
-        moment = datetime.fromisoformat(text.replace('Z', '+00:00'))
-    except ValueError:
-        raise ValueError(f'"{text}" is not a time: use 10m, 2h, 1d or 2024-05-01 12:00 (UTC).') from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
-
-
-def log_filename(names: list[str]) -> str:
-    stamp = datetime.now(UTC).strftime('%Y%m%d-%H%M%S')
-    prefix = names[0] if len(names) == 1 else f'{len(names)}-containers'
-    return f'{re.sub(r"[^A-Za-z0-9_.-]", "_", prefix)}-logs-{stamp}.txt'

@@ -6,6 +6,8 @@ from typing import NamedTuple
 
 STDOUT, STDERR, MARKER = 'stdout', 'stderr', 'marker'
 DOCKER_SPLIT = 16 * 1024  # the daemon cuts longer lines into 16 KiB messages; the last piece ends with a newline
+LINE_LIMIT = 16 * 1024  # characters of one line that are kept: a binary flood is one endless line
+CUT = f' … [line cut at {LINE_LIMIT // 1024} KB]'
 _STREAMS = {0: STDOUT, 1: STDOUT, 2: STDERR, 3: STDERR}
 
 
@@ -61,7 +63,8 @@ class Decoder:
     """Bytes of a log body → lines. Multiplexed frames for non-TTY containers, plain text for TTY ones.
 
     With ``tty=None`` the first byte tells: a frame header starts with a stream number (0-3), a TTY container's
-    timestamped text with a digit of the year.
+    timestamped text with a digit of the year. A line longer than ``LINE_LIMIT`` characters is delivered cut, with
+    ``CUT`` at its end, as soon as it is that long; the rest of it is skipped.
     """
 
     def __init__(self, container: str, tty: bool | None = None) -> None:
@@ -69,6 +72,7 @@ class Decoder:
         self.tty = tty
         self._buffer = bytearray()
         self._partial: dict[str, tuple[str, str]] = {}
+        self._skipping: set[str] = set()  # streams whose current line was cut: the rest of it is dropped
 
     def feed(self, data: bytes) -> list[LogLine]:
         buffer = self._buffer
@@ -83,6 +87,9 @@ class Decoder:
                 for message in bytes(buffer[:end]).decode('utf-8', 'replace').split('\n')[:-1]:
                     self._message(STDOUT, message + '\n', out)
                 position = end
+            if size - position > 8 * LINE_LIMIT:  # no newline in sight (at most 4 bytes a character): cut it now
+                self._message(STDOUT, bytes(buffer[position:]).decode('utf-8', 'replace'), out)
+                position = size
         else:
             while size - position >= 8:
                 end = position + 8 + int.from_bytes(buffer[position + 4:position + 8], 'big')
@@ -105,15 +112,24 @@ class Decoder:
         return out
 
     def _message(self, stream: str, message: str, out: list[LogLine]) -> None:
-        timestamp, _, text = message.partition(' ')
-        complete = text.endswith('\n')
-        text = text[:-1] if complete else text
+        complete = message.endswith('\n')
+        timestamp, _, text = (message[:-1] if complete else message).partition(' ')
+        # a piece shorter than the daemon's split size, without a newline, is where the daemon saw the line end
+        more = not complete and (self.tty or not len(text) % DOCKER_SPLIT)
+        if stream in self._skipping:
+            if not more:
+                self._skipping.discard(stream)
+            return
         if text.endswith('\r'):
             text = text[:-1]
         partial = self._partial.pop(stream, None)
         if partial is not None:
             timestamp, text = partial[0], partial[1] + text
-        if complete:
+        if len(text) > LINE_LIMIT:
+            out.append(LogLine(self.container, stream, timestamp, text[:LINE_LIMIT] + CUT))
+            if more:
+                self._skipping.add(stream)
+        elif complete:
             out.append(LogLine(self.container, stream, timestamp, text))
         else:
             self._partial[stream] = (timestamp, text)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import docker.errors
 
 from .docker_access import ContainerRow, describe_error
+from .log_buffer import VIEW_CHARS, LineBuffer
 from .log_decode import MARKER, LogLine, timestamp_key
 from .log_reader import LogReader, ReaderStart
 from .state import DockerState, StateChange
@@ -50,18 +51,17 @@ class LogFollower:
 
     def __init__(self, *, state: DockerState, docker_host: str | None, names: list[str], on_lines: LinesCallback,
                  tail: int | None = 500, since: float | None = None, batch_seconds: float = 0.01,
-                 max_pending: int = 10_000, history_wait: float = 2.0) -> None:
+                 max_pending: int = 10_000, max_pending_chars: int = VIEW_CHARS, history_wait: float = 2.0) -> None:
         self.state = state
         self.docker_host = docker_host
         self.on_lines = on_lines
         self.tail = tail
         self.since = since
         self.batch_seconds = batch_seconds
-        self.max_pending = max_pending
         self.history_wait = history_wait
         self._targets = {name: _Target(name=name) for name in dict.fromkeys(names)}
         self._lock = threading.Lock()
-        self._pending: list[LogLine] = []
+        self._pending = LineBuffer(max_lines=max_pending, max_chars=max_pending_chars)  # under _lock
         self._dropped = 0
         self._scheduled = False
         self._flush_handle: asyncio.TimerHandle | None = None
@@ -236,13 +236,8 @@ class LogFollower:
                 return False
             reader.last_timestamp, reader.same_count = last_timestamp, same_count
             reader.history_done = reader.history_done or history_done
-            pending = self._pending
-            pending.extend(lines)
-            if len(pending) > self.max_pending:
-                excess = len(pending) - self.max_pending
-                del pending[:excess]
-                self._dropped += excess
-            wake = not self._scheduled and bool(pending)
+            self._dropped += self._pending.extend(lines)
+            wake = not self._scheduled and bool(self._pending)
             self._scheduled = self._scheduled or wake
         if wake:
             self._call_soon(self._schedule_flush)
@@ -271,7 +266,7 @@ class LogFollower:
 
     def _flush(self) -> None:
         with self._lock:
-            batch, self._pending = self._pending, []
+            batch = self._pending.take()
             dropped, self._dropped = self._dropped, 0
             self._scheduled = False
         if len(self._targets) > 1 and len(batch) > 1:

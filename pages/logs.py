@@ -11,7 +11,8 @@ from nicegui import app, ui
 from auth.guard import Forbidden, Identity, require
 from components.frame import frame, on_client_delete, page_identity
 from components.log_render import plain_text
-from components.log_view import WHOLE_LOG_PATH, LogView, log_filename
+from components.log_text import log_filename
+from components.log_view import WHOLE_LOG_PATH, LogView
 from core.docker_access import ContainerRow
 from core.log_decode import LogLine
 from core.log_reader import whole_log

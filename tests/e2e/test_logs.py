@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
@@ -90,3 +91,44 @@ async def test_live_lines_stop_resume_and_closing_the_tab(proxied_panel: tuple[P
     assert streams.live == 1
     await page.context.close()
     assert await until(lambda: streams.live == 0), f'{streams.live} log streams still open:\n{panel.log()[-3000:]}'
+
+
+BANGS = ('i=0; while true; do printf "%030d\\n" $i; i=$((i+1)); [ $((i % 50)) = 0 ] && echo "line $i done!"; '
+         'sleep 0.01; done')
+
+
+@pytest.fixture
+def chatty() -> Iterator[str]:
+    """A container printing 30-character lines a hundred times a second; every 50th line ends with '!'."""
+    name = f'berth-e2e-logs-{uuid.uuid4().hex[:8]}'
+    subprocess.run(['docker', 'run', '-d', '--name', name, '--label', 'berth-test=1', BUSYBOX, 'sh', '-c', BANGS],
+                   check=True, capture_output=True)
+    yield name
+    subprocess.run(['docker', 'rm', '-f', name], capture_output=True, check=False)
+
+
+async def test_a_catastrophic_regex_does_not_freeze_the_panel_for_others(proxied_panel: tuple[Panel, CountingProxy],
+                                                                         browser: Browser, chatty: str) -> None:
+    panel, _ = proxied_panel
+    page = await signed_in_page(browser, panel.base_url, password=panel.password)
+    await page.goto(f'/containers/{chatty}/logs')
+    log = page.get_by_role('log')
+    await expect(log.get_by_text(re.compile(r'line \d+ done!$')).first).to_be_visible(timeout=TIMEOUT_MS)
+    # When one viewer filters a chatty container with a pattern that backtracks exponentially in Python's re
+    await page.get_by_role('checkbox', name='Regex').click()
+    await page.get_by_label('Filter log lines').fill('(.*.*)*!')
+    await page.wait_for_timeout(1000)  # the filter box waits 250 ms before it sends
+    # Then other clients are answered meanwhile: the health check and another person's page
+    async with httpx.AsyncClient(base_url=panel.base_url, timeout=10) as client:
+        for _ in range(5):
+            assert (await client.get('/healthz')).status_code == 200
+            await asyncio.sleep(0.2)
+    other = await signed_in_page(browser, panel.base_url, password=panel.password)
+    await expect(other.get_by_role('link', name=chatty, exact=True)).to_be_visible(timeout=TIMEOUT_MS)
+    await other.context.close()
+    # And the filter works: only the lines with '!' are left, and new ones keep coming
+    await expect(log.get_by_text(re.compile(r'\d{30}$'))).to_have_count(0, timeout=TIMEOUT_MS)
+    shown = await log.get_by_text(re.compile(r'line \d+ done!$')).count()
+    assert shown > 0
+    await expect(log.get_by_text(re.compile(r'line \d+ done!$'))).not_to_have_count(shown, timeout=TIMEOUT_MS)
+    await page.context.close()

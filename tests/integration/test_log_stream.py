@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core.log_decode import MARKER, STDERR, STDOUT, LogLine
+from core.log_decode import CUT, LINE_LIMIT, MARKER, STDERR, STDOUT, LogLine
 from core.log_stream import LogFollower
 from core.services import Services
 from tests.counting_proxy import CountingProxy
@@ -235,5 +235,39 @@ async def test_a_flood_is_bounded_and_the_drops_are_counted(services: Services, 
     try:
         await eventually(lambda: len(collector.lines) + collector.dropped >= 200000, timeout=60, what='all lines')
         assert collector.dropped > 0 and collector.texts()[-1] == '200000'
+    finally:
+        logs.close()
+
+
+class BatchSizes(Collector):
+    """Also records the characters of text in each batch the follower hands over."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: list[int] = []
+
+    def __call__(self, lines: list[LogLine], dropped: int) -> None:
+        super().__call__(lines, dropped)
+        self.sizes.append(sum(len(line.text) for line in lines))
+
+
+async def test_long_lines_are_cut_and_the_queue_is_bounded_in_characters(services: Services,
+                                                                          run_container: RunContainer) -> None:
+    # Given a container that prints 300 lines of 40 KB (12 MB) as fast as it can
+    name = run_container('i=0; while [ $i -lt 300 ]; do head -c 40000 /dev/zero | tr "\\0" x; echo " $i"; '
+                         'i=$((i+1)); done; echo done; sleep 600')
+    await wait_for_container(services, name)
+    await eventually(lambda: printed(name, 'done'), timeout=60, what='all lines printed')
+    # When a follower reads all of it with room for 256 KB of text between two hand-overs
+    collector = BatchSizes()
+    logs = follower(services, [name], collector, tail=None, max_pending_chars=256 * 1024, batch_seconds=0.5)
+    try:
+        await eventually(lambda: 'done' in collector.texts(), timeout=60, what='the last line')
+        # Then every long line is cut at the limit, visibly, and no batch held more than the bound
+        long_lines = [text for text in collector.texts() if text != 'done']
+        assert long_lines and all(text == 'x' * LINE_LIMIT + CUT for text in long_lines)
+        assert max(collector.sizes) <= 256 * 1024
+        # And what did not fit was counted, not lost silently
+        assert collector.dropped > 0 and len(long_lines) + collector.dropped == 300
     finally:
         logs.close()

@@ -4,6 +4,9 @@ from __future__ import annotations
 import struct
 
 from core.log_decode import (
+    CUT,
+    DOCKER_SPLIT,
+    LINE_LIMIT,
     STDERR,
     STDOUT,
     Dechunker,
@@ -50,7 +53,28 @@ def test_long_lines_cut_by_the_daemon_are_joined() -> None:
     first = 'x' * 16384
     decoder = Decoder('web', tty=False)
     assert decoder.feed(frame(1, f'{T1} {first}')) == []
-    assert decoder.feed(frame(1, f'{T2} tail\n')) == [LogLine('web', STDOUT, T1, first + 'tail')]
+    assert decoder.feed(frame(1, f'{T2} \n')) == [LogLine('web', STDOUT, T1, first)]
+
+
+def test_a_line_longer_than_the_limit_is_cut_visibly_and_the_rest_skipped() -> None:
+    # Given a container printing one 40 KB line on stdout (three daemon messages) while stderr goes on
+    decoder = Decoder('web', tty=False)
+    piece = 'y' * DOCKER_SPLIT
+    lines = decoder.feed(frame(1, f'{T1} {piece}') + frame(1, f'{T1} {piece}') + frame(2, f'{T2} err\n'))
+    # Then the cut line comes at once, at LINE_LIMIT characters, saying so; the other stream is untouched
+    assert lines == [LogLine('web', STDOUT, T1, 'y' * LINE_LIMIT + CUT), LogLine('web', STDERR, T2, 'err')]
+    assert CUT == ' … [line cut at 16 KB]'
+    # And the rest of that line is skipped; the next line is whole again
+    assert decoder.feed(frame(1, f'{T1} {"z" * 7000}\n') + frame(1, f'{T3} next\n')) == \
+        [LogLine('web', STDOUT, T3, 'next')]
+
+
+def test_an_endless_tty_line_is_cut_without_waiting_for_a_newline() -> None:
+    decoder = Decoder('web', tty=True)
+    lines = decoder.feed(f'{T1} '.encode() + b'\x00\x01binary' * 20_000)
+    assert len(lines) == 1 and lines[0].text.endswith(CUT) and len(lines[0].text) == LINE_LIMIT + len(CUT)
+    assert decoder.feed(b'more binary' * 20_000) == []  # skipped, and not buffered either
+    assert decoder.feed(f'\n{T2} next\n'.encode()) == [LogLine('web', STDOUT, T2, 'next')]
 
 
 def test_a_last_line_without_newline_is_not_lost() -> None:

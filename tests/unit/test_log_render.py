@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 
 from components.log_render import LineFilter, ansi_segments, plain_text, render_line, render_text, strip_ansi
-from components.log_view import parse_since
+from components.log_text import parse_since
 from core.log_decode import MARKER, STDERR, STDOUT, LogLine
 
 TIMESTAMP = '2026-05-01T12:00:00.123456789Z'
@@ -112,9 +112,34 @@ def test_the_filter_reads_text_not_colour_codes() -> None:
 
 
 def test_invalid_regex_is_a_sentence() -> None:
-    with pytest.raises(ValueError, match=r'^"a\(b" is not a valid regular expression: missing \), .* position 1\.$'):
+    with pytest.raises(ValueError, match=r'^"a\(b" is not a valid regular expression: missing \)\.$'):
         LineFilter(text='a(b', regex=True).compile()
+    with pytest.raises(ValueError, match=r'^"x\\Z" is not a valid regular expression: invalid escape sequence: \\Z\.$'):
+        LineFilter(text='x\\Z', regex=True).compile()
     assert LineFilter(text='a(b').compile() is not None  # without Regex, brackets are just characters
+
+
+@pytest.mark.parametrize(('text', 'sentence'), [
+    (r'(a)\1', r'"(a)\1" uses a backreference, which the log filter does not support.'),
+    ('(?P<word>a)(?P=word)', '"(?P<word>a)(?P=word)" uses a backreference, which the log filter does not support.'),
+    ('error(?=:)', '"error(?=:)" uses a lookahead, which the log filter does not support.'),
+    ('(?<!no )error', '"(?<!no )error" uses a negative lookbehind, which the log filter does not support.'),
+    (r'\pL{20}', r'"\pL{20}" is too complex for the log filter: use fewer or smaller repetitions.'),
+    ('x' * 501, 'The filter is 501 characters long; it can be at most 500.'),
+])
+def test_what_the_linear_engine_cannot_do_is_refused_with_a_sentence(text: str, sentence: str) -> None:
+    with pytest.raises(ValueError) as refusal:
+        LineFilter(text=text, regex=True).compile()
+    assert str(refusal.value) == sentence
+
+
+def test_a_catastrophic_pattern_runs_in_linear_time() -> None:
+    # Python's re backtracks exponentially here: one 30-character line would take longer than this test run
+    search = LineFilter(text='(.*.*)*!', regex=True)
+    pattern = search.compile()
+    lines = [line(f'{index:05d} ordinary line, no bang') for index in range(5000)] + [line('the end!')]
+    assert [found.text for found in lines if search.accepts(found, pattern)] == ['the end!']
+    assert render_text('the end!', pattern) == '<mark>the end!</mark>'
 
 
 def test_stream_filter_keeps_markers() -> None:
