@@ -14,6 +14,7 @@ from core.settings import Settings
 from .accounts import Accounts
 from .oidc import OidcLogin
 from .rate_limit import LoginRateLimit
+from .redirect import checked_redirect
 from .session import Sessions
 from .socket_guard import SocketGuard
 
@@ -40,8 +41,7 @@ def setup(settings: Settings, accounts: Accounts, sessions: Sessions, audit: Aud
 
     @ui.page('/login', title='Sign in · Berth')
     def login_page(redirect_to: str = '/containers') -> None:
-        if not redirect_to.startswith('/') or redirect_to.startswith('//'):
-            redirect_to = '/containers'  # never bounce to another site after sign-in
+        redirect_to = checked_redirect(redirect_to)  # never bounce to another site after sign-in
         if sessions.current() is not None:
             ui.navigate.to(redirect_to)
             return

@@ -4,6 +4,7 @@ import pytest
 
 from auth.accounts import Accounts
 from auth.guard import Forbidden, Identity, require
+from auth.redirect import checked_redirect
 from core.audit import AuditLog
 from core.database import Database
 
@@ -62,3 +63,15 @@ def test_failed_sign_ins_are_limited_per_user_and_per_address() -> None:
     limit.failed('carol', '10.0.0.1')
     assert limit.retry_after('dave', '10.0.0.1') > 0  # five failures from one address lock the address
     assert limit.retry_after('dave', '10.0.0.9') == 0
+
+
+@pytest.mark.parametrize('target', ['/\\evil.example/phish', '/\t/evil.example/x', '/\\\\evil.example/',
+                                    '//evil.example/', 'http://evil.example/', 'evil.example', '/x\n/y', ''])
+def test_redirect_after_sign_in_stays_on_this_panel(target: str) -> None:
+    # the first three are /login?redirect_to=/%5Cevil.example/phish, /%09/evil.example/x and /%5C%5Cevil.example/
+    assert checked_redirect(target) == '/containers'
+
+
+def test_redirect_after_sign_in_keeps_a_path_of_this_panel() -> None:
+    assert checked_redirect('/containers/web/logs?since=10m') == '/containers/web/logs?since=10m'
+    assert checked_redirect('/admin/audit') == '/admin/audit'
