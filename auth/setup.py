@@ -60,7 +60,7 @@ def setup(settings: Settings, accounts: Accounts, sessions: Sessions, audit: Aud
                              result='refused: wrong username or password', address=address)
                 show_error('Wrong username or password.')
                 return
-            rate_limit.succeeded(name)
+            rate_limit.succeeded(name, address)
             sessions.sign_in(account.username)
             audit.record(username=account.username, role=account.role, action='auth.login', target='local',
                          result='succeeded', address=address)
