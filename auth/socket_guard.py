@@ -1,7 +1,8 @@
 """Ties NiceGUI's socket to the panel's own origin and to a live signed-in session.
 
 NiceGUI accepts any origin and routes events by client id alone; here a socket may only speak for the page it
-shook hands for, only from our origin, and (outside the public sign-in page) only while its session is signed in.
+shook hands for, only from our origin, and (outside the public sign-in page) only while its session holds the role
+the page needs.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from .session import Sessions
 log = logging.getLogger(__name__)
 PUBLIC_PATHS = ('/login',)
 ROUTED_EVENTS = ('event', 'javascript_response', 'ack', 'log')
+SESSION_EVENTS = ('event', 'javascript_response')  # what a page of an ended session may no longer send
 
 
 class SocketGuard:
@@ -77,7 +79,7 @@ class SocketGuard:
         socket_browser = self._browser_id(environ)
         if page_browser is None or socket_browser != page_browser:
             return False
-        return _is_public(client) or self.sessions.client_is_signed_in(client)
+        return _is_public(client) or self.sessions.page_allowed(client)
 
     def _routed(self, name: str, handler: Callable[..., Any]) -> Callable[..., Any]:
         sio = core.sio
@@ -88,8 +90,8 @@ class SocketGuard:
                 log.warning('dropped a %s message for a client this socket does not belong to', name)
                 return None
             client = Client.instances.get(str(client_id))
-            if name == 'event' and client is not None and not _is_public(client) \
-                    and not self.sessions.client_is_signed_in(client):
+            if name in SESSION_EVENTS and client is not None and not _is_public(client) \
+                    and not self.sessions.page_allowed(client):
                 return None
             return handler(sid, message)
         return guarded

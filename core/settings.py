@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     secret_key: str | None = None  # seals registry credentials; else a key file in data_dir (see core/secrets.py)
     job_history: int = 500
     job_lost_after: float = 30.0
-    session_idle_minutes: int = 60 * 8
+    session_idle_minutes: float = 60 * 8
     session_max_hours: int = 24
     terminals_per_user: int = 8  # open terminal sessions one person may hold at once
     log_views_per_user: int = 8  # open live log views one person may hold at once
