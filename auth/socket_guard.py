@@ -49,7 +49,7 @@ class SocketGuard:
 
         async def guarded_handshake(sid: str, data: dict[str, Any]) -> bool:
             client_id = str(data.get('client_id'))
-            if not sid.startswith('test-') and not self.client_allowed(client_id, sio.get_environ(sid)):
+            if not self.client_allowed(client_id, sio.get_environ(sid)):
                 return False
             return bool(await handshake(sid, data))
 
@@ -71,10 +71,8 @@ class SocketGuard:
 
     def client_allowed(self, client_id: str, environ: dict[str, Any] | None) -> bool:
         client = Client.instances.get(client_id)
-        if client is None:
+        if client is None or environ is None:  # no environ: not a socket the server accepted
             return False
-        if environ is None:
-            return True
         page_browser = _page_browser_id(client)
         socket_browser = self._browser_id(environ)
         if page_browser is None or socket_browser != page_browser:
