@@ -1,8 +1,8 @@
 """Ties NiceGUI's socket to the panel's own origin and to a live signed-in session.
 
-NiceGUI accepts any origin and routes events by client id alone; here a socket may only speak for the page it
-shook hands for, only from our origin, and (outside the public sign-in page) only while its session holds the role
-the page needs.
+NiceGUI accepts any origin and routes events by client id alone; here the engine.io transport answers only our
+origin, a socket may only speak for the page it shook hands for, and (outside the public sign-in page) only while
+its session holds the role the page needs.
 """
 from __future__ import annotations
 
@@ -36,6 +36,9 @@ class SocketGuard:
 
     def install(self) -> None:
         sio = core.sio
+        # engine.io answers CORS for itself (NiceGUI sets '*'): without this, any site's script could read the
+        # polling handshake even though the namespace connect below is refused
+        sio.eio.cors_allowed_origins = self.cors_origin_allowed
         handlers = sio.handlers['/']
         connect, handshake = handlers['connect'], handlers['handshake']
 
@@ -57,6 +60,9 @@ class SocketGuard:
         sio.on('handshake', guarded_handshake)
         for name in ROUTED_EVENTS:
             sio.on(name, self._routed(name, handlers[name]))
+
+    def cors_origin_allowed(self, origin: str | None, environ: dict[str, Any]) -> bool:
+        return bool(origin) and self.origin_allowed(environ)
 
     def origin_allowed(self, environ: dict[str, Any] | None) -> bool:
         if environ is None:

@@ -60,6 +60,16 @@ async def test_socket_needs_our_origin_and_a_live_session(panel: Panel, browser:
         await connect(panel, orphan, {'Origin': panel.base_url, 'Cookie': cookie})
 
 
+async def test_engine_io_answers_cross_origin_requests_only_for_our_origin(panel: Panel) -> None:
+    handshake = '/_nicegui_ws/socket.io/?EIO=4&transport=polling'
+    async with httpx.AsyncClient(base_url=panel.base_url) as http:
+        foreign = await http.get(handshake, headers={'Origin': 'http://evil.example'})
+        own = await http.get(handshake, headers={'Origin': panel.base_url})
+    assert foreign.headers.get('Access-Control-Allow-Origin') is None
+    assert own.status_code == 200 and own.headers.get('Access-Control-Allow-Origin') == panel.base_url
+    assert '"sid"' in own.text
+
+
 async def test_a_handshake_for_another_sessions_page_is_refused(panel: Panel, browser: Browser) -> None:
     # Given two signed-in browsers, each with a page that never connected
     cookies = []
