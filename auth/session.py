@@ -7,6 +7,7 @@ role, the page is sent to /login and its elements are removed on the server, whi
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from .accounts import Account, Accounts
 from .guard import Identity
 from .redirect import checked_redirect
 
+log = logging.getLogger(__name__)
 SIGN_IN_TOKEN_SECONDS = 30.0
 SWEEP_SECONDS = 3.0
 CLOSE_GRACE_SECONDS = 1.0  # a closed page lives this long without elements, so the navigation to /login goes out
@@ -151,8 +153,12 @@ class Sessions:
         outside this panel (another instance, the database directly)."""
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
-            if self.pages:
+            if not self.pages:
+                continue
+            try:
                 await self.sweep_once()
+            except Exception:  # a database hiccup must not end the sweeping for good
+                log.exception('could not check the open pages against their sessions')
 
     async def sweep_once(self) -> int:
         listed = await run.io_bound(self.accounts.all)
