@@ -55,6 +55,9 @@ if __name__ in {'__main__', '__mp_main__'}:
         services = create(settings)
     except DatabaseUnavailable as error:  # a sentence, not a traceback
         raise SystemExit(str(error)) from None
+    # X-Forwarded-For/-Proto only from BERTH_TRUSTED_PROXIES: uvicorn alone would believe any local process
+    proxies = settings.trusted_proxy_list
     ui.run(host=settings.host, port=settings.port, title='Berth', dark=None, reload=False, show=False,
            storage_secret=settings.resolve_storage_secret(), favicon='⚓', show_welcome_message=True,
-           reconnect_timeout=5.0, session_middleware_kwargs=session_cookie(settings))
+           reconnect_timeout=5.0, session_middleware_kwargs=session_cookie(settings),
+           proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)

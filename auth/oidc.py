@@ -14,7 +14,9 @@ from nicegui import app
 from core.audit import AuditLog
 from core.settings import Settings
 
+from . import browser_storage
 from .accounts import Accounts
+from .redirect import checked_redirect
 from .session import Sessions
 
 log = logging.getLogger(__name__)
@@ -77,7 +79,10 @@ class OidcLogin:
         app.add_api_route('/auth/login', self.login, methods=['GET'])
         app.add_api_route('/auth/callback', self.callback, methods=['GET'])
 
-    async def login(self, request: Request) -> Any:
+    async def login(self, request: Request, redirect_to: str = '') -> Any:
+        storage = browser_storage.storage_of(request)
+        if storage is not None:
+            storage['redirect_to'] = checked_redirect(redirect_to)
         try:
             return await self.client.authorize_redirect(request, self.redirect_uri)
         except Exception as error:  # provider down or misconfigured: a page, not a traceback
@@ -110,14 +115,17 @@ class OidcLogin:
                               'groups that may use Berth. Ask an administrator for access.', 403)
         if not self.accounts.upsert_external(username, role, source='oidc'):
             return error_page(f'The account {username} is disabled in Berth.', 403)
-        self.sessions.sign_in(username, id_token=str(token.get('id_token') or ''))
+        storage = browser_storage.storage_of(request)
+        redirect_to = checked_redirect(storage.get('redirect_to') if storage is not None else None)
+        await self.sessions.sign_in(request, username, id_token=str(token.get('id_token') or ''))
         self.audit.record(username=username, role=role, action='auth.login', target='oidc', result='succeeded',
                           address=address)
-        return RedirectResponse('/containers', status_code=302)
+        return RedirectResponse(redirect_to, status_code=302)
 
     async def logout(self, request: Request) -> Any:
-        id_token = app.storage.user.get('id_token', '')
-        self.sessions.sign_out()
+        storage = browser_storage.storage_of(request)
+        id_token = storage.get('id_token', '') if storage is not None else ''
+        await self.sessions.sign_out(request)
         metadata = await self.client.load_server_metadata()
         if not metadata.get('end_session_endpoint'):
             return RedirectResponse('/login', status_code=302)

@@ -6,14 +6,17 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, ui
+from nicegui.storage import request_contextvar
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from core.audit import AuditLog
 from core.settings import Settings
 
+from . import browser_storage
 from .accounts import Accounts
-from .oidc import OidcLogin
+from .oidc import OidcLogin, login_link
 from .rate_limit import LoginRateLimit
+from .redirect import checked_redirect
 from .session import Sessions
 from .socket_guard import SocketGuard
 
@@ -21,7 +24,7 @@ PUBLIC_PREFIXES = ('/login', '/healthz', '/_nicegui', '/auth/', '/favicon')
 
 
 def setup(settings: Settings, accounts: Accounts, sessions: Sessions, audit: AuditLog) -> None:
-    """Adds the middleware, the socket guard, OIDC routes (when configured), /login and /logout."""
+    """Adds the middleware, the socket guard, OIDC routes (when configured), /login, /auth/complete and /logout."""
     oidc = OidcLogin(settings, accounts, sessions, audit) if settings.oidc_issuer and settings.oidc_client_id else None
     if oidc is not None:
         oidc.register_routes()
@@ -40,8 +43,7 @@ def setup(settings: Settings, accounts: Accounts, sessions: Sessions, audit: Aud
 
     @ui.page('/login', title='Sign in · Berth')
     def login_page(redirect_to: str = '/containers') -> None:
-        if not redirect_to.startswith('/') or redirect_to.startswith('//'):
-            redirect_to = '/containers'  # never bounce to another site after sign-in
+        redirect_to = checked_redirect(redirect_to)  # never bounce to another site after sign-in
         if sessions.current() is not None:
             ui.navigate.to(redirect_to)
             return
@@ -60,11 +62,8 @@ def setup(settings: Settings, accounts: Accounts, sessions: Sessions, audit: Aud
                              result='refused: wrong username or password', address=address)
                 show_error('Wrong username or password.')
                 return
-            rate_limit.succeeded(name)
-            sessions.sign_in(account.username)
-            audit.record(username=account.username, role=account.role, action='auth.login', target='local',
-                         result='succeeded', address=address)
-            ui.navigate.to(redirect_to)
+            rate_limit.succeeded(name, address)
+            ui.navigate.to(f'/auth/complete?token={sessions.issue_sign_in(account.username, redirect_to)}')
 
         def show_error(text: str) -> None:
             error.text = text
@@ -76,7 +75,7 @@ def setup(settings: Settings, accounts: Accounts, sessions: Sessions, audit: Aud
             ui.label('Sign in to manage this Docker host').classes('text-caption')
             if oidc is not None:
                 ui.button(f'Sign in with {settings.oidc_provider_name}', icon='login',
-                          on_click=lambda: ui.navigate.to('/auth/login')).classes('w-full')
+                          on_click=lambda: ui.navigate.to(login_link(redirect_to))).classes('w-full')
             error = ui.label().classes('text-negative').props('role=alert')
             error.set_visibility(False)
             if local_login:
@@ -89,18 +88,31 @@ def setup(settings: Settings, accounts: Accounts, sessions: Sessions, audit: Aud
                 username.on('keydown.enter', lambda: password.run_method('focus'))
                 ui.button('Sign in', on_click=try_login).classes('w-full')
 
+    @app.get('/auth/complete')
+    async def complete_sign_in(request: Request, token: str = '') -> RedirectResponse:
+        """Where a local sign-in lands: the session starts here, in a new browser id set by this response."""
+        pending = sessions.redeem(request, token)
+        account = accounts.get(pending.username) if pending is not None else None
+        if pending is None or account is None or account.disabled:
+            return RedirectResponse('/login', status_code=303)
+        await sessions.sign_in(request, account.username)
+        audit.record(username=account.username, role=account.role, action='auth.login', target='local',
+                     result='succeeded', address=request.client.host if request.client else '')
+        return RedirectResponse(checked_redirect(pending.redirect_to), status_code=303)
+
     @app.get('/logout')
     async def logout(request: Request) -> RedirectResponse:
         identity = sessions.current(touch=False)
         if identity is not None:
             audit.record(username=identity.username, role=identity.role, action='auth.logout', target='session',
                          result='succeeded', address=request.client.host if request.client else '')
-        if oidc is not None and app.storage.user.get('id_token'):
+        storage = browser_storage.storage_of(request)
+        if oidc is not None and storage is not None and storage.get('id_token'):
             return await oidc.logout(request)  # type: ignore[no-any-return]
-        sessions.sign_out()
-        return RedirectResponse('/login')
+        await sessions.sign_out(request)
+        return RedirectResponse('/login', status_code=303)
 
 
 def _address() -> str:
-    request = ui.context.client.request
+    request = request_contextvar.get()
     return request.client.host if request is not None and request.client is not None else ''

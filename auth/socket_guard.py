@@ -1,7 +1,8 @@
 """Ties NiceGUI's socket to the panel's own origin and to a live signed-in session.
 
-NiceGUI accepts any origin and routes events by client id alone; here a socket may only speak for the page it
-shook hands for, only from our origin, and (outside the public sign-in page) only while its session is signed in.
+NiceGUI accepts any origin and routes events by client id alone; here the engine.io transport answers only our
+origin, a socket may only speak for the page it shook hands for, and (outside the public sign-in page) only while
+its session holds the role the page needs.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from .session import Sessions
 log = logging.getLogger(__name__)
 PUBLIC_PATHS = ('/login',)
 ROUTED_EVENTS = ('event', 'javascript_response', 'ack', 'log')
+SESSION_EVENTS = ('event', 'javascript_response')  # what a page of an ended session may no longer send
 
 
 class SocketGuard:
@@ -34,6 +36,9 @@ class SocketGuard:
 
     def install(self) -> None:
         sio = core.sio
+        # engine.io answers CORS for itself (NiceGUI sets '*'): without this, any site's script could read the
+        # polling handshake even though the namespace connect below is refused
+        sio.eio.cors_allowed_origins = self.cors_origin_allowed
         handlers = sio.handlers['/']
         connect, handshake = handlers['connect'], handlers['handshake']
 
@@ -47,7 +52,7 @@ class SocketGuard:
 
         async def guarded_handshake(sid: str, data: dict[str, Any]) -> bool:
             client_id = str(data.get('client_id'))
-            if not sid.startswith('test-') and not self.client_allowed(client_id, sio.get_environ(sid)):
+            if not self.client_allowed(client_id, sio.get_environ(sid)):
                 return False
             return bool(await handshake(sid, data))
 
@@ -55,6 +60,9 @@ class SocketGuard:
         sio.on('handshake', guarded_handshake)
         for name in ROUTED_EVENTS:
             sio.on(name, self._routed(name, handlers[name]))
+
+    def cors_origin_allowed(self, origin: str | None, environ: dict[str, Any]) -> bool:
+        return bool(origin) and self.origin_allowed(environ)
 
     def origin_allowed(self, environ: dict[str, Any] | None) -> bool:
         if environ is None:
@@ -69,15 +77,13 @@ class SocketGuard:
 
     def client_allowed(self, client_id: str, environ: dict[str, Any] | None) -> bool:
         client = Client.instances.get(client_id)
-        if client is None:
+        if client is None or environ is None:  # no environ: not a socket the server accepted
             return False
-        if environ is None:
-            return True
         page_browser = _page_browser_id(client)
         socket_browser = self._browser_id(environ)
         if page_browser is None or socket_browser != page_browser:
             return False
-        return _is_public(client) or self.sessions.client_is_signed_in(client)
+        return _is_public(client) or self.sessions.page_allowed(client)
 
     def _routed(self, name: str, handler: Callable[..., Any]) -> Callable[..., Any]:
         sio = core.sio
@@ -88,8 +94,8 @@ class SocketGuard:
                 log.warning('dropped a %s message for a client this socket does not belong to', name)
                 return None
             client = Client.instances.get(str(client_id))
-            if name == 'event' and client is not None and not _is_public(client) \
-                    and not self.sessions.client_is_signed_in(client):
+            if name in SESSION_EVENTS and client is not None and not _is_public(client) \
+                    and not self.sessions.page_allowed(client):
                 return None
             return handler(sid, message)
         return guarded

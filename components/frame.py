@@ -22,13 +22,17 @@ def on_client_delete(function: Callable[[], None]) -> None:
 
 
 def page_identity(services: Services, role: str, what: str) -> Identity | None:
-    """The guard at page load: the signed-in identity with ``role``, or None after sending the browser away."""
+    """The guard at page load: the signed-in identity with ``role``, or None after sending the browser away.
+
+    The page is remembered with ``role``: when its session ends or loses that role, the page is closed."""
     identity = services.sessions.current()
     if identity is None:
         ui.navigate.to('/login')
         return None
     try:
-        return require(identity, role, what)
+        require(identity, role, what)
+        services.sessions.attach(identity, role)
+        return identity
     except Forbidden as refusal:
         with ui.column().classes('absolute-center items-center'):
             ui.label(f'{refusal}.').classes('text-h6').props('role=alert')
@@ -38,8 +42,7 @@ def page_identity(services: Services, role: str, what: str) -> Identity | None:
 
 @contextmanager
 def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
-    """Lays out header and banner, then yields for the page's own content."""
-    services.sessions.attach(identity)
+    """Lays out header and banner, then yields for the page's own content (``page_identity`` comes first)."""
     dark = ui.dark_mode(app.storage.user.get('dark'))
 
     with ui.header().classes('items-center gap-4 px-4 py-2'):
@@ -80,7 +83,7 @@ def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
 
 
 def _sign_out(services: Services) -> None:
-    services.sessions.pages.pop(ui.context.client.id, None)  # this tab leaves by itself; close only the others
+    services.sessions.leave(ui.context.client.id)  # this tab leaves by itself; /logout closes it with the others
     ui.navigate.to('/logout')
 
 

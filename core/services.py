@@ -57,7 +57,8 @@ class Services:
         return self._docker
 
     async def start(self) -> None:
-        """Starts the watcher, the bus subscriber, the embedded worker (if any) and the lost-job check."""
+        """Starts the watcher, the bus subscriber, the embedded worker (if any), the lost-job check and the sweep that
+        closes pages of ended sessions."""
         if self._tasks:
             return  # started already (a test harness may run the app's lifespan twice)
         loop = asyncio.get_running_loop()
@@ -71,6 +72,7 @@ class Services:
                                     protection=self.protection)
             self._worker = tasks.broker.start_embedded_worker(self.settings.worker_threads)
         self._tasks.append(asyncio.create_task(self._check_lost_jobs()))
+        self._tasks.append(asyncio.create_task(self.sessions.sweep()))
 
     def _discover_protection(self) -> Protection:
         try:

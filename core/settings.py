@@ -1,10 +1,11 @@
 """One typed settings object, read from the environment (``BERTH_*``, ``REDIS_URL``, ``DOCKER_HOST``)."""
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,6 +20,7 @@ class Settings(BaseSettings):
     admin_password: str | None = None
     storage_secret: str | None = None
     public_url: str | None = None
+    trusted_proxies: str = ''  # addresses/CIDRs whose X-Forwarded-For/-Proto are believed; none by default
     database_url: str | None = None
     local_login: bool = True
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices('REDIS_URL', 'BERTH_REDIS_URL'))
@@ -27,7 +29,7 @@ class Settings(BaseSettings):
     secret_key: str | None = None  # seals registry credentials; else a key file in data_dir (see core/secrets.py)
     job_history: int = 500
     job_lost_after: float = 30.0
-    session_idle_minutes: int = 60 * 8
+    session_idle_minutes: float = 60 * 8
     session_max_hours: int = 24
     terminals_per_user: int = 8  # open terminal sessions one person may hold at once
     log_views_per_user: int = 8  # open live log views one person may hold at once
@@ -42,6 +44,20 @@ class Settings(BaseSettings):
     oidc_operator_groups: str = ''
     oidc_viewer_groups: str = ''
     oidc_default_role: str | None = None
+
+    @field_validator('trusted_proxies')
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for entry in _comma_list(value):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f'BERTH_TRUSTED_PROXIES: "{entry}" is not an IP address or CIDR range') from None
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return _comma_list(self.trusted_proxies)
 
     @property
     def embedded(self) -> bool:
@@ -65,3 +81,7 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+
+def _comma_list(value: str) -> list[str]:
+    return [entry.strip() for entry in value.split(',') if entry.strip()]

@@ -107,8 +107,8 @@ class UsersView:
             return
         self.services.accounts.set_role(name, self.role.value)
         self._audit(admin, 'user.role', name, {'role': self.role.value})
-        self.services.sessions.close_pages_of(name)  # their open pages reload with the new role
         self.render()
+        self.services.sessions.close_pages_of(name)  # their open pages (maybe this one) reopen with the new role
 
     def reset_password(self) -> None:
         admin, name = self._admin('reset passwords'), self._selected()
@@ -132,9 +132,9 @@ class UsersView:
             return
         self.services.accounts.set_disabled(name, disabled)
         self._audit(admin, 'user.disable' if disabled else 'user.enable', name)
+        self.render()
         if disabled:
             self.services.sessions.close_pages_of(name)
-        self.render()
 
 
 class AuditView:
@@ -158,7 +158,8 @@ class AuditView:
                 for index, entry in enumerate(entries)]
 
     def render(self) -> None:
-        if self.services.sessions.current() is None:
+        identity = self.services.sessions.current()
+        if identity is None or not identity.has('admin'):
             return
         self.table.rows = self.rows()
 

@@ -26,6 +26,8 @@ from core.audit import AuditLog
 from core.database import Database
 from core.settings import Settings
 
+from .test_session_rotation import browser_id, is_signed_in
+
 IDP_DIR = Path(__file__).resolve().parent.parent / 'idp'
 OTHER_REDIRECT = 'http://127.0.0.1:9/callback'
 
@@ -197,3 +199,24 @@ async def test_id_token_for_another_audience_is_refused(idp_and_panel: tuple[str
     other, other_nonce = await real_id_token(issuer, 'other-app', 'other-secret', OTHER_REDIRECT)
     with pytest.raises(Exception, match='aud'):
         await login.client.parse_id_token(other, other_nonce, claims_options=login.claims_options)
+
+
+async def test_sso_sign_in_starts_a_new_session_and_stays_on_this_panel(idp_and_panel: tuple[str, Panel]) -> None:
+    _, panel = idp_and_panel
+    callback_uri = f'{panel.base_url}/auth/callback'
+    async with httpx.AsyncClient() as client:
+        # Given a browser that asked for /images, just back from the provider with the cookie it had before
+        callback = await follow_login(client, f'{panel.base_url}/auth/login?redirect_to=/images', 'oscar', callback_uri)
+        before = client.cookies['session']
+        # When the callback signs it in
+        response = await client.get(callback)
+        # Then it goes where it asked, in a new session; the cookie from before is not signed in
+        assert response.status_code == 302 and response.headers['location'] == '/images'
+        after = client.cookies['session']
+        assert browser_id(after) != browser_id(before)
+        assert await is_signed_in(panel, after) and not await is_signed_in(panel, before)
+    async with httpx.AsyncClient() as client:
+        # And a redirect to another site is replaced by the containers page
+        callback = await follow_login(client, f'{panel.base_url}/auth/login?redirect_to=/%5Cevil.example/',
+                                      'oscar', callback_uri)
+        assert (await client.get(callback)).headers['location'] == '/containers'

@@ -156,10 +156,9 @@ async def test_input_is_refused_once_the_role_is_taken_away(panel: Panel, browse
     await page.locator('[data-berth-terminal]').click()
     await type_line(page, 'echo typed-$((1+1))')
     await shows_line(page, 'typed-2')
-    # When an admin makes them a viewer, the next keystroke is refused and the shell is ended
+    # When they are made a viewer (here in the database, as another panel instance would), their keystrokes are
+    # dropped by the socket guard, the shell is ended and the page is closed (a viewer lands on the containers page)
     database.execute('UPDATE users SET role = ? WHERE username = ?', ('viewer', username))
-    await type_line(page, 'echo refused')
-    await expect(page.get_by_role('alert').filter(has_text='is a viewer: open a terminal needs the operator role.')) \
-        .to_be_visible(timeout=TIMEOUT_MS)
+    await type_line(page, 'sleep 1004')
     await wait_for_processes(container, ['sleep 600'])
-    assert not await page.evaluate(SHOWS_LINE, 'refused')
+    await page.wait_for_url('**/containers', timeout=TIMEOUT_MS)

@@ -4,6 +4,8 @@ import pytest
 
 from auth.accounts import Accounts
 from auth.guard import Forbidden, Identity, require
+from auth.rate_limit import LoginRateLimit
+from auth.redirect import checked_redirect
 from core.audit import AuditLog
 from core.database import Database
 
@@ -50,15 +52,42 @@ def test_audit_log_is_append_only() -> None:
         database.execute("UPDATE audit SET result = 'x'")
 
 
-def test_failed_sign_ins_are_limited_per_user_and_per_address() -> None:
-    from auth.rate_limit import LoginRateLimit
-    limit = LoginRateLimit(per_user=3, per_address=5, window_seconds=60)
+def test_failed_sign_ins_are_limited_per_user_and_address_and_per_address() -> None:
+    limit = LoginRateLimit(per_user_and_address=3, per_address=5, window_seconds=60)
     for _ in range(3):
         assert limit.retry_after('alice', '10.0.0.1') == 0
         limit.failed('alice', '10.0.0.1')
-    assert limit.retry_after('Alice', '10.0.0.2') > 0  # the user is locked whatever the address
+    assert limit.retry_after('Alice', '10.0.0.1') > 0  # this user from this address waits
+    assert limit.retry_after('alice', '10.0.0.2') == 0  # from an address that has not failed, alice still may
     assert limit.retry_after('bob', '10.0.0.1') == 0  # another user from the same address still may
     limit.failed('bob', '10.0.0.1')
     limit.failed('carol', '10.0.0.1')
     assert limit.retry_after('dave', '10.0.0.1') > 0  # five failures from one address lock the address
     assert limit.retry_after('dave', '10.0.0.9') == 0
+
+
+def test_nobody_can_lock_an_account_from_everywhere() -> None:
+    limit = LoginRateLimit(per_user_and_address=5, per_address=20, window_seconds=60)
+    # Given an attacker failing for admin from many addresses (or spoofed ones)
+    for attempt in range(200):
+        limit.failed('admin', f'203.0.113.{attempt % 50}')
+    # Then admin from an address that has not failed is not held back
+    assert limit.retry_after('admin', '10.0.0.1') == 0
+    # And a success forgets that address's earlier failures for that user
+    for _ in range(4):
+        limit.failed('admin', '10.0.0.1')
+    limit.succeeded('admin', '10.0.0.1')
+    limit.failed('admin', '10.0.0.1')
+    assert limit.retry_after('admin', '10.0.0.1') == 0
+
+
+@pytest.mark.parametrize('target', ['/\\evil.example/phish', '/\t/evil.example/x', '/\\\\evil.example/',
+                                    '//evil.example/', 'http://evil.example/', 'evil.example', '/x\n/y', ''])
+def test_redirect_after_sign_in_stays_on_this_panel(target: str) -> None:
+    # the first three are /login?redirect_to=/%5Cevil.example/phish, /%09/evil.example/x and /%5C%5Cevil.example/
+    assert checked_redirect(target) == '/containers'
+
+
+def test_redirect_after_sign_in_keeps_a_path_of_this_panel() -> None:
+    assert checked_redirect('/containers/web/logs?since=10m') == '/containers/web/logs?since=10m'
+    assert checked_redirect('/admin/audit') == '/admin/audit'

@@ -1,0 +1,22 @@
+"""Where a browser may be sent after sign-in: a path of this panel, never another site."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+DEFAULT_TARGET = '/containers'
+
+
+def checked_redirect(target: str | None) -> str:
+    """``target`` when it is a plain path of this panel; the containers page otherwise.
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so '/\\evil.example' and
+    '/\\t/evil.example' reach another host: any of them, like a scheme or a host, is refused outright.
+    """
+    if not target or not target.startswith('/') or target.startswith('//'):
+        return DEFAULT_TARGET
+    if '\\' in target or any(ord(character) < 32 or ord(character) == 127 for character in target):
+        return DEFAULT_TARGET
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return DEFAULT_TARGET
+    return target
