@@ -60,4 +60,8 @@ if __name__ in {'__main__', '__mp_main__'}:
     ui.run(host=settings.host, port=settings.port, title='Berth', dark=None, reload=False, show=False,
            storage_secret=settings.resolve_storage_secret(), favicon='⚓', show_welcome_message=True,
            reconnect_timeout=5.0, session_middleware_kwargs=session_cookie(settings),
-           proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
+           proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
+           # each tab keeps its last messages to replay after a reconnect; log and terminal batches are up to
+           # hundreds of KB each, so 1 000 (NiceGUI's default) could hold tens of MB per tab. Fewer: a long
+           # disconnect reloads the page instead.
+           message_history_length=100)
