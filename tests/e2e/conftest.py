@@ -1,14 +1,18 @@
 """End-to-end fixtures: Berth as a real subprocess on a free port, real Docker Engine, headless Chromium."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator, Iterator
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 
 import pytest
 from playwright.async_api import Browser, async_playwright
 
-from bench.common import Panel, launch_chromium
+from bench.common import BUSYBOX, Panel, launch_chromium
+from tests.counting_proxy import CountingProxy
 
 PANEL_LOG_TAIL = 30_000
+TICKER = 'i=0; while true; do echo "tick $i <img src=x onerror=alert(1)>"; i=$((i+1)); sleep 0.1; done'
 _running: list[Panel] = []
 
 
@@ -22,6 +26,38 @@ def panel() -> Iterator[Panel]:
     finally:
         _running.remove(started)
         started.stop()  # SIGTERM, SIGKILL after 10 s
+
+
+@pytest.fixture(scope='module')
+def proxied_panel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Panel, CountingProxy]]:
+    """A panel whose Docker connections pass a proxy that counts the open log streams (one per test module)."""
+    proxy = CountingProxy(tmp_path_factory.mktemp('proxy') / 'docker.sock', only='/logs?')
+    panel = Panel(env={'DOCKER_HOST': proxy.url}).start(timeout=30)
+    yield panel, proxy
+    panel.stop()
+    proxy.close()
+
+
+@pytest.fixture
+def script_container() -> Iterator[Callable[[str], str]]:
+    """Starts busybox containers running a shell script; removes them afterwards."""
+    names: list[str] = []
+
+    def start(script: str) -> str:
+        names.append(f'berth-e2e-{uuid.uuid4().hex[:8]}')
+        subprocess.run(['docker', 'run', '-d', '--name', names[-1], '--label', 'berth-test=1', BUSYBOX, 'sh', '-c',
+                        script], check=True, capture_output=True)
+        return names[-1]
+
+    yield start
+    for name in names:
+        subprocess.run(['docker', 'rm', '-f', name], capture_output=True, check=False)
+
+
+@pytest.fixture
+def ticker(script_container: Callable[[str], str]) -> str:
+    """A container printing a numbered line (with an HTML injection attempt) ten times a second."""
+    return script_container(TICKER)
 
 
 @pytest.fixture

@@ -5,38 +5,16 @@ import asyncio
 import re
 import subprocess
 import time
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
-from bench.common import BUSYBOX, Panel, signed_in_page
+from bench.common import Panel, signed_in_page
 from tests.counting_proxy import CountingProxy
 
 TIMEOUT_MS = 15_000
-TICKER = 'i=0; while true; do echo "tick $i <img src=x onerror=alert(1)>"; i=$((i+1)); sleep 0.1; done'
-
-
-@pytest.fixture(scope='module')
-def proxied_panel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Panel, CountingProxy]]:
-    """The shared Panel machinery, started with DOCKER_HOST through a proxy that counts open log streams."""
-    proxy = CountingProxy(tmp_path_factory.mktemp('proxy') / 'docker.sock', only='/logs?')
-    panel = Panel(env={'DOCKER_HOST': proxy.url}).start(timeout=30)
-    yield panel, proxy
-    panel.stop()
-    proxy.close()
-
-
-@pytest.fixture
-def ticker() -> Iterator[str]:
-    """A container printing a numbered line (with an HTML injection attempt) ten times a second."""
-    name = f'berth-e2e-logs-{uuid.uuid4().hex[:8]}'
-    subprocess.run(['docker', 'run', '-d', '--name', name, '--label', 'berth-test=1', BUSYBOX, 'sh', '-c', TICKER],
-                   check=True, capture_output=True)
-    yield name
-    subprocess.run(['docker', 'rm', '-f', name], capture_output=True, check=False)
 
 
 def printed(name: str) -> int:
@@ -98,13 +76,9 @@ BANGS = ('i=0; while true; do printf "%030d\\n" $i; i=$((i+1)); [ $((i % 50)) = 
 
 
 @pytest.fixture
-def chatty() -> Iterator[str]:
+def chatty(script_container: Callable[[str], str]) -> str:
     """A container printing 30-character lines a hundred times a second; every 50th line ends with '!'."""
-    name = f'berth-e2e-logs-{uuid.uuid4().hex[:8]}'
-    subprocess.run(['docker', 'run', '-d', '--name', name, '--label', 'berth-test=1', BUSYBOX, 'sh', '-c', BANGS],
-                   check=True, capture_output=True)
-    yield name
-    subprocess.run(['docker', 'rm', '-f', name], capture_output=True, check=False)
+    return script_container(BANGS)
 
 
 async def test_a_catastrophic_regex_does_not_freeze_the_panel_for_others(proxied_panel: tuple[Panel, CountingProxy],

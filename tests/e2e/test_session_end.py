@@ -12,22 +12,20 @@ import secrets
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import pytest
 import socketio
 from playwright.async_api import Browser, Page
 
 from auth.accounts import Accounts
-from bench.common import BUSYBOX, Panel, signed_in_page
+from bench.common import Panel, signed_in_page
 from core.database import Database
 from tests.counting_proxy import CountingProxy
 
 TIMEOUT_MS = 20_000
-TICKER = 'i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 0.1; done'
 
 
 def new_account(panel: Panel, role: str) -> tuple[str, str]:
@@ -80,25 +78,6 @@ async def test_a_disabled_users_open_terminal_ends_at_once(panel: Panel, browser
     # Then the shell and what it runs are gone, although the operator's browser is still on the page
     assert await until(lambda: processes(container) == ['sleep 600'], 10), processes(container)
     assert page.url.endswith('/terminal')
-
-
-@pytest.fixture(scope='module')
-def proxied_panel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Panel, CountingProxy]]:
-    """A panel whose Docker connections pass a proxy that counts the open log streams."""
-    proxy = CountingProxy(tmp_path_factory.mktemp('proxy') / 'docker.sock', only='/logs?')
-    panel = Panel(env={'DOCKER_HOST': proxy.url}).start(timeout=30)
-    yield panel, proxy
-    panel.stop()
-    proxy.close()
-
-
-@pytest.fixture
-def ticker() -> Iterator[str]:
-    name = f'berth-e2e-ticker-{uuid.uuid4().hex[:8]}'
-    subprocess.run(['docker', 'run', '-d', '--name', name, '--label', 'berth-test=1', BUSYBOX, 'sh', '-c', TICKER],
-                   check=True, capture_output=True)
-    yield name
-    subprocess.run(['docker', 'rm', '-f', name], capture_output=True, check=False)
 
 
 async def test_signing_out_stops_a_log_view_open_in_another_tab(proxied_panel: tuple[Panel, CountingProxy],
