@@ -12,6 +12,7 @@ from auth.guard import Forbidden, Identity, require
 from core.docker_access import describe_error
 from core.exec_session import ExecRequest, ExecSession, SessionError
 from core.services import Services
+from core.stream_quota import QuotaExceeded, StreamSlot
 
 from .terminal_access import TerminalBody, as_sentence, look_up_body
 
@@ -59,9 +60,10 @@ class ExecTerminal(ui.column):
     """An xterm plus a status line and a Reconnect button, wired to one session in one container at a time.
 
     Operators and admins only; a container whose body only an admin may create, or one of Berth's own, admins only.
-    Checked when a session opens and again on every keystroke and resize. Sessions are audited when they start and
-    end, refusals when they happen. Deleting the element (tab closed, page left, connection lost for good) ends the
-    session and everything it started in the container.
+    Checked when a session opens and again on every keystroke and resize. A running session holds one of its user's
+    terminal slots (``BERTH_TERMINALS_PER_USER``). Sessions are audited when they start and end, refusals when they
+    happen. Deleting the element (tab closed, page left, connection lost for good) ends the session and everything it
+    started in the container.
     """
 
     def __init__(self, services: Services, request: ExecRequest, *, container_name: str) -> None:
@@ -70,6 +72,7 @@ class ExecTerminal(ui.column):
         self.request = request
         self.container_name = container_name
         self.session: ExecSession | None = None
+        self.slot: StreamSlot | None = None
         self.body: TerminalBody | None = None
         self.identity: Identity | None = None
         self.size = (24, 80)
@@ -123,14 +126,18 @@ class ExecTerminal(ui.column):
             return
         try:
             self._check_container(identity)
+            slot = self.services.terminal_quota.take(identity.username)
         except Forbidden as refusal:
             self._refuse(refusal)
+            return
+        except QuotaExceeded as refusal:
+            self._refuse(refusal, retry=True)
             return
         self.terminal.run_terminal_method('reset')
         session = ExecSession(self.services.docker().api, self.request, loop=asyncio.get_running_loop(),
                               window=WINDOW, on_output=lambda text: self._on_output(session, text),
                               on_exit=lambda code: self._on_exit(session, code))
-        self.session = session
+        self.session, self.slot = session, slot
         try:
             await run.io_bound(session.open, *size)
         except SessionError as error:
@@ -149,9 +156,12 @@ class ExecTerminal(ui.column):
         self._show(self._description)
 
     def _end_session(self, *, close: bool = True) -> None:
-        """Lets go of the current session; unless it ended by itself it is closed (in a thread: closing waits for the
-        hangup to work)."""
-        session, self.session = self.session, None
+        """Lets go of the current session: its slot is given back, and unless it ended by itself it is closed (in a
+        thread: closing waits for the hangup to work)."""
+        session, slot = self.session, self.slot
+        self.session, self.slot = None, None
+        if slot is not None:
+            slot.release()
         if session is not None and close:
             threading.Thread(target=session.close, name='berth-exec-close').start()
 

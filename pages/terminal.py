@@ -114,7 +114,7 @@ class TerminalWorkspace(ui.column):
             ExecTerminal(self.services, request, container_name=self.row.name)
         with tab:
             ui.button(icon='close').props('flat dense round size=xs aria-label="Close terminal"') \
-                .on('click.stop', lambda: self.close_terminal(tab, panel))
+                .mark('close-terminal').on('click.stop', lambda: self.close_terminal(tab, panel))
         self.tabs.value = name
 
     def close_terminal(self, tab: ui.tab, panel: ui.tab_panel) -> None:
