@@ -11,18 +11,15 @@ from nicegui.events import XtermDataEventArguments, XtermResizeEventArguments
 from auth.guard import Forbidden, Identity, require
 from core.docker_access import describe_error
 from core.exec_session import ExecRequest, ExecSession, SessionError
+from core.exec_stream import Coalescer
 from core.services import Services
 from core.stream_quota import QuotaExceeded, StreamSlot
 
 from .terminal_access import TerminalBody, as_sentence, look_up_body
+from .terminal_output import MESSAGE_CHARS, PAUSED, WINDOW, TerminalOutput
 
 ROLE = 'operator'
 WHAT = 'open a terminal'
-# Characters on their way to the browser before reading pauses: keeps a flood from outrunning the terminal and bounds
-# what still scrolls by after Ctrl-C.
-WINDOW = 2 * 1024 * 1024
-MESSAGE_CHARS = 256 * 1024  # per message: bounds how long one write holds the event loop
-WRITE_TIMEOUT = 30.0
 OPTIONS = {'cursorBlink': True, 'scrollback': 5000, 'fontSize': 14,
            'fontFamily': 'ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace'}
 # Defined once per page. ready() fits the terminal and keeps it fitted; with text selected, Ctrl-C copies instead of
@@ -72,6 +69,7 @@ class ExecTerminal(ui.column):
         self.request = request
         self.container_name = container_name
         self.session: ExecSession | None = None
+        self.output: TerminalOutput | None = None
         self.slot: StreamSlot | None = None
         self.body: TerminalBody | None = None
         self.identity: Identity | None = None
@@ -135,9 +133,12 @@ class ExecTerminal(ui.column):
             return
         self.terminal.run_terminal_method('reset')
         session = ExecSession(self.services.docker().api, self.request, loop=asyncio.get_running_loop(),
-                              window=WINDOW, on_output=lambda text: self._on_output(session, text),
+                              window=WINDOW, coalescer=Coalescer(limit=MESSAGE_CHARS),
+                              on_output=lambda text: output.add(text),  # noqa: PLW0108 — output is made below
                               on_exit=lambda code: self._on_exit(session, code))
-        self.session, self.slot = session, slot
+        output = TerminalOutput(self.terminal, acknowledge=session.acknowledge,
+                                on_pause=lambda: self._on_pause(output), on_resume=lambda: self._on_resume(output))
+        self.session, self.output, self.slot = session, output, slot
         try:
             await run.io_bound(session.open, *size)
         except SessionError as error:
@@ -156,10 +157,12 @@ class ExecTerminal(ui.column):
         self._show(self._description)
 
     def _end_session(self, *, close: bool = True) -> None:
-        """Lets go of the current session: its slot is given back, and unless it ended by itself it is closed (in a
-        thread: closing waits for the hangup to work)."""
-        session, slot = self.session, self.slot
-        self.session, self.slot = None, None
+        """Lets go of the current session: its output stops, its slot is given back, and unless it ended by itself it
+        is closed (in a thread: closing waits for the hangup to work)."""
+        session, output, slot = self.session, self.output, self.slot
+        self.session, self.output, self.slot = None, None, None
+        if output is not None:
+            output.close()
         if slot is not None:
             slot.release()
         if session is not None and close:
@@ -231,21 +234,13 @@ class ExecTerminal(ui.column):
             return False
         return True
 
-    def _on_output(self, session: ExecSession, text: str) -> None:
-        if session is not self.session or self.is_deleted:
-            session.acknowledge(len(text))
-            return
-        for start in range(0, len(text), MESSAGE_CHARS):  # one message each: other clients get the loop in between
-            background_tasks.create(self._write(session, text[start:start + MESSAGE_CHARS]), name='terminal write')
+    def _on_pause(self, output: TerminalOutput) -> None:
+        if output is self.output:
+            self._show(PAUSED)
 
-    async def _write(self, session: ExecSession, text: str) -> None:
-        try:
-            await self.client.run_javascript(f'berthTerminal.write({self.terminal.id}, {json.dumps(text)})',
-                                             timeout=WRITE_TIMEOUT)
-        except TimeoutError:  # the browser is stuck or gone; do not stall the session on it
-            pass
-        finally:
-            session.acknowledge(len(text))
+    def _on_resume(self, output: TerminalOutput) -> None:
+        if output is self.output:
+            self._show(self._description)
 
     def _on_exit(self, session: ExecSession, code: int | None) -> None:
         how = f'exit code {code}' if code is not None else 'detached' if self.request.attach else 'exit code unknown'
