@@ -9,20 +9,25 @@ reading. When the browser answers a probe, the terminal says that output was ski
 from __future__ import annotations
 
 import json
+import sys
 from collections import deque
 from collections.abc import Callable
 
 from nicegui import background_tasks, ui
 
 # Characters between the container and xterm's parser (read, waiting, sent) before the session stops reading. Waiting
-# text costs 1-2 bytes a character; sent text ~10-20 in its copies (JSON in JS code, socket.io packet, WebSocket frame)
-# until the browser answers, so only IN_FLIGHT messages are out at a time, while the rest waits ready to go. Measured
-# (bench/terminal_flood.py): ~5 MB of panel memory per terminal printing random bytes.
+# text costs 1-4 bytes a character. A sent message costs a few times its size (JS code, socket.io packet, WebSocket
+# frame) until the browser answers, so only IN_FLIGHT messages are out at a time, each bounded by its size in memory:
+# plain text goes 128 K characters a message, random bytes (escaped control characters, a wide string) about 20 K.
+# Measured (bench/terminal_flood.py, 8 terminals): ~1 MB of panel memory per terminal printing text, ~3 MB per
+# terminal printing random bytes.
 WINDOW = 512 * 1024
-MESSAGE_CHARS = 64 * 1024  # per message: bounds how long one write holds the event loop and the browser
-IN_FLIGHT = 3  # fewer leave the browser idle between answer and next message: 9 MB/s with 2, 11 with 3
-STALL_SECONDS = 10.0  # a write not parsed by then: the browser does not keep up (a busy one parses 64 K in ~10 ms)
+MESSAGE_CHARS = 128 * 1024  # per message: bounds how long one write holds the event loop and the browser
+MESSAGE_BYTES = 160 * 1024  # per message, in memory: 128 K of plain text fits, wider characters are split
+IN_FLIGHT = 3  # fewer leave the browser idle between an answer and the next message
+STALL_SECONDS = 10.0  # a write not parsed by then: the browser does not keep up (a busy one parses 128 K in ~10 ms)
 PROBE_SECONDS = (1.0, 10.0)  # first and longest wait for the browser to answer a probe while paused
+SMALLEST_SPLIT = 1024
 PAUSED = 'Paused: your browser is not keeping up with the output'
 SKIPPED = '\r\n[output skipped]\r\n'
 
@@ -63,23 +68,33 @@ class TerminalOutput:
     def _send_more(self) -> None:
         while self._pending and self._in_flight < IN_FLIGHT and not self.paused and not self.closed:
             self._in_flight += 1
-            background_tasks.create(self._write(self._next_message(), self._round), name='terminal write')
+            code, count = self._next_message()
+            background_tasks.create(self._write(code, count, self._round), name='terminal write')
 
-    def _next_message(self) -> str:
-        """Up to MESSAGE_CHARS of what waits: small pieces (typing) together, a big one split."""
+    def _next_message(self) -> tuple[str, int]:
+        """The next write and how many characters it carries: up to MESSAGE_CHARS of what waits (small pieces of
+        typing together, a big piece split), fewer where they escape to more than MESSAGE_BYTES."""
+        text = self._take(MESSAGE_CHARS)
+        code = self._write_code(text)
+        while (size := sys.getsizeof(code)) > MESSAGE_BYTES and len(text) > SMALLEST_SPLIT:
+            keep = max(SMALLEST_SPLIT, len(text) * MESSAGE_BYTES // size * 9 // 10)
+            self._pending.appendleft(text[keep:])
+            text = text[:keep]
+            code = self._write_code(text)
+        return code, len(text)
+
+    def _take(self, limit: int) -> str:
         parts, size = [], 0
-        while self._pending and size < MESSAGE_CHARS:
+        while self._pending and size < limit:
             text = self._pending.popleft()
-            if size + len(text) > MESSAGE_CHARS:
-                text, rest = text[:MESSAGE_CHARS - size], text[MESSAGE_CHARS - size:]
+            if size + len(text) > limit:
+                text, rest = text[:limit - size], text[limit - size:]
                 self._pending.appendleft(rest)
             parts.append(text)
             size += len(text)
         return ''.join(parts)
 
-    async def _write(self, text: str, round_number: int) -> None:
-        code, count = self._write_code(text), len(text)
-        del text  # only the message is kept while it is out
+    async def _write(self, code: str, count: int, round_number: int) -> None:
         try:
             await self.terminal.client.run_javascript(code, timeout=STALL_SECONDS)
         except TimeoutError:
