@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import json
 import os
 import platform
 import statistics
@@ -105,7 +106,7 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
                     sampler = Sampler(panel, pid)
                     sampler.start()
                     for page in pages:
-                        await page.evaluate(f'{TERMINAL}.input("cat /dev/urandom\\r", true)')
+                        await page.evaluate(f'{TERMINAL}.input({json.dumps(arguments.command + chr(13))}, true)')
                     await asyncio.sleep(arguments.seconds)
                     during = list(sampler.rss)
                     closed_at = round(time.monotonic() - sampler.started, 1)
@@ -128,7 +129,7 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
         'machine': {'cpus': os.cpu_count(), 'platform': platform.platform(), 'python': platform.python_version(),
                     'load_average_1min_before_and_after': [round(load_before[0], 2), round(os.getloadavg()[0], 2)]},
         'app': str(root) if arguments.app else '.', 'terminals': arguments.terminals, 'seconds': arguments.seconds,
-        'stuck': arguments.stuck,
+        'stuck': arguments.stuck, 'command': arguments.command,
         'rss_mb': {'before_flood': before, 'peak_during_flood': max(during), 'end_of_flood': during[-1],
                    'after_close': after, 'peak_extra': round(max(during) - before, 1),
                    'extra_per_terminal': round((max(during) - before) / arguments.terminals, 1)},
@@ -144,6 +145,7 @@ def main() -> None:
     parser.add_argument('--seconds', type=float, default=30)
     parser.add_argument('--settle', type=float, default=10)
     parser.add_argument('--stuck', action='store_true', help='clients that never acknowledge a write')
+    parser.add_argument('--command', default='cat /dev/urandom', help='what each terminal runs (default: random bytes)')
     parser.add_argument('--app', help='run the panel from this checkout instead')
     arguments = parser.parse_args()
     result = asyncio.run(run(arguments))
