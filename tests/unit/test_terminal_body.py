@@ -6,9 +6,11 @@ from typing import Any
 
 from core.protection import Protection
 
-PLAIN_ON_CGROUP_V1 = {'Id': 'a' * 64, 'Name': '/web', 'Config': {'Labels': {}}, 'Mounts': [],
-                      'HostConfig': {'CgroupnsMode': 'host', 'NetworkMode': 'default', 'IpcMode': 'private',
-                                     'PidMode': '', 'UTSMode': '', 'UsernsMode': '', 'CapAdd': None}}
+PLAIN_ON_CGROUP_V1: dict[str, Any] = {
+    'Id': 'a' * 64, 'Name': '/web', 'Config': {'Labels': {}}, 'Mounts': [],
+    'HostConfig': {'CgroupnsMode': 'host', 'NetworkMode': 'default', 'IpcMode': 'private', 'PidMode': '', 'UTSMode': '',
+                   'UsernsMode': '', 'CapAdd': None},
+}
 
 
 def body(**host: Any) -> dict[str, Any]:
