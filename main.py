@@ -12,6 +12,7 @@ import auth.setup
 import pages
 from components.notifications import JobNotifier
 from core.database import DatabaseUnavailable
+from core.memory import return_big_buffers
 from core.services import Services, build
 from core.settings import Settings
 
@@ -46,6 +47,7 @@ def create(settings: Settings) -> Services:
 
 if __name__ in {'__main__', '__mp_main__'}:
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    return_big_buffers()
     settings = Settings()
     if not os.environ.get('NICEGUI_USER_SIMULATION'):
         settings = parse_arguments(settings)

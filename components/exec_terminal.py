@@ -9,16 +9,17 @@ from nicegui import background_tasks, run, ui
 from nicegui.events import XtermDataEventArguments, XtermResizeEventArguments
 
 from auth.guard import Forbidden, Identity, require
+from core.docker_access import describe_error
 from core.exec_session import ExecRequest, ExecSession, SessionError
+from core.exec_stream import Coalescer
 from core.services import Services
+from core.stream_quota import QuotaExceeded, StreamSlot
+
+from .terminal_access import TerminalBody, as_sentence, look_up_body
+from .terminal_output import MESSAGE_CHARS, PAUSED, WINDOW, TerminalOutput
 
 ROLE = 'operator'
 WHAT = 'open a terminal'
-# Characters on their way to the browser before reading pauses: keeps a flood from outrunning the terminal and bounds
-# what still scrolls by after Ctrl-C.
-WINDOW = 2 * 1024 * 1024
-MESSAGE_CHARS = 256 * 1024  # per message: bounds how long one write holds the event loop
-WRITE_TIMEOUT = 30.0
 OPTIONS = {'cursorBlink': True, 'scrollback': 5000, 'fontSize': 14,
            'fontFamily': 'ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace'}
 # Defined once per page. ready() fits the terminal and keeps it fitted; with text selected, Ctrl-C copies instead of
@@ -55,9 +56,11 @@ HELPER = '''window.berthTerminal = window.berthTerminal || {
 class ExecTerminal(ui.column):
     """An xterm plus a status line and a Reconnect button, wired to one session in one container at a time.
 
-    Operators and admins only: checked when a session opens and again on every keystroke and resize. Each session is
-    audited when it starts and when it ends. Deleting the element (tab closed, page left, connection lost for good)
-    ends the session and everything it started in the container.
+    Operators and admins only; a container whose body only an admin may create, or one of Berth's own, admins only.
+    Checked when a session opens and again on every keystroke and resize. A running session holds one of its user's
+    terminal slots (``BERTH_TERMINALS_PER_USER``). Sessions are audited when they start and end, refusals when they
+    happen. Deleting the element (tab closed, page left, connection lost for good) ends the session and everything it
+    started in the container.
     """
 
     def __init__(self, services: Services, request: ExecRequest, *, container_name: str) -> None:
@@ -66,8 +69,13 @@ class ExecTerminal(ui.column):
         self.request = request
         self.container_name = container_name
         self.session: ExecSession | None = None
+        self.output: TerminalOutput | None = None
+        self.slot: StreamSlot | None = None
+        self.body: TerminalBody | None = None
         self.identity: Identity | None = None
         self.size = (24, 80)
+        self._connecting = False
+        self._description = ''
         self.classes('w-full h-full gap-1 no-wrap')
         with self:
             with ui.row().classes('w-full items-center gap-2 no-wrap'):
@@ -84,43 +92,84 @@ class ExecTerminal(ui.column):
         return 'container.attach' if self.request.attach else 'container.exec'
 
     async def connect(self) -> None:
-        """Opens a new session (first time, or after Reconnect) once the browser shows the terminal."""
-        self.reconnect_button.set_visibility(False)
+        """Opens a new session (first time, or Reconnect, which replaces the old one) once the browser shows the
+        terminal."""
+        if self._connecting:
+            return
+        self._connecting = True
         try:
-            self.identity = self._authorize()
+            await self._connect()
+        finally:
+            self._connecting = False
+
+    async def _connect(self) -> None:
+        self.reconnect_button.set_visibility(False)
+        self._end_session()
+        try:
+            self.identity = identity = self._authorize()
         except Forbidden as refusal:
             self._refuse(refusal)
             return
         size = await self._mounted_size()
         if size is None:
             return
+        self._show('Connecting…')
+        try:
+            self.body = await look_up_body(self.services, self.request.container_id)
+        except Exception as error:  # gone meanwhile, or the engine is unreachable: the daemon's message
+            if not self.is_deleted:
+                self._end_with(f'Could not open the terminal: {describe_error(error)}.')
+            return
+        if self.is_deleted:
+            return
+        try:
+            self._check_container(identity)
+            slot = self.services.terminal_quota.take(identity.username)
+        except Forbidden as refusal:
+            self._refuse(refusal)
+            return
+        except QuotaExceeded as refusal:
+            self._refuse(refusal, retry=True)
+            return
         self.terminal.run_terminal_method('reset')
-        self.status.text = 'Connecting…'
-        loop = asyncio.get_running_loop()
-        session = ExecSession(self.services.docker().api, self.request, loop=loop, window=WINDOW,
-                              on_output=lambda text: self._on_output(session, text),
+        session = ExecSession(self.services.docker().api, self.request, loop=asyncio.get_running_loop(),
+                              window=WINDOW, coalescer=Coalescer(limit=MESSAGE_CHARS),
+                              on_output=lambda text: output.add(text),  # noqa: PLW0108 — output is made below
                               on_exit=lambda code: self._on_exit(session, code))
-        self.session = session
+        output = TerminalOutput(self.terminal, acknowledge=session.acknowledge,
+                                on_pause=lambda: self._on_pause(output), on_resume=lambda: self._on_resume(output))
+        self.session, self.output, self.slot = session, output, slot
         try:
             await run.io_bound(session.open, *size)
         except SessionError as error:
-            self.session = None
             self._audit(f'failed: {error}', session)
-            if not self.is_deleted:
+            if self.session is session:
+                self._end_session(close=False)
                 self._end_with(f'Could not open the terminal: {error}.')
             return
         self._audit('started', session)
-        if self.is_deleted:  # closed while it opened: _handle_delete has ended the session
+        if self.session is not session:  # closed or refused while it opened: that ended the session
             return
         if self.size != size:
             await run.io_bound(session.resize, *self.size)
         who = f' as {self.request.user}' if self.request.user else ''
-        self.status.text = f'{" ".join(session.command)}{who} in {self.container_name}'
+        self._description = f'{" ".join(session.command)}{who} in {self.container_name}'
+        self._show(self._description)
+
+    def _end_session(self, *, close: bool = True) -> None:
+        """Lets go of the current session: its output stops, its slot is given back, and unless it ended by itself it
+        is closed (in a thread: closing waits for the hangup to work)."""
+        session, output, slot = self.session, self.output, self.slot
+        self.session, self.output, self.slot = None, None, None
+        if output is not None:
+            output.close()
+        if slot is not None:
+            slot.release()
+        if session is not None and close:
+            threading.Thread(target=session.close, name='berth-exec-close').start()
 
     def _handle_delete(self) -> None:
-        session, self.session = self.session, None
-        if session is not None:  # closing waits for the hangup to work: never on the event loop
-            threading.Thread(target=session.close, name='berth-exec-close').start()
+        self._end_session()
         super()._handle_delete()
 
     def _authorize(self) -> Identity:
@@ -129,19 +178,26 @@ class ExecTerminal(ui.column):
             raise Forbidden(f'this terminal belongs to {self.identity.username}')
         return identity
 
-    def _refuse(self, refusal: Forbidden) -> None:
-        session, self.session = self.session, None
-        if session is not None:
-            threading.Thread(target=session.close, name='berth-exec-close').start()
+    def _check_container(self, identity: Identity) -> None:
+        reason = self.body.refusal(self.services, identity.role) if self.body is not None else ''
+        if reason:
+            raise Forbidden(reason)
+
+    def _refuse(self, refusal: Exception, *, retry: bool = False) -> None:
+        session = self.session
+        self._end_session()
         identity = self.identity or self.services.sessions.current(touch=False)
         self.services.audit.record(username=identity.username if identity else '(anonymous)',
                                    role=identity.role if identity else '', action=self.action,
                                    target=self.container_name, params=self._params(session),
                                    result=f'refused: {refusal}', address=identity.address if identity else '')
-        sentence = f'{str(refusal)[:1].upper()}{str(refusal)[1:]}.'
-        self.status.props('role=alert')
-        self.status.text = sentence
-        self.status.classes('text-negative')
+        self._show(as_sentence(str(refusal), self.container_name, identity.username if identity else ''), alert=True)
+        self.reconnect_button.set_visibility(retry)
+
+    def _show(self, text: str, *, alert: bool = False) -> None:
+        self.status.text = text
+        self.status.props(f'role={"alert" if alert else "status"}')
+        self.status.classes(add='text-negative' if alert else '', remove='' if alert else 'text-negative')
 
     async def _mounted_size(self) -> tuple[int, int] | None:
         """Rows and columns once the browser shows the terminal (a hidden tab mounts it only when opened)."""
@@ -170,29 +226,21 @@ class ExecTerminal(ui.column):
             await run.io_bound(session.resize, event.rows, event.cols)
 
     def _still_allowed(self) -> bool:
-        """The role is checked again on every keystroke and resize; a refusal ends the session with a sentence."""
+        """Role and container are checked again on every keystroke and resize; a refusal ends the session."""
         try:
-            self._authorize()
+            self._check_container(self._authorize())
         except Forbidden as refusal:
             self._refuse(refusal)
             return False
         return True
 
-    def _on_output(self, session: ExecSession, text: str) -> None:
-        if session is not self.session or self.is_deleted:
-            session.acknowledge(len(text))
-            return
-        for start in range(0, len(text), MESSAGE_CHARS):  # one message each: other clients get the loop in between
-            background_tasks.create(self._write(session, text[start:start + MESSAGE_CHARS]), name='terminal write')
+    def _on_pause(self, output: TerminalOutput) -> None:
+        if output is self.output:
+            self._show(PAUSED)
 
-    async def _write(self, session: ExecSession, text: str) -> None:
-        try:
-            await self.client.run_javascript(f'berthTerminal.write({self.terminal.id}, {json.dumps(text)})',
-                                             timeout=WRITE_TIMEOUT)
-        except TimeoutError:  # the browser is stuck or gone; do not stall the session on it
-            pass
-        finally:
-            session.acknowledge(len(text))
+    def _on_resume(self, output: TerminalOutput) -> None:
+        if output is self.output:
+            self._show(self._description)
 
     def _on_exit(self, session: ExecSession, code: int | None) -> None:
         how = f'exit code {code}' if code is not None else 'detached' if self.request.attach else 'exit code unknown'
@@ -200,14 +248,14 @@ class ExecTerminal(ui.column):
             self._audit(f'ended: {how} after {session.duration:.1f} s', session)
         if session is not self.session or self.is_deleted:
             return
-        self.session = None
+        self._end_session(close=False)
         ended = f'session ended ({how})'
         notice = json.dumps(f'\r\n[{ended}]\r\n')
         self.client.run_javascript(f'berthTerminal.write({self.terminal.id}, {notice})')
         self._end_with(f'{ended[:1].upper()}{ended[1:]}.')
 
     def _end_with(self, sentence: str) -> None:
-        self.status.text = sentence
+        self._show(sentence)
         self.reconnect_button.set_visibility(True)
 
     def _params(self, session: ExecSession | None) -> dict[str, object]:

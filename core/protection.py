@@ -34,7 +34,8 @@ PROTECTED_LABEL = 'berth.protected'
 RESERVED_LABEL_PREFIX = 'berth.'
 ADMIN = 'admin'
 _CONTAINER_ID = re.compile(r'/containers/([0-9a-f]{64})/')
-_HOST_MODES = ('NetworkMode', 'PidMode', 'IpcMode', 'UTSMode', 'UsernsMode', 'CgroupnsMode')
+# Not CgroupnsMode: 'host' is the daemon's default on cgroup v1 hosts, and the create policy does not offer it
+_HOST_MODES = ('NetworkMode', 'PidMode', 'IpcMode', 'UTSMode', 'UsernsMode')
 
 
 def labelled_protected(labels: Mapping[str, Any] | None) -> bool:

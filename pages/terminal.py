@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from nicegui import app, ui
+from nicegui import app, background_tasks, ui
 
 from auth.guard import Forbidden, require
 from components.exec_terminal import ROLE, WHAT, ExecTerminal
 from components.frame import frame, page_identity
+from components.terminal_access import refusal_for
 from core.docker_access import ContainerRow
 from core.exec_session import ExecRequest, ExecSession
 from core.services import Services
@@ -43,10 +44,11 @@ def register(services: Services) -> None:
 def terminal_panel(services: Services, container_id: str) -> None:
     """Builds the content of the container page's Terminal tab; call it inside the tab panel.
 
-    Viewers see a sentence saying why they cannot open a terminal. Nothing runs until the user clicks
-    'New terminal', so a tab that is never opened costs nothing."""
+    Viewers, and operators where the container needs an admin, see a sentence saying why they cannot open a terminal
+    (each terminal checks again when it opens). Nothing runs until the user clicks 'New terminal', so a tab that is
+    never opened costs nothing but one inspect."""
     try:
-        require(services.sessions.current(), ROLE, WHAT)
+        identity = require(services.sessions.current(), ROLE, WHAT)
     except Forbidden as refusal:
         ui.label(f'{str(refusal)[:1].upper()}{str(refusal)[1:]}.').props('role=alert')
         return
@@ -54,9 +56,20 @@ def terminal_panel(services: Services, container_id: str) -> None:
     if row is None:
         ui.label('This container no longer exists.')
         return
-    with ui.row().classes('w-full justify-end'):
-        ui.link('Open terminals in a full window', f'/containers/{row.name}/terminal', new_tab=True)
-    TerminalWorkspace(services, row, height=PANEL_HEIGHT, open_first=False)
+    content = ui.column().classes('w-full gap-2')
+
+    async def fill() -> None:
+        refusal = await refusal_for(services, identity.role, row.id)
+        if content.is_deleted:
+            return
+        with content:
+            if refusal:
+                ui.label(refusal).props('role=alert')
+                return
+            with ui.row().classes('w-full justify-end'):
+                ui.link('Open terminals in a full window', f'/containers/{row.name}/terminal', new_tab=True)
+            TerminalWorkspace(services, row, height=PANEL_HEIGHT, open_first=False)
+    background_tasks.create(fill(), name='terminal tab')
 
 
 class TerminalWorkspace(ui.column):
@@ -101,7 +114,7 @@ class TerminalWorkspace(ui.column):
             ExecTerminal(self.services, request, container_name=self.row.name)
         with tab:
             ui.button(icon='close').props('flat dense round size=xs aria-label="Close terminal"') \
-                .on('click.stop', lambda: self.close_terminal(tab, panel))
+                .mark('close-terminal').on('click.stop', lambda: self.close_terminal(tab, panel))
         self.tabs.value = name
 
     def close_terminal(self, tab: ui.tab, panel: ui.tab_panel) -> None:

@@ -1,5 +1,5 @@
 """The in-page terminal in headless Chromium against the real engine: typing, TTY size, copy and paste, no shell left
-behind when the page goes away, and a viewer's refusal."""
+behind when the page goes away, a viewer's and an operator's refusal, and a page that stops taking output."""
 from __future__ import annotations
 
 import asyncio
@@ -9,11 +9,13 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 from playwright.async_api import Browser, Page, expect
 
 from auth.accounts import Accounts
 from bench.common import Panel, signed_in_page
+from components.terminal_output import PAUSED
 from core.audit import AuditLog
 from core.database import Database
 
@@ -162,3 +164,47 @@ async def test_input_is_refused_once_the_role_is_taken_away(panel: Panel, browse
     await type_line(page, 'sleep 1004')
     await wait_for_processes(container, ['sleep 600'])
     await page.wait_for_url('**/containers', timeout=TIMEOUT_MS)
+
+
+async def test_an_operator_is_refused_a_container_with_a_host_path(panel: Panel, browser: Browser,
+                                                                   make_container: MakeContainer,
+                                                                   tmp_path: Path) -> None:
+    container = make_container(name=f'berth-e2e-{uuid.uuid4().hex[:10]}', extra=['-v', f'{tmp_path}:/host'])
+    username, password = f'operator-{uuid.uuid4().hex[:6]}', secrets.token_urlsafe(12)
+    database = Database(panel.data_dir / 'berth.sqlite3')
+    Accounts(database).create(username, password, 'operator')
+    page = await signed_in_page(browser, panel.base_url, username=username, password=password)
+    await page.goto(f'/containers/{container}/terminal')
+    refusal = f'A terminal in {container} needs the admin role: it has host paths mounted ({tmp_path}).'
+    await expect(page.get_by_role('alert').filter(has_text=refusal)).to_be_visible(timeout=TIMEOUT_MS)
+    assert processes(container) == ['sleep 600']
+    entries = AuditLog(database).entries(username=username, action='container.exec')
+    assert [entry.result for entry in entries] == [f'refused: {refusal[:1].lower()}{refusal[1:-1]}']
+
+
+async def test_a_browser_that_stops_taking_output_is_paused_then_resumed(panel: Panel, browser: Browser,
+                                                                         make_container: MakeContainer) -> None:
+    # Given a terminal whose page stops completing xterm writes, as a browser that cannot keep up
+    container = make_container(name=f'berth-e2e-{uuid.uuid4().hex[:10]}')
+    page = await open_terminal(browser, panel, container)
+    await page.evaluate('() => { const helper = window.berthTerminal; helper.realWrite = helper.write; '
+                        'helper.write = () => new Promise(() => {}); }')
+    # When a flood starts
+    await page.locator('[data-berth-terminal]').click()
+    await type_line(page, 'yes')
+    # Then the status line says the output is paused, and the flood waits in the container
+    await expect(page.get_by_role('status').filter(has_text=PAUSED)).to_be_visible(timeout=60_000)
+    assert processes(container) == ['sleep 600', '/bin/sh', '/bin/sh']  # busybox's yes runs in a forked shell
+    # When the page takes output again, the terminal says what it skipped, and the shell answers
+    await page.evaluate('''() => { const helper = window.berthTerminal;
+      helper.write = (id, data) => {
+        window.skipped ||= data.includes('[output skipped]');
+        return helper.realWrite(id, data);
+      };
+    }''')
+    await page.wait_for_function('() => window.skipped', timeout=TIMEOUT_MS)  # scrolled away by the flood at once
+    await expect(page.get_by_role('status').filter(has_text=f'/bin/sh in {container}')).to_be_visible(
+        timeout=TIMEOUT_MS)
+    await page.keyboard.press('Control+C')
+    await type_line(page, 'echo resumed-$((4+4))')
+    await shows_line(page, 'resumed-8')

@@ -13,6 +13,7 @@ import pytest
 
 import core.exec_hangup
 from core.exec_session import ExecRequest, ExecSession, SessionError
+from core.exec_stream import Coalescer
 
 from .conftest import eventually
 
@@ -224,6 +225,25 @@ async def test_ctrl_c_interrupts_a_flood_promptly(open_session: Callable[..., An
     await screen.shows('after-5\r\n', timeout=10)
     assert time.monotonic() - started < 3
     assert not any('yes' in line for line in processes(container))
+
+
+async def test_a_terminal_that_never_acknowledges_stops_the_reading(open_session: Callable[..., Any],
+                                                                    make_container: MakeContainer) -> None:
+    # Given a session with a 64 K window whose terminal never acknowledges what it was given
+    container = make_container()
+    window, limit = 64 * 1024, 16 * 1024
+    session, screen = await open_session(ExecRequest(container_id=container, command='yes flood'), window=window,
+                                         coalescer=Coalescer(limit=limit))
+    await eventually(lambda: len(screen.text) >= window, what='a window full of output')
+    # When the container goes on printing for a while
+    await asyncio.sleep(1.0)
+    # Then the session has read no more than the window and one more read, and the process waits on its terminal
+    assert len(screen.text) <= window + limit + session.read_bytes
+    assert 'yes flood' in processes(container)
+    # And once the terminal acknowledges, reading resumes for another window
+    shown = len(screen.text)
+    session.acknowledge(shown)
+    await eventually(lambda: len(screen.text) >= shown + window, what='another window of output')
 
 
 async def test_attach_to_the_main_process_of_a_tty_container(open_session: Callable[..., Any],

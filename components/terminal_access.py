@@ -1,0 +1,59 @@
+"""Which containers a role may open a terminal in: beyond the operator role, a container whose body only an admin
+may create, or one of Berth's own, needs the admin role (the rule: :meth:`core.protection.Protection.terminal_refusal`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from nicegui import run
+
+from core.docker_access import describe_error
+from core.services import Services
+
+
+@dataclass(kw_only=True, slots=True, frozen=True)
+class TerminalBody:
+    """What a container is made of, as far as terminals go: its inspect data and the protected volumes it mounts."""
+
+    inspect: dict[str, Any]
+    protected_volumes: frozenset[str]
+
+    def refusal(self, services: Services, role: str) -> str:
+        """Why ``role`` may not have a terminal in this container ('' when it may); no I/O, so it is cheap enough to ask
+        again on every keystroke."""
+        return services.protection.terminal_refusal(role, self.inspect, self.protected_volumes)
+
+
+async def look_up_body(services: Services, container_id: str) -> TerminalBody:
+    """Inspects the container, and lists the protected volumes only when it mounts a named volume; off the event loop.
+
+    Raises what the Docker SDK raises (no such container, engine unreachable)."""
+    inspect = await run.io_bound(lambda: services.docker().api.inspect_container(container_id))
+    if inspect is None:  # the panel is stopping; never let an unknown body through
+        raise RuntimeError('the panel is stopping')
+    volumes: frozenset[str] = frozenset()
+    if any(mount.get('Type') == 'volume' for mount in inspect.get('Mounts') or []):
+        found = await run.io_bound(lambda: services.protection.protected_volumes(services.docker().api))
+        if found is None:
+            raise RuntimeError('the panel is stopping')
+        volumes = frozenset(found)
+    return TerminalBody(inspect=inspect, protected_volumes=volumes)
+
+
+def as_sentence(reason: str, *names: str) -> str:
+    """The reason with a capital and a full stop; one that starts with a name (container, user) keeps it as it is."""
+    if not any(name and reason.startswith(name) for name in names):
+        reason = f'{reason[:1].upper()}{reason[1:]}'
+    return f'{reason}.'
+
+
+async def refusal_for(services: Services, role: str, container_id: str) -> str:
+    """Why ``role`` may not have a terminal in the container, as a sentence ('' when it may); a failed look-up is a
+    sentence too."""
+    try:
+        body = await look_up_body(services, container_id)
+    except Exception as error:  # gone, or the engine is unreachable: the daemon's message
+        return f'Could not look at the container: {describe_error(error)}.'
+    reason = body.refusal(services, role)
+    return as_sentence(reason, str(body.inspect.get('Name', '')).lstrip('/')) if reason else ''

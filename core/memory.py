@@ -1,0 +1,31 @@
+"""Big buffers go back to the system once freed.
+
+glibc serves an allocation above its mmap threshold with a mapping of its own and unmaps it on free, but it raises the
+threshold to the size of every such block freed (up to 32 MB). After that, the buffers of a terminal or log flood
+(tens to hundreds of kB each: text, JSON, socket frames) come from the heap, which fragments and keeps them after the
+flood: measured with 8 flooding terminals, 40 MB more after they were closed than with a fixed threshold.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+
+log = logging.getLogger(__name__)
+
+M_MMAP_THRESHOLD = -3  # mallopt parameter, glibc's malloc.h
+THRESHOLD = 64 * 1024
+
+
+def return_big_buffers(threshold: int = THRESHOLD) -> bool:
+    """Fixes glibc's mmap threshold, so blocks of ``threshold`` bytes and more are unmapped when freed. True when it
+    took effect; does nothing (False) with another C library."""
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library('c')).mallopt
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to tune
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    done = bool(mallopt(M_MMAP_THRESHOLD, threshold))
+    if not done:
+        log.warning('could not set the malloc mmap threshold')
+    return done
