@@ -1,11 +1,15 @@
-"""The daemon goes away and comes back: the panel says so, then resyncs by itself."""
+"""The daemon goes away and comes back: the panel says so, then resyncs by itself.
+
+The daemon that is stopped is one this test starts itself (RECIPES: a second engine); the host's own engine is
+never stopped or restarted by a test."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,8 +17,11 @@ import pytest
 from core.services import Services, build
 from core.settings import Settings
 
+from ..conftest import BUSYBOX
 from .conftest import eventually
 from .socket_proxy import SocketProxy
+
+BRIDGE = 'berthtest0'
 
 
 @pytest.fixture
@@ -50,37 +57,82 @@ async def test_socket_gone_then_back_resyncs_what_changed_meanwhile(
                      what='resynced: new container present, removed one gone')
 
 
-def _dockerd_pid() -> int:
-    return int(subprocess.run(['pidof', 'dockerd'], check=True, capture_output=True, text=True).stdout.split()[0])
-
-
-def _start_dockerd() -> None:
-    with open('/tmp/dockerd.log', 'ab') as log:
-        subprocess.Popen(['dockerd'], stdout=log, stderr=log, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while subprocess.run(['docker', 'version'], capture_output=True).returncode != 0:
-        if time.monotonic() > deadline:
-            raise AssertionError('dockerd did not come back')
-        time.sleep(0.25)
-
-
-async def test_daemon_restart_is_survived(services: Services, make_container: Callable[..., str]) -> None:
-    # Given a running panel that knows a container
-    before = make_container()
-    await eventually(lambda: services.state.find(before) is not None, what='known before restart')
-    # When the Docker daemon is stopped
-    pid = _dockerd_pid()
-    os.kill(pid, signal.SIGTERM)
+@pytest.fixture
+def own_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnEngine]:
+    """A second Docker Engine of this test's own (own bridge, data root, exec root, socket), never the host's."""
+    root = tmp_path_factory.mktemp('engine')
+    engine = OwnEngine(root)
+    subprocess.run(['ip', 'link', 'add', BRIDGE, 'type', 'bridge'], capture_output=True)
+    subprocess.run(['ip', 'addr', 'add', '172.31.251.1/24', 'dev', BRIDGE], capture_output=True)
+    subprocess.run(['ip', 'link', 'set', BRIDGE, 'up'], check=True, capture_output=True)
+    engine.start()
     try:
-        await eventually(lambda: not services.state.engine_ok, timeout=30, what='engine marked unreachable')
+        image = subprocess.run(['docker', 'save', BUSYBOX], check=True, capture_output=True).stdout
+        engine.cli('load', input=image)
+        yield engine
     finally:
-        deadline = time.monotonic() + 30
-        while os.path.exists(f'/proc/{pid}') and time.monotonic() < deadline:
-            time.sleep(0.2)
+        subprocess.run(['sh', '-c', f'docker -H {engine.url} ps -aq | xargs -r docker -H {engine.url} rm -f'],
+                       capture_output=True, timeout=60)
+        engine.stop()  # a clean stop takes containerd and its shims along; SIGKILL only if it hangs
+        engine.kill()
+        subprocess.run(['ip', 'link', 'delete', BRIDGE], capture_output=True)
+
+
+class OwnEngine:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.socket = root / 'docker.sock'
+        self.url = f'unix://{self.socket}'
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        (self.root / 'data').mkdir(exist_ok=True)
+        with (self.root / 'dockerd.log').open('ab') as log:
+            self.process = subprocess.Popen(
+                ['dockerd', '--data-root', str(self.root / 'data'), '--exec-root', str(self.root / 'exec'),
+                 '--pidfile', str(self.root / 'docker.pid'), '-H', self.url, f'--bridge={BRIDGE}',
+                 '--iptables=false', '--ip-masq=false'], stdout=log, stderr=log, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while subprocess.run(['docker', '-H', self.url, 'version'], capture_output=True).returncode != 0:
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise AssertionError(f'the test engine did not start:\n{(self.root / "dockerd.log").read_text()}')
+            time.sleep(0.25)
+
+    def stop(self) -> None:
+        """SIGTERM, as a service manager stops the daemon; waits until it has gone."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(30)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def cli(self, *arguments: str, input: bytes | None = None) -> str:
+        return subprocess.run(['docker', '-H', self.url, *arguments], check=True, capture_output=True,
+                              input=input).stdout.decode()
+
+
+async def test_daemon_restart_is_survived(own_engine: OwnEngine, tmp_path: Path) -> None:
+    # Given a running panel on an engine of the test's own that knows a container
+    services = build(Settings(data_dir=tmp_path / 'data', docker_host=own_engine.url))
+    services.watcher.retry_seconds = 0.2
+    await services.start()
+    try:
+        await eventually(lambda: services.state.engine_ok and services.state.synced_at > 0, what='first resync')
+        before = own_engine.cli('run', '-d', '--name', 'before', '--network', 'none', BUSYBOX, 'sleep', '600').strip()
+        await eventually(lambda: services.state.find('before') is not None, what='known before restart')
+        # When that Docker daemon is stopped
+        own_engine.stop()
+        await eventually(lambda: not services.state.engine_ok, timeout=30, what='engine marked unreachable')
         # Then it comes back, and the panel resyncs by itself
-        _start_dockerd()
-    await eventually(lambda: services.state.engine_ok, timeout=30, what='reconnected after restart')
-    after = make_container()
-    await eventually(lambda: services.state.find(after) is not None, what='new container after restart')
-    row = services.state.find(before)
-    assert row is not None and row.state == 'exited'  # the restart stopped it; the resync saw that
+        own_engine.start()
+        await eventually(lambda: services.state.engine_ok, timeout=30, what='reconnected after restart')
+        own_engine.cli('run', '-d', '--name', 'after', '--network', 'none', BUSYBOX, 'sleep', '600')
+        await eventually(lambda: services.state.find('after') is not None, what='new container after restart')
+        row = services.state.find(before)
+        assert row is not None and row.state == 'exited'  # the restart stopped it; the resync saw that
+    finally:
+        await services.stop()
