@@ -1,4 +1,5 @@
 """Berth: wiring only — settings → services → auth.setup → pages.register → ui.run."""
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,11 @@ def create(settings: Settings) -> Services:
     services = build(settings)
     generated = services.accounts.ensure_first_admin(settings.admin_password)
     if generated:
-        print(f'Berth: created the local account "admin" with password: {generated}\n'
-              'Berth: it is shown only this once; set BERTH_ADMIN_PASSWORD to choose it yourself.', flush=True)
+        print(
+            f'Berth: created the local account "admin" with password: {generated}\n'
+            'Berth: it is shown only this once; set BERTH_ADMIN_PASSWORD to choose it yourself.',
+            flush=True,
+        )
     auth.setup.setup(settings, services.accounts, services.sessions, services.audit)
     pages.register(services)
     JobNotifier(services)
@@ -59,11 +63,22 @@ if __name__ in {'__main__', '__mp_main__'}:
         raise SystemExit(str(error)) from None
     # X-Forwarded-For/-Proto only from BERTH_TRUSTED_PROXIES: uvicorn alone would believe any local process
     proxies = settings.trusted_proxy_list
-    ui.run(host=settings.host, port=settings.port, title='Berth', dark=None, reload=False, show=False,
-           storage_secret=settings.resolve_storage_secret(), favicon='⚓', show_welcome_message=True,
-           reconnect_timeout=5.0, session_middleware_kwargs=session_cookie(settings),
-           proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
-           # each tab keeps its last messages to replay after a reconnect; log and terminal batches are up to
-           # hundreds of KB each, so 1 000 (NiceGUI's default) could hold tens of MB per tab. Fewer: a long
-           # disconnect reloads the page instead.
-           message_history_length=100)
+    ui.run(
+        host=settings.host,
+        port=settings.port,
+        title='Berth',
+        dark=None,
+        reload=False,
+        show=False,
+        storage_secret=settings.resolve_storage_secret(),
+        favicon='⚓',
+        show_welcome_message=True,
+        reconnect_timeout=5.0,
+        session_middleware_kwargs=session_cookie(settings),
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+        # each tab keeps its last messages to replay after a reconnect; log and terminal batches are up to
+        # hundreds of KB each, so 1 000 (NiceGUI's default) could hold tens of MB per tab. Fewer: a long
+        # disconnect reloads the page instead.
+        message_history_length=100,
+    )

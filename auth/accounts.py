@@ -1,4 +1,5 @@
 """Local accounts with argon2 hashes; the first admin is created at first start, never with a known password."""
+
 from __future__ import annotations
 
 import logging
@@ -47,7 +48,8 @@ class Accounts:
         self.database.execute(
             'INSERT INTO users (username, password_hash, role, source, disabled, created_at) '
             "VALUES (?, ?, ?, 'local', 0, ?)",
-            (username, _hasher.hash(password), role, time.time()))
+            (username, _hasher.hash(password), role, time.time()),
+        )
 
     def upsert_external(self, username: str, role: str, *, source: str) -> bool:
         """Creates or updates an SSO account with the role from this sign-in; False when disabled or taken locally."""
@@ -56,7 +58,8 @@ class Accounts:
             self.database.execute(
                 'INSERT INTO users (username, password_hash, role, source, disabled, created_at) '
                 'VALUES (?, NULL, ?, ?, 0, ?)',
-                (username, role, source, time.time()))
+                (username, role, source, time.time()),
+            )
             return True
         if account.disabled or account.source != source:
             return False
@@ -76,8 +79,10 @@ class Accounts:
         self.database.execute('UPDATE users SET disabled = ? WHERE username = ?', (int(disabled), username))
 
     def set_password(self, username: str, password: str) -> None:
-        self.database.execute("UPDATE users SET password_hash = ? WHERE username = ? AND source = 'local'",
-                              (_hasher.hash(password), username))
+        self.database.execute(
+            "UPDATE users SET password_hash = ? WHERE username = ? AND source = 'local'",
+            (_hasher.hash(password), username),
+        )
 
     def get(self, username: str) -> Account | None:
         rows = self.database.query('SELECT username, role, source, disabled FROM users WHERE username = ?', (username,))

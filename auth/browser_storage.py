@@ -5,6 +5,7 @@ it offers no public way to rotate it. This module is the one place that reaches 
 makes the new id's storage, and empties and forgets the old one (an empty file-backed storage deletes its file), so
 a cookie that carried the old id finds nothing on the server any more.
 """
+
 from __future__ import annotations
 
 import uuid

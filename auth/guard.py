@@ -1,4 +1,5 @@
 """Roles and the one guard every page, handler, dispatch and stream open passes through."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

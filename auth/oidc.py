@@ -1,4 +1,5 @@
 """OpenID Connect sign-in with Authlib's Starlette client: discovery, code + PKCE S256, iss/aud/nonce checked."""
+
 from __future__ import annotations
 
 import logging
@@ -46,8 +47,11 @@ def role_for(settings: Settings, claims: dict[str, Any]) -> str | None:
     """Maps the roles claim (default ``groups``) to the highest matching role, or the default role, or None."""
     value = claims.get(settings.oidc_roles_claim) or []
     groups = {value} if isinstance(value, str) else {str(group) for group in value}
-    for role, configured in (('admin', settings.oidc_admin_groups), ('operator', settings.oidc_operator_groups),
-                             ('viewer', settings.oidc_viewer_groups)):
+    for role, configured in (
+        ('admin', settings.oidc_admin_groups),
+        ('operator', settings.oidc_operator_groups),
+        ('viewer', settings.oidc_viewer_groups),
+    ):
         if groups & {group.strip() for group in configured.split(',') if group.strip()}:
             return role
     return settings.oidc_default_role or None
@@ -67,13 +71,18 @@ class OidcLogin:
         self.redirect_uri = f'{self.public_url}/auth/callback'
         self.oauth = OAuth(cache=StateCache())
         self.oauth.register(
-            PROVIDER, client_id=settings.oidc_client_id, client_secret=settings.oidc_client_secret,
+            PROVIDER,
+            client_id=settings.oidc_client_id,
+            client_secret=settings.oidc_client_secret,
             server_metadata_url=f'{self.issuer}/.well-known/openid-configuration',
-            client_kwargs={'scope': settings.oidc_scopes, 'code_challenge_method': 'S256'})
+            client_kwargs={'scope': settings.oidc_scopes, 'code_challenge_method': 'S256'},
+        )
         self.client = self.oauth.create_client(PROVIDER)
         # Authlib checks `aud` only when told; naming claims drops its default `iss` check, so both are here
-        self.claims_options = {'iss': {'essential': True, 'values': [self.issuer]},
-                               'aud': {'essential': True, 'values': [settings.oidc_client_id]}}
+        self.claims_options = {
+            'iss': {'essential': True, 'values': [self.issuer]},
+            'aud': {'essential': True, 'values': [settings.oidc_client_id]},
+        }
 
     def register_routes(self) -> None:
         app.add_api_route('/auth/login', self.login, methods=['GET'])
@@ -88,38 +97,63 @@ class OidcLogin:
         except Exception as error:  # provider down or misconfigured: a page, not a traceback
             log.warning('OIDC login could not start: %s', error)
             name = self.settings.oidc_provider_name
-            return error_page(f'{name} cannot be reached right now ({type(error).__name__}). '
-                              'Try again in a moment, or use a local account.', 503)
+            return error_page(
+                f'{name} cannot be reached right now ({type(error).__name__}). '
+                'Try again in a moment, or use a local account.',
+                503,
+            )
 
     async def callback(self, request: Request) -> Any:
         address = request.client.host if request.client else ''
         try:
             token = await self.client.authorize_access_token(request, claims_options=self.claims_options)
         except OAuthError as error:
-            self.audit.record(username='(unknown)', role='', action='auth.login', target='oidc',
-                              result=f'refused: {error.error}', address=address)
+            self.audit.record(
+                username='(unknown)',
+                role='',
+                action='auth.login',
+                target='oidc',
+                result=f'refused: {error.error}',
+                address=address,
+            )
             return error_page(f'Sign-in failed: {error.description or error.error}.', 400)
         except Exception as error:  # bad signature, wrong audience, provider unreachable
-            self.audit.record(username='(unknown)', role='', action='auth.login', target='oidc',
-                              result=f'refused: {type(error).__name__}: {error}'[:300], address=address)
-            return error_page(f'Sign-in failed: the identity provider\'s answer was not accepted ({error}).', 400)
+            self.audit.record(
+                username='(unknown)',
+                role='',
+                action='auth.login',
+                target='oidc',
+                result=f'refused: {type(error).__name__}: {error}'[:300],
+                address=address,
+            )
+            return error_page(f"Sign-in failed: the identity provider's answer was not accepted ({error}).", 400)
         claims = dict(token.get('userinfo') or {})
         if not claims.get('sub'):
             return error_page('Sign-in failed: the identity provider sent no verified identity.', 400)
         username = str(claims.get('preferred_username') or claims.get('email') or claims['sub'])
         role = role_for(self.settings, claims)
         if role is None:
-            self.audit.record(username=username, role='', action='auth.login', target='oidc',
-                              result='refused: no Berth role for these groups', address=address)
-            return error_page(f'{username} is signed in at {self.settings.oidc_provider_name}, but is in none of the '
-                              'groups that may use Berth. Ask an administrator for access.', 403)
+            self.audit.record(
+                username=username,
+                role='',
+                action='auth.login',
+                target='oidc',
+                result='refused: no Berth role for these groups',
+                address=address,
+            )
+            return error_page(
+                f'{username} is signed in at {self.settings.oidc_provider_name}, but is in none of the '
+                'groups that may use Berth. Ask an administrator for access.',
+                403,
+            )
         if not self.accounts.upsert_external(username, role, source='oidc'):
             return error_page(f'The account {username} is disabled in Berth.', 403)
         storage = browser_storage.storage_of(request)
         redirect_to = checked_redirect(storage.get('redirect_to') if storage is not None else None)
         await self.sessions.sign_in(request, username, id_token=str(token.get('id_token') or ''))
-        self.audit.record(username=username, role=role, action='auth.login', target='oidc', result='succeeded',
-                          address=address)
+        self.audit.record(
+            username=username, role=role, action='auth.login', target='oidc', result='succeeded', address=address
+        )
         return RedirectResponse(redirect_to, status_code=302)
 
     async def logout(self, request: Request) -> Any:
@@ -129,15 +163,19 @@ class OidcLogin:
         metadata = await self.client.load_server_metadata()
         if not metadata.get('end_session_endpoint'):
             return RedirectResponse('/login', status_code=302)
-        return await self.client.logout_redirect(request, post_logout_redirect_uri=f'{self.public_url}/login',
-                                                 id_token_hint=id_token or None)
+        return await self.client.logout_redirect(
+            request, post_logout_redirect_uri=f'{self.public_url}/login', id_token_hint=id_token or None
+        )
 
 
 def error_page(sentence: str, status: int) -> HTMLResponse:
     from html import escape
-    body = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Berth · sign-in</title></head>'
-            f'<body style="font-family:sans-serif;max-width:40rem;margin:4rem auto"><h1>Berth</h1>'
-            f'<p role="alert">{escape(sentence)}</p><p><a href="/login">Back to sign-in</a></p></body></html>')
+
+    body = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Berth · sign-in</title></head>'
+        f'<body style="font-family:sans-serif;max-width:40rem;margin:4rem auto"><h1>Berth</h1>'
+        f'<p role="alert">{escape(sentence)}</p><p><a href="/login">Back to sign-in</a></p></body></html>'
+    )
     return HTMLResponse(body, status_code=status)
 
 

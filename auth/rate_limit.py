@@ -3,6 +3,7 @@
 Nothing counts per username alone: failures from one address must never lock the account's owner out of signing in
 with the right password from another address that has not failed.
 """
+
 from __future__ import annotations
 
 import time
@@ -20,8 +21,9 @@ class LoginRateLimit:
 
     def retry_after(self, username: str, address: str) -> float:
         """Seconds until another attempt for ``username`` from ``address`` is allowed; 0 when allowed now."""
-        return max(self._wait(_pair(username, address), self.per_user_and_address),
-                   self._wait(('', address), self.per_address))
+        return max(
+            self._wait(_pair(username, address), self.per_user_and_address), self._wait(('', address), self.per_address)
+        )
 
     def failed(self, username: str, address: str) -> None:
         now = time.monotonic()

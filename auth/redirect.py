@@ -1,4 +1,5 @@
 """Where a browser may be sent after sign-in: a path of this panel, never another site."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit

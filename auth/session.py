@@ -4,6 +4,7 @@ A session starts and ends in a new browser id (see ``browser_storage``): a cooki
 before sign-out is never signed in. Every open page records the role it needs; when its session ends or loses that
 role, the page is sent to /login and its elements are removed on the server, which ends every stream bound to it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -64,9 +65,12 @@ class Sessions:
         now = time.monotonic()
         self._pending = {token: pending for token, pending in self._pending.items() if pending.expires > now}
         token = secrets.token_urlsafe(32)
-        self._pending[token] = PendingSignIn(username=username, redirect_to=checked_redirect(redirect_to),
-                                             browser_id=browser_storage.browser_id(request_contextvar.get()),
-                                             expires=now + SIGN_IN_TOKEN_SECONDS)
+        self._pending[token] = PendingSignIn(
+            username=username,
+            redirect_to=checked_redirect(redirect_to),
+            browser_id=browser_storage.browser_id(request_contextvar.get()),
+            expires=now + SIGN_IN_TOKEN_SECONDS,
+        )
         return token
 
     def redeem(self, request: Request, token: str) -> PendingSignIn | None:
@@ -81,8 +85,9 @@ class Sessions:
     async def sign_in(self, request: Request, username: str, *, id_token: str = '') -> None:
         """Starts a session for ``username`` in a new browser id; the old id is emptied on the server."""
         now = time.time()
-        await browser_storage.rotate(request, {'username': username, 'login_at': now, 'last_seen': now,
-                                               'id_token': id_token})
+        await browser_storage.rotate(
+            request, {'username': username, 'login_at': now, 'last_seen': now, 'id_token': id_token}
+        )
 
     async def sign_out(self, request: Request) -> None:
         """Ends this browser's session (its id is replaced by an empty one) and closes its open pages."""
@@ -116,8 +121,9 @@ class Sessions:
     def attach(self, identity: Identity, role: str) -> None:
         """Remembers the current page and the role it needs, so that losing that role closes it."""
         client = ui.context.client
-        self.pages[client.id] = OpenPage(username=identity.username, role=role,
-                                         browser_id=browser_storage.browser_id(_request_of(client)))
+        self.pages[client.id] = OpenPage(
+            username=identity.username, role=role, browser_id=browser_storage.browser_id(_request_of(client))
+        )
         client.on_delete(lambda: self.pages.pop(client.id, None))
 
     def leave(self, client_id: str) -> None:
@@ -173,12 +179,16 @@ class Sessions:
         account = accounts.get(page.username)
         if storage is None or storage.get('username') != page.username or self._expired(storage, now):
             return False
-        return account is not None and not account.disabled and Identity(username=account.username,
-                                                                          role=account.role).has(page.role)
+        return (
+            account is not None
+            and not account.disabled
+            and Identity(username=account.username, role=account.role).has(page.role)
+        )
 
     def _expired(self, storage: PersistentDict | dict[str, Any], now: float) -> bool:
-        return (now - storage.get('login_at', 0) > self.max_seconds
-                or now - storage.get('last_seen', 0) > self.idle_seconds)
+        return (
+            now - storage.get('login_at', 0) > self.max_seconds or now - storage.get('last_seen', 0) > self.idle_seconds
+        )
 
 
 async def _delete_later(client: Client) -> None:

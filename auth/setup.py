@@ -1,4 +1,5 @@
 """Wires sign-in into the app: the middleware that sends anonymous requests to /login, the login page, logout."""
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -58,8 +59,14 @@ def setup(settings: Settings, accounts: Accounts, sessions: Sessions, audit: Aud
             password.value = ''
             if account is None:
                 rate_limit.failed(name, address)
-                audit.record(username=name, role='', action='auth.login', target='local',
-                             result='refused: wrong username or password', address=address)
+                audit.record(
+                    username=name,
+                    role='',
+                    action='auth.login',
+                    target='local',
+                    result='refused: wrong username or password',
+                    address=address,
+                )
                 show_error('Wrong username or password.')
                 return
             rate_limit.succeeded(name, address)
@@ -74,8 +81,11 @@ def setup(settings: Settings, accounts: Accounts, sessions: Sessions, audit: Aud
             ui.label('Berth').classes('text-h5')
             ui.label('Sign in to manage this Docker host').classes('text-caption')
             if oidc is not None:
-                ui.button(f'Sign in with {settings.oidc_provider_name}', icon='login',
-                          on_click=lambda: ui.navigate.to(login_link(redirect_to))).classes('w-full')
+                ui.button(
+                    f'Sign in with {settings.oidc_provider_name}',
+                    icon='login',
+                    on_click=lambda: ui.navigate.to(login_link(redirect_to)),
+                ).classes('w-full')
             error = ui.label().classes('text-negative').props('role=alert')
             error.set_visibility(False)
             if local_login:
@@ -83,8 +93,12 @@ def setup(settings: Settings, accounts: Accounts, sessions: Sessions, audit: Aud
                     ui.separator()
                     ui.label('Local account').classes('text-caption')
                 username = ui.input('Username').props('autofocus autocomplete=username').classes('w-full')
-                password = ui.input('Password', password=True, password_toggle_button=True) \
-                    .props('autocomplete=current-password').classes('w-full').on('keydown.enter', try_login)
+                password = (
+                    ui.input('Password', password=True, password_toggle_button=True)
+                    .props('autocomplete=current-password')
+                    .classes('w-full')
+                    .on('keydown.enter', try_login)
+                )
                 username.on('keydown.enter', lambda: password.run_method('focus'))
                 ui.button('Sign in', on_click=try_login).classes('w-full')
 
@@ -96,16 +110,28 @@ def setup(settings: Settings, accounts: Accounts, sessions: Sessions, audit: Aud
         if pending is None or account is None or account.disabled:
             return RedirectResponse('/login', status_code=303)
         await sessions.sign_in(request, account.username)
-        audit.record(username=account.username, role=account.role, action='auth.login', target='local',
-                     result='succeeded', address=request.client.host if request.client else '')
+        audit.record(
+            username=account.username,
+            role=account.role,
+            action='auth.login',
+            target='local',
+            result='succeeded',
+            address=request.client.host if request.client else '',
+        )
         return RedirectResponse(checked_redirect(pending.redirect_to), status_code=303)
 
     @app.get('/logout')
     async def logout(request: Request) -> RedirectResponse:
         identity = sessions.current(touch=False)
         if identity is not None:
-            audit.record(username=identity.username, role=identity.role, action='auth.logout', target='session',
-                         result='succeeded', address=request.client.host if request.client else '')
+            audit.record(
+                username=identity.username,
+                role=identity.role,
+                action='auth.logout',
+                target='session',
+                result='succeeded',
+                address=request.client.host if request.client else '',
+            )
         storage = browser_storage.storage_of(request)
         if oidc is not None and storage is not None and storage.get('id_token'):
             return await oidc.logout(request)  # type: ignore[no-any-return]

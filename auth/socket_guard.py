@@ -4,6 +4,7 @@ NiceGUI accepts any origin and routes events by client id alone; here the engine
 origin, a socket may only speak for the page it shook hands for, and (outside the public sign-in page) only while
 its session holds the role the page needs.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,9 @@ SESSION_EVENTS = ('event', 'javascript_response')  # what a page of an ended ses
 
 
 class SocketGuard:
-    def __init__(self, sessions: Sessions, storage_secret: str, public_url: str | None,
-                 session_cookie: str = 'session') -> None:
+    def __init__(
+        self, sessions: Sessions, storage_secret: str, public_url: str | None, session_cookie: str = 'session'
+    ) -> None:
         self.sessions = sessions
         self.signer = itsdangerous.TimestampSigner(storage_secret)
         self.public_origin = _origin(public_url) if public_url else None
@@ -94,10 +96,15 @@ class SocketGuard:
                 log.warning('dropped a %s message for a client this socket does not belong to', name)
                 return None
             client = Client.instances.get(str(client_id))
-            if name in SESSION_EVENTS and client is not None and not _is_public(client) \
-                    and not self.sessions.page_allowed(client):
+            if (
+                name in SESSION_EVENTS
+                and client is not None
+                and not _is_public(client)
+                and not self.sessions.page_allowed(client)
+            ):
                 return None
             return handler(sid, message)
+
         return guarded
 
     def _browser_id(self, environ: dict[str, Any]) -> str | None:

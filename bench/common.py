@@ -1,4 +1,5 @@
 """Shared by the benches and the end-to-end tests: run Berth as a subprocess, drive it from headless Chromium."""
+
 from __future__ import annotations
 
 import json
@@ -20,11 +21,22 @@ from playwright.async_api import Browser, Locator, Page, Playwright
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUSYBOX = 'berth-test/busybox:latest'
 CHROMIUM = '/usr/bin/chromium'
-CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-                 '--disable-sync', '--no-first-run']
+CHROMIUM_ARGS = [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+]
 ADMIN_PASSWORD = 'berth-e2e-password'
-SCRUBBED_ENV = {'REDIS_URL', 'BERTH_REDIS_URL', 'NICEGUI_USER_SIMULATION', 'NICEGUI_SCREEN_TEST_PORT',
-                'PYTEST_CURRENT_TEST'}
+SCRUBBED_ENV = {
+    'REDIS_URL',
+    'BERTH_REDIS_URL',
+    'NICEGUI_USER_SIMULATION',
+    'NICEGUI_SCREEN_TEST_PORT',
+    'PYTEST_CURRENT_TEST',
+}
 
 
 def free_port() -> int:
@@ -36,8 +48,9 @@ def free_port() -> int:
 class Panel:
     """``python main.py --port PORT`` with a fresh data dir and embedded broker; its output goes to a log file."""
 
-    def __init__(self, *, password: str = ADMIN_PASSWORD, env: dict[str, str] | None = None,
-                 root: Path = PROJECT_ROOT) -> None:
+    def __init__(
+        self, *, password: str = ADMIN_PASSWORD, env: dict[str, str] | None = None, root: Path = PROJECT_ROOT
+    ) -> None:
         self.password = password
         self.root = root  # another checkout of Berth, to compare a change
         self.port = free_port()
@@ -51,11 +64,23 @@ class Panel:
     def start(self, timeout: float = 30.0, min_containers: int = 0) -> Self:
         # PYTEST_CURRENT_TEST would make NiceGUI's ui.run() believe it runs inside pytest and ignore --port
         env = {key: value for key, value in os.environ.items() if key not in SCRUBBED_ENV}
-        env.update({'BERTH_DATA_DIR': str(self.data_dir), 'BERTH_ADMIN_PASSWORD': self.password,
-                    'PYTHONUNBUFFERED': '1', **self.extra_env})
+        env.update(
+            {
+                'BERTH_DATA_DIR': str(self.data_dir),
+                'BERTH_ADMIN_PASSWORD': self.password,
+                'PYTHONUNBUFFERED': '1',
+                **self.extra_env,
+            }
+        )
         with self.log_path.open('wb') as log:
-            self.process = subprocess.Popen([sys.executable, 'main.py', '--port', str(self.port)], cwd=self.root,
-                                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                [sys.executable, 'main.py', '--port', str(self.port)],
+                cwd=self.root,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         try:
             self.wait_healthy(timeout, min_containers)
         except BaseException:
@@ -104,8 +129,9 @@ class Panel:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.stop()
 
 
@@ -114,8 +140,14 @@ async def launch_chromium(playwright: Playwright) -> Browser:
     return await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 
 
-async def signed_in_page(browser: Browser, base_url: str, *, username: str = 'admin', password: str = ADMIN_PASSWORD,
-                         path: str = '/containers') -> Page:
+async def signed_in_page(
+    browser: Browser,
+    base_url: str,
+    *,
+    username: str = 'admin',
+    password: str = ADMIN_PASSWORD,
+    path: str = '/containers',
+) -> Page:
     """A fresh browser context (its own cookies = its own session), signed in and showing ``path``."""
     context = await browser.new_context(base_url=base_url, viewport={'width': 1600, 'height': 1000})
     page = await context.new_page()

@@ -6,6 +6,7 @@ Per sample: t0 = wall clock just before the `docker` command; the daemon's event
 subscriber (``event``), and the moment a MutationObserver in the page sees the row show the new name or state
 (``row``), both minus t0, in milliseconds. ``panel`` = row - event is what Berth itself adds.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,7 +37,7 @@ from bench.common import BUSYBOX, CHROMIUM, PROJECT_ROOT, Panel, launch_chromium
 LABELS = {'berth-bench': '1', 'berth-bench-kind': 'events'}  # the kind: never touch other benches' containers
 LABEL_FILTER = [f'{key}={value}' for key, value in LABELS.items()]
 PREFIX = 'zzbench-'  # sorts after everyone else's containers, so other people's first table page is unchanged
-OBSERVER = '''() => {
+OBSERVER = """() => {
   window.benchTarget = null;
   const check = () => {
     const target = window.benchTarget;
@@ -53,8 +54,8 @@ OBSERVER = '''() => {
   window.benchCheck = check;
   new MutationObserver(check).observe(document.body,
     {subtree: true, childList: true, characterData: true, attributes: true});
-}'''
-SOCKET_WATCH = '''() => {  // when the first update carrying the changed row arrives over the socket, before Vue renders
+}"""
+SOCKET_WATCH = """() => {  // when the first update carrying the changed row arrives over the socket, before Vue renders
   window.socket.on('update', (message) => {
     const target = window.benchTarget;
     if (!target || target.socket !== null) return;
@@ -67,10 +68,10 @@ SOCKET_WATCH = '''() => {  // when the first update carrying the changed row arr
       }
     }
   });
-}'''
-SHOWS = '''([name, state]) => [...document.querySelectorAll('tbody tr')].length === 1 &&
+}"""
+SHOWS = """([name, state]) => [...document.querySelectorAll('tbody tr')].length === 1 &&
   [...document.querySelectorAll('tbody tr a')].some(link => link.textContent.trim() === name &&
-    (state === null || link.closest('tr').querySelector('.q-badge')?.textContent.trim() === state))'''
+    (state === null || link.closest('tr').querySelector('.q-badge')?.textContent.trim() === state))"""
 
 
 class EventRecorder:
@@ -87,8 +88,14 @@ class EventRecorder:
             for event in self.stream:
                 received = time.time()
                 with self.changed:
-                    self.events.append((received, str(event.get('id', '')), str(event.get('Action', '')),
-                                        int(event.get('timeNano', 0)) / 1e9))
+                    self.events.append(
+                        (
+                            received,
+                            str(event.get('id', '')),
+                            str(event.get('Action', '')),
+                            int(event.get('timeNano', 0)) / 1e9,
+                        )
+                    )
                     self.changed.notify_all()
         except (OSError, ValueError, docker.errors.APIError):  # closing the stream at the end ends it like this
             return
@@ -125,8 +132,9 @@ class Bench:
                 self.names[name], self.ids[name] = name, created
 
     def _create(self, name: str) -> str:
-        answer = self.client.api.create_container(BUSYBOX, command=['sleep', '3600'], name=name,
-                                                  labels=LABELS, stop_signal='SIGKILL')
+        answer = self.client.api.create_container(
+            BUSYBOX, command=['sleep', '3600'], name=name, labels=LABELS, stop_signal='SIGKILL'
+        )
         return str(answer['Id'])
 
     def command(self, base: str) -> tuple[list[str], str, str | None, str]:
@@ -160,16 +168,19 @@ async def clock_offset_ms(page: Page) -> float:
     return page_now - (before + after) / 2 * 1000
 
 
-async def measure(bench: Bench, recorder: EventRecorder, count: int, *, samples: int, warmup: int,
-                  rng: random.Random, app: Path) -> dict[str, Any]:
+async def measure(
+    bench: Bench, recorder: EventRecorder, count: int, *, samples: int, warmup: int, rng: random.Random, app: Path
+) -> dict[str, Any]:
     panel = Panel(root=app).start(timeout=120, min_containers=count)
     try:
         async with async_playwright() as playwright:
             browser = await launch_chromium(playwright)
             page = await signed_in_page(browser, panel.base_url)
             received: list[tuple[float, int]] = []
-            page.on('websocket', lambda socket: socket.on(
-                'framereceived', lambda payload: received.append((time.time(), len(payload)))))
+            page.on(
+                'websocket',
+                lambda socket: socket.on('framereceived', lambda payload: received.append((time.time(), len(payload)))),
+            )
             await page.reload()  # again, now with the socket's frames counted
             await page.locator('.q-table').first.wait_for()
             await page.evaluate(OBSERVER)
@@ -184,8 +195,11 @@ async def measure(bench: Bench, recorder: EventRecorder, count: int, *, samples:
                 before = 'running' if base in bench.running else None  # None: any state
                 await page.wait_for_function(SHOWS, arg=[bench.names[base], before], timeout=15_000)
                 await asyncio.sleep(0.25)  # let the filter's own round trip settle
-                await page.evaluate('([name, state]) => { window.benchTarget = {name, state, t: null, socket: null}; '
-                                    'window.benchCheck(); }', [name, state])
+                await page.evaluate(
+                    '([name, state]) => { window.benchTarget = {name, state, t: null, socket: null}; '
+                    'window.benchCheck(); }',
+                    [name, state],
+                )
                 received.clear()
                 t0 = time.time()
                 await asyncio.to_thread(subprocess.run, argv, check=True, capture_output=True)
@@ -197,17 +211,29 @@ async def measure(bench: Bench, recorder: EventRecorder, count: int, *, samples:
                 bench.applied(base, name, state)
                 if index >= warmup:
                     frames = [size for at, size in received if at <= shown + 0.05]
-                    rows.append({'cli': (cli - t0) * 1000, 'daemon': (daemon - t0) * 1000,
-                                 'event': (event - t0) * 1000, 'row': (shown - t0) * 1000,
-                                 'panel': (shown - event) * 1000, 'server': (socket - event) * 1000,
-                                 'browser': (shown - socket) * 1000, 'ws_bytes': float(sum(frames)),
-                                 'ws_frames': float(len(frames))})
+                    rows.append(
+                        {
+                            'cli': (cli - t0) * 1000,
+                            'daemon': (daemon - t0) * 1000,
+                            'event': (event - t0) * 1000,
+                            'row': (shown - t0) * 1000,
+                            'panel': (shown - event) * 1000,
+                            'server': (socket - event) * 1000,
+                            'browser': (shown - socket) * 1000,
+                            'ws_bytes': float(sum(frames)),
+                            'ws_frames': float(len(frames)),
+                        }
+                    )
             await browser.close()
     finally:
         panel.stop()
-    return {'count': count, 'clock_offset_ms': round(offset, 3), 'load_average': os.getloadavg(),
-            'summary': {key: summary([row[key] for row in rows]) for key in rows[0]},
-            'raw': {key: [round(row[key], 2) for row in rows] for key in rows[0]}}
+    return {
+        'count': count,
+        'clock_offset_ms': round(offset, 3),
+        'load_average': os.getloadavg(),
+        'summary': {key: summary([row[key] for row in rows]) for key in rows[0]},
+        'raw': {key: [round(row[key], 2) for row in rows] for key in rows[0]},
+    }
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -219,20 +245,41 @@ def summary(values: list[float]) -> dict[str, float]:
         high = min(low + 1, len(ordered) - 1)
         return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
-    return {'p50': round(percentile(0.5), 2), 'p99': round(percentile(0.99), 2),
-            'mean': round(statistics.fmean(ordered), 2), 'max': round(ordered[-1], 2), 'min': round(ordered[0], 2)}
+    return {
+        'p50': round(percentile(0.5), 2),
+        'p99': round(percentile(0.99), 2),
+        'mean': round(statistics.fmean(ordered), 2),
+        'max': round(ordered[-1], 2),
+        'min': round(ordered[0], 2),
+    }
 
 
 def machine(client: docker.DockerClient) -> dict[str, Any]:
-    cpu = next((line.split(':', 1)[1].strip() for line in Path('/proc/cpuinfo').read_text().splitlines()
-                if line.startswith('model name')), platform.processor())
-    memory = next((line.split()[1] for line in Path('/proc/meminfo').read_text().splitlines()
-                   if line.startswith('MemTotal')), '0')
+    cpu = next(
+        (
+            line.split(':', 1)[1].strip()
+            for line in Path('/proc/cpuinfo').read_text().splitlines()
+            if line.startswith('model name')
+        ),
+        platform.processor(),
+    )
+    memory = next(
+        (line.split()[1] for line in Path('/proc/meminfo').read_text().splitlines() if line.startswith('MemTotal')), '0'
+    )
     chromium = subprocess.run([CHROMIUM, '--version'], check=False, capture_output=True, text=True).stdout.strip()
     import nicegui
-    return {'host': platform.node(), 'platform': platform.platform(), 'cpu': cpu, 'cpus': os.cpu_count(),
-            'memory_gb': round(int(memory) / 1024 / 1024, 1), 'docker': client.version().get('Version'),
-            'python': platform.python_version(), 'nicegui': nicegui.__version__, 'chromium': chromium}
+
+    return {
+        'host': platform.node(),
+        'platform': platform.platform(),
+        'cpu': cpu,
+        'cpus': os.cpu_count(),
+        'memory_gb': round(int(memory) / 1024 / 1024, 1),
+        'docker': client.version().get('Version'),
+        'python': platform.python_version(),
+        'nicegui': nicegui.__version__,
+        'chromium': chromium,
+    }
 
 
 def print_table(results: list[dict[str, Any]]) -> None:
@@ -240,8 +287,10 @@ def print_table(results: list[dict[str, Any]]) -> None:
     for result in results:
         for key in ('cli', 'event', 'row', 'panel', 'server', 'browser'):
             numbers = result['summary'][key]
-            print(f'{result["count"]:>10} {key:>8} ' + ' '.join(f'{numbers[part]:>8.1f}'
-                                                              for part in ('p50', 'p99', 'mean', 'max')))
+            print(
+                f'{result["count"]:>10} {key:>8} '
+                + ' '.join(f'{numbers[part]:>8.1f}' for part in ('p50', 'p99', 'mean', 'max'))
+            )
         print(f'{"":>10} {"ws KB":>8} {result["summary"]["ws_bytes"]["p50"] / 1024:>8.1f}')
 
 
@@ -266,17 +315,35 @@ def main() -> None:
             started = time.time()
             bench.ensure(count)
             print(f'{count} containers ready in {time.time() - started:.1f} s; measuring', flush=True)
-            results.append(asyncio.run(measure(bench, recorder, count, samples=arguments.samples,
-                                                 warmup=arguments.warmup, rng=rng, app=arguments.app)))
+            results.append(
+                asyncio.run(
+                    measure(
+                        bench,
+                        recorder,
+                        count,
+                        samples=arguments.samples,
+                        warmup=arguments.warmup,
+                        rng=rng,
+                        app=arguments.app,
+                    )
+                )
+            )
             print_table(results[-1:])
     finally:
         recorder.close()
         bench.remove_all()
-    report = {'bench': 'events', 'date': datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds'),
-              'machine': machine(client), 'change': arguments.change, 'counts': sorted(arguments.counts),
-              'app': str(arguments.app), 'samples': arguments.samples, 'warmup': arguments.warmup,
-              'goal': 'row p99 < 100 ms at 500 containers',
-              'results': results}
+    report = {
+        'bench': 'events',
+        'date': datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds'),
+        'machine': machine(client),
+        'change': arguments.change,
+        'counts': sorted(arguments.counts),
+        'app': str(arguments.app),
+        'samples': arguments.samples,
+        'warmup': arguments.warmup,
+        'goal': 'row p99 < 100 ms at 500 containers',
+        'results': results,
+    }
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     arguments.output.write_text(json.dumps(report, indent=2) + '\n')
     print_table(results)

@@ -12,6 +12,7 @@ between 10 ms timer ticks in the page (its main thread), lines/s that reached th
 memory: RSS of the panel with 1 and with --viewers viewers following the flood, each after --settle seconds.
 Results go to bench/results/logs.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,7 +39,7 @@ from bench.common import BUSYBOX, PROJECT_ROOT, Panel, launch_chromium, save_res
 RESULTS = PROJECT_ROOT / 'bench' / 'results' / 'logs.json'
 TRIGGERED = 'while [ ! -f /tmp/go ]; do usleep 20000; done; seq 1 {lines}; sleep 3600'
 FLOOD = 'while true; do seq 1 5000; usleep 100000; done'
-COUNT_LINES = '''() => {
+COUNT_LINES = """() => {
   const box = document.querySelector('.berth-log');
   const state = window.berthBench = {first: 0, last: 0, count: 0, maxGap: 0, tick: performance.now()};
   setInterval(() => {
@@ -52,7 +53,7 @@ COUNT_LINES = '''() => {
       state.count = count;
     }
   }, 10);
-}'''
+}"""
 
 
 class CliFollower(threading.Thread):
@@ -60,8 +61,9 @@ class CliFollower(threading.Thread):
 
     def __init__(self, name: str) -> None:
         super().__init__(daemon=True)
-        self.process = subprocess.Popen(['docker', 'logs', '-f', name], stdout=subprocess.PIPE,
-                                        stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            ['docker', 'logs', '-f', name], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
         self.count = 0
         self.last = 0.0
 
@@ -78,8 +80,11 @@ class CliFollower(threading.Thread):
 
 def start_container(script: str) -> str:
     name = f'berth-bench-logs-{uuid.uuid4().hex[:8]}'
-    subprocess.run(['docker', 'run', '-d', '--name', name, '--label', 'berth-bench=1', BUSYBOX, 'sh', '-c', script],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ['docker', 'run', '-d', '--name', name, '--label', 'berth-bench=1', BUSYBOX, 'sh', '-c', script],
+        check=True,
+        capture_output=True,
+    )
     return name
 
 
@@ -123,11 +128,19 @@ async def throughput_run(browser: Browser, panel: Panel, lines: int) -> dict[str
         await page.context.close()
         cli_seconds = cli.last - triggered
         browser_seconds = state['last'] / 1000 - triggered
-        return {'docker_logs_f': {'lines': cli.count, 'seconds': round(cli_seconds, 2),
-                                  'lines_per_s': round(cli.count / cli_seconds)},
-                'browser': {'lines': int(state['count']), 'seconds': round(browser_seconds, 2),
-                            'lines_per_s': round(state['count'] / browser_seconds),
-                            'dropped_from_view': lines - int(state['count'])}}
+        return {
+            'docker_logs_f': {
+                'lines': cli.count,
+                'seconds': round(cli_seconds, 2),
+                'lines_per_s': round(cli.count / cli_seconds),
+            },
+            'browser': {
+                'lines': int(state['count']),
+                'seconds': round(browser_seconds, 2),
+                'lines_per_s': round(state['count'] / browser_seconds),
+                'dropped_from_view': lines - int(state['count']),
+            },
+        }
     finally:
         if cli is not None:
             cli.stop()
@@ -179,11 +192,17 @@ async def flood_and_memory(browser: Browser, viewers: int, settle: float) -> dic
         return {
             'container_lines_per_s': round(produced / seconds),
             'browser_lines_per_s': round((after['count'] - before['count']) / seconds),
-            'healthz_ms': health, 'stop_click_to_resume_button_ms': round(stop_ms, 1),
+            'healthz_ms': health,
+            'stop_click_to_resume_button_ms': round(stop_ms, 1),
             'page_longest_timer_gap_ms': round(after['maxGap'], 1),
-            'memory': {'viewers': viewers, 'first_page_open_rss_mb': idle_rss, 'one_viewer_rss_mb': one_viewer_rss,
-                       'many_viewers_rss_mb': many_rss, 'lines_per_s_each_of_many': rates,
-                       'mb_per_viewer': round((many_rss - one_viewer_rss) / (viewers - 1), 1)},
+            'memory': {
+                'viewers': viewers,
+                'first_page_open_rss_mb': idle_rss,
+                'one_viewer_rss_mb': one_viewer_rss,
+                'many_viewers_rss_mb': many_rss,
+                'lines_per_s_each_of_many': rates,
+                'mb_per_viewer': round((many_rss - one_viewer_rss) / (viewers - 1), 1),
+            },
         }
     finally:
         cli.stop()
@@ -207,35 +226,52 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
     browser_rate = statistics.median(run['browser']['lines_per_s'] for run in runs)
     return {
         'measured_at': datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds'),
-        'machine': {'cpus': os.cpu_count(), 'load_average': [round(value, 2) for value in os.getloadavg()],
-                    'platform': platform.platform(), 'python': platform.python_version()},
-        'lines': arguments.lines, 'runs': runs,
-        'docker_logs_f_lines_per_s': cli_rate, 'browser_lines_per_s': browser_rate,
-        'throughput_ratio': round(browser_rate / cli_rate, 3), 'flood': flood,
-        'goals': {'throughput_ratio_at_least': 0.5, 'mb_per_viewer_below': 20,
-                  'throughput_met': browser_rate / cli_rate >= 0.5,
-                  'memory_met': flood['memory']['mb_per_viewer'] < 20},
+        'machine': {
+            'cpus': os.cpu_count(),
+            'load_average': [round(value, 2) for value in os.getloadavg()],
+            'platform': platform.platform(),
+            'python': platform.python_version(),
+        },
+        'lines': arguments.lines,
+        'runs': runs,
+        'docker_logs_f_lines_per_s': cli_rate,
+        'browser_lines_per_s': browser_rate,
+        'throughput_ratio': round(browser_rate / cli_rate, 3),
+        'flood': flood,
+        'goals': {
+            'throughput_ratio_at_least': 0.5,
+            'mb_per_viewer_below': 20,
+            'throughput_met': browser_rate / cli_rate >= 0.5,
+            'memory_met': flood['memory']['mb_per_viewer'] < 20,
+        },
     }
 
 
 def print_table(result: dict[str, Any]) -> None:
     flood, memory = result['flood'], result['flood']['memory']
     rows = [
-        ('docker logs -f', f"{result['docker_logs_f_lines_per_s']:,} lines/s", f"median of {len(result['runs'])} runs"),
-        ('browser (Berth)', f"{result['browser_lines_per_s']:,} lines/s",
-         f"ratio {result['throughput_ratio']} (goal ≥ 0.5), dropped from view: "
-         f"{[run['browser']['dropped_from_view'] for run in result['runs']]}"),
-        ('flood: container', f"{flood['container_lines_per_s']:,} lines/s", ''),
-        ('flood: into the page', f"{flood['browser_lines_per_s']:,} lines/s", 'the view keeps the last 5 000'),
-        ('flood: /healthz', f"{flood['healthz_ms']['p50']} ms", f"max {flood['healthz_ms']['max']} ms"),
-        ('flood: Stop following', f"{flood['stop_click_to_resume_button_ms']} ms", 'click → button says Resume'),
-        ('flood: page timer gap', f"{flood['page_longest_timer_gap_ms']} ms", 'longest, 10 ms timer'),
-        ('panel RSS', f"{memory['one_viewer_rss_mb']} → {memory['many_viewers_rss_mb']} MB",
-         f"1 → {memory['viewers']} viewers following the flood, each at {memory['lines_per_s_each_of_many']} lines/s"),
-        ('memory per viewer', f"{memory['mb_per_viewer']} MB", 'goal < 20 MB'),
+        ('docker logs -f', f'{result["docker_logs_f_lines_per_s"]:,} lines/s', f'median of {len(result["runs"])} runs'),
+        (
+            'browser (Berth)',
+            f'{result["browser_lines_per_s"]:,} lines/s',
+            f'ratio {result["throughput_ratio"]} (goal ≥ 0.5), dropped from view: '
+            f'{[run["browser"]["dropped_from_view"] for run in result["runs"]]}',
+        ),
+        ('flood: container', f'{flood["container_lines_per_s"]:,} lines/s', ''),
+        ('flood: into the page', f'{flood["browser_lines_per_s"]:,} lines/s', 'the view keeps the last 5 000'),
+        ('flood: /healthz', f'{flood["healthz_ms"]["p50"]} ms', f'max {flood["healthz_ms"]["max"]} ms'),
+        ('flood: Stop following', f'{flood["stop_click_to_resume_button_ms"]} ms', 'click → button says Resume'),
+        ('flood: page timer gap', f'{flood["page_longest_timer_gap_ms"]} ms', 'longest, 10 ms timer'),
+        (
+            'panel RSS',
+            f'{memory["one_viewer_rss_mb"]} → {memory["many_viewers_rss_mb"]} MB',
+            f'1 → {memory["viewers"]} viewers following the flood, '
+            f'each at {memory["lines_per_s_each_of_many"]} lines/s',
+        ),
+        ('memory per viewer', f'{memory["mb_per_viewer"]} MB', 'goal < 20 MB'),
     ]
     width = max(len(name) for name, _, _ in rows)
-    print(f"\nlogs bench, {result['lines']:,} lines, load average {result['machine']['load_average']}")
+    print(f'\nlogs bench, {result["lines"]:,} lines, load average {result["machine"]["load_average"]}')
     for name, value, note in rows:
         print(f'  {name:<{width}}  {value:>22}  {note}')
 

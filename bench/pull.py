@@ -12,6 +12,7 @@ database. The job page's socket frames that carry the overall progress bar are c
 pull, and the busiest one-second window (the actor coalesces to at most ~10 a second).
 Results go to bench/results/pull.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,17 +66,24 @@ async def panel_pull(page: Page, panel: Panel, reference: str, frames: list[tupl
     job_id = (await page.get_by_role('link', name='Job page').get_attribute('href') or '').rsplit('/', 1)[1]
     with sqlite3.connect(panel.data_dir / 'berth.sqlite3') as database:
         created, started_at, finished = database.execute(
-            'SELECT created_at, started_at, finished_at FROM jobs WHERE job_id = ?', (job_id,)).fetchone()
+            'SELECT created_at, started_at, finished_at FROM jobs WHERE job_id = ?', (job_id,)
+        ).fetchone()
     stamps = [at for at, payload in frames if 'Overall progress' in payload]
     pulling = max(finished - started_at, 1e-3)
     busiest = max((sum(1 for other in stamps if stamp <= other < stamp + 1) for stamp in stamps), default=0)
-    return {'browser_s': browser_seconds, 'server_s': finished - created, 'progress_frames': len(stamps),
-            'progress_per_s': len(stamps) / pulling, 'busiest_second': busiest,
-            'socket_frames': sum(1 for at, _ in frames if at >= time.time() - browser_seconds - 1)}
+    return {
+        'browser_s': browser_seconds,
+        'server_s': finished - created,
+        'progress_frames': len(stamps),
+        'progress_per_s': len(stamps) / pulling,
+        'busiest_second': busiest,
+        'socket_frames': sum(1 for at, _ in frames if at >= time.time() - browser_seconds - 1),
+    }
 
 
-async def scenario(page: Page, panel: Panel, reference: str, runs: int,
-                   frames: list[tuple[float, str]]) -> dict[str, Any]:
+async def scenario(
+    page: Page, panel: Panel, reference: str, runs: int, frames: list[tuple[float, str]]
+) -> dict[str, Any]:
     cli_pull(reference)  # warm-up: both paths once, not counted
     await panel_pull(page, panel, reference, frames)
     cli: list[float] = []
@@ -87,9 +95,12 @@ async def scenario(page: Page, panel: Panel, reference: str, runs: int,
         else:
             through_panel.append(await panel_pull(page, panel, reference, frames))
             cli.append(cli_pull(reference))
-        print(f'  run {run + 1}: docker pull {cli[-1]:.3f} s, panel {through_panel[-1]["browser_s"]:.3f} s '
-              f'(server {through_panel[-1]["server_s"]:.3f} s, {through_panel[-1]["progress_frames"]} progress '
-              'frames)', flush=True)
+        print(
+            f'  run {run + 1}: docker pull {cli[-1]:.3f} s, panel {through_panel[-1]["browser_s"]:.3f} s '
+            f'(server {through_panel[-1]["server_s"]:.3f} s, {through_panel[-1]["progress_frames"]} progress '
+            'frames)',
+            flush=True,
+        )
     forget(reference)
 
     def median(key: str) -> float:
@@ -97,12 +108,17 @@ async def scenario(page: Page, panel: Panel, reference: str, runs: int,
 
     cli_median = statistics.median(cli)
     return {
-        'reference': reference, 'runs': runs,
+        'reference': reference,
+        'runs': runs,
         'docker_pull_s': {'median': round(cli_median, 3), 'all': [round(value, 3) for value in cli]},
-        'panel_browser_s': {'median': median('browser_s'),
-                            'all': [round(result['browser_s'], 3) for result in through_panel]},
-        'panel_server_s': {'median': median('server_s'),
-                           'all': [round(result['server_s'], 3) for result in through_panel]},
+        'panel_browser_s': {
+            'median': median('browser_s'),
+            'all': [round(result['browser_s'], 3) for result in through_panel],
+        },
+        'panel_server_s': {
+            'median': median('server_s'),
+            'all': [round(result['server_s'], 3) for result in through_panel],
+        },
         'ratio_browser': round(median('browser_s') / cli_median, 3),
         'ratio_server': round(median('server_s') / cli_median, 3),
         'progress_per_s': median('progress_per_s'),
@@ -129,8 +145,12 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
                     browser = await launch_chromium(playwright)
                     page = await signed_in_page(browser, panel.base_url, password=panel.password, path='/images')
                     frames: list[tuple[float, str]] = []
-                    page.on('websocket', lambda socket: socket.on(
-                        'framereceived', lambda payload: frames.append((time.time(), str(payload)))))
+                    page.on(
+                        'websocket',
+                        lambda socket: socket.on(
+                            'framereceived', lambda payload: frames.append((time.time(), str(payload)))
+                        ),
+                    )
                     for name, reference in scenarios.items():
                         print(f'{name}: {reference}', flush=True)
                         results[name] = await scenario(page, panel, reference, arguments.runs, frames)
@@ -140,27 +160,39 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
             for reference in scenarios.values():
                 forget(reference)
     return {
-        'bench': 'pull', 'date': datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds'),
-        'machine': {'cpus': os.cpu_count(), 'platform': platform.platform(), 'python': platform.python_version(),
-                    'docker': client.version().get('Version'),
-                    'load_average_before': load_before,
-                    'load_average': [round(value, 2) for value in os.getloadavg()]},
+        'bench': 'pull',
+        'date': datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds'),
+        'machine': {
+            'cpus': os.cpu_count(),
+            'platform': platform.platform(),
+            'python': platform.python_version(),
+            'docker': client.version().get('Version'),
+            'load_average_before': load_before,
+            'load_average': [round(value, 2) for value in os.getloadavg()],
+        },
         'image': {'megabytes': arguments.megabytes, 'layers': arguments.layers},
-        'throttle_mb_s': arguments.throttle, 'goal': f'panel (click to succeeded) within {GOAL - 1:.0%} of docker pull',
+        'throttle_mb_s': arguments.throttle,
+        'goal': f'panel (click to succeeded) within {GOAL - 1:.0%} of docker pull',
         'results': results,
     }
 
 
 def print_table(report: dict[str, Any]) -> None:
-    print(f"\npull bench, {report['image']['megabytes']:.0f} MB in {report['image']['layers']} layers, "
-          f"median of {next(iter(report['results'].values()))['runs']} runs, load {report['machine']['load_average']}")
-    print(f'{"scenario":<10} {"docker pull":>12} {"panel":>8} {"server":>8} {"ratio":>6} {"progress/s":>11} '
-          f'{"busiest 1 s":>12}')
+    print(
+        f'\npull bench, {report["image"]["megabytes"]:.0f} MB in {report["image"]["layers"]} layers, '
+        f'median of {next(iter(report["results"].values()))["runs"]} runs, load {report["machine"]["load_average"]}'
+    )
+    print(
+        f'{"scenario":<10} {"docker pull":>12} {"panel":>8} {"server":>8} {"ratio":>6} {"progress/s":>11} '
+        f'{"busiest 1 s":>12}'
+    )
     for name, result in report['results'].items():
-        print(f"{name:<10} {result['docker_pull_s']['median']:>10.3f} s {result['panel_browser_s']['median']:>6.3f} s "
-              f"{result['panel_server_s']['median']:>6.3f} s {result['ratio_browser']:>6.3f} "
-              f"{result['progress_per_s']:>11.1f} {result['busiest_second']:>12}")
-    print(f"goal: {report['goal']}")
+        print(
+            f'{name:<10} {result["docker_pull_s"]["median"]:>10.3f} s {result["panel_browser_s"]["median"]:>6.3f} s '
+            f'{result["panel_server_s"]["median"]:>6.3f} s {result["ratio_browser"]:>6.3f} '
+            f'{result["progress_per_s"]:>11.1f} {result["busiest_second"]:>12}'
+        )
+    print(f'goal: {report["goal"]}')
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ into `cat` (TTY echo), timed in the page from input until xterm has parsed the e
 while a second browser streams `yes` through its own terminal on the same panel.
 Results go to bench/results/terminal.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,7 +34,7 @@ from bench.common import BUSYBOX, PROJECT_ROOT, Panel, launch_chromium, save_res
 RESULTS = PROJECT_ROOT / 'bench' / 'results' / 'terminal.json'
 MARKER = 'BENCH-42-END'
 TERMINAL = "getElement(document.querySelector('[data-berth-terminal]')).terminal"
-COUNT_WRITES = '''(marker) => {
+COUNT_WRITES = """(marker) => {
   const term = TERMINAL;
   const state = window.benchState = {t0: 0, t1: 0, tail: ''};
   if (!term.benchWrite) term.benchWrite = term.write.bind(term);
@@ -45,9 +46,9 @@ COUNT_WRITES = '''(marker) => {
       if (callback) callback();
     });
   };
-}'''.replace('TERMINAL', TERMINAL)
+}""".replace('TERMINAL', TERMINAL)
 SEND = '(line) => { window.benchState.t0 = performance.now(); ' + TERMINAL + '.input(line, true); }'
-ECHO = '''(ch) => new Promise((resolve) => {
+ECHO = """(ch) => new Promise((resolve) => {
   const term = TERMINAL;
   const t0 = performance.now();
   const echoed = () => {
@@ -60,7 +61,7 @@ ECHO = '''(ch) => new Promise((resolve) => {
     if (echoed()) { clearTimeout(timer); subscription.dispose(); resolve(performance.now() - t0); }
   });
   term.input(ch, true);
-})'''.replace('TERMINAL', TERMINAL)
+})""".replace('TERMINAL', TERMINAL)
 
 
 def payload_command(size: int) -> str:
@@ -70,8 +71,9 @@ def payload_command(size: int) -> str:
 def raw_throughput(container: str, size: int) -> float:
     """MB/s of `docker exec -t` (a TTY in the container, like the terminal's) with the output thrown away."""
     started = time.perf_counter()
-    subprocess.run(['docker', 'exec', '-t', container, 'sh', '-c', payload_command(size)], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ['docker', 'exec', '-t', container, 'sh', '-c', payload_command(size)], check=True, stdout=subprocess.DEVNULL
+    )
     return size / (time.perf_counter() - started) / 1e6
 
 
@@ -110,17 +112,36 @@ async def echo_latencies(page: Page, keystrokes: int) -> list[float]:
 
 def summary(latencies: list[float]) -> dict[str, float]:
     ordered = sorted(latencies)
-    return {'n': len(ordered), 'p50_ms': round(statistics.median(ordered), 2),
-            'p99_ms': round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 2),
-            'max_ms': round(ordered[-1], 2)}
+    return {
+        'n': len(ordered),
+        'p50_ms': round(statistics.median(ordered), 2),
+        'p99_ms': round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 2),
+        'max_ms': round(ordered[-1], 2),
+    }
 
 
 async def run(arguments: argparse.Namespace) -> dict[str, Any]:
     size = int(arguments.megabytes * 1e6)
     load_before = os.getloadavg()
     container = f'berth-bench-terminal-{uuid.uuid4().hex[:8]}'
-    subprocess.run(['docker', 'run', '-d', '--name', container, '--label', 'berth-bench=1', '--stop-signal', 'KILL',
-                    BUSYBOX, 'sleep', '3600'], check=True, capture_output=True)
+    subprocess.run(
+        [
+            'docker',
+            'run',
+            '-d',
+            '--name',
+            container,
+            '--label',
+            'berth-bench=1',
+            '--stop-signal',
+            'KILL',
+            BUSYBOX,
+            'sleep',
+            '3600',
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
         with Panel() as panel:
             panel.wait_healthy(30, min_containers=1)
@@ -150,34 +171,54 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
     idle_summary, busy_summary = summary(idle), summary(busy)
     return {
         'measured_at': datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds'),
-        'machine': {'cpus': os.cpu_count(), 'platform': platform.platform(), 'python': platform.python_version(),
-                    'load_average_1min_before_and_after': [round(load_before[0], 2), round(os.getloadavg()[0], 2)]},
-        'payload_bytes': size, 'runs': arguments.runs,
+        'machine': {
+            'cpus': os.cpu_count(),
+            'platform': platform.platform(),
+            'python': platform.python_version(),
+            'load_average_1min_before_and_after': [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        },
+        'payload_bytes': size,
+        'runs': arguments.runs,
         'raw_docker_exec_tty_mb_s': {'median': round(raw_mb_s, 2), 'all': [round(value, 2) for value in raw]},
         'browser_terminal_mb_s': {'median': round(shown_mb_s, 2), 'all': [round(value, 2) for value in shown]},
         'throughput_ratio': round(shown_mb_s / raw_mb_s, 3),
         'echo_latency_idle': idle_summary,
         'echo_latency_during_flood': busy_summary,
-        'goals': {'throughput_ratio_at_least': round(1 / 3, 3), 'echo_p99_ms_below': 30,
-                  'throughput_met': shown_mb_s / raw_mb_s >= 1 / 3, 'latency_met': busy_summary['p99_ms'] < 30},
+        'goals': {
+            'throughput_ratio_at_least': round(1 / 3, 3),
+            'echo_p99_ms_below': 30,
+            'throughput_met': shown_mb_s / raw_mb_s >= 1 / 3,
+            'latency_met': busy_summary['p99_ms'] < 30,
+        },
     }
 
 
 def print_table(result: dict[str, Any]) -> None:
     rows = [
-        ('raw `docker exec -t` (MB/s)', f"{result['raw_docker_exec_tty_mb_s']['median']:.1f}", ''),
-        ('Berth terminal in Chromium (MB/s)', f"{result['browser_terminal_mb_s']['median']:.1f}",
-         f"ratio {result['throughput_ratio']:.2f} (goal >= 0.33)"),
-        ('echo p50 / p99, idle (ms)',
-         f"{result['echo_latency_idle']['p50_ms']:.1f} / {result['echo_latency_idle']['p99_ms']:.1f}", ''),
-        ('echo p50 / p99, other browser flooding (ms)',
-         f"{result['echo_latency_during_flood']['p50_ms']:.1f} / {result['echo_latency_during_flood']['p99_ms']:.1f}",
-         'goal p99 < 30'),
+        ('raw `docker exec -t` (MB/s)', f'{result["raw_docker_exec_tty_mb_s"]["median"]:.1f}', ''),
+        (
+            'Berth terminal in Chromium (MB/s)',
+            f'{result["browser_terminal_mb_s"]["median"]:.1f}',
+            f'ratio {result["throughput_ratio"]:.2f} (goal >= 0.33)',
+        ),
+        (
+            'echo p50 / p99, idle (ms)',
+            f'{result["echo_latency_idle"]["p50_ms"]:.1f} / {result["echo_latency_idle"]["p99_ms"]:.1f}',
+            '',
+        ),
+        (
+            'echo p50 / p99, other browser flooding (ms)',
+            f'{result["echo_latency_during_flood"]["p50_ms"]:.1f} / '
+            f'{result["echo_latency_during_flood"]["p99_ms"]:.1f}',
+            'goal p99 < 30',
+        ),
     ]
     width = max(len(row[0]) for row in rows)
     load = result['machine']['load_average_1min_before_and_after']
-    print(f"\nterminal bench, {result['payload_bytes'] / 1e6:.0f} MB payload, median of {result['runs']} runs, "
-          f"{result['machine']['cpus']} CPUs, load average {load[0]} before / {load[1]} after")
+    print(
+        f'\nterminal bench, {result["payload_bytes"] / 1e6:.0f} MB payload, median of {result["runs"]} runs, '
+        f'{result["machine"]["cpus"]} CPUs, load average {load[0]} before / {load[1]} after'
+    )
     for name, value, note in rows:
         print(f'  {name:<{width}}  {value:>12}  {note}')
 

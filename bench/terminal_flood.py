@@ -9,6 +9,7 @@ the tabs are closed, the RSS once the panel had --settle seconds to give memory 
 client that never acknowledges: its xterm write never completes. ``--app DIR`` runs the panel from another checkout.
 Results go to bench/results/terminal_flood[_stuck].json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -82,8 +83,24 @@ def percentile(values: list[float], share: float) -> float:
 async def run(arguments: argparse.Namespace) -> dict[str, Any]:
     load_before = os.getloadavg()
     container = f'berth-bench-flood-{uuid.uuid4().hex[:8]}'
-    subprocess.run(['docker', 'run', '-d', '--name', container, '--label', 'berth-bench=1', '--stop-signal', 'KILL',
-                    BUSYBOX, 'sleep', '3600'], check=True, capture_output=True)
+    subprocess.run(
+        [
+            'docker',
+            'run',
+            '-d',
+            '--name',
+            container,
+            '--label',
+            'berth-bench=1',
+            '--stop-signal',
+            'KILL',
+            BUSYBOX,
+            'sleep',
+            '3600',
+        ],
+        check=True,
+        capture_output=True,
+    )
     root = Path(arguments.app).resolve() if arguments.app else PROJECT_ROOT
     try:
         with Panel(root=root, env={'BERTH_TERMINALS_PER_USER': str(max(8, arguments.terminals))}) as panel:
@@ -126,16 +143,33 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
     health = sampler.healthz_ms
     return {
         'measured_at': datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds'),
-        'machine': {'cpus': os.cpu_count(), 'platform': platform.platform(), 'python': platform.python_version(),
-                    'load_average_1min_before_and_after': [round(load_before[0], 2), round(os.getloadavg()[0], 2)]},
-        'app': str(root) if arguments.app else '.', 'terminals': arguments.terminals, 'seconds': arguments.seconds,
-        'stuck': arguments.stuck, 'command': arguments.command,
-        'rss_mb': {'before_flood': before, 'peak_during_flood': max(during), 'end_of_flood': during[-1],
-                   'after_close': after, 'peak_extra': round(max(during) - before, 1),
-                   'extra_per_terminal': round((max(during) - before) / arguments.terminals, 1)},
-        'healthz_ms': {'n': len(health), 'p50': round(statistics.median(health), 1) if health else 0.0,
-                       'p99': percentile(health, 0.99), 'max': round(max(health), 1) if health else 0.0,
-                       'slow_answers_at_seconds': sampler.slow, 'tabs_closed_at_seconds': closed_at},
+        'machine': {
+            'cpus': os.cpu_count(),
+            'platform': platform.platform(),
+            'python': platform.python_version(),
+            'load_average_1min_before_and_after': [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        },
+        'app': str(root) if arguments.app else '.',
+        'terminals': arguments.terminals,
+        'seconds': arguments.seconds,
+        'stuck': arguments.stuck,
+        'command': arguments.command,
+        'rss_mb': {
+            'before_flood': before,
+            'peak_during_flood': max(during),
+            'end_of_flood': during[-1],
+            'after_close': after,
+            'peak_extra': round(max(during) - before, 1),
+            'extra_per_terminal': round((max(during) - before) / arguments.terminals, 1),
+        },
+        'healthz_ms': {
+            'n': len(health),
+            'p50': round(statistics.median(health), 1) if health else 0.0,
+            'p99': percentile(health, 0.99),
+            'max': round(max(health), 1) if health else 0.0,
+            'slow_answers_at_seconds': sampler.slow,
+            'tabs_closed_at_seconds': closed_at,
+        },
     }
 
 
@@ -150,16 +184,23 @@ def main() -> None:
     arguments = parser.parse_args()
     result = asyncio.run(run(arguments))
     memory, health = result['rss_mb'], result['healthz_ms']
-    print(f"\n{arguments.terminals} flooding terminals{' (clients never acknowledge)' if arguments.stuck else ''}, "
-          f"{arguments.seconds:.0f} s, load average {result['machine']['load_average_1min_before_and_after']}")
-    print(f"  panel RSS: {memory['before_flood']} MB before, peak {memory['peak_during_flood']} MB "
-          f"(+{memory['peak_extra']} MB, {memory['extra_per_terminal']} MB per terminal), "
-          f"{memory['after_close']} MB {arguments.settle:.0f} s after closing")
-    print(f"  /healthz: p50 {health['p50']} ms, p99 {health['p99']} ms, max {health['max']} ms ({health['n']} samples)")
-    print(f"  answers slower than 0.5 s (s after the flood started, ms): {health['slow_answers_at_seconds']}; "
-          f"tabs closed at {health['tabs_closed_at_seconds']} s")
-    save_results(PROJECT_ROOT / 'bench' / 'results' / f"terminal_flood{'_stuck' if arguments.stuck else ''}.json",
-                 result)
+    print(
+        f'\n{arguments.terminals} flooding terminals{" (clients never acknowledge)" if arguments.stuck else ""}, '
+        f'{arguments.seconds:.0f} s, load average {result["machine"]["load_average_1min_before_and_after"]}'
+    )
+    print(
+        f'  panel RSS: {memory["before_flood"]} MB before, peak {memory["peak_during_flood"]} MB '
+        f'(+{memory["peak_extra"]} MB, {memory["extra_per_terminal"]} MB per terminal), '
+        f'{memory["after_close"]} MB {arguments.settle:.0f} s after closing'
+    )
+    print(f'  /healthz: p50 {health["p50"]} ms, p99 {health["p99"]} ms, max {health["max"]} ms ({health["n"]} samples)')
+    print(
+        f'  answers slower than 0.5 s (s after the flood started, ms): {health["slow_answers_at_seconds"]}; '
+        f'tabs closed at {health["tabs_closed_at_seconds"]} s'
+    )
+    save_results(
+        PROJECT_ROOT / 'bench' / 'results' / f'terminal_flood{"_stuck" if arguments.stuck else ""}.json', result
+    )
 
 
 if __name__ == '__main__':

@@ -1,4 +1,5 @@
 """Confirmation dialogs."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,9 +21,11 @@ class RemoveDialog(ui.dialog):
             self.force = ui.checkbox('Force (stop running containers first)')
             with ui.row().classes('w-full justify-end'):
                 ui.button('Cancel', on_click=lambda: self.submit(None)).props('flat')
-                ui.button('Remove', color='negative',
-                          on_click=lambda: self.submit({'volumes': self.volumes.value, 'force': self.force.value})) \
-                    .props('aria-label="Confirm remove"')
+                ui.button(
+                    'Remove',
+                    color='negative',
+                    on_click=lambda: self.submit({'volumes': self.volumes.value, 'force': self.force.value}),
+                ).props('aria-label="Confirm remove"')
 
     async def ask(self) -> dict[str, Any] | None:
         result = await self

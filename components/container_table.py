@@ -1,4 +1,5 @@
 """ContainerTable: the live containers table with per-row action buttons (accessible names are the verbs)."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
@@ -34,14 +35,20 @@ ROW_ACTIONS: list[RowAction] = [
     ('kill', 'Kill', 'dangerous', "['running', 'paused', 'restarting'].includes(props.row.state)"),
     ('remove', 'Remove', 'delete', 'true'),
 ]
-STATE_COLORS = ("{running: 'positive', paused: 'warning', restarting: 'info', exited: 'grey', created: 'blue-grey', "
-                "dead: 'negative'}")
+STATE_COLORS = (
+    "{running: 'positive', paused: 'warning', restarting: 'info', exited: 'grey', created: 'blue-grey', "
+    "dead: 'negative'}"
+)
 
 
-NAME_CELL = ('<q-td :props="props"><a :href="\'/containers/\' + encodeURIComponent(props.row.name)" '
-             'class="text-primary">{{ props.row.name }}</a></q-td>')
-STATE_CELL = (f'<q-td :props="props"><q-badge :color="({STATE_COLORS})[props.row.state] || \'grey\'" '
-              ':label="props.row.state" /></q-td>')
+NAME_CELL = (
+    '<q-td :props="props"><a :href="\'/containers/\' + encodeURIComponent(props.row.name)" '
+    'class="text-primary">{{ props.row.name }}</a></q-td>'
+)
+STATE_CELL = (
+    f'<q-td :props="props"><q-badge :color="({STATE_COLORS})[props.row.state] || \'grey\'" '
+    ':label="props.row.state" /></q-td>'
+)
 PORTS_CELL = '<q-td :props="props"><div v-for="port in props.row.ports" :key="port">{{ port }}</div></q-td>'
 
 
@@ -58,9 +65,14 @@ class ContainerTable(ui.table):
     """
 
     def __init__(self, on_action: Callable[[str, str], Awaitable[None]], *, title: str | None = None) -> None:
-        super().__init__(columns=COLUMNS, rows=[], row_key='id', selection='multiple', title=title,
-                         pagination={'rowsPerPage': 50, 'sortBy': 'name', 'descending': False, 'page': 1,
-                                     'rowsNumber': 0})
+        super().__init__(
+            columns=COLUMNS,
+            rows=[],
+            row_key='id',
+            selection='multiple',
+            title=title,
+            pagination={'rowsPerPage': 50, 'sortBy': 'name', 'descending': False, 'page': 1, 'rowsNumber': 0},
+        )
         self._entries: dict[str, RowEntry] = {}
         self.on('request', self._on_request, ['pagination'])  # page, sort or filter changed in the browser
         self.props('flat bordered dense wrap-cells binary-state-sort')
@@ -108,7 +120,7 @@ class ContainerTable(ui.table):
             rows.sort(key=lambda row: str(row.get(key) or ''), reverse=bool(pagination.get('descending')))
         per_page = int(pagination.get('rowsPerPage') or 0) or max(len(rows), 1)
         page = max(1, min(int(pagination.get('page') or 1), -(-len(rows) // per_page)))
-        shown = rows[(page - 1) * per_page:page * per_page]
+        shown = rows[(page - 1) * per_page : page * per_page]
         if force or shown != self.rows or (len(rows), page) != (pagination.get('rowsNumber'), pagination.get('page')):
             pagination.update(rowsNumber=len(rows), page=page)
             self.rows = shown  # sends this element: the page's rows only
@@ -117,7 +129,14 @@ class ContainerTable(ui.table):
 def row_dict(row: ContainerRow, now: datetime, busy: bool) -> dict[str, Any]:
     created = parse_time(row.created)
     return {
-        'id': row.id, 'name': row.name, 'image': row.image, 'state': row.state, 'status': row.status_text(now),
-        'health': row.health or '—', 'ports': row.ports, 'project': row.project,
-        'created': created.strftime('%Y-%m-%d %H:%M') if created else '', 'busy': busy,
+        'id': row.id,
+        'name': row.name,
+        'image': row.image,
+        'state': row.state,
+        'status': row.status_text(now),
+        'health': row.health or '—',
+        'ports': row.ports,
+        'project': row.project,
+        'created': created.strftime('%Y-%m-%d %H:%M') if created else '',
+        'busy': busy,
     }

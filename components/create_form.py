@@ -1,4 +1,5 @@
 """CreateForm: every field of a new container; errors are shown under the field they are about."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -23,8 +24,15 @@ class CreateForm(ui.column):
         self.fields: dict[str, Any] = {}
         with self:
             with ui.row().classes('w-full gap-2'):
-                self._input('image', 'Image', value=image, autocomplete=local_tags, validation=reference_problem,
-                            classes='grow', placeholder='berth-test/busybox:latest')
+                self._input(
+                    'image',
+                    'Image',
+                    value=image,
+                    autocomplete=local_tags,
+                    validation=reference_problem,
+                    classes='grow',
+                    placeholder='berth-test/busybox:latest',
+                )
                 self._input('name', 'Name (optional)', placeholder='web')
             self._input('command', 'Command (optional)', classes='w-full', placeholder='sh -c "echo hello; sleep 600"')
             with ui.row().classes('w-full gap-2 no-wrap'):
@@ -32,40 +40,56 @@ class CreateForm(ui.column):
                 self._textarea('labels', 'Labels (name=value per line)', 'team=blue')
             with ui.row().classes('w-full gap-2 no-wrap'):
                 self._textarea('ports', 'Published ports ([ip:]host:container[/proto])', '8080:80\n53/udp')
-                self._textarea('mounts', 'Volumes and bind mounts (source:/path[:ro])',
-                               'data:/var/lib/data\n/srv/site:/usr/share/site:ro')
+                self._textarea(
+                    'mounts',
+                    'Volumes and bind mounts (source:/path[:ro])',
+                    'data:/var/lib/data\n/srv/site:/usr/share/site:ro',
+                )
             with ui.row().classes('w-full gap-2 items-start'):
-                self.fields['restart_policy'] = ui.select(list(RESTART_POLICIES), value='no', label='Restart policy') \
-                    .classes('w-44')
+                self.fields['restart_policy'] = ui.select(
+                    list(RESTART_POLICIES), value='no', label='Restart policy'
+                ).classes('w-44')
                 self._input('restart_retries', 'Max retries (on-failure)', classes='w-44')
                 self._input('memory', 'Memory limit', placeholder='512m')
                 self._input('cpus', 'CPU limit', placeholder='0.5')
                 choices = [name for name in networks if admin or name != 'host']
-                self.fields['network'] = ui.select(['', *choices], value='', label='Network (default bridge)') \
-                    .classes('w-56')
+                self.fields['network'] = ui.select(['', *choices], value='', label='Network (default bridge)').classes(
+                    'w-56'
+                )
             with ui.row().classes('w-full gap-4'):
-                for name, label, value in (('auto_remove', 'Remove when it exits', False), ('tty', 'TTY', False),
-                                           ('stdin_open', 'Keep stdin open', False),
-                                           ('start', 'Start after create', True)):
+                for name, label, value in (
+                    ('auto_remove', 'Remove when it exits', False),
+                    ('tty', 'TTY', False),
+                    ('stdin_open', 'Keep stdin open', False),
+                    ('start', 'Start after create', True),
+                ):
                     self.fields[name] = ui.checkbox(label, value=value)
-            with ui.expansion('Privileges and host access (admin only)', icon='admin_panel_settings') \
-                    .classes('w-full'):
+            with ui.expansion('Privileges and host access (admin only)', icon='admin_panel_settings').classes('w-full'):
                 if not admin:
-                    ui.label('Only an admin can ask for these; the panel refuses them for other roles.') \
-                        .classes('text-caption')
+                    ui.label('Only an admin can ask for these; the panel refuses them for other roles.').classes(
+                        'text-caption'
+                    )
                 with ui.row().classes('w-full gap-4 items-start'):
-                    for name, label in (('privileged', 'Privileged'), ('pid_host', 'Host PID namespace'),
-                                        ('ipc_host', 'Host IPC namespace')):
+                    for name, label in (
+                        ('privileged', 'Privileged'),
+                        ('pid_host', 'Host PID namespace'),
+                        ('ipc_host', 'Host IPC namespace'),
+                    ):
                         self.fields[name] = ui.checkbox(label).props('' if admin else 'disable')
                     self._input('cap_add', 'Add capabilities', placeholder='NET_ADMIN, SYS_TIME', disabled=not admin)
                     self._input('devices', 'Devices', placeholder='/dev/fuse', disabled=not admin)
                 with ui.row().classes('w-full gap-2 no-wrap'):
                     self._input('volume_driver', 'Volume driver', placeholder='local', disabled=not admin)
-                    self._textarea('volume_driver_options', 'Volume driver options (name=value per line)',
-                                   'type=nfs', disabled=not admin)
+                    self._textarea(
+                        'volume_driver_options',
+                        'Volume driver options (name=value per line)',
+                        'type=nfs',
+                        disabled=not admin,
+                    )
 
-    def _input(self, name: str, label: str, *, value: str = '', classes: str = 'w-56', disabled: bool = False,
-               **options: Any) -> None:
+    def _input(
+        self, name: str, label: str, *, value: str = '', classes: str = 'w-56', disabled: bool = False, **options: Any
+    ) -> None:
         element = ui.input(label, value=value, **options).classes(classes).props(f'aria-label="{label}"')
         if disabled:
             element.disable()

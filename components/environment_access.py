@@ -4,6 +4,7 @@ Viewers see names only; operators and admins see values, with secret-looking one
 "Reveal secret values" (checked on the server again, and audited); values of Berth's own containers are the
 admins' alone. The readable view and the raw JSON both go through :meth:`redact`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -17,8 +18,9 @@ from core.services import Services
 
 
 class EnvironmentAccess:
-    def __init__(self, services: Services, identity: Identity, *, action: str, target: str,
-                 admin_only: bool = False) -> None:
+    def __init__(
+        self, services: Services, identity: Identity, *, action: str, target: str, admin_only: bool = False
+    ) -> None:
         self.services = services
         self.action = action  # audit action of a reveal: 'container.reveal_env', 'image.reveal_env'
         self.target = target
@@ -34,15 +36,22 @@ class EnvironmentAccess:
         """Under the environment section: why values are hidden, or the Reveal button (when there is a secret)."""
         env = (data.get('Config') or {}).get('Env') or []
         if not self.values:
-            ui.label('Values are hidden: ' + ('only admins see the environment of Berth\'s own containers.'
-                                              if self.admin_only else 'viewers see the names only.')) \
-                .classes('text-caption')
+            ui.label(
+                'Values are hidden: '
+                + (
+                    "only admins see the environment of Berth's own containers."
+                    if self.admin_only
+                    else 'viewers see the names only.'
+                )
+            ).classes('text-caption')
         elif has_secrets(env) and not self.revealed:
+
             async def reveal() -> None:
                 if self.reveal():
                     result = on_reveal()
                     if result is not None:
                         await result
+
             ui.button('Reveal secret values', icon='visibility', on_click=reveal).props('flat dense no-caps')
 
     def reveal(self) -> bool:
@@ -59,6 +68,12 @@ class EnvironmentAccess:
         return True
 
     def _audit(self, identity: Identity | None, result: str) -> None:
-        self.services.audit.record(username=identity.username if identity else '(anonymous)',
-                                   role=identity.role if identity else '', action=self.action, target=self.target,
-                                   params={}, result=result, address=identity.address if identity else '')
+        self.services.audit.record(
+            username=identity.username if identity else '(anonymous)',
+            role=identity.role if identity else '',
+            action=self.action,
+            target=self.target,
+            params={},
+            result=result,
+            address=identity.address if identity else '',
+        )

@@ -1,4 +1,5 @@
 """ExecTerminal: one terminal — an xterm wired to one exec (or attach) session at a time, with a status line."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,13 +21,17 @@ from .terminal_output import MESSAGE_CHARS, PAUSED, WINDOW, TerminalOutput
 
 ROLE = 'operator'
 WHAT = 'open a terminal'
-OPTIONS = {'cursorBlink': True, 'scrollback': 5000, 'fontSize': 14,
-           'fontFamily': 'ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace'}
+OPTIONS = {
+    'cursorBlink': True,
+    'scrollback': 5000,
+    'fontSize': 14,
+    'fontFamily': 'ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace',
+}
 # Defined once per page. ready() fits the terminal and keeps it fitted; with text selected, Ctrl-C copies instead of
 # interrupting, and Ctrl-V is left to the browser, whose paste event xterm turns into input. write() resolves once
 # xterm has parsed the text: that is the acknowledgement the session's window waits for. A terminal that was
 # re-mounted (a tab panel without keep-alive) is set up again on its next write.
-HELPER = '''window.berthTerminal = window.berthTerminal || {
+HELPER = """window.berthTerminal = window.berthTerminal || {
   ready(id) {
     const view = getElement(id);
     if (!view || !view.terminal || !view.$el.isConnected) return null;
@@ -50,7 +55,7 @@ HELPER = '''window.berthTerminal = window.berthTerminal || {
     return new Promise((resolve) => view.terminal.write(data, () => resolve(true)));
   },
 };
-'''
+"""
 
 
 class ExecTerminal(ui.column):
@@ -80,11 +85,16 @@ class ExecTerminal(ui.column):
         with self:
             with ui.row().classes('w-full items-center gap-2 no-wrap'):
                 self.status = ui.label('Connecting…').classes('text-caption').props('role=status')
-                self.reconnect_button = ui.button('Reconnect', icon='refresh', on_click=self.connect) \
-                    .props('dense flat no-caps')
+                self.reconnect_button = ui.button('Reconnect', icon='refresh', on_click=self.connect).props(
+                    'dense flat no-caps'
+                )
                 self.reconnect_button.set_visibility(False)
-            self.terminal = ui.xterm(OPTIONS, on_data=self._on_data, on_resize=self._on_resize) \
-                .classes('w-full').style('flex: 1 1 0; min-height: 8rem; overflow: hidden').props('data-berth-terminal')
+            self.terminal = (
+                ui.xterm(OPTIONS, on_data=self._on_data, on_resize=self._on_resize)
+                .classes('w-full')
+                .style('flex: 1 1 0; min-height: 8rem; overflow: hidden')
+                .props('data-berth-terminal')
+            )
         background_tasks.create(self.connect(), name='open terminal')
 
     @property
@@ -132,12 +142,21 @@ class ExecTerminal(ui.column):
             self._refuse(refusal, retry=True)
             return
         self.terminal.run_terminal_method('reset')
-        session = ExecSession(self.services.docker().api, self.request, loop=asyncio.get_running_loop(),
-                              window=WINDOW, coalescer=Coalescer(limit=MESSAGE_CHARS),
-                              on_output=lambda text: output.add(text),  # noqa: PLW0108 — output is made below
-                              on_exit=lambda code: self._on_exit(session, code))
-        output = TerminalOutput(self.terminal, acknowledge=session.acknowledge,
-                                on_pause=lambda: self._on_pause(output), on_resume=lambda: self._on_resume(output))
+        session = ExecSession(
+            self.services.docker().api,
+            self.request,
+            loop=asyncio.get_running_loop(),
+            window=WINDOW,
+            coalescer=Coalescer(limit=MESSAGE_CHARS),
+            on_output=lambda text: output.add(text),  # noqa: PLW0108 — output is made below
+            on_exit=lambda code: self._on_exit(session, code),
+        )
+        output = TerminalOutput(
+            self.terminal,
+            acknowledge=session.acknowledge,
+            on_pause=lambda: self._on_pause(output),
+            on_resume=lambda: self._on_resume(output),
+        )
         self.session, self.output, self.slot = session, output, slot
         try:
             await run.io_bound(session.open, *size)
@@ -187,10 +206,15 @@ class ExecTerminal(ui.column):
         session = self.session
         self._end_session()
         identity = self.identity or self.services.sessions.current(touch=False)
-        self.services.audit.record(username=identity.username if identity else '(anonymous)',
-                                   role=identity.role if identity else '', action=self.action,
-                                   target=self.container_name, params=self._params(session),
-                                   result=f'refused: {refusal}', address=identity.address if identity else '')
+        self.services.audit.record(
+            username=identity.username if identity else '(anonymous)',
+            role=identity.role if identity else '',
+            action=self.action,
+            target=self.container_name,
+            params=self._params(session),
+            result=f'refused: {refusal}',
+            address=identity.address if identity else '',
+        )
         self._show(as_sentence(str(refusal), self.container_name, identity.username if identity else ''), alert=True)
         self.reconnect_button.set_visibility(retry)
 
@@ -260,12 +284,22 @@ class ExecTerminal(ui.column):
 
     def _params(self, session: ExecSession | None) -> dict[str, object]:
         command = ' '.join(session.command) if session is not None and session.command else self.request.command
-        return {'command': command or 'auto', 'user': self.request.user, 'workdir': self.request.workdir,
-                'container_id': self.request.container_id[:12]}
+        return {
+            'command': command or 'auto',
+            'user': self.request.user,
+            'workdir': self.request.workdir,
+            'container_id': self.request.container_id[:12],
+        }
 
     def _audit(self, result: str, session: ExecSession) -> None:
         identity = self.identity
         if identity is not None:
-            self.services.audit.record(username=identity.username, role=identity.role, action=self.action,
-                                       target=self.container_name, params=self._params(session), result=result,
-                                       address=identity.address)
+            self.services.audit.record(
+                username=identity.username,
+                role=identity.role,
+                action=self.action,
+                target=self.container_name,
+                params=self._params(session),
+                result=result,
+                address=identity.address,
+            )

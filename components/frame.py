@@ -1,4 +1,5 @@
 """The page frame every signed-in page sits in: header, navigation, job badge, engine banner, dark mode."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -11,8 +12,11 @@ from core.jobs import Job, JobUpdate
 from core.services import Services
 from core.state import StateChange
 
-NAVIGATION = (('Containers', '/containers', 'view_list'), ('Images', '/images', 'layers'),
-              ('Jobs', '/jobs', 'work_history'))
+NAVIGATION = (
+    ('Containers', '/containers', 'view_list'),
+    ('Images', '/images', 'layers'),
+    ('Jobs', '/jobs', 'work_history'),
+)
 ADMIN_NAVIGATION = (('Users', '/admin/users', 'group'), ('Audit', '/admin/audit', 'policy'))
 
 
@@ -49,17 +53,21 @@ def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
         ui.link('Berth', '/containers').classes('text-h6 text-white no-underline')
         with ui.row().classes('gap-1').props('role=navigation aria-label="Main"'):
             for label, target, icon in NAVIGATION + (ADMIN_NAVIGATION if identity.has('admin') else ()):
-                ui.button(label, icon=icon, on_click=lambda target=target: ui.navigate.to(target)) \
-                    .props('flat color=white')
+                ui.button(label, icon=icon, on_click=lambda target=target: ui.navigate.to(target)).props(
+                    'flat color=white'
+                )
         ui.space()
-        with ui.button(icon='notifications', on_click=lambda: ui.navigate.to('/jobs')) \
-                .props('flat round color=white aria-label="Job centre"'):
+        with ui.button(icon='notifications', on_click=lambda: ui.navigate.to('/jobs')).props(
+            'flat round color=white aria-label="Job centre"'
+        ):
             badge = ui.badge('', color='orange').props('floating')
-        ui.button(icon='dark_mode', on_click=lambda: _toggle_dark(dark)) \
-            .props('flat round color=white aria-label="Toggle dark mode"')
+        ui.button(icon='dark_mode', on_click=lambda: _toggle_dark(dark)).props(
+            'flat round color=white aria-label="Toggle dark mode"'
+        )
         ui.label(f'{identity.username} · {identity.role}').classes('text-white')
-        ui.button(icon='logout', on_click=lambda: _sign_out(services)) \
-            .props('flat round color=white aria-label="Sign out"')
+        ui.button(icon='logout', on_click=lambda: _sign_out(services)).props(
+            'flat round color=white aria-label="Sign out"'
+        )
 
     banner = ui.label().classes('w-full bg-negative text-white q-pa-sm text-center').props('role=alert')
 

@@ -1,4 +1,5 @@
 """Dialogs that ask before an image changes: tag, remove (with force), prune (listing what goes, before it goes)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -35,9 +36,15 @@ class TagDialog(AskingDialog):
         super().__init__()
         with self, ui.card().classes('gap-2 w-96').props('role=dialog aria-label="Tag image"'):
             ui.label(f'Tag {image.title}').classes('text-h6 break-all')
-            self.reference = ui.input('New tag', placeholder='team/app:2',
-                                      validation=lambda text: reference_problem(text, allow_digest=False)) \
-                .props('autofocus').classes('w-full')
+            self.reference = (
+                ui.input(
+                    'New tag',
+                    placeholder='team/app:2',
+                    validation=lambda text: reference_problem(text, allow_digest=False),
+                )
+                .props('autofocus')
+                .classes('w-full')
+            )
             with ui.row().classes('w-full justify-end'):
                 ui.button('Cancel', on_click=lambda: self.submit(None)).props('flat')
                 ui.button('Tag', on_click=self._confirm).props('aria-label="Confirm tag"')
@@ -54,16 +61,19 @@ class RemoveImageDialog(AskingDialog):
         super().__init__()
         with self, ui.card().classes('gap-2').props('role=dialog aria-label="Remove image"'):
             ui.label(f'Remove {image.title}?').classes('text-h6 break-all')
-            ui.label(f'{image.short_id} · {format_size(image.size)} · tags: {", ".join(image.tags) or "none"}') \
-                .classes('text-body2 break-all')
+            ui.label(f'{image.short_id} · {format_size(image.size)} · tags: {", ".join(image.tags) or "none"}').classes(
+                'text-body2 break-all'
+            )
             if containers:
-                ui.label(f'{containers} container{"s" if containers != 1 else ""} use it: the engine refuses '
-                         'unless forced.').classes('text-warning')
+                ui.label(
+                    f'{containers} container{"s" if containers != 1 else ""} use it: the engine refuses unless forced.'
+                ).classes('text-warning')
             self.force = ui.checkbox('Force (remove every tag, even if containers use it)')
             with ui.row().classes('w-full justify-end'):
                 ui.button('Cancel', on_click=lambda: self.submit(None)).props('flat')
-                ui.button('Remove', color='negative', on_click=lambda: self.submit({'force': self.force.value})) \
-                    .props('aria-label="Confirm remove"')
+                ui.button('Remove', color='negative', on_click=lambda: self.submit({'force': self.force.value})).props(
+                    'aria-label="Confirm remove"'
+                )
 
 
 class PruneDialog(AskingDialog):
@@ -74,8 +84,9 @@ class PruneDialog(AskingDialog):
         reclaim = sum(unique_sizes.get(image.id, image.size) for image in images)
         with self, ui.card().classes('gap-2 w-[40rem] max-w-full').props(f'role=dialog aria-label="Prune {what}"'):
             ui.label(f'Remove {len(images)} {what}?').classes('text-h6')
-            ui.label(f'About {format_size(reclaim)} of disk space comes back (layers no other image shares).') \
-                .classes('text-body2')
+            ui.label(f'About {format_size(reclaim)} of disk space comes back (layers no other image shares).').classes(
+                'text-body2'
+            )
             with ui.scroll_area().classes('w-full h-64 border'):
                 for image in images:
                     with ui.row().classes('w-full no-wrap gap-3'):
@@ -84,9 +95,11 @@ class PruneDialog(AskingDialog):
                         ui.label(format_size(unique_sizes.get(image.id, image.size))).classes('w-20 text-right')
             with ui.row().classes('w-full justify-end'):
                 ui.button('Cancel', on_click=lambda: self.submit(None)).props('flat')
-                ui.button(f'Remove {len(images)}', color='negative',
-                          on_click=lambda: self.submit([image.id for image in images])) \
-                    .props('aria-label="Confirm prune"')
+                ui.button(
+                    f'Remove {len(images)}',
+                    color='negative',
+                    on_click=lambda: self.submit([image.id for image in images]),
+                ).props('aria-label="Confirm prune"')
 
 
 def unique_sizes(disk_usage: dict[str, Any]) -> dict[str, int]:

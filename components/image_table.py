@@ -1,4 +1,5 @@
 """ImageTable: the live images table with per-row actions (accessible names are the verbs)."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
@@ -19,17 +20,21 @@ COLUMNS: list[dict[str, Any]] = [
     {'name': 'dangling', 'label': 'Dangling', 'field': 'dangling', 'sortable': True, 'align': 'left'},
     {'name': 'actions', 'label': 'Actions', 'field': 'id', 'align': 'right'},
 ]
-ROW_ACTIONS: list[RowAction] = [('run', 'Run', 'rocket_launch', 'true'), ('tag', 'Tag', 'sell', 'true'),
-                                ('remove', 'Remove', 'delete', 'true')]
+ROW_ACTIONS: list[RowAction] = [
+    ('run', 'Run', 'rocket_launch', 'true'),
+    ('tag', 'Tag', 'sell', 'true'),
+    ('remove', 'Remove', 'delete', 'true'),
+]
 
 # Vue interpolation only: tags, ids and sizes are text, never HTML
-TAGS_CELL = ('<q-td :props="props"><a :href="\'/images/\' + encodeURIComponent(props.row.id)" class="text-primary">'
-             '<div v-for="tag in props.row.tags" :key="tag">{{ tag }}</div>'
-             '<div v-if="!props.row.tags.length" class="text-grey">&lt;none&gt;</div></a></q-td>')
+TAGS_CELL = (
+    '<q-td :props="props"><a :href="\'/images/\' + encodeURIComponent(props.row.id)" class="text-primary">'
+    '<div v-for="tag in props.row.tags" :key="tag">{{ tag }}</div>'
+    '<div v-if="!props.row.tags.length" class="text-grey">&lt;none&gt;</div></a></q-td>'
+)
 ID_CELL = '<q-td :props="props" class="font-mono">{{ props.row.short_id }}</q-td>'
 SIZE_CELL = '<q-td :props="props">{{ props.row.size }}</q-td>'
-DANGLING_CELL = ('<q-td :props="props"><q-badge v-if="props.row.dangling" color="warning" label="dangling" />'
-                 '</q-td>')
+DANGLING_CELL = '<q-td :props="props"><q-badge v-if="props.row.dangling" color="warning" label="dangling" /></q-td>'
 
 
 class ImageTable(ui.table):
@@ -37,8 +42,7 @@ class ImageTable(ui.table):
 
     def __init__(self, on_action: Callable[[str, str], Awaitable[None]] | None) -> None:
         columns = COLUMNS if on_action is not None else COLUMNS[:-1]
-        super().__init__(columns=columns, rows=[], row_key='id',
-                         pagination={'rowsPerPage': 50, 'sortBy': 'tags'})
+        super().__init__(columns=columns, rows=[], row_key='id', pagination={'rowsPerPage': 50, 'sortBy': 'tags'})
         self.props('flat bordered dense wrap-cells binary-state-sort')
         self.add_slot('body-cell-tags', TAGS_CELL)
         self.add_slot('body-cell-id', ID_CELL)
@@ -54,7 +58,13 @@ class ImageTable(ui.table):
 
 def row_dict(image: ImageRow, containers: int) -> dict[str, Any]:
     return {
-        'id': image.id, 'short_id': image.short_id, 'tags': image.tags, 'title': ' '.join(image.tags) or image.id,
-        'size': format_size(image.size), 'size_bytes': image.size, 'created': format_created(image.created),
-        'containers': containers, 'dangling': image.dangling,
+        'id': image.id,
+        'short_id': image.short_id,
+        'tags': image.tags,
+        'title': ' '.join(image.tags) or image.id,
+        'size': format_size(image.size),
+        'size_bytes': image.size,
+        'created': format_created(image.created),
+        'containers': containers,
+        'dangling': image.dangling,
     }

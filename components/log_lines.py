@@ -1,4 +1,5 @@
 """LogLines: the element that shows log lines; it only ever receives HTML made by ``log_render`` (escaped text)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -6,6 +6,7 @@ markup; the only markup is ours (fixed class names, colours computed from intege
 The filter runs on RE2, which matches in time linear in the text: a pattern that makes a backtracking engine run for
 minutes (``(.*.*)*!``) costs what any other does. RE2 has no backreferences or lookarounds; those are refused.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,8 +31,12 @@ MAX_PATTERN = 500  # characters of filter text
 MAX_MEMORY = 8 * 1024 * 1024  # RE2's budget for one compiled filter (program and matching caches)
 MAX_PROGRAM = 5000  # RE2 instructions: bounds the cost per character when RE2 cannot use its fast DFA
 _BACKREFERENCE = re.compile(r'invalid escape sequence: \\[1-9k]')
-_LOOKAROUND = {'(?=': 'a lookahead', '(?!': 'a negative lookahead', '(?<=': 'a lookbehind',
-               '(?<!': 'a negative lookbehind'}
+_LOOKAROUND = {
+    '(?=': 'a lookahead',
+    '(?!': 'a negative lookahead',
+    '(?<=': 'a lookbehind',
+    '(?<!': 'a negative lookbehind',
+}
 
 
 class Match(Protocol):
@@ -101,8 +106,9 @@ class LineFilter:
         return pattern.search(strip_ansi(line.text) if '\x1b' in line.text else line.text) is not None
 
 
-def render_lines(lines: list[LogLine], line_filter: LineFilter, pattern: Pattern | None,
-                 tag: Callable[[LogLine], int | None]) -> list[str]:
+def render_lines(
+    lines: list[LogLine], line_filter: LineFilter, pattern: Pattern | None, tag: Callable[[LogLine], int | None]
+) -> list[str]:
     """The lines ``line_filter`` accepts, rendered; pure, so it may run in a worker thread."""
     return [render_line(line, pattern, tag(line)) for line in lines if line_filter.accepts(line, pattern)]
 
@@ -123,8 +129,10 @@ def render_line(line: LogLine, pattern: Pattern | None = None, tag: int | None =
         body = render_text(text, pattern)
     if tag is None:
         return f'<div class="{kind}"><time>{timestamp}</time>{body}</div>'
-    return f'<div class="{kind}"><time>{timestamp}</time><b class="c{tag % CONTAINER_COLOURS}">' \
-           f'{escape(container, quote=False)}</b>{body}</div>'
+    return (
+        f'<div class="{kind}"><time>{timestamp}</time><b class="c{tag % CONTAINER_COLOURS}">'
+        f'{escape(container, quote=False)}</b>{body}</div>'
+    )
 
 
 def render_text(text: str, pattern: Pattern | None = None) -> str:
@@ -133,8 +141,9 @@ def render_text(text: str, pattern: Pattern | None = None) -> str:
         return escape(_CONTROL.sub('', text) if _CONTROL.search(text) else text)
     segments = ansi_segments(text) if '\x1b' in text else [(_CONTROL.sub('', text), '')]
     plain = ''.join(segment for segment, _ in segments)
-    spans = [span for span in (match.span() for match in pattern.finditer(plain)) if span[1] > span[0]] if pattern \
-        else []
+    spans = (
+        [span for span in (match.span() for match in pattern.finditer(plain)) if span[1] > span[0]] if pattern else []
+    )
     out: list[str] = []
     offset = 0
     for segment, attributes in segments:
@@ -155,11 +164,13 @@ def plain_text(line: LogLine, *, timestamps: bool, tagged: bool) -> str:
     return ' '.join(parts)
 
 
-def plain_lines(lines: list[LogLine], *, line_filter: LineFilter, pattern: Pattern | None, timestamps: bool,
-                tagged: bool) -> list[str]:
+def plain_lines(
+    lines: list[LogLine], *, line_filter: LineFilter, pattern: Pattern | None, timestamps: bool, tagged: bool
+) -> list[str]:
     """The lines ``line_filter`` accepts as plain text; pure, so it may run in a worker thread."""
-    return [plain_text(line, timestamps=timestamps, tagged=tagged) for line in lines
-            if line_filter.accepts(line, pattern)]
+    return [
+        plain_text(line, timestamps=timestamps, tagged=tagged) for line in lines if line_filter.accepts(line, pattern)
+    ]
 
 
 def strip_ansi(text: str) -> str:
@@ -173,7 +184,7 @@ def ansi_segments(text: str) -> list[tuple[str, str]]:
     position = 0
     for match in _ESCAPE.finditer(text):
         if match.start() > position:
-            segments.append((_CONTROL.sub('', text[position:match.start()]), style.attributes()))
+            segments.append((_CONTROL.sub('', text[position : match.start()]), style.attributes()))
         position = match.end()
         if match.group(2) == 'm':
             style.apply(match.group(1))
@@ -191,10 +202,10 @@ def _marked(segment: str, offset: int, spans: list[tuple[int, int]]) -> str:
         if match_stop <= cursor or match_start >= end:
             continue
         start, stop = max(match_start, cursor), min(match_stop, end)
-        out.append(escape(segment[cursor - offset:start - offset]))
-        out.append(f'<mark>{escape(segment[start - offset:stop - offset])}</mark>')
+        out.append(escape(segment[cursor - offset : start - offset]))
+        out.append(f'<mark>{escape(segment[start - offset : stop - offset])}</mark>')
         cursor = stop
-    out.append(escape(segment[cursor - offset:]))
+    out.append(escape(segment[cursor - offset :]))
     return ''.join(out)
 
 
@@ -262,6 +273,6 @@ def _extended_colour(codes: list[int], index: int) -> tuple[int | str | None, in
             red = green = blue = 8 + 10 * (number - 232)
         return f'#{red:02x}{green:02x}{blue:02x}', index + 2
     if index < len(codes) and codes[index] == 2 and index + 3 < len(codes):
-        red, green, blue = (value % 256 for value in codes[index + 1:index + 4])
+        red, green, blue = (value % 256 for value in codes[index + 1 : index + 4])
         return f'#{red:02x}{green:02x}{blue:02x}', index + 4
     return None, len(codes)

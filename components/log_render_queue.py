@@ -5,6 +5,7 @@ most ``SLICE_CHARS`` characters per call, so one call never holds a worker for l
 viewers) gets the threads in between, and a newer filter abandons an older one at the next slice. Without a filter a
 small batch (the live path) is rendered on the loop: cheaper than a thread hop. Batches leave in the order they came.
 """
+
 from __future__ import annotations
 
 from collections import deque
@@ -103,8 +104,9 @@ class RenderQueue:
             self.send(html, job.replace)
 
 
-async def in_slices(lines: list[LogLine], work: Callable[[list[LogLine]], list[T]], *,
-                    until: Callable[[], bool] = lambda: False) -> list[T] | None:
+async def in_slices(
+    lines: list[LogLine], work: Callable[[list[LogLine]], list[T]], *, until: Callable[[], bool] = lambda: False
+) -> list[T] | None:
     """``work`` over ``lines`` in worker threads, one slice of ``SLICE_CHARS`` per call; None if ``until()`` became
     true between slices (or the app is stopping)."""
     out: list[T] = []
@@ -121,7 +123,7 @@ def slices(lines: list[LogLine], size: int = SLICE_CHARS) -> Iterator[list[LogLi
     for index, line in enumerate(lines):
         count += len(line.text)
         if count >= size:
-            yield lines[start:index + 1]
+            yield lines[start : index + 1]
             start, count = index + 1, 0
     if start < len(lines):
         yield lines[start:]

@@ -1,4 +1,5 @@
 """The log view's plain-text parts: what the Since box means, and the file name of a download."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """LogView: live logs of one or more containers, with stop/resume, filter, timestamps, download and clear."""
+
 from __future__ import annotations
 
 from functools import partial
@@ -32,8 +33,16 @@ class LogView(ui.column):
     behind gets nothing more until it catches up (the lines wait in the bounded buffer; the view says so).
     """
 
-    def __init__(self, services: Services, names: list[str], *, tail: int = 500, max_lines: int = 5000,
-                 max_chars: int = VIEW_CHARS, tagged: bool | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        names: list[str],
+        *,
+        tail: int = 500,
+        max_lines: int = 5000,
+        max_chars: int = VIEW_CHARS,
+        tagged: bool | None = None,
+    ) -> None:
         super().__init__()
         self.classes('w-full gap-2')
         self.services = services
@@ -59,15 +68,20 @@ class LogView(ui.column):
             self.area = LogLines(max_lines=max_lines, label=f'Log of {", ".join(self.names)}')
             self.area.on('ready', self._on_ready)
             self.area.on('gone', self._on_gone)
-            self.renderer = RenderQueue(send=lambda html, replace: self.area.send(html, replace=replace),
-                                        tag=self._tag, max_lines=max_lines, max_chars=max_chars)
+            self.renderer = RenderQueue(
+                send=lambda html, replace: self.area.send(html, replace=replace),
+                tag=self._tag,
+                max_lines=max_lines,
+                max_chars=max_chars,
+            )
             ui.timer(0.5, self._show_counts)
         ui.context.client.on_delete(self.close)
 
     def _toolbar(self) -> None:
         with ui.row().classes('w-full items-center gap-2'):
-            self.follow_button = ui.button('Stop following', icon='pause', on_click=self.toggle_follow) \
-                .props('outline dense no-caps')
+            self.follow_button = ui.button('Stop following', icon='pause', on_click=self.toggle_follow).props(
+                'outline dense no-caps'
+            )
             self.status = ui.label('Not following yet').classes('text-caption').props('role=status')
             ui.space()
             self.count = ui.label().classes('text-caption')
@@ -77,17 +91,29 @@ class LogView(ui.column):
                 ui.menu_item('Download what is shown', on_click=self.download_shown)
                 ui.menu_item('Download the whole log', on_click=self.download_whole)
         with ui.row().classes('w-full items-center gap-2'):
-            self.filter_input = ui.input(placeholder='Filter lines', on_change=self._refilter) \
-                .props('dense outlined clearable debounce=250 aria-label="Filter log lines"').classes('w-72')
+            self.filter_input = (
+                ui.input(placeholder='Filter lines', on_change=self._refilter)
+                .props('dense outlined clearable debounce=250 aria-label="Filter log lines"')
+                .classes('w-72')
+            )
             self.regex = ui.checkbox('Regex', on_change=self._refilter).props('dense')
             self.match_case = ui.checkbox('Match case', on_change=self._refilter).props('dense')
-            self.stream = ui.select(STREAMS, value='all', on_change=self._refilter) \
-                .props('dense outlined aria-label="Streams"').classes('w-36')
+            self.stream = (
+                ui.select(STREAMS, value='all', on_change=self._refilter)
+                .props('dense outlined aria-label="Streams"')
+                .classes('w-36')
+            )
             ui.space()
-            self.tail_input = ui.number('Last lines', value=self.tail, min=0, max=self.max_lines, precision=0) \
-                .props('dense outlined').classes('w-28')
-            self.since_input = ui.input('Since', placeholder='10m, 2h, 2024-05-01 12:00 (UTC)') \
-                .props('dense outlined clearable').classes('w-64')
+            self.tail_input = (
+                ui.number('Last lines', value=self.tail, min=0, max=self.max_lines, precision=0)
+                .props('dense outlined')
+                .classes('w-28')
+            )
+            self.since_input = (
+                ui.input('Since', placeholder='10m, 2h, 2024-05-01 12:00 (UTC)')
+                .props('dense outlined clearable')
+                .classes('w-64')
+            )
             ui.button('Reload', icon='refresh', on_click=self.reload).props('flat dense no-caps')
         self.error = ui.label().classes('text-negative').props('role=alert')
         self.error.set_visibility(False)
@@ -168,9 +194,16 @@ class LogView(ui.column):
             return
         if self.error.text.startswith(NOT_FOLLOWING):
             self._say('')
-        self.follower = LogFollower(state=self.services.state, docker_host=self.services.settings.docker_host,
-                                    names=self.names, on_lines=self._on_lines, tail=self.tail, since=self.since,
-                                    max_pending=self.max_lines, max_pending_chars=self.lines.max_chars)
+        self.follower = LogFollower(
+            state=self.services.state,
+            docker_host=self.services.settings.docker_host,
+            names=self.names,
+            on_lines=self._on_lines,
+            tail=self.tail,
+            since=self.since,
+            max_pending=self.max_lines,
+            max_pending_chars=self.lines.max_chars,
+        )
         self.follower.start()
         self._show_following()
 
@@ -206,7 +239,7 @@ class LogView(ui.column):
         if self.skipped or not self.area.keeping_up:
             self.skipped += len(lines)
         else:
-            self.renderer.append(lines[-self.max_lines:], self.filter, self.pattern)
+            self.renderer.append(lines[-self.max_lines :], self.filter, self.pattern)
 
     def _catch_up(self) -> None:
         """The browser answered again: what it missed and the buffer still holds is sent now."""
@@ -219,8 +252,12 @@ class LogView(ui.column):
     # --- filter and display ---
 
     def _refilter(self) -> None:
-        candidate = LineFilter(text=self.filter_input.value or '', regex=bool(self.regex.value),
-                               match_case=bool(self.match_case.value), stream=str(self.stream.value or 'all'))
+        candidate = LineFilter(
+            text=self.filter_input.value or '',
+            regex=bool(self.regex.value),
+            match_case=bool(self.match_case.value),
+            stream=str(self.stream.value or 'all'),
+        )
         try:
             pattern = candidate.compile()
         except ValueError as error:
@@ -267,9 +304,15 @@ class LogView(ui.column):
             rows = [row for row in map(self.services.state.find, self.names) if row is not None]
             refusal = self.services.protection.read_refusal(identity.role, rows, 'logs')
             if refusal:
-                self.services.audit.record(username=identity.username, role=identity.role, action='logs.follow',
-                                           target=', '.join(self.names), params={}, result=f'refused: {refusal}',
-                                           address=identity.address)
+                self.services.audit.record(
+                    username=identity.username,
+                    role=identity.role,
+                    action='logs.follow',
+                    target=', '.join(self.names),
+                    params={},
+                    result=f'refused: {refusal}',
+                    address=identity.address,
+                )
                 raise Forbidden(refusal)
             return identity
         except Forbidden as error:
@@ -283,16 +326,23 @@ class LogView(ui.column):
         identity = self._authorized()
         if identity is None:
             return
-        work = partial(plain_lines, line_filter=self.filter, pattern=self.pattern, timestamps=self.timestamps,
-                       tagged=self.tagged)
+        work = partial(
+            plain_lines, line_filter=self.filter, pattern=self.pattern, timestamps=self.timestamps, tagged=self.tagged
+        )
         shown = await in_slices(list(self.lines), work)
         if shown is None:
             return
         text = '\n'.join(shown) + '\n'
         ui.download.content(text.encode(), filename=log_filename(self.names), media_type='text/plain')
-        self.services.audit.record(username=identity.username, role=identity.role, action='logs.download',
-                                   target=', '.join(self.names), result='succeeded', address=identity.address,
-                                   params={'scope': 'shown', 'lines': len(shown), 'filter': self.filter.text})
+        self.services.audit.record(
+            username=identity.username,
+            role=identity.role,
+            action='logs.download',
+            target=', '.join(self.names),
+            result='succeeded',
+            address=identity.address,
+            params={'scope': 'shown', 'lines': len(shown), 'filter': self.filter.text},
+        )
 
     def download_whole(self) -> None:
         """The whole log from the daemon, streamed by the download route (which checks the role and audits)."""

@@ -1,4 +1,5 @@
 """A notification in every open, signed-in browser when a job ends."""
+
 from __future__ import annotations
 
 from nicegui import Client, ui
@@ -24,13 +25,24 @@ class JobNotifier:
             if client is None or not client.has_socket_connection:
                 continue
             with client:
-                ui.notify(text, type='positive' if job.status == 'succeeded' else 'negative',
-                          position='bottom-right', timeout=8000, close_button='Dismiss', multi_line=True)
+                ui.notify(
+                    text,
+                    type='positive' if job.status == 'succeeded' else 'negative',
+                    position='bottom-right',
+                    timeout=8000,
+                    close_button='Dismiss',
+                    multi_line=True,
+                )
 
 
 # kinds whose verb is not the container verb of their last word
-KIND_VERBS = {'image.pull': 'Pull', 'image.remove': 'Remove image', 'image.tag': 'Tag', 'image.prune': 'Prune',
-              'container.create': 'Create'}
+KIND_VERBS = {
+    'image.pull': 'Pull',
+    'image.remove': 'Remove image',
+    'image.tag': 'Tag',
+    'image.prune': 'Prune',
+    'container.create': 'Create',
+}
 
 
 def job_verb(job: Job) -> str:

@@ -1,4 +1,5 @@
 """PullProgress (an overall bar and one bar per layer, updated in place) and PullCard (one pull, inline)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -23,8 +24,11 @@ class LayerBar(ui.row):
         with self:
             ui.label(layer_id).classes('font-mono text-sm w-28')
             self.status = ui.label().classes('text-sm w-40')
-            self.bar = ui.linear_progress(value=0, show_value=False, size='10px').classes('grow') \
+            self.bar = (
+                ui.linear_progress(value=0, show_value=False, size='10px')
+                .classes('grow')
                 .props(f'instant-feedback aria-label="Layer {layer_id}"')
+            )
             self.bytes = ui.label().classes('text-sm font-mono w-44 text-right')
 
     def show(self, layer: LayerProgress) -> None:
@@ -38,8 +42,11 @@ class LayerBar(ui.row):
         self.bar.value = round(value, 3)
         if self.bar.props.get('color') != color:  # props() always re-sends the element; the value alone is cheap
             self.bar.props(f'color={color}')
-        self.bytes.text = f'{format_size(layer.current)} / {format_size(layer.total)}' \
-            if layer.total and layer.status in PHASE_COLORS else ''
+        self.bytes.text = (
+            f'{format_size(layer.current)} / {format_size(layer.total)}'
+            if layer.total and layer.status in PHASE_COLORS
+            else ''
+        )
 
 
 class PullProgress(ui.column):
@@ -51,8 +58,12 @@ class PullProgress(ui.column):
         with self:
             with ui.row().classes('w-full items-center gap-3 no-wrap'):
                 ui.label('Overall').classes('text-weight-medium w-28')
-                self.overall = ui.linear_progress(value=0, show_value=False, size='14px').classes('grow') \
-                    .props('instant-feedback aria-label="Overall progress"').mark('overall-progress')
+                self.overall = (
+                    ui.linear_progress(value=0, show_value=False, size='14px')
+                    .classes('grow')
+                    .props('instant-feedback aria-label="Overall progress"')
+                    .mark('overall-progress')
+                )
                 self.percent = ui.label('0 %').classes('font-mono w-16 text-right')
             self.layers_box = ui.column().classes('w-full gap-1')
         self.bars: dict[str, LayerBar] = {}
@@ -84,8 +95,9 @@ class PullCard(ui.card):
                 self.badge = ui.badge(job.status).props('aria-label="Pull status"')
                 ui.space()
                 ui.link('Job page', f'/jobs/{job.job_id}')
-                self.cancel = ui.button('Cancel', on_click=lambda: on_cancel(self.job_id)) \
-                    .props('flat dense no-caps color=negative aria-label="Cancel pull"')
+                self.cancel = ui.button('Cancel', on_click=lambda: on_cancel(self.job_id)).props(
+                    'flat dense no-caps color=negative aria-label="Cancel pull"'
+                )
             self.message = ui.label().classes('text-caption break-all')
             self.progress = PullProgress()
         self.show(job)

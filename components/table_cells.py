@@ -1,4 +1,5 @@
 """Quasar table cell templates shared by the tables (row text goes through Vue interpolation only)."""
+
 from __future__ import annotations
 
 # (action, verb, icon, Vue condition for showing the button)
@@ -14,7 +15,8 @@ def action_buttons_cell(actions: list[RowAction], *, busy_spinner: bool = False)
     mark_busy = 'props.row.busy = true; ' if busy_spinner else ''
     buttons = ''.join(
         f'<q-btn v-if="{condition}" flat dense round size="sm" icon="{icon}" aria-label="{verb}" title="{verb}" '
-        f'{busy}@click.stop="() => {{ {mark_busy}$parent.$emit(\'row_action\', '
-        f'{{action: \'{action}\', id: props.row.id}}); }}" />'
-        for action, verb, icon, condition in actions)
+        f"{busy}@click.stop=\"() => {{ {mark_busy}$parent.$emit('row_action', "
+        f"{{action: '{action}', id: props.row.id}}); }}\" />"
+        for action, verb, icon, condition in actions
+    )
     return f'<q-td :props="props" class="text-right"><div class="row no-wrap justify-end">{buttons}</div></q-td>'

@@ -1,6 +1,7 @@
 """Which containers a role may open a terminal in: beyond the operator role, a container whose body only an admin
 may create, or one of Berth's own, needs the admin role (the rule: :meth:`core.protection.Protection.terminal_refusal`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

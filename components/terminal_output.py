@@ -6,6 +6,7 @@ stays bounded. A browser that stops answering (a write not parsed within ``STALL
 waits to be sent is dropped, nothing is sent but a small probe now and then, and the session, its window full, stops
 reading. When the browser answers a probe, the terminal says that output was skipped and the session reads on.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,14 @@ SKIPPED = '\r\n[output skipped]\r\n'
 class TerminalOutput:
     """Carries text from one session into one xterm; ``acknowledge`` gives room back to the session's window."""
 
-    def __init__(self, terminal: ui.xterm, *, acknowledge: Callable[[int], None], on_pause: Callable[[], None],
-                 on_resume: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        terminal: ui.xterm,
+        *,
+        acknowledge: Callable[[int], None],
+        on_pause: Callable[[], None],
+        on_resume: Callable[[], None],
+    ) -> None:
         self.terminal = terminal
         self.acknowledge = acknowledge
         self.on_pause = on_pause
@@ -88,7 +95,7 @@ class TerminalOutput:
         while self._pending and size < limit:
             text = self._pending.popleft()
             if size + len(text) > limit:
-                text, rest = text[:limit - size], text[limit - size:]
+                text, rest = text[: limit - size], text[limit - size :]
                 self._pending.appendleft(rest)
             parts.append(text)
             size += len(text)

@@ -1,4 +1,5 @@
 """The audit log: every mutating action, who, role, what, on what, with which parameters, result, from where."""
+
 from __future__ import annotations
 
 import json
@@ -27,13 +28,23 @@ class AuditLog:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def record(self, *, username: str, role: str, action: str, target: str, params: dict[str, Any] | None = None,
-               result: str, address: str = '') -> None:
+    def record(
+        self,
+        *,
+        username: str,
+        role: str,
+        action: str,
+        target: str,
+        params: dict[str, Any] | None = None,
+        result: str,
+        address: str = '',
+    ) -> None:
         summary = json.dumps(params or {}, sort_keys=True, default=str)[:1000]
         self.database.execute(
             'INSERT INTO audit (at, username, role, action, target, params, result, address) '
             'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-            (time.time(), username, role, action, target, summary, result[:1000], address))
+            (time.time(), username, role, action, target, summary, result[:1000], address),
+        )
 
     def entries(self, *, limit: int = 200, username: str | None = None, action: str | None = None) -> list[AuditEntry]:
         clauses, parameters = [], []
@@ -43,6 +54,6 @@ class AuditLog:
         if action:
             clauses.append('action LIKE ?')
             parameters.append(f'{action}%')
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ''
+        where = f'WHERE {" AND ".join(clauses)}' if clauses else ''
         rows = self.database.query(f'SELECT * FROM audit {where} ORDER BY id DESC LIMIT ?', (*parameters, limit))
         return [AuditEntry(**{key: row[key] for key in AuditEntry.__dataclass_fields__}) for row in rows]

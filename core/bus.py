@@ -1,4 +1,5 @@
 """The job-update bus: in-process for the embedded default, Redis pub/sub when ``REDIS_URL`` is set."""
+
 from __future__ import annotations
 
 import asyncio

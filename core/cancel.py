@@ -2,6 +2,7 @@
 
 The panel asks (after the role check and the audit entry); the actor looks at the flag while it works.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -1,4 +1,5 @@
 """Flow 2 on the panel side: guard, audit entry, queued job, dispatch to an actor. Tables change through flow 1."""
+
 from __future__ import annotations
 
 import logging
@@ -26,10 +27,19 @@ Send = Callable[..., None]
 
 
 class Commands(ImageCommands):
-    def __init__(self, *, state: DockerState, jobs: JobStore, audit: AuditLog, senders: dict[str, Send],
-                 credentials: RegistryCredentials | None = None, cancel: CancelFlags | None = None,
-                 protection: Protection | None = None,
-                 docker: Callable[[], docker.DockerClient] | None = None, signer: JobSigner | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        state: DockerState,
+        jobs: JobStore,
+        audit: AuditLog,
+        senders: dict[str, Send],
+        credentials: RegistryCredentials | None = None,
+        cancel: CancelFlags | None = None,
+        protection: Protection | None = None,
+        docker: Callable[[], docker.DockerClient] | None = None,
+        signer: JobSigner | None = None,
+    ) -> None:
         self.state = state
         self.signer = signer  # signs each job, so a worker runs only what this panel checked (core/job_seal.py)
         self.docker = docker  # the panel's shared client, for the few reads a command needs (off the loop)
@@ -40,9 +50,20 @@ class Commands(ImageCommands):
         self.credentials = credentials  # registry credentials users chose to save (image_commands.py)
         self.cancel = cancel  # cancellation requests the actors look at
 
-    async def dispatch(self, identity: Identity | None, *, role: str, what: str, kind: str, sender: str, target: str,
-                       target_name: str, params: dict[str, Any], audit_params: dict[str, Any] | None = None,
-                       arguments: tuple[Any, ...] = ()) -> Job:
+    async def dispatch(
+        self,
+        identity: Identity | None,
+        *,
+        role: str,
+        what: str,
+        kind: str,
+        sender: str,
+        target: str,
+        target_name: str,
+        params: dict[str, Any],
+        audit_params: dict[str, Any] | None = None,
+        arguments: tuple[Any, ...] = (),
+    ) -> Job:
         """The one way a job starts: role check (audited when refused), queued job, audit entry, actor send.
 
         ``arguments`` go to the actor after the job payload; ``audit_params`` is what the audit log keeps
@@ -51,35 +72,66 @@ class Commands(ImageCommands):
         try:
             require(identity, role, what)
         except Forbidden as refusal:
-            self.audit.record(username=identity.username if identity else '(anonymous)',
-                              role=identity.role if identity else '', action=kind, target=target_name,
-                              params=audit_params if audit_params is not None else params,
-                              result=f'refused: {refusal}', address=identity.address if identity else '')
+            self.audit.record(
+                username=identity.username if identity else '(anonymous)',
+                role=identity.role if identity else '',
+                action=kind,
+                target=target_name,
+                params=audit_params if audit_params is not None else params,
+                result=f'refused: {refusal}',
+                address=identity.address if identity else '',
+            )
             raise
         assert identity is not None
-        update = JobUpdate(job_id=new_job_id(), status='queued', kind=kind, target=target, target_name=target_name,
-                           requested_by=identity.username)
+        update = JobUpdate(
+            job_id=new_job_id(),
+            status='queued',
+            kind=kind,
+            target=target,
+            target_name=target_name,
+            requested_by=identity.username,
+        )
         self.jobs.apply(update)
-        self.audit.record(username=identity.username, role=identity.role, action=kind, target=target_name,
-                          params=audit_params if audit_params is not None else params,
-                          result=f'queued job {update.job_id}', address=identity.address)
+        self.audit.record(
+            username=identity.username,
+            role=identity.role,
+            action=kind,
+            target=target_name,
+            params=audit_params if audit_params is not None else params,
+            result=f'queued job {update.job_id}',
+            address=identity.address,
+        )
         # the role checked here travels with the job, signed, so an actor can re-check body-level policy against it
-        payload: dict[str, Any] = {'job_id': update.job_id, 'kind': kind, 'target': target,
-                                   'target_name': target_name, 'requested_by': identity.username,
-                                   'role': identity.role}
+        payload: dict[str, Any] = {
+            'job_id': update.job_id,
+            'kind': kind,
+            'target': target,
+            'target_name': target_name,
+            'requested_by': identity.username,
+            'role': identity.role,
+        }
         if self.signer is not None:
             payload = self.signer.sign(payload, arguments, params)
         try:
             await run.io_bound(self.senders[sender], payload, *arguments, params)
         except Exception as error:  # the broker is down: the job fails with a sentence, the panel keeps serving
             log.warning('could not queue %s: %s', kind, error)
-            self.jobs.apply(JobUpdate(job_id=update.job_id, status='failed', kind=kind, target=target,
-                                      target_name=target_name, requested_by=identity.username,
-                                      message=f'could not queue the job: job queue unreachable ({error})'))
+            self.jobs.apply(
+                JobUpdate(
+                    job_id=update.job_id,
+                    status='failed',
+                    kind=kind,
+                    target=target,
+                    target_name=target_name,
+                    requested_by=identity.username,
+                    message=f'could not queue the job: job queue unreachable ({error})',
+                )
+            )
         return self.jobs.jobs[update.job_id]
 
-    async def container_action(self, identity: Identity | None, action: str, container_id: str,
-                               params: dict[str, Any] | None = None) -> Job:
+    async def container_action(
+        self, identity: Identity | None, action: str, container_id: str, params: dict[str, Any] | None = None
+    ) -> Job:
         """Authorizes, audits and queues one lifecycle action; returns the queued job."""
         allowed = ('timeout', 'signal', 'volumes', 'force')
         params = {key: value for key, value in (params or {}).items() if key in allowed}
@@ -95,5 +147,14 @@ class Commands(ImageCommands):
         role = 'admin' if self.protection.container_is_protected(row.id, row.labels) else 'operator'
         if role == 'admin':
             what = f'{what[:1].lower()}{what[1:]} that belong to Berth itself'
-        return await self.dispatch(identity, role=role, what=what, kind=f'container.{action}', sender='container',
-                                   target=row.id, target_name=row.name, params=params, arguments=(action, row.id))
+        return await self.dispatch(
+            identity,
+            role=role,
+            what=what,
+            kind=f'container.{action}',
+            sender='container',
+            target=row.id,
+            target_name=row.name,
+            params=params,
+            arguments=(action, row.id),
+        )

@@ -2,6 +2,7 @@
 
 Only the fields below exist: anything the create form does not offer cannot reach the daemon by any path.
 """
+
 from __future__ import annotations
 
 import math
@@ -104,20 +105,24 @@ class ContainerSpec:
         except InvalidReference as error:
             errors['image'] = str(error)
         if self.name and not NAME.fullmatch(self.name):
-            errors['name'] = (f"'{self.name}' is not a valid container name: use letters, digits, '_', '.' and '-', "
-                              'starting with a letter or digit (at least 2 characters)')
+            errors['name'] = (
+                f"'{self.name}' is not a valid container name: use letters, digits, '_', '.' and '-', "
+                'starting with a letter or digit (at least 2 characters)'
+            )
         if not all(isinstance(part, str) for part in self.command):
             errors['command'] = 'the command must be a list of words'
         for key in self.environment:
             if not key or '=' in key or any(character.isspace() for character in key):
                 errors['environment'] = f"'{key}' is not a valid variable name"
         for port in self.ports:
-            if port.protocol not in PROTOCOLS or not 0 < port.container_port < 65536 \
-                    or not 0 <= port.host_port < 65536:
+            if port.protocol not in PROTOCOLS or not 0 < port.container_port < 65536 or not 0 <= port.host_port < 65536:
                 errors['ports'] = f"port '{port}' is not valid"
         for mount in self.mounts:
-            if mount.kind not in ('volume', 'bind') or not mount.target.startswith('/') \
-                    or (mount.kind == 'bind' and not mount.source.startswith('/')):
+            if (
+                mount.kind not in ('volume', 'bind')
+                or not mount.target.startswith('/')
+                or (mount.kind == 'bind' and not mount.source.startswith('/'))
+            ):
                 errors['mounts'] = f"mount '{mount.source}:{mount.target}' is not valid"
         if self.restart_policy not in RESTART_POLICIES:
             errors['restart_policy'] = f'the restart policy must be one of {", ".join(RESTART_POLICIES)}'
@@ -152,23 +157,47 @@ def create_arguments(api: docker.APIClient, spec: ContainerSpec) -> dict[str, An
     bindings: dict[str, list[tuple[str, str]]] = {}
     for port in spec.ports:
         bindings.setdefault(f'{port.container_port}/{port.protocol}', []).append(
-            (port.host_ip, str(port.host_port) if port.host_port else ''))
-    driver = DriverConfig(spec.volume_driver or 'local', spec.volume_driver_options) \
-        if spec.volume_driver or spec.volume_driver_options else None
-    mounts = [Mount(target=mount.target, source=mount.source or None, type=mount.kind, read_only=mount.read_only,
-                    driver_config=driver if mount.kind == 'volume' and mount.source else None)
-              for mount in spec.mounts]
+            (port.host_ip, str(port.host_port) if port.host_port else '')
+        )
+    driver = (
+        DriverConfig(spec.volume_driver or 'local', spec.volume_driver_options)
+        if spec.volume_driver or spec.volume_driver_options
+        else None
+    )
+    mounts = [
+        Mount(
+            target=mount.target,
+            source=mount.source or None,
+            type=mount.kind,
+            read_only=mount.read_only,
+            driver_config=driver if mount.kind == 'volume' and mount.source else None,
+        )
+        for mount in spec.mounts
+    ]
     host_config = api.create_host_config(
-        port_bindings=bindings or None, mounts=mounts or None, auto_remove=spec.auto_remove,
+        port_bindings=bindings or None,
+        mounts=mounts or None,
+        auto_remove=spec.auto_remove,
         restart_policy={'Name': spec.restart_policy, 'MaximumRetryCount': spec.restart_retries}
-        if spec.restart_policy != 'no' else None,
-        mem_limit=spec.memory or None, nano_cpus=int(spec.cpus * 1e9) or None, network_mode=spec.network or None,
-        privileged=spec.privileged, cap_add=spec.cap_add or None,
+        if spec.restart_policy != 'no'
+        else None,
+        mem_limit=spec.memory or None,
+        nano_cpus=int(spec.cpus * 1e9) or None,
+        network_mode=spec.network or None,
+        privileged=spec.privileged,
+        cap_add=spec.cap_add or None,
         devices=[device if ':' in device else f'{device}:{device}:rwm' for device in spec.devices] or None,
-        pid_mode=spec.pid_mode or None, ipc_mode=spec.ipc_mode or None)
+        pid_mode=spec.pid_mode or None,
+        ipc_mode=spec.ipc_mode or None,
+    )
     return {
-        'image': spec.image, 'name': spec.name or None, 'command': spec.command or None,
-        'environment': spec.environment or None, 'labels': spec.labels or None, 'tty': spec.tty,
-        'stdin_open': spec.stdin_open, 'host_config': host_config,
+        'image': spec.image,
+        'name': spec.name or None,
+        'command': spec.command or None,
+        'environment': spec.environment or None,
+        'labels': spec.labels or None,
+        'tty': spec.tty,
+        'stdin_open': spec.stdin_open,
+        'host_config': host_config,
         'ports': [(port.container_port, port.protocol) for port in spec.ports] or None,
     }

@@ -3,6 +3,7 @@
 Embedded SQLite under ``BERTH_DATA_DIR`` by default; PostgreSQL when ``BERTH_DATABASE_URL`` is set
 (see core/postgres.py). Callers write SQLite-flavoured SQL with ``?`` placeholders and use :meth:`Database.upsert`
 instead of ``INSERT OR REPLACE``; both backends accept that."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 # Both backends make the same tables; only these two types differ (see core/postgres.py for its triggers).
-TABLES = '''
+TABLES = """
 CREATE TABLE IF NOT EXISTS users (
     username TEXT PRIMARY KEY,
     password_hash TEXT,
@@ -54,13 +55,16 @@ CREATE TABLE IF NOT EXISTS registry_credentials (
     saved_by TEXT NOT NULL,
     saved_at {real} NOT NULL
 );
-'''
-SQLITE_SCHEMA = TABLES.format(real='REAL', serial_id='INTEGER PRIMARY KEY AUTOINCREMENT') + '''
+"""
+SQLITE_SCHEMA = (
+    TABLES.format(real='REAL', serial_id='INTEGER PRIMARY KEY AUTOINCREMENT')
+    + """
 CREATE TRIGGER IF NOT EXISTS audit_append_only_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_append_only_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-'''
+"""
+)
 
 
 # (table, column, declaration) for every column added after the first release of a table
@@ -105,8 +109,10 @@ class Database:
         """Inserts ``row`` into ``table``, or updates the row with the same ``key`` column; returns changed rows."""
         columns = list(row)
         updates = ', '.join(f'{column} = excluded.{column}' for column in columns if column != key)
-        sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
-               f'ON CONFLICT ({key}) DO ' + (f'UPDATE SET {updates}' if updates else 'NOTHING'))
+        sql = (
+            f'INSERT INTO {table} ({", ".join(columns)}) VALUES ({", ".join("?" for _ in columns)}) '
+            f'ON CONFLICT ({key}) DO ' + (f'UPDATE SET {updates}' if updates else 'NOTHING')
+        )
         return self.execute(sql, tuple(row.values()))
 
     def close(self) -> None:
@@ -122,6 +128,7 @@ def make_database(settings: Settings) -> Database:
     """
     if settings.database_url:
         from .postgres import PostgresDatabase
+
         return PostgresDatabase(settings.database_url)
     settings.ensure_data_dir()
     return Database(settings.database_path)

@@ -1,4 +1,5 @@
 """Docker Engine access: client creation, the container row model and the lifecycle actions."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -11,8 +12,15 @@ import requests.exceptions
 
 COMPOSE_PROJECT_LABEL = 'com.docker.compose.project'
 ACTIONS = ('start', 'stop', 'restart', 'pause', 'unpause', 'kill', 'remove')
-ACTION_VERBS = {'start': 'Start', 'stop': 'Stop', 'restart': 'Restart', 'pause': 'Pause', 'unpause': 'Resume',
-                'kill': 'Kill', 'remove': 'Remove'}
+ACTION_VERBS = {
+    'start': 'Start',
+    'stop': 'Stop',
+    'restart': 'Restart',
+    'pause': 'Pause',
+    'unpause': 'Resume',
+    'kill': 'Kill',
+    'remove': 'Remove',
+}
 
 
 def make_client(docker_host: str | None, timeout: int = 30) -> docker.DockerClient:
@@ -109,7 +117,7 @@ def format_ports(ports: dict[str, Any]) -> list[str]:
             result.append(container_port)
             continue
         for binding in bindings:
-            result.append(f"{binding.get('HostIp') or '0.0.0.0'}:{binding.get('HostPort')}->{container_port}")
+            result.append(f'{binding.get("HostIp") or "0.0.0.0"}:{binding.get("HostPort")}->{container_port}')
     return sorted(set(result))
 
 
@@ -134,12 +142,13 @@ def humanize_since(value: str, now: datetime) -> str:
     for unit, size in (('day', 86400), ('hour', 3600), ('minute', 60)):
         if seconds >= size:
             count = seconds // size
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return 'Less than a second' if seconds < 1 else f"{seconds} second{'s' if seconds != 1 else ''}"
+            return f'{count} {unit}{"s" if count != 1 else ""}'
+    return 'Less than a second' if seconds < 1 else f'{seconds} second{"s" if seconds != 1 else ""}'
 
 
-def run_container_action(client: docker.DockerClient, action: str, container_id: str,
-                         params: dict[str, Any] | None = None) -> str:
+def run_container_action(
+    client: docker.DockerClient, action: str, container_id: str, params: dict[str, Any] | None = None
+) -> str:
     """Runs one lifecycle action; returns a short success sentence. Raises docker errors as they come."""
     params = params or {}
     if action not in ACTIONS:
@@ -159,5 +168,12 @@ def run_container_action(client: docker.DockerClient, action: str, container_id:
         api.kill(container_id, signal=str(params.get('signal', 'SIGKILL')))
     elif action == 'remove':
         api.remove_container(container_id, v=bool(params.get('volumes', False)), force=bool(params.get('force', False)))
-    return {'start': 'started', 'stop': 'stopped', 'restart': 'restarted', 'pause': 'paused',
-            'unpause': 'resumed', 'kill': 'killed', 'remove': 'removed'}[action]
+    return {
+        'start': 'started',
+        'stop': 'stopped',
+        'restart': 'restarted',
+        'pause': 'paused',
+        'unpause': 'resumed',
+        'kill': 'killed',
+        'remove': 'removed',
+    }[action]

@@ -5,6 +5,7 @@ Viewers see the names, never the values. Operators and admins see values, except
 person reveals them, and a reveal is audited by the page that offers it. Values of Berth's own containers are never
 shown to non-admins (:mod:`core.protection`). One function serves the readable view and the raw JSON.
 """
+
 from __future__ import annotations
 
 import copy
@@ -13,8 +14,11 @@ from typing import Any
 
 MASK = '••••••••'
 HIDDEN = '(hidden)'
-_SECRET_NAME = re.compile(r'PASS|PWD|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH|SALT|SIGNATURE|COOKIE|SESSION|DSN'
-                          r'|CERT|LICENSE', re.IGNORECASE)
+_SECRET_NAME = re.compile(
+    r'PASS|PWD|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH|SALT|SIGNATURE|COOKIE|SESSION|DSN'
+    r'|CERT|LICENSE',
+    re.IGNORECASE,
+)
 _URL_PASSWORD = re.compile(r'://[^/\s:@]*:[^/\s@]+@')
 
 

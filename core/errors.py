@@ -1,4 +1,5 @@
 """Errors the command layer raises; shared by ``core.commands`` and its per-resource mixins."""
+
 from __future__ import annotations
 
 

@@ -5,6 +5,7 @@ From the host (the panel runs beside dockerd) it signals the exec's terminal ses
 the process belongs to the container. Where host processes are out of sight (the panel runs in a container of its
 own, or not as root) a short exec in the container signals every process carrying the session's token instead.
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,8 +22,10 @@ log = logging.getLogger(__name__)
 
 GRACE_SECONDS = 1.0
 TOKEN_VARIABLE = 'BERTH_SESSION'
-SIGNAL_BY_TOKEN = ('for d in /proc/[0-9]*; do if tr "\\0" "\\n" < "$d/environ" 2>/dev/null | grep -qx "$1"; '
-                   'then kill -"$2" "${d#/proc/}" 2>/dev/null; fi; done')
+SIGNAL_BY_TOKEN = (
+    'for d in /proc/[0-9]*; do if tr "\\0" "\\n" < "$d/environ" 2>/dev/null | grep -qx "$1"; '
+    'then kill -"$2" "${d#/proc/}" 2>/dev/null; fi; done'
+)
 
 
 def hang_up(api: APIClient, container_id: str, exec_id: str, token: str) -> bool:
@@ -89,8 +92,9 @@ def _signal_on_host(leader: int, container_id: str, signal_name: str) -> bool:
 
 def _signal_by_token(api: APIClient, container_id: str, token: str, signal_name: str) -> None:
     try:
-        created = api.exec_create(container_id, ['sh', '-c', SIGNAL_BY_TOKEN, 'sh', f'{TOKEN_VARIABLE}={token}',
-                                                 signal_name])
+        created = api.exec_create(
+            container_id, ['sh', '-c', SIGNAL_BY_TOKEN, 'sh', f'{TOKEN_VARIABLE}={token}', signal_name]
+        )
         api.exec_start(created['Id'])
     except Exception as error:  # no shell in the image, or the container is gone
         log.warning('could not signal the session in %s: %s', container_id[:12], describe_error(error))
@@ -113,7 +117,7 @@ def _session_members(leader: int) -> list[int]:
                 stat = Path(entry.path, 'stat').read_text()
             except OSError:
                 continue
-            fields = stat[stat.rfind(')') + 2:].split()  # state, ppid, pgrp, session, ...
+            fields = stat[stat.rfind(')') + 2 :].split()  # state, ppid, pgrp, session, ...
             if len(fields) > 3 and fields[3] == str(leader):
                 members.append(int(entry.name))
     return members or [leader]

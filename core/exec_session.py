@@ -4,6 +4,7 @@ process.
 The socket is read in a thread, decoded incrementally and coalesced; text reaches the UI on the event loop. Input
 goes out through its own thread, so a keystroke never waits behind output and never blocks the loop.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -65,9 +66,17 @@ class ExecSession:
     read_bytes = 64 * 1024
     _open: ClassVar[weakref.WeakSet[ExecSession]] = weakref.WeakSet()
 
-    def __init__(self, api: APIClient, request: ExecRequest, *, loop: asyncio.AbstractEventLoop,
-                 on_output: Callable[[str], None], on_exit: Callable[[int | None], None],
-                 window: int | None = None, coalescer: Coalescer | None = None) -> None:
+    def __init__(
+        self,
+        api: APIClient,
+        request: ExecRequest,
+        *,
+        loop: asyncio.AbstractEventLoop,
+        on_output: Callable[[str], None],
+        on_exit: Callable[[int | None], None],
+        window: int | None = None,
+        coalescer: Coalescer | None = None,
+    ) -> None:
         self.api = api
         self.request = request
         self.loop = loop
@@ -181,9 +190,15 @@ class ExecSession:
 
     def _start_exec(self) -> Any:
         self.command = self.request.argv() or self._auto_command()
-        created = self.api.exec_create(self.request.container_id, self.command, stdin=True, tty=True,
-                                       user=self.request.user, workdir=self.request.workdir or None,
-                                       environment={'TERM': 'xterm-256color', TOKEN_VARIABLE: self._token})
+        created = self.api.exec_create(
+            self.request.container_id,
+            self.command,
+            stdin=True,
+            tty=True,
+            user=self.request.user,
+            workdir=self.request.workdir or None,
+            environment={'TERM': 'xterm-256color', TOKEN_VARIABLE: self._token},
+        )
         self.exec_id = created['Id']
         return self.api.exec_start(self.exec_id, tty=True, socket=True)
 
@@ -192,14 +207,16 @@ class ExecSession:
         if not config.get('Tty'):
             raise SessionError('attach needs a container started with a TTY (docker run -it); open a shell instead')
         self.command = ['(attach)']
-        return self.api.attach_socket(self.request.container_id, params={'stdin': 1, 'stdout': 1, 'stderr': 1,
-                                                                         'stream': 1})
+        return self.api.attach_socket(
+            self.request.container_id, params={'stdin': 1, 'stdout': 1, 'stderr': 1, 'stream': 1}
+        )
 
     def _auto_command(self) -> list[str]:
         for path in BASH_PATHS:
             # HEAD on the archive endpoint stats a path without running anything in the container
-            response = self.api.head(self.api._url('/containers/{0}/archive', self.request.container_id),
-                                     params={'path': path}, timeout=10)
+            response = self.api.head(
+                self.api._url('/containers/{0}/archive', self.request.container_id), params={'path': path}, timeout=10
+            )
             if response.status_code == 200:
                 return [path]
         return [FALLBACK_SHELL]

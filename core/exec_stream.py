@@ -1,4 +1,5 @@
 """Shaping a terminal's output: bytes to text across reads, and reads into few, large writes."""
+
 from __future__ import annotations
 
 import codecs
@@ -25,8 +26,14 @@ class Coalescer:
     wait: the browser then parses and renders big batches instead of one frame per small piece.
     """
 
-    def __init__(self, *, interval: float = 0.04, limit: int = 512 * 1024, small: int = 1024,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        interval: float = 0.04,
+        limit: int = 512 * 1024,
+        small: int = 1024,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.interval = interval
         self.limit = limit
         self.small = small

@@ -3,6 +3,7 @@
 A mixin of :class:`core.commands.Commands` (split by resource, as docker-py splits its API client): every method
 checks what the user asked for, then goes through the one ``dispatch`` (role check, audit entry, queued job, send).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -41,12 +42,25 @@ class ImageCommands:
     docker: Callable[[], docker.DockerClient] | None
 
     if TYPE_CHECKING:
-        async def dispatch(self, identity: Identity | None, *, role: str, what: str, kind: str, sender: str,
-                           target: str, target_name: str, params: dict[str, Any],
-                           audit_params: dict[str, Any] | None = None, arguments: tuple[Any, ...] = ()) -> Job: ...
 
-    async def pull_image(self, identity: Identity | None, reference: str, *, username: str = '', password: str = '',
-                         save: bool = False) -> Job:
+        async def dispatch(
+            self,
+            identity: Identity | None,
+            *,
+            role: str,
+            what: str,
+            kind: str,
+            sender: str,
+            target: str,
+            target_name: str,
+            params: dict[str, Any],
+            audit_params: dict[str, Any] | None = None,
+            arguments: tuple[Any, ...] = (),
+        ) -> Job: ...
+
+    async def pull_image(
+        self, identity: Identity | None, reference: str, *, username: str = '', password: str = '', save: bool = False
+    ) -> Job:
         """Validates the reference, seals the credentials (entered, or saved for that registry) for the worker,
         and queues the pull. Credentials never reach the audit log or the job; they are saved (encrypted) only
         when ``save`` is set and the pull was allowed."""
@@ -58,11 +72,18 @@ class ImageCommands:
         sealed, source = '', 'none'
         if self.credentials is not None:
             sealed, source = self.credentials.seal_for_job(parsed.registry_key, username, password)
-        job = await self.dispatch(identity, role='operator', what='pull images', kind='image.pull',
-                                  sender='image.pull', target=str(parsed), target_name=str(parsed), params={},
-                                  audit_params={'reference': str(parsed), 'credentials': source,
-                                                'save_credentials': bool(save and username)},
-                                  arguments=(str(parsed), sealed))
+        job = await self.dispatch(
+            identity,
+            role='operator',
+            what='pull images',
+            kind='image.pull',
+            sender='image.pull',
+            target=str(parsed),
+            target_name=str(parsed),
+            params={},
+            audit_params={'reference': str(parsed), 'credentials': source, 'save_credentials': bool(save and username)},
+            arguments=(str(parsed), sealed),
+        )
         if save and username and job.status != 'failed' and self.credentials is not None and identity is not None:
             self.credentials.save(parsed.registry_key, username, password, identity.username)
         return job
@@ -71,9 +92,17 @@ class ImageCommands:
         """Removes an image (all its tags with ``force``; the daemon refuses an image in use otherwise)."""
         self._require(identity, 'remove images', 'image.remove', image_id)
         row = self._image(image_id)
-        return await self.dispatch(identity, role='operator', what='remove images', kind='image.remove',
-                                   sender='image', target=row.id, target_name=row.title, params={'force': force},
-                                   arguments=('remove', row.id))
+        return await self.dispatch(
+            identity,
+            role='operator',
+            what='remove images',
+            kind='image.remove',
+            sender='image',
+            target=row.id,
+            target_name=row.title,
+            params={'force': force},
+            arguments=('remove', row.id),
+        )
 
     async def tag_image(self, identity: Identity | None, image_id: str, new_reference: str) -> Job:
         """Adds the tag ``new_reference`` (repository[:tag], 'latest' when left out) to an image."""
@@ -83,10 +112,17 @@ class ImageCommands:
             parsed = parse_reference(new_reference, allow_digest=False)
         except InvalidReference as error:
             raise CommandError(str(error)) from None
-        return await self.dispatch(identity, role='operator', what='tag images', kind='image.tag', sender='image',
-                                   target=row.id, target_name=row.title,
-                                   params={'repository': parsed.name, 'tag': parsed.tag or 'latest'},
-                                   arguments=('tag', row.id))
+        return await self.dispatch(
+            identity,
+            role='operator',
+            what='tag images',
+            kind='image.tag',
+            sender='image',
+            target=row.id,
+            target_name=row.title,
+            params={'repository': parsed.name, 'tag': parsed.tag or 'latest'},
+            arguments=('tag', row.id),
+        )
 
     async def prune_images(self, identity: Identity | None, mode: str, image_ids: list[str]) -> Job:
         """Removes exactly the images the user confirmed, if they still qualify (dangling / unused) now."""
@@ -95,16 +131,30 @@ class ImageCommands:
             raise CommandError(f'unknown prune mode {mode!r}')
         if not image_ids:
             raise CommandError(f'there are no {PRUNE_MODES[mode]} to remove')
-        candidates = {row.id for row in prune_candidates(self.state.images.values(), set(self.state.containers_using()),
-                                                         unused=mode == 'unused')}
+        candidates = {
+            row.id
+            for row in prune_candidates(
+                self.state.images.values(), set(self.state.containers_using()), unused=mode == 'unused'
+            )
+        }
         gone = [image_id for image_id in image_ids if image_id not in candidates]
         if gone:
-            names = ', '.join(self.state.images[image_id].title if image_id in self.state.images else image_id[:19]
-                              for image_id in gone)
+            names = ', '.join(
+                self.state.images[image_id].title if image_id in self.state.images else image_id[:19]
+                for image_id in gone
+            )
             raise CommandError(f'the list changed meanwhile ({names} no longer qualifies): look again and confirm')
-        return await self.dispatch(identity, role='operator', what='prune images', kind='image.prune',
-                                   sender='image', target=mode, target_name=PRUNE_MODES[mode],
-                                   params={'image_ids': list(image_ids)}, arguments=('prune', ''))
+        return await self.dispatch(
+            identity,
+            role='operator',
+            what='prune images',
+            kind='image.prune',
+            sender='image',
+            target=mode,
+            target_name=PRUNE_MODES[mode],
+            params={'image_ids': list(image_ids)},
+            arguments=('prune', ''),
+        )
 
     async def create_container(self, identity: Identity | None, spec: ContainerSpec) -> Job:
         """Checks the role, the spec and the body-level policy (:func:`core.policy.refusals`), then queues the
@@ -120,15 +170,25 @@ class ImageCommands:
             refusal = Forbidden(f'{identity.username} is an {identity.role}: {"; ".join(reasons)}')
             self._refused(identity, 'container.create', target_name, spec.audit_summary(), refusal)
             raise refusal
-        return await self.dispatch(identity, role='operator', what='create containers', kind='container.create',
-                                   sender='container.create', target=spec.name, target_name=target_name,
-                                   params={}, audit_params=spec.audit_summary(), arguments=(spec.to_dict(),))
+        return await self.dispatch(
+            identity,
+            role='operator',
+            what='create containers',
+            kind='container.create',
+            sender='container.create',
+            target=spec.name,
+            target_name=target_name,
+            params={},
+            audit_params=spec.audit_summary(),
+            arguments=(spec.to_dict(),),
+        )
 
     def cancel_job(self, identity: Identity | None, job_id: str) -> None:
         """Asks the worker to stop a running pull; the job then fails with 'cancelled by …'."""
         job = self.jobs.jobs.get(job_id)
-        identity = self._require(identity, 'cancel jobs', 'job.cancel', job.target_name if job else job_id,
-                                 {'job': job_id})
+        identity = self._require(
+            identity, 'cancel jobs', 'job.cancel', job.target_name if job else job_id, {'job': job_id}
+        )
         if job is None or job.kind not in CANCELLABLE:
             raise CommandError('only pulls can be cancelled')
         if job.status not in ACTIVE:
@@ -136,27 +196,43 @@ class ImageCommands:
         if self.cancel is None:
             raise CommandError('cancelling is not available')
         self.cancel.request(job_id, identity.username)
-        self.audit.record(username=identity.username, role=identity.role, action='job.cancel',
-                          target=job.target_name, params={'job': job_id, 'kind': job.kind}, result='requested',
-                          address=identity.address)
+        self.audit.record(
+            username=identity.username,
+            role=identity.role,
+            action='job.cancel',
+            target=job.target_name,
+            params={'job': job_id, 'kind': job.kind},
+            result='requested',
+            address=identity.address,
+        )
 
     def forget_credentials(self, identity: Identity | None, registry: str) -> bool:
         """Deletes the credentials saved for ``registry``; True when there were some."""
         identity = self._require(identity, 'forget registry credentials', 'registry.forget', registry)
         forgotten = self.credentials.forget(registry) if self.credentials is not None else False
-        self.audit.record(username=identity.username, role=identity.role, action='registry.forget', target=registry,
-                          params={}, result='forgotten' if forgotten else 'nothing saved', address=identity.address)
+        self.audit.record(
+            username=identity.username,
+            role=identity.role,
+            action='registry.forget',
+            target=registry,
+            params={},
+            result='forgotten' if forgotten else 'nothing saved',
+            address=identity.address,
+        )
         return forgotten
 
     async def _protected_volumes(self, spec: ContainerSpec, role: str) -> set[str]:
         """Berth's protected volumes, looked up (off the loop) only when a non-admin asks for named volumes."""
-        if role == 'admin' or self.docker is None or not any(mount.kind == 'volume' and mount.source
-                                                             for mount in spec.mounts):
+        if (
+            role == 'admin'
+            or self.docker is None
+            or not any(mount.kind == 'volume' and mount.source for mount in spec.mounts)
+        ):
             return set()
         try:
             return set(await run.io_bound(self.protection.protected_volumes, self.docker().api) or ())
         except docker.errors.DockerException as error:
-            raise CommandError(f'could not check the volumes against Berth\'s own: {describe_error(error)}') from None
+            raise CommandError(f"could not check the volumes against Berth's own: {describe_error(error)}") from None
 
     def _image(self, image_id: str) -> ImageRow:
         row = self.state.images.get(image_id) or self.state.find_image(image_id)
@@ -164,8 +240,9 @@ class ImageCommands:
             raise CommandError(f'image {image_id.removeprefix("sha256:")[:12]} no longer exists')
         return row
 
-    def _require(self, identity: Identity | None, what: str, kind: str, target_name: str,
-                 params: dict[str, Any] | None = None) -> Identity:
+    def _require(
+        self, identity: Identity | None, what: str, kind: str, target_name: str, params: dict[str, Any] | None = None
+    ) -> Identity:
         """The operator role before anything else is looked at; a refusal is audited like dispatch audits it."""
         try:
             return require(identity, 'operator', what)
@@ -173,8 +250,15 @@ class ImageCommands:
             self._refused(identity, kind, target_name, params or {}, refusal)
             raise
 
-    def _refused(self, identity: Identity | None, kind: str, target_name: str, params: dict[str, Any],
-                 refusal: Forbidden) -> None:
-        self.audit.record(username=identity.username if identity else '(anonymous)',
-                          role=identity.role if identity else '', action=kind, target=target_name, params=params,
-                          result=f'refused: {refusal}', address=identity.address if identity else '')
+    def _refused(
+        self, identity: Identity | None, kind: str, target_name: str, params: dict[str, Any], refusal: Forbidden
+    ) -> None:
+        self.audit.record(
+            username=identity.username if identity else '(anonymous)',
+            role=identity.role if identity else '',
+            action=kind,
+            target=target_name,
+            params=params,
+            result=f'refused: {refusal}',
+            address=identity.address if identity else '',
+        )

@@ -1,4 +1,5 @@
 """Images: the row model the panel shows, docker's image reference grammar, and what a prune would remove."""
+
 from __future__ import annotations
 
 import re
@@ -84,12 +85,14 @@ def parse_reference(text: str, *, allow_digest: bool = True) -> ImageReference:
     tag = ''
     last_colon, last_slash = name.rfind(':'), name.rfind('/')
     if last_colon > last_slash:
-        name, tag = name[:last_colon], name[last_colon + 1:]
+        name, tag = name[:last_colon], name[last_colon + 1 :]
         if not tag:
             raise invalid('the tag after the colon is empty')
         if not TAG.fullmatch(tag):
-            raise invalid(f"the tag '{tag}' may only contain letters, digits, '_', '.' and '-', must not start "
-                          "with '.' or '-', and has at most 128 characters")
+            raise invalid(
+                f"the tag '{tag}' may only contain letters, digits, '_', '.' and '-', must not start "
+                "with '.' or '-', and has at most 128 characters"
+            )
     if not name:
         raise invalid('the repository name is missing')
     if len(name) > NAME_MAX:
@@ -97,8 +100,10 @@ def parse_reference(text: str, *, allow_digest: bool = True) -> ImageReference:
     registry, repository = _split_registry(name)
     if registry and not any(mark in registry for mark in '.:') and registry != 'localhost':
         # docker reads a first part with capitals as a registry host, which then cannot be reached: say what it is
-        raise invalid(f"'{registry}' has capital letters: repository names must be lowercase (a registry address "
-                      "needs a '.' or a ':port', e.g. registry.example.com/team/app)")
+        raise invalid(
+            f"'{registry}' has capital letters: repository names must be lowercase (a registry address "
+            "needs a '.' or a ':port', e.g. registry.example.com/team/app)"
+        )
     if registry:
         match = DOMAIN.fullmatch(registry)
         if match is None:
@@ -126,8 +131,10 @@ def _check_repository(repository: str, invalid: Any) -> None:
         if component.lower() != component:
             raise invalid('the repository name must be lowercase')
         if not PATH_COMPONENT.fullmatch(component):
-            raise invalid(f"'{component}' may only contain lowercase letters, digits and the separators '.', '_', "
-                          "'__' and '-', and must start and end with a letter or digit")
+            raise invalid(
+                f"'{component}' may only contain lowercase letters, digits and the separators '.', '_', "
+                "'__' and '-', and must start and end with a letter or digit"
+            )
 
 
 @dataclass(kw_only=True, slots=True)
@@ -158,18 +165,28 @@ class ImageRow:
     @classmethod
     def from_summary(cls, data: dict[str, Any]) -> ImageRow:
         """From one entry of ``GET /images/json``."""
-        return cls(id=str(data['Id']), tags=_tags(data.get('RepoTags')), digests=_tags(data.get('RepoDigests')),
-                   size=int(data.get('Size') or 0), created=float(data.get('Created') or 0),
-                   labels={str(key): str(value) for key, value in (data.get('Labels') or {}).items()})
+        return cls(
+            id=str(data['Id']),
+            tags=_tags(data.get('RepoTags')),
+            digests=_tags(data.get('RepoDigests')),
+            size=int(data.get('Size') or 0),
+            created=float(data.get('Created') or 0),
+            labels={str(key): str(value) for key, value in (data.get('Labels') or {}).items()},
+        )
 
     @classmethod
     def from_inspect(cls, data: dict[str, Any]) -> ImageRow:
         """From ``GET /images/{name}/json``."""
         created = parse_time(str(data.get('Created') or ''))
         labels = (data.get('Config') or {}).get('Labels') or {}
-        return cls(id=str(data['Id']), tags=_tags(data.get('RepoTags')), digests=_tags(data.get('RepoDigests')),
-                   size=int(data.get('Size') or 0), created=created.timestamp() if created else 0.0,
-                   labels={str(key): str(value) for key, value in labels.items()})
+        return cls(
+            id=str(data['Id']),
+            tags=_tags(data.get('RepoTags')),
+            digests=_tags(data.get('RepoDigests')),
+            size=int(data.get('Size') or 0),
+            created=created.timestamp() if created else 0.0,
+            labels={str(key): str(value) for key, value in labels.items()},
+        )
 
 
 def _tags(values: Iterable[str] | None) -> list[str]:
@@ -179,8 +196,10 @@ def _tags(values: Iterable[str] | None) -> list[str]:
 def prune_candidates(images: Iterable[ImageRow], used_image_ids: set[str], *, unused: bool) -> list[ImageRow]:
     """What ``docker image prune`` (or ``prune -a`` when ``unused``) would remove: images no container uses,
     dangling ones only unless ``unused``."""
-    return sorted((image for image in images if image.id not in used_image_ids and (unused or image.dangling)),
-                  key=lambda image: (-image.size, image.title))
+    return sorted(
+        (image for image in images if image.id not in used_image_ids and (unused or image.dangling)),
+        key=lambda image: (-image.size, image.title),
+    )
 
 
 def format_size(size: float) -> str:

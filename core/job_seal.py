@@ -5,6 +5,7 @@ over the job, its arguments and its parameters, with a key derived from ``BERTH_
 file); a worker refuses a message whose signature does not match, that is older than a day, or whose job id has
 been claimed before (a replayed message). So the role a worker reads from a message is the role the panel checked.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -39,15 +40,18 @@ class JobSigner:
         signed[SIGNATURE] = self._digest(signed, arguments, params)
         return signed
 
-    def verify(self, job: dict[str, Any], arguments: tuple[Any, ...], params: dict[str, Any], *,
-               now: float | None = None) -> None:
+    def verify(
+        self, job: dict[str, Any], arguments: tuple[Any, ...], params: dict[str, Any], *, now: float | None = None
+    ) -> None:
         """Raises :class:`JobRefused` unless the panel signed exactly this job, arguments and parameters lately."""
         signature = str(job.get(SIGNATURE) or '')
         if not signature:
             raise JobRefused('refused: the job carries no signature from the panel')
         if not hmac.compare_digest(signature, self._digest(job, arguments, params)):
-            raise JobRefused('refused: the job\'s signature does not match (not dispatched by this panel, or changed '
-                             'on the way; the panel and every worker need the same BERTH_SECRET_KEY)')
+            raise JobRefused(
+                "refused: the job's signature does not match (not dispatched by this panel, or changed "
+                'on the way; the panel and every worker need the same BERTH_SECRET_KEY)'
+            )
         try:
             age = (now or time.time()) - float(job.get(SIGNED_AT) or 0)
         except (TypeError, ValueError):
@@ -74,8 +78,11 @@ class JobClaims:
         with self._lock:
             if job_id in self._claimed:
                 return False
-            self._claimed = {key: at for key, at in self._claimed.items() if now - at < MAX_AGE_SECONDS} \
-                if len(self._claimed) > 10_000 else self._claimed
+            self._claimed = (
+                {key: at for key, at in self._claimed.items() if now - at < MAX_AGE_SECONDS}
+                if len(self._claimed) > 10_000
+                else self._claimed
+            )
             self._claimed[job_id] = now
             return True
 

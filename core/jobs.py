@@ -1,4 +1,5 @@
 """Jobs (flow 2): the update messages workers publish, and the panel's job store that keeps the history."""
+
 from __future__ import annotations
 
 import json
@@ -128,8 +129,14 @@ class JobStore:
         """Folds one bus message into the job; unknown jobs (other panels' jobs) are created from it."""
         job = self.jobs.get(update.job_id)
         if job is None:
-            job = Job(job_id=update.job_id, kind=update.kind, target=update.target, target_name=update.target_name,
-                      requested_by=update.requested_by, created_at=update.at)
+            job = Job(
+                job_id=update.job_id,
+                kind=update.kind,
+                target=update.target,
+                target_name=update.target_name,
+                requested_by=update.requested_by,
+                created_at=update.at,
+            )
             self.jobs[job.job_id] = job
             while len(self.jobs) > self.history:
                 self.jobs.popitem(last=False)
@@ -160,15 +167,35 @@ class JobStore:
     def mark_lost(self, now: float | None = None) -> list[JobUpdate]:
         """Updates that fail running jobs whose worker went silent (killed mid-job)."""
         now = now or time.time()
-        return [JobUpdate(job_id=job.job_id, status='failed', kind=job.kind, target=job.target,
-                          target_name=job.target_name, requested_by=job.requested_by,
-                          message='lost contact with the worker while the job was running (worker stopped?)')
-                for job in self.jobs.values() if job.status == 'running' and now - job.last_seen > self.lost_after]
+        return [
+            JobUpdate(
+                job_id=job.job_id,
+                status='failed',
+                kind=job.kind,
+                target=job.target,
+                target_name=job.target_name,
+                requested_by=job.requested_by,
+                message='lost contact with the worker while the job was running (worker stopped?)',
+            )
+            for job in self.jobs.values()
+            if job.status == 'running' and now - job.last_seen > self.lost_after
+        ]
 
     def _persist(self, job: Job) -> None:
-        self.database.upsert('jobs', 'job_id', {
-            'job_id': job.job_id, 'kind': job.kind, 'target': job.target, 'target_name': job.target_name,
-            'requested_by': job.requested_by, 'status': job.status, 'message': job.message,
-            'created_at': job.created_at, 'started_at': job.started_at, 'finished_at': job.finished_at,
-            'output': '\n'.join(job.output)})
-
+        self.database.upsert(
+            'jobs',
+            'job_id',
+            {
+                'job_id': job.job_id,
+                'kind': job.kind,
+                'target': job.target,
+                'target_name': job.target_name,
+                'requested_by': job.requested_by,
+                'status': job.status,
+                'message': job.message,
+                'created_at': job.created_at,
+                'started_at': job.started_at,
+                'finished_at': job.finished_at,
+                'output': '\n'.join(job.output),
+            },
+        )

@@ -2,6 +2,7 @@
 
 A count alone does not bound memory: 5 000 lines of 16 KB are 80 MB. Views and followers keep their lines here.
 """
+
 from __future__ import annotations
 
 import itertools

@@ -1,4 +1,5 @@
 """Decoding the daemon's log bodies: HTTP chunks, multiplexed frames (stdout/stderr), timestamps. No I/O here."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -37,7 +38,7 @@ class Dechunker:
         while not self.done:
             if self._left:
                 take = min(self._left, size - position)
-                out += buffer[position:position + take]
+                out += buffer[position : position + take]
                 position += take
                 self._left -= take
                 if self._left:
@@ -92,11 +93,12 @@ class Decoder:
                 position = size
         else:
             while size - position >= 8:
-                end = position + 8 + int.from_bytes(buffer[position + 4:position + 8], 'big')
+                end = position + 8 + int.from_bytes(buffer[position + 4 : position + 8], 'big')
                 if end > size:
                     break
-                self._message(_STREAMS.get(buffer[position], STDOUT),
-                              buffer[position + 8:end].decode('utf-8', 'replace'), out)
+                self._message(
+                    _STREAMS.get(buffer[position], STDOUT), buffer[position + 8 : end].decode('utf-8', 'replace'), out
+                )
                 position = end
             self._flush_short_partials(out)
         del buffer[:position]
@@ -191,7 +193,7 @@ def split_timestamp(timestamp: str) -> tuple[int | None, int]:
         if not character.isdigit():
             break
         digits += character
-    zone = rest[len(digits):] if rest else head[19:]
+    zone = rest[len(digits) :] if rest else head[19:]
     try:
         moment = datetime.fromisoformat(head[:19] + (zone.replace('Z', '+00:00') or '+00:00'))
     except ValueError:

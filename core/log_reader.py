@@ -5,6 +5,7 @@ HTTP chunked body, one chunk per message. docker-py's ``api.logs`` drops the str
 same endpoint itself and decodes chunks and frames in bulk from the connection's buffer (one pass per read, not
 one call per message); streams it cannot read that way fall back to ``iter_content``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -46,9 +47,18 @@ Push = Callable[['LogReader', list[LogLine], str, int, bool], bool]
 class LogReader(threading.Thread):
     """One run of a container: its recent lines, then live ones until the run ends; ``push`` gets every batch."""
 
-    def __init__(self, *, docker_host: str | None, container_id: str, name: str, start: ReaderStart, push: Push,
-                 ended: Callable[[LogReader, BaseException | None], None], api_version: str | None = None,
-                 history_first: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        docker_host: str | None,
+        container_id: str,
+        name: str,
+        start: ReaderStart,
+        push: Push,
+        ended: Callable[[LogReader, BaseException | None], None],
+        api_version: str | None = None,
+        history_first: bool = False,
+    ) -> None:
         super().__init__(name=f'berth-logs-{name}', daemon=True)
         self.container_name = name
         self.docker_host = docker_host
@@ -99,8 +109,9 @@ class LogReader(threading.Thread):
                 client.close()
             self._ended(self, error)
 
-    def _relay(self, client: docker.APIClient, *, follow: bool, tail: int | None, since: float | None,
-               show: bool = True) -> bool:
+    def _relay(
+        self, client: docker.APIClient, *, follow: bool, tail: int | None, since: float | None, show: bool = True
+    ) -> bool:
         """Reads one response and pushes its new lines; False when the follower stopped this reader.
 
         With a position, only lines after it come through (``since`` its timestamp, the lines seen there skipped).
@@ -126,8 +137,9 @@ class LogReader(threading.Thread):
                 return False
         return True
 
-    def _read(self, client: docker.APIClient, *, follow: bool, tail: int | None,
-              since: float | str | None) -> Iterator[list[LogLine]]:
+    def _read(
+        self, client: docker.APIClient, *, follow: bool, tail: int | None, since: float | str | None
+    ) -> Iterator[list[LogLine]]:
         response = open_logs(client, self.container_id, follow=follow, tail=tail, since=since)
         with self._response_lock:
             if self._closed:
@@ -157,11 +169,17 @@ def api_client(docker_host: str | None, version: str | None = None) -> docker.AP
     return docker.APIClient(base_url=docker_host or DEFAULT_SOCKET, version=version, timeout=30)
 
 
-def open_logs(api: docker.APIClient, container_id: str, *, follow: bool, tail: int | None,
-              since: float | str | None) -> requests.Response:
+def open_logs(
+    api: docker.APIClient, container_id: str, *, follow: bool, tail: int | None, since: float | str | None
+) -> requests.Response:
     """The daemon's ``/containers/{id}/logs`` response, both streams, with timestamps, unread."""
-    params: dict[str, Any] = {'stdout': 1, 'stderr': 1, 'timestamps': 1, 'follow': int(follow),
-                              'tail': 'all' if tail is None else tail}
+    params: dict[str, Any] = {
+        'stdout': 1,
+        'stderr': 1,
+        'timestamps': 1,
+        'follow': int(follow),
+        'tail': 'all' if tail is None else tail,
+    }
     if since:
         params['since'] = since
     response = api._get(api._url('/containers/{0}/logs', container_id), params=params, stream=True)

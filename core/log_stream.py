@@ -4,6 +4,7 @@ Each followed container gets one reader thread per run of it (see ``log_reader``
 timestamps kept). After a stop, a restart or a recreation the next reader starts after the last line seen, so nothing
 is shown twice. Batches reach ``on_lines`` on the event loop a few ms apart, in time order across containers.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -49,9 +50,20 @@ class LogFollower:
     lines), ``resume`` continues where ``stop`` left off, ``close`` also forgets the state subscription.
     """
 
-    def __init__(self, *, state: DockerState, docker_host: str | None, names: list[str], on_lines: LinesCallback,
-                 tail: int | None = 500, since: float | None = None, batch_seconds: float = 0.01,
-                 max_pending: int = 10_000, max_pending_chars: int = VIEW_CHARS, history_wait: float = 2.0) -> None:
+    def __init__(
+        self,
+        *,
+        state: DockerState,
+        docker_host: str | None,
+        names: list[str],
+        on_lines: LinesCallback,
+        tail: int | None = 500,
+        since: float | None = None,
+        batch_seconds: float = 0.01,
+        max_pending: int = 10_000,
+        max_pending_chars: int = VIEW_CHARS,
+        history_wait: float = 2.0,
+    ) -> None:
         self.state = state
         self.docker_host = docker_host
         self.on_lines = on_lines
@@ -146,9 +158,16 @@ class LogFollower:
         else:
             start = ReaderStart(tail=None, since=self.since)
         self._detach(target)
-        target.reader = LogReader(docker_host=self.docker_host, container_id=row.id, name=target.name, start=start,
-                                  push=self._push, ended=self._reader_ended_threadsafe, api_version=self._api_version,
-                                  history_first=len(self._targets) > 1)
+        target.reader = LogReader(
+            docker_host=self.docker_host,
+            container_id=row.id,
+            name=target.name,
+            start=start,
+            push=self._push,
+            ended=self._reader_ended_threadsafe,
+            api_version=self._api_version,
+            history_first=len(self._targets) > 1,
+        )
         self._history_deadline = time.monotonic() + self.history_wait
         target.reader.start()
 
@@ -228,8 +247,9 @@ class LogFollower:
 
     # --- handing lines over (reader threads → event loop) ---
 
-    def _push(self, reader: LogReader, lines: list[LogLine], last_timestamp: str, same_count: int,
-              history_done: bool) -> bool:
+    def _push(
+        self, reader: LogReader, lines: list[LogLine], last_timestamp: str, same_count: int, history_done: bool
+    ) -> bool:
         """Called from a reader thread; False tells the reader it was stopped."""
         with self._lock:
             if reader.stopped:

@@ -5,6 +5,7 @@ threshold to the size of every such block freed (up to 32 MB). After that, the b
 (tens to hundreds of kB each: text, JSON, socket frames) come from the heap, which fragments and keeps them after the
 flood: measured with 8 flooding terminals, 40 MB more after they were closed than with a fixed threshold.
 """
+
 from __future__ import annotations
 
 import ctypes

@@ -3,6 +3,7 @@
 A pure function, used twice: by the command layer before anything is queued, and again by the actor with the
 role the dispatcher signed and the protected volumes the worker found itself (defence in depth).
 """
+
 from __future__ import annotations
 
 from collections.abc import Collection
@@ -26,8 +27,7 @@ def refusals(spec: ContainerSpec, role: str | None, protected_volumes: Collectio
     return list(refusals_by_field(spec, role, protected_volumes).values())
 
 
-def refusals_by_field(spec: ContainerSpec, role: str | None,
-                      protected_volumes: Collection[str] = ()) -> dict[str, str]:
+def refusals_by_field(spec: ContainerSpec, role: str | None, protected_volumes: Collection[str] = ()) -> dict[str, str]:
     """The same refusals, keyed by the spec field they are about ('role' when the role alone decides)."""
     if role not in ROLES:
         return {'role': 'creating a container needs a signed-in user with the operator role'}
@@ -49,15 +49,16 @@ def refusals_by_field(spec: ContainerSpec, role: str | None,
     if spec.ipc_mode == 'host':
         reasons['ipc_mode'] = 'the host IPC namespace needs the admin role'
     binds = [mount.source for mount in spec.mounts if mount.kind == 'bind']
-    guarded = sorted({mount.source for mount in spec.mounts if mount.kind == 'volume' and mount.source}
-                     & set(protected_volumes))
+    guarded = sorted(
+        {mount.source for mount in spec.mounts if mount.kind == 'volume' and mount.source} & set(protected_volumes)
+    )
     if binds:
         reasons['mounts'] = f'bind mounts of host paths ({", ".join(binds)}) need the admin role'
     elif guarded:
         reasons['mounts'] = f'mounting {", ".join(guarded)} needs the admin role: Berth protects the data in it'
     reserved = sorted(key for key in spec.labels if key.lower().startswith(RESERVED_LABEL_PREFIX))
     if reserved:
-        reasons['labels'] = f'Berth\'s own labels ({", ".join(reserved)}) need the admin role'
+        reasons['labels'] = f"Berth's own labels ({', '.join(reserved)}) need the admin role"
     if spec.volume_driver or spec.volume_driver_options:
         reasons['volume_driver_options'] = 'volume driver options need the admin role'
     return reasons

@@ -3,6 +3,7 @@
 The same tables as the SQLite file, and the same interface: callers keep their ``?`` placeholders, which are
 translated to psycopg's ``%s`` here. One autocommit connection behind a lock, like the SQLite backend.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,7 +16,9 @@ from psycopg.rows import dict_row
 
 from .database import ADDED_COLUMNS, TABLES, Database, DatabaseUnavailable
 
-SCHEMA = TABLES.format(real='DOUBLE PRECISION', serial_id='BIGSERIAL PRIMARY KEY') + '''
+SCHEMA = (
+    TABLES.format(real='DOUBLE PRECISION', serial_id='BIGSERIAL PRIMARY KEY')
+    + """
 CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
 DO $$ BEGIN
@@ -28,7 +31,8 @@ DO $$ BEGIN
             FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
     END IF;
 END $$;
-'''
+"""
+)
 
 # a single-quoted literal (left alone), a '?' placeholder, or a '%' that psycopg would read as one
 _TOKEN = re.compile(r"'(?:[^']|'')*'|\?|%")
@@ -37,9 +41,11 @@ _TOKEN = re.compile(r"'(?:[^']|'')*'|\?|%")
 def translate(sql: str) -> str:
     """SQLite-style ``?`` placeholders to psycopg's ``%s``, every literal ``%`` doubled (psycopg parses them even in
     quoted strings); a ``?`` inside a quoted string stays."""
+
     def replace(match: re.Match[str]) -> str:
         token = match.group(0)
         return '%s' if token == '?' else token.replace('%', '%%')
+
     return _TOKEN.sub(replace, sql)
 
 
@@ -62,16 +68,19 @@ class PostgresDatabase(Database):
             self._postgres = psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=10)
         except psycopg.Error as error:
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise DatabaseUnavailable(f'Berth cannot reach the PostgreSQL database at {redacted(url)} '
-                                      f'(BERTH_DATABASE_URL): {reason}') from None
+            raise DatabaseUnavailable(
+                f'Berth cannot reach the PostgreSQL database at {redacted(url)} (BERTH_DATABASE_URL): {reason}'
+            ) from None
         try:
             with self._lock:
                 self._postgres.execute(SCHEMA.encode())  # bytes: no placeholder parsing, several statements
                 self._migrate()
         except psycopg.Error as error:
             self._postgres.close()
-            raise DatabaseUnavailable(f'Berth cannot set up its tables in the PostgreSQL database at '
-                                      f'{redacted(url)} (BERTH_DATABASE_URL): {error}') from None
+            raise DatabaseUnavailable(
+                f'Berth cannot set up its tables in the PostgreSQL database at '
+                f'{redacted(url)} (BERTH_DATABASE_URL): {error}'
+            ) from None
 
     def _migrate(self) -> None:
         """Adds the columns an earlier Berth's tables lack (see ``ADDED_COLUMNS``)."""
@@ -79,7 +88,8 @@ class PostgresDatabase(Database):
             rows = self._postgres.execute(
                 'SELECT 1 FROM information_schema.columns '
                 'WHERE table_schema = current_schema() AND table_name = %s AND column_name = %s',
-                (table, column)).fetchall()
+                (table, column),
+            ).fetchall()
             if not rows:
                 self._postgres.execute(f'ALTER TABLE {table} ADD COLUMN {column} {declaration}'.encode())
 

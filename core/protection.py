@@ -15,6 +15,7 @@ the key that seals credentials, the database) is an admin session waiting to be 
 
 The same functions serve the panel (page, handler, dispatch) and the worker (actor), each with what it found itself.
 """
+
 from __future__ import annotations
 
 import logging
@@ -78,7 +79,7 @@ class Protection:
             project = labels.get(COMPOSE_PROJECT_LABEL)
             projects = frozenset({project}) if project else frozenset()
         except docker.errors.DockerException as error:  # another engine, or not reachable yet: the id still counts
-            log.warning('could not inspect the panel\'s own container %s: %s', container_id[:12], error)
+            log.warning("could not inspect the panel's own container %s: %s", container_id[:12], error)
         return cls(own_container_ids=frozenset({container_id}), own_projects=projects)
 
     def adopt(self, found: Protection) -> None:
@@ -86,18 +87,27 @@ class Protection:
         self.own_container_ids, self.own_projects = found.own_container_ids, found.own_projects
 
     def container_is_protected(self, container_id: str, labels: Mapping[str, Any] | None) -> bool:
-        return (container_id in self.own_container_ids or labelled_protected(labels)
-                or str((labels or {}).get(COMPOSE_PROJECT_LABEL, '')) in self.own_projects)
+        return (
+            container_id in self.own_container_ids
+            or labelled_protected(labels)
+            or str((labels or {}).get(COMPOSE_PROJECT_LABEL, '')) in self.own_projects
+        )
 
     def protected_volumes(self, api: docker.APIClient) -> set[str]:
         """Names of every protected volume on the engine: labelled, or mounted by a protected container (blocking:
         one volume list and one container list)."""
-        names = {str(volume['Name']) for volume in (api.volumes(filters={'label': PROTECTED_LABEL}) or {})
-                 .get('Volumes') or [] if labelled_protected(volume.get('Labels'))}
+        names = {
+            str(volume['Name'])
+            for volume in (api.volumes(filters={'label': PROTECTED_LABEL}) or {}).get('Volumes') or []
+            if labelled_protected(volume.get('Labels'))
+        }
         for summary in api.containers(all=True):
             if self.container_is_protected(str(summary.get('Id', '')), summary.get('Labels')):
-                names.update(str(mount['Name']) for mount in summary.get('Mounts') or []
-                             if mount.get('Type') == 'volume' and mount.get('Name'))
+                names.update(
+                    str(mount['Name'])
+                    for mount in summary.get('Mounts') or []
+                    if mount.get('Type') == 'volume' and mount.get('Name')
+                )
         return names
 
     def terminal_refusal(self, role: str, inspect: Mapping[str, Any], protected_volumes: Iterable[str] = ()) -> str:
@@ -106,7 +116,7 @@ class Protection:
             return ''
         name = str(inspect.get('Name', '')).lstrip('/') or str(inspect.get('Id', ''))[:12]
         if self.container_is_protected(str(inspect.get('Id', '')), (inspect.get('Config') or {}).get('Labels')):
-            return f'{name} is one of Berth\'s own containers: a terminal in it needs the admin role'
+            return f"{name} is one of Berth's own containers: a terminal in it needs the admin role"
         reasons = body_reasons(inspect, protected_volumes)
         if reasons:
             return f'a terminal in {name} needs the admin role: it has {", ".join(reasons)}'
@@ -119,8 +129,10 @@ class Protection:
         names = [row.name for row in rows if self.container_is_protected(row.id, row.labels)]
         if not names:
             return ''
-        return (f'reading the {what} of {", ".join(names)} needs the admin role: '
-                f'{"they are" if len(names) > 1 else "it is one"} of Berth\'s own containers')
+        return (
+            f'reading the {what} of {", ".join(names)} needs the admin role: '
+            f"{'they are' if len(names) > 1 else 'it is one'} of Berth's own containers"
+        )
 
 
 def body_reasons(inspect: Mapping[str, Any], protected_volumes: Iterable[str] = ()) -> list[str]:
@@ -141,8 +153,9 @@ def body_reasons(inspect: Mapping[str, Any], protected_volumes: Iterable[str] = 
     if binds:
         reasons.append(f'host paths mounted ({", ".join(binds)})')
     guarded = set(protected_volumes)
-    volumes = [str(mount.get('Name')) for mount in mounts
-               if mount.get('Type') == 'volume' and mount.get('Name') in guarded]
+    volumes = [
+        str(mount.get('Name')) for mount in mounts if mount.get('Type') == 'volume' and mount.get('Name') in guarded
+    ]
     if volumes:
-        reasons.append(f'Berth\'s protected volumes mounted ({", ".join(volumes)})')
+        reasons.append(f"Berth's protected volumes mounted ({', '.join(volumes)})")
     return reasons

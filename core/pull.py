@@ -1,4 +1,5 @@
 """A pull from a registry: the daemon's stream of progress messages, folded into per-layer progress."""
+
 from __future__ import annotations
 
 import socket
@@ -133,8 +134,9 @@ class PullStream:
     blocked on a quiet stream: this opens the same request (docker-py 7.1's own helpers) and keeps the response.
     """
 
-    def __init__(self, api: docker.APIClient, reference: ImageReference,
-                 auth_config: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, api: docker.APIClient, reference: ImageReference, auth_config: dict[str, str] | None = None
+    ) -> None:
         headers = {}
         if auth_config:
             headers['X-Registry-Auth'] = auth.encode_header(auth_config)
@@ -144,9 +146,13 @@ class PullStream:
                 headers['X-Registry-Auth'] = header
         self._api = api
         self._closed = threading.Event()
-        self._response = api._post(api._url('/images/create'), params={'fromImage': reference.name,
-                                                                       'tag': reference.pull_tag},
-                                   headers=headers, stream=True, timeout=None)
+        self._response = api._post(
+            api._url('/images/create'),
+            params={'fromImage': reference.name, 'tag': reference.pull_tag},
+            headers=headers,
+            stream=True,
+            timeout=None,
+        )
         api._raise_for_status(self._response)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -169,8 +175,13 @@ class PullStream:
         self._response.close()
 
 
-def run_pull(api: docker.APIClient, reference: ImageReference, auth_config: dict[str, str] | None,
-             publish: Publish, cancelled_by: Callable[[], str]) -> PullTracker:
+def run_pull(
+    api: docker.APIClient,
+    reference: ImageReference,
+    auth_config: dict[str, str] | None,
+    publish: Publish,
+    cancelled_by: Callable[[], str],
+) -> PullTracker:
     """Pulls ``reference``, publishing coalesced progress from a side thread that also watches for cancellation.
 
     Returns the tracker (its ``result`` is the daemon's closing status). Raises :class:`PullFailed`,

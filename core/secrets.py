@@ -3,6 +3,7 @@
 The key is ``BERTH_SECRET_KEY`` when set, else a key file generated once in ``BERTH_DATA_DIR`` (mode 0600).
 Workers on other machines need the same ``BERTH_SECRET_KEY`` (or the same data dir) to open what the panel sealed.
 """
+
 from __future__ import annotations
 
 import base64
@@ -53,8 +54,10 @@ class SecretBox:
         try:
             return dict(json.loads(self._fernet.decrypt(token.encode(), ttl=max_age)))
         except (InvalidToken, ValueError) as error:
-            raise SecretError('the registry credentials could not be decrypted: the panel and every worker need '
-                              'the same BERTH_SECRET_KEY (or the same BERTH_DATA_DIR)') from error
+            raise SecretError(
+                'the registry credentials could not be decrypted: the panel and every worker need '
+                'the same BERTH_SECRET_KEY (or the same BERTH_DATA_DIR)'
+            ) from error
 
 
 def derive_key(secret: str) -> bytes:
@@ -97,8 +100,11 @@ class RegistryCredentials:
 
     def save(self, registry: str, username: str, password: str, saved_by: str) -> None:
         sealed = self.box.seal({'username': username, 'password': password})
-        self.database.upsert('registry_credentials', 'registry',
-                             {'registry': registry, 'sealed': sealed, 'saved_by': saved_by, 'saved_at': time.time()})
+        self.database.upsert(
+            'registry_credentials',
+            'registry',
+            {'registry': registry, 'sealed': sealed, 'saved_by': saved_by, 'saved_at': time.time()},
+        )
 
     def get(self, registry: str) -> dict[str, str] | None:
         """The saved username and password for ``registry``, or None."""

@@ -1,4 +1,5 @@
 """The one system object ``main.py`` builds and hands to every page."""
+
 from __future__ import annotations
 
 import asyncio
@@ -66,10 +67,16 @@ class Services:
         self.watcher.start(loop)
         self.bus.start(loop, self.jobs.apply)
         import tasks  # declares the actors
+
         tasks.broker.ensure(self.settings.redis_url, fresh=self.settings.embedded)
         if self.settings.embedded:
-            tasks.context.configure(self.bus, self.settings.docker_host, cancel=self.cancel, secrets=self.secrets,
-                                    protection=self.protection)
+            tasks.context.configure(
+                self.bus,
+                self.settings.docker_host,
+                cancel=self.cancel,
+                secrets=self.secrets,
+                protection=self.protection,
+            )
             self._worker = tasks.broker.start_embedded_worker(self.settings.worker_threads)
         self._tasks.append(asyncio.create_task(self._check_lost_jobs()))
         self._tasks.append(asyncio.create_task(self.sessions.sweep()))
@@ -78,7 +85,7 @@ class Services:
         try:
             return Protection.discover(self.docker())
         except Exception as error:  # no engine yet: the own container id alone still counts
-            log.warning('could not look up the panel\'s own container: %s', error)
+            log.warning("could not look up the panel's own container: %s", error)
             return Protection.discover(None)
 
     async def stop(self) -> None:
@@ -100,9 +107,14 @@ class Services:
     def audit_finished_job(self, job: Job, update: JobUpdate) -> None:
         if update.status in FINISHED and update.status == job.status:
             account = self.accounts.get(job.requested_by)
-            self.audit.record(username=job.requested_by, role=account.role if account else '', action=job.kind,
-                              target=job.target_name, params={'job': job.job_id},
-                              result=f'{job.status}: {job.message}' if job.message else job.status)
+            self.audit.record(
+                username=job.requested_by,
+                role=account.role if account else '',
+                action=job.kind,
+                target=job.target_name,
+                params={'job': job.job_id},
+                result=f'{job.status}: {job.message}' if job.message else job.status,
+            )
 
 
 def build(settings: Settings) -> Services:
@@ -116,18 +128,22 @@ def build(settings: Settings) -> Services:
 
     def send_container_action(job: dict[str, Any], action: str, container_id: str, params: dict[str, Any]) -> None:
         from tasks.containers import container_action
+
         container_action.send(job, action, container_id, params)
 
     def send_pull(job: dict[str, Any], reference: str, sealed_credentials: str, params: dict[str, Any]) -> None:
         from tasks.images import pull_image
+
         pull_image.send(job, reference, sealed_credentials, params)
 
     def send_image_operation(job: dict[str, Any], operation: str, image_id: str, params: dict[str, Any]) -> None:
         from tasks.images import image_operation
+
         image_operation.send(job, operation, image_id, params)
 
     def send_create(job: dict[str, Any], spec: dict[str, Any], params: dict[str, Any]) -> None:
         from tasks.images import create_container
+
         create_container.send(job, spec, params)
 
     secrets = SecretBox.from_settings(settings)
@@ -136,17 +152,38 @@ def build(settings: Settings) -> Services:
     cancel = make_cancel_flags(settings.redis_url)
     protection = Protection()
     services = Services(
-        settings=settings, database=database, accounts=accounts,
-        sessions=Sessions(accounts, idle_seconds=settings.session_idle_minutes * 60,
-                          max_seconds=settings.session_max_hours * 3600),
-        audit=audit, state=state, watcher=EventWatcher(state, settings.docker_host), bus=bus, jobs=jobs,
-        commands=Commands(state=state, jobs=jobs, audit=audit, credentials=credentials, cancel=cancel,
-                          protection=protection, signer=secrets.signer,
-                          senders={'container': send_container_action, 'image.pull': send_pull,
-                                   'image': send_image_operation, 'container.create': send_create}),
-        secrets=secrets, credentials=credentials, cancel=cancel,
+        settings=settings,
+        database=database,
+        accounts=accounts,
+        sessions=Sessions(
+            accounts, idle_seconds=settings.session_idle_minutes * 60, max_seconds=settings.session_max_hours * 3600
+        ),
+        audit=audit,
+        state=state,
+        watcher=EventWatcher(state, settings.docker_host),
+        bus=bus,
+        jobs=jobs,
+        commands=Commands(
+            state=state,
+            jobs=jobs,
+            audit=audit,
+            credentials=credentials,
+            cancel=cancel,
+            protection=protection,
+            signer=secrets.signer,
+            senders={
+                'container': send_container_action,
+                'image.pull': send_pull,
+                'image': send_image_operation,
+                'container.create': send_create,
+            },
+        ),
+        secrets=secrets,
+        credentials=credentials,
+        cancel=cancel,
         terminal_quota=StreamQuota(kind='terminals', limit=settings.terminals_per_user),
-        log_quota=StreamQuota(kind='log views', limit=settings.log_views_per_user), protection=protection,
+        log_quota=StreamQuota(kind='log views', limit=settings.log_views_per_user),
+        protection=protection,
     )
     services.commands.docker = services.docker
     jobs.subscribe(services.audit_finished_job)

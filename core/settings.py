@@ -1,4 +1,5 @@
 """One typed settings object, read from the environment (``BERTH_*``, ``REDIS_URL``, ``DOCKER_HOST``)."""
+
 from __future__ import annotations
 
 import ipaddress

@@ -1,4 +1,5 @@
 """The create form's text fields → a :class:`ContainerSpec`, with a sentence per field that needs correcting."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -12,9 +13,11 @@ from .container_spec import NAME, PROTOCOLS, ContainerSpec, MountSpec, PortBindi
 from .images import parse_reference
 
 MEMORY = re.compile(r'(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[kmgt]?)(?:i?b)?', re.IGNORECASE)
-UNITS = {'': 1, 'k': 1024, 'm': 1024 ** 2, 'g': 1024 ** 3, 't': 1024 ** 4}
-PORT = re.compile(r'(?:(?P<ip>\[[0-9a-fA-F:]+\]|\d{1,3}(?:\.\d{1,3}){3}):)?(?:(?P<host>\d*):)?(?P<container>\d+)'
-                  r'(?:/(?P<protocol>\w+))?')
+UNITS = {'': 1, 'k': 1024, 'm': 1024**2, 'g': 1024**3, 't': 1024**4}
+PORT = re.compile(
+    r'(?:(?P<ip>\[[0-9a-fA-F:]+\]|\d{1,3}(?:\.\d{1,3}){3}):)?(?:(?P<host>\d*):)?(?P<container>\d+)'
+    r'(?:/(?P<protocol>\w+))?'
+)
 
 
 def entries(text: str) -> list[str]:
@@ -122,22 +125,27 @@ def spec_from_form(values: dict[str, Any]) -> ContainerSpec:
 
     image = read('image', _image, '')
     spec = ContainerSpec(
-        image=image, name=str(values.get('name') or '').strip().lstrip('/'),
+        image=image,
+        name=str(values.get('name') or '').strip().lstrip('/'),
         command=read('command', shlex.split, []),
         environment=read('environment', lambda text: parse_pairs(text, 'variable'), {}),
         ports=read('ports', lambda text: [parse_port(item) for item in entries(text)], []),
         mounts=read('mounts', lambda text: [parse_mount(item) for item in entries(text)], []),
         restart_policy=str(values.get('restart_policy') or 'no'),
         restart_retries=read('restart_retries', lambda text: int(text or 0), 0),
-        memory=read('memory', parse_memory, 0), cpus=read('cpus', parse_cpus, 0.0),
+        memory=read('memory', parse_memory, 0),
+        cpus=read('cpus', parse_cpus, 0.0),
         labels=read('labels', lambda text: parse_pairs(text, 'label'), {}),
         network=str(values.get('network') or '').strip(),
-        auto_remove=bool(values.get('auto_remove')), tty=bool(values.get('tty')),
-        stdin_open=bool(values.get('stdin_open')), start=bool(values.get('start', True)),
+        auto_remove=bool(values.get('auto_remove')),
+        tty=bool(values.get('tty')),
+        stdin_open=bool(values.get('stdin_open')),
+        start=bool(values.get('start', True)),
         privileged=bool(values.get('privileged')),
         cap_add=read('cap_add', lambda text: [item.upper().removeprefix('CAP_') for item in entries(text)], []),
         devices=read('devices', entries, []),
-        pid_mode='host' if values.get('pid_host') else '', ipc_mode='host' if values.get('ipc_host') else '',
+        pid_mode='host' if values.get('pid_host') else '',
+        ipc_mode='host' if values.get('ipc_host') else '',
         volume_driver=str(values.get('volume_driver') or '').strip(),
         volume_driver_options=read('volume_driver_options', lambda text: parse_pairs(text, 'option'), {}),
     )

@@ -1,4 +1,5 @@
 """The live Docker state model (flow 1): one watcher per endpoint follows ``/events``; the model changes on the loop."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +18,20 @@ from .images import ImageRow
 
 log = logging.getLogger(__name__)
 
-IGNORED_ACTIONS = ('exec_create', 'exec_start', 'exec_die', 'exec_detach', 'top', 'attach', 'resize', 'copy',
-                   'archive-path', 'extract-to-dir', 'export', 'commit')
+IGNORED_ACTIONS = (
+    'exec_create',
+    'exec_start',
+    'exec_die',
+    'exec_detach',
+    'top',
+    'attach',
+    'resize',
+    'copy',
+    'archive-path',
+    'extract-to-dir',
+    'export',
+    'commit',
+)
 IGNORED_IMAGE_ACTIONS = ('push', 'save', 'prune')  # nothing changes locally; a prune's deletes come as events
 
 

@@ -3,6 +3,7 @@
 A stream takes a slot when it opens and gives it back when it closes; a user at the limit is refused with a
 sentence instead of being allowed to grow the panel's memory without bound.
 """
+
 from __future__ import annotations
 
 import threading
@@ -41,8 +42,10 @@ class StreamQuota:
         """A slot for ``username``; raises :class:`QuotaExceeded` when they hold ``limit`` already."""
         with self._lock:
             if self._held[username] >= self.limit:
-                raise QuotaExceeded(f'{username} has {self._held[username]} {self.kind} open already, the most '
-                                    f'one person may have: close one first')
+                raise QuotaExceeded(
+                    f'{username} has {self._held[username]} {self.kind} open already, the most '
+                    f'one person may have: close one first'
+                )
             self._held[username] += 1
         return StreamSlot(quota=self, username=username)
 

@@ -1,4 +1,5 @@
 """One module per route group; each has ``register(services)``."""
+
 from __future__ import annotations
 
 from core.services import Services

@@ -1,4 +1,5 @@
 """What a page does when a user asks for a container action: confirm, dispatch, say what happened."""
+
 from __future__ import annotations
 
 from nicegui import ui
@@ -12,8 +13,11 @@ from core.services import Services
 async def run_container_actions(services: Services, action: str, container_ids: list[str]) -> None:
     """Authorizes and queues ``action`` on each container; refusals and errors become a notification."""
     identity = services.sessions.current()
-    rows = [services.state.containers[container_id] for container_id in container_ids
-            if container_id in services.state.containers]
+    rows = [
+        services.state.containers[container_id]
+        for container_id in container_ids
+        if container_id in services.state.containers
+    ]
     if not rows:
         ui.notify('Those containers no longer exist.', type='warning')
         return

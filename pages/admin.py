@@ -1,4 +1,5 @@
 """/admin/users and /admin/audit: accounts and the audit log, admins only (checked on load and in every handler)."""
+
 from __future__ import annotations
 
 import csv
@@ -51,8 +52,11 @@ class UsersView:
                 self.new_name = ui.input('New username').props('dense outlined')
                 self.new_role = ui.select(list(ROLES), value='viewer', label='New role').props('dense outlined')
                 ui.button('Create user', icon='person_add', on_click=self.create)
-        self.table = ui.table(columns=USER_COLUMNS, rows=[], row_key='username', selection='single') \
-            .props('flat bordered dense').classes('w-full')
+        self.table = (
+            ui.table(columns=USER_COLUMNS, rows=[], row_key='username', selection='single')
+            .props('flat bordered dense')
+            .classes('w-full')
+        )
         with ui.row().classes('gap-2'):
             self.role = ui.select(list(ROLES), value='viewer', label='Role for selected').props('dense outlined')
             ui.button('Set role', on_click=self.set_role)
@@ -63,9 +67,15 @@ class UsersView:
         self.render()
 
     def render(self) -> None:
-        self.table.rows = [{'username': account.username, 'role': account.role, 'source': account.source,
-                            'status': 'disabled' if account.disabled else 'active'}
-                           for account in self.services.accounts.all()]
+        self.table.rows = [
+            {
+                'username': account.username,
+                'role': account.role,
+                'source': account.source,
+                'status': 'disabled' if account.disabled else 'active',
+            }
+            for account in self.services.accounts.all()
+        ]
 
     def _admin(self, what: str) -> Identity | None:
         try:
@@ -81,8 +91,15 @@ class UsersView:
         return str(self.table.selected[0]['username'])
 
     def _audit(self, admin: Identity, action: str, target: str, params: dict[str, Any] | None = None) -> None:
-        self.services.audit.record(username=admin.username, role=admin.role, action=action, target=target,
-                                   params=params, result='succeeded', address=admin.address)
+        self.services.audit.record(
+            username=admin.username,
+            role=admin.role,
+            action=action,
+            target=target,
+            params=params,
+            result='succeeded',
+            address=admin.address,
+        )
 
     def create(self) -> None:
         admin = self._admin('create users')
@@ -145,17 +162,33 @@ class AuditView:
             self.username = ui.input('User', on_change=self.render).props('dense outlined clearable')
             self.action = ui.input('Action starts with', on_change=self.render).props('dense outlined clearable')
             ui.button('Export CSV', icon='download', on_click=self.export)
-        self.table = ui.table(columns=AUDIT_COLUMNS, rows=[], row_key='id', pagination={'rowsPerPage': 50}) \
-            .props('flat bordered dense wrap-cells').classes('w-full')
+        self.table = (
+            ui.table(columns=AUDIT_COLUMNS, rows=[], row_key='id', pagination={'rowsPerPage': 50})
+            .props('flat bordered dense wrap-cells')
+            .classes('w-full')
+        )
         self.render()
 
     def rows(self, limit: int = 1000) -> list[dict[str, Any]]:
-        entries = self.services.audit.entries(limit=limit, username=(self.username.value or '').strip() or None,
-                                              action=(self.action.value or '').strip() or None)
-        return [{'id': index, 'when': time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(entry.at)),
-                 'username': entry.username, 'role': entry.role, 'action': entry.action, 'target': entry.target,
-                 'params': entry.params, 'result': entry.result, 'address': entry.address}
-                for index, entry in enumerate(entries)]
+        entries = self.services.audit.entries(
+            limit=limit,
+            username=(self.username.value or '').strip() or None,
+            action=(self.action.value or '').strip() or None,
+        )
+        return [
+            {
+                'id': index,
+                'when': time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(entry.at)),
+                'username': entry.username,
+                'role': entry.role,
+                'action': entry.action,
+                'target': entry.target,
+                'params': entry.params,
+                'result': entry.result,
+                'address': entry.address,
+            }
+            for index, entry in enumerate(entries)
+        ]
 
     def render(self) -> None:
         identity = self.services.sessions.current()
@@ -173,8 +206,14 @@ class AuditView:
         writer = csv.DictWriter(buffer, fieldnames=[column['name'] for column in AUDIT_COLUMNS], extrasaction='ignore')
         writer.writeheader()
         writer.writerows({key: _csv_cell(value) for key, value in row.items()} for row in self.rows(limit=100_000))
-        self.services.audit.record(username=admin.username, role=admin.role, action='audit.export', target='audit',
-                                   result='succeeded', address=admin.address)
+        self.services.audit.record(
+            username=admin.username,
+            role=admin.role,
+            action='audit.export',
+            target='audit',
+            result='succeeded',
+            address=admin.address,
+        )
         ui.download.content(buffer.getvalue().encode(), 'berth-audit.csv', 'text/csv')
 
 

@@ -1,4 +1,5 @@
 """/containers/{name-or-id}: inspect data rendered readably, and as raw JSON."""
+
 from __future__ import annotations
 
 import json
@@ -19,9 +20,15 @@ from .actions import run_container_actions
 from .logs import logs_panel
 from .terminal import terminal_panel
 
-VERBS = [('start', 'Start', 'play_arrow'), ('stop', 'Stop', 'stop'), ('restart', 'Restart', 'restart_alt'),
-         ('pause', 'Pause', 'pause'), ('unpause', 'Resume', 'play_circle'), ('kill', 'Kill', 'dangerous'),
-         ('remove', 'Remove', 'delete')]
+VERBS = [
+    ('start', 'Start', 'play_arrow'),
+    ('stop', 'Stop', 'stop'),
+    ('restart', 'Restart', 'restart_alt'),
+    ('pause', 'Pause', 'pause'),
+    ('unpause', 'Resume', 'play_circle'),
+    ('kill', 'Kill', 'dangerous'),
+    ('remove', 'Remove', 'delete'),
+]
 
 
 def register(services: Services) -> None:
@@ -44,8 +51,12 @@ class ContainerDetail:
         self.services = services
         self.container_id = row.id
         self.environment = EnvironmentAccess(
-            services, identity, action='container.reveal_env', target=row.name,
-            admin_only=services.protection.container_is_protected(row.id, row.labels))
+            services,
+            identity,
+            action='container.reveal_env',
+            target=row.name,
+            admin_only=services.protection.container_is_protected(row.id, row.labels),
+        )
         self.data: dict[str, Any] = {}
         with ui.row().classes('w-full items-center gap-2'):
             ui.link('Containers', '/containers')
@@ -54,9 +65,10 @@ class ContainerDetail:
             self.state_badge = ui.badge(row.state)
             ui.space()
             for action, verb, icon in VERBS:
-                ui.button(icon=icon, on_click=lambda action=action: run_container_actions(
-                    services, action, [self.container_id])) \
-                    .props(f'flat round aria-label="{verb}" title="{verb}"').mark(verb)
+                ui.button(
+                    icon=icon,
+                    on_click=lambda action=action: run_container_actions(services, action, [self.container_id]),
+                ).props(f'flat round aria-label="{verb}" title="{verb}"').mark(verb)
         with ui.tabs() as tabs:
             ui.tab('overview', 'Overview')
             ui.tab('logs', 'Logs')
@@ -110,24 +122,48 @@ def render_overview(data: dict[str, Any], under_environment: Callable[[], None] 
     state = data.get('State') or {}
     config = data.get('Config') or {}
     host = data.get('HostConfig') or {}
-    section('General', [
-        ('Id', data.get('Id', '')), ('Image', config.get('Image', '')), ('Created', data.get('Created', '')),
-        ('Status', state.get('Status', '')), ('Started', state.get('StartedAt', '')),
-        ('Finished', state.get('FinishedAt', '')), ('Exit code', state.get('ExitCode', '')),
-        ('Health', (state.get('Health') or {}).get('Status', '—')),
-        ('Restart policy', (host.get('RestartPolicy') or {}).get('Name', '')),
-        ('Command', ' '.join(config.get('Entrypoint') or []) + ' ' + ' '.join(config.get('Cmd') or [])),
-        ('Working directory', config.get('WorkingDir', '')), ('User', config.get('User', '') or 'root'),
-    ])
+    section(
+        'General',
+        [
+            ('Id', data.get('Id', '')),
+            ('Image', config.get('Image', '')),
+            ('Created', data.get('Created', '')),
+            ('Status', state.get('Status', '')),
+            ('Started', state.get('StartedAt', '')),
+            ('Finished', state.get('FinishedAt', '')),
+            ('Exit code', state.get('ExitCode', '')),
+            ('Health', (state.get('Health') or {}).get('Status', '—')),
+            ('Restart policy', (host.get('RestartPolicy') or {}).get('Name', '')),
+            ('Command', ' '.join(config.get('Entrypoint') or []) + ' ' + ' '.join(config.get('Cmd') or [])),
+            ('Working directory', config.get('WorkingDir', '')),
+            ('User', config.get('User', '') or 'root'),
+        ],
+    )
     ports = (data.get('NetworkSettings') or {}).get('Ports') or {}
-    section('Ports', [(port, ', '.join(f"{binding.get('HostIp')}:{binding.get('HostPort')}"
-                                       for binding in bindings or []) or 'not published')
-                      for port, bindings in sorted(ports.items())])
+    section(
+        'Ports',
+        [
+            (
+                port,
+                ', '.join(f'{binding.get("HostIp")}:{binding.get("HostPort")}' for binding in bindings or [])
+                or 'not published',
+            )
+            for port, bindings in sorted(ports.items())
+        ],
+    )
     section('Environment', environment_pairs(config.get('Env') or []))
     under_environment()
-    section('Mounts', [(mount.get('Destination', ''), f"{mount.get('Type')}: {mount.get('Source') or mount.get('Name')}"
-                        f"{' (read-only)' if not mount.get('RW', True) else ''}")
-                       for mount in data.get('Mounts') or []])
+    section(
+        'Mounts',
+        [
+            (
+                mount.get('Destination', ''),
+                f'{mount.get("Type")}: {mount.get("Source") or mount.get("Name")}'
+                f'{" (read-only)" if not mount.get("RW", True) else ""}',
+            )
+            for mount in data.get('Mounts') or []
+        ],
+    )
     networks = (data.get('NetworkSettings') or {}).get('Networks') or {}
     section('Networks', [(name, network.get('IPAddress') or '') for name, network in sorted(networks.items())])
     section('Labels', sorted((config.get('Labels') or {}).items()))

@@ -1,4 +1,5 @@
 """/containers: the live table of every container, with filters, grouping and bulk actions."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,8 +16,15 @@ from core.state import StateChange
 from .actions import run_container_actions
 
 STATES = ['running', 'paused', 'restarting', 'exited', 'created', 'dead']
-BULK = [('start', 'Start'), ('stop', 'Stop'), ('restart', 'Restart'), ('pause', 'Pause'), ('unpause', 'Resume'),
-        ('kill', 'Kill'), ('remove', 'Remove')]
+BULK = [
+    ('start', 'Start'),
+    ('stop', 'Stop'),
+    ('restart', 'Restart'),
+    ('pause', 'Pause'),
+    ('unpause', 'Resume'),
+    ('kill', 'Kill'),
+    ('remove', 'Remove'),
+]
 COALESCE_SECONDS = 0.015
 
 
@@ -46,17 +54,23 @@ class ContainersView:
             ui.label('Containers').classes('text-h5')
             self.summary = ui.label().classes('text-caption')
             ui.space()
-            self.search = ui.input(placeholder='Filter') \
-                .props('clearable dense outlined aria-label="Filter containers"') \
+            self.search = (
+                ui.input(placeholder='Filter')
+                .props('clearable dense outlined aria-label="Filter containers"')
                 .classes('w-64')
-            self.state_filter = ui.select(STATES, multiple=True, label='State', on_change=self.render) \
-                .props('dense outlined clearable use-chips aria-label="State filter"').classes('w-64')
+            )
+            self.state_filter = (
+                ui.select(STATES, multiple=True, label='State', on_change=self.render)
+                .props('dense outlined clearable use-chips aria-label="State filter"')
+                .classes('w-64')
+            )
             self.grouped = ui.switch('Group by compose project', on_change=self.rebuild)
         with ui.row().classes('gap-1 items-center'):
             ui.label('Selected:').classes('text-caption')
             for action, verb in BULK:
-                ui.button(verb, on_click=lambda action=action: self.bulk(action)) \
-                    .props(f'dense flat no-caps aria-label="{verb} selected"')
+                ui.button(verb, on_click=lambda action=action: self.bulk(action)).props(
+                    f'dense flat no-caps aria-label="{verb} selected"'
+                )
         self.body = ui.column().classes('w-full gap-2')
         self.rebuild()
         on_client_delete(services.state.subscribe(self.on_state))

@@ -1,4 +1,5 @@
 """/containers/new: the create-and-run form (operators and admins); the job's page follows the creation."""
+
 from __future__ import annotations
 
 from nicegui import run, ui
@@ -25,8 +26,11 @@ def register(services: Services) -> None:
                 ui.label('New container').classes('text-h5')
             networks = await local_networks(services)
             tags = sorted(tag for row in services.state.images.values() for tag in row.tags)
-            CreatePage(services, identity, CreateForm(image=image, local_tags=tags, networks=networks,
-                                                      admin=identity.has('admin')))
+            CreatePage(
+                services,
+                identity,
+                CreateForm(image=image, local_tags=tags, networks=networks, admin=identity.has('admin')),
+            )
 
 
 async def local_networks(services: Services) -> list[str]:

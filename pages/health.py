@@ -1,4 +1,5 @@
 """GET /healthz: docker and broker state as JSON, no session needed, no secrets."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,8 +17,11 @@ def register(services: Services) -> None:
         return {
             'status': 'ok' if docker_ok and broker_ok else 'degraded',
             'docker': {'ok': docker_ok, 'message': 'connected' if docker_ok else 'Docker engine unreachable'},
-            'broker': {'ok': broker_ok, 'kind': services.bus.kind,
-                       'message': broker_message if broker_ok else 'job queue unreachable'},
+            'broker': {
+                'ok': broker_ok,
+                'kind': services.bus.kind,
+                'message': broker_message if broker_ok else 'job queue unreachable',
+            },
             'containers': len(services.state.containers),
             'jobs_active': services.jobs.active_count,
         }

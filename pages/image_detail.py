@@ -1,4 +1,5 @@
 """/images/{id-or-tag}: inspect data and history rendered readably (as text), and as raw JSON."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,13 @@ from .images import image_action
 
 HISTORY_COLUMNS: list[dict[str, Any]] = [
     {'name': 'created', 'label': 'Created', 'field': 'created', 'align': 'left'},
-    {'name': 'created_by', 'label': 'Created by', 'field': 'created_by', 'align': 'left',
-     'style': 'white-space: pre-wrap; word-break: break-all'},
+    {
+        'name': 'created_by',
+        'label': 'Created by',
+        'field': 'created_by',
+        'align': 'left',
+        'style': 'white-space: pre-wrap; word-break: break-all',
+    },
     {'name': 'size', 'label': 'Size', 'field': 'size', 'align': 'right'},
     {'name': 'comment', 'label': 'Comment', 'field': 'comment', 'align': 'left'},
 ]
@@ -60,8 +66,9 @@ class ImageDetail:
             ui.space()
             if operator:
                 for action, verb, icon in VERBS:
-                    ui.button(icon=icon, on_click=lambda action=action: image_action(services, action, self.image_id)) \
-                        .props(f'flat round aria-label="{verb}" title="{verb}"').mark(verb)
+                    ui.button(
+                        icon=icon, on_click=lambda action=action: image_action(services, action, self.image_id)
+                    ).props(f'flat round aria-label="{verb}" title="{verb}"').mark(verb)
         with ui.tabs() as tabs:
             ui.tab('overview', 'Overview')
             ui.tab('history', 'History')
@@ -70,8 +77,11 @@ class ImageDetail:
             with ui.tab_panel('overview'):
                 self.overview = ui.column().classes('w-full gap-4')
             with ui.tab_panel('history'):
-                self.history = ui.table(columns=HISTORY_COLUMNS, rows=[], row_key='index',
-                                        pagination={'rowsPerPage': 0}).props('flat bordered dense').classes('w-full')
+                self.history = (
+                    ui.table(columns=HISTORY_COLUMNS, rows=[], row_key='index', pagination={'rowsPerPage': 0})
+                    .props('flat bordered dense')
+                    .classes('w-full')
+                )
             with ui.tab_panel('raw'):
                 self.raw = ui.code('', language='json').classes('w-full')
         on_client_delete(services.state.subscribe(self.on_state))
@@ -116,18 +126,26 @@ class ImageDetail:
     def render_overview(self, data: dict[str, Any]) -> None:
         config = data.get('Config') or {}
         row = ImageRow.from_inspect(data)
-        users = [container for container in self.services.state.containers.values()
-                 if container.image_id == self.image_id]
-        section('General', [
-            ('Id', data.get('Id', '')), ('Tags', ', '.join(row.tags) or 'none (dangling)'),
-            ('Digests', ', '.join(row.digests) or 'none'), ('Size', format_size(row.size)),
-            ('Created', format_created(row.created)),
-            ('Platform', f"{data.get('Os', '')}/{data.get('Architecture', '')}"),
-            ('Author', data.get('Author') or ''), ('Entrypoint', ' '.join(config.get('Entrypoint') or [])),
-            ('Command', ' '.join(config.get('Cmd') or [])), ('Working directory', config.get('WorkingDir') or ''),
-            ('User', config.get('User') or 'root'),
-            ('Exposed ports', ', '.join(sorted(config.get('ExposedPorts') or {})) or 'none'),
-        ])
+        users = [
+            container for container in self.services.state.containers.values() if container.image_id == self.image_id
+        ]
+        section(
+            'General',
+            [
+                ('Id', data.get('Id', '')),
+                ('Tags', ', '.join(row.tags) or 'none (dangling)'),
+                ('Digests', ', '.join(row.digests) or 'none'),
+                ('Size', format_size(row.size)),
+                ('Created', format_created(row.created)),
+                ('Platform', f'{data.get("Os", "")}/{data.get("Architecture", "")}'),
+                ('Author', data.get('Author') or ''),
+                ('Entrypoint', ' '.join(config.get('Entrypoint') or [])),
+                ('Command', ' '.join(config.get('Cmd') or [])),
+                ('Working directory', config.get('WorkingDir') or ''),
+                ('User', config.get('User') or 'root'),
+                ('Exposed ports', ', '.join(sorted(config.get('ExposedPorts') or {})) or 'none'),
+            ],
+        )
         section('Environment', environment_pairs(config.get('Env') or []))
         self.environment.explain(self.data, self.show)
         section('Labels', sorted((config.get('Labels') or {}).items()))
@@ -139,6 +157,10 @@ class ImageDetail:
 
 def history_row(index: int, entry: dict[str, Any]) -> dict[str, Any]:
     created = float(entry.get('Created') or 0)
-    return {'index': index, 'created': time.strftime('%Y-%m-%d %H:%M', time.localtime(created)) if created else '',
-            'created_by': str(entry.get('CreatedBy') or ''), 'size': format_size(int(entry.get('Size') or 0)),
-            'comment': str(entry.get('Comment') or '')}
+    return {
+        'index': index,
+        'created': time.strftime('%Y-%m-%d %H:%M', time.localtime(created)) if created else '',
+        'created_by': str(entry.get('CreatedBy') or ''),
+        'size': format_size(int(entry.get('Size') or 0)),
+        'comment': str(entry.get('Comment') or ''),
+    }

@@ -1,4 +1,5 @@
 """/images: every image, live from the event stream; pull, run, tag, remove, prune."""
+
 from __future__ import annotations
 
 import asyncio
@@ -60,15 +61,19 @@ class ImagesView:
             ui.label('Images').classes('text-h5')
             self.summary = ui.label().classes('text-caption')
             ui.space()
-            self.search = ui.input(placeholder='Filter').props('clearable dense outlined aria-label="Filter images"') \
+            self.search = (
+                ui.input(placeholder='Filter')
+                .props('clearable dense outlined aria-label="Filter images"')
                 .classes('w-64')
+            )
             if operator:
                 for mode, what in PRUNE_MODES.items():
-                    ui.button(f'Prune {what}…', icon='cleaning_services',
-                              on_click=lambda mode=mode: self.prune(mode)) \
-                        .props(f'flat no-caps aria-label="Prune {what}"')
-                ui.button('Create container', icon='add', on_click=lambda: ui.navigate.to('/containers/new')) \
-                    .props('flat no-caps')
+                    ui.button(
+                        f'Prune {what}…', icon='cleaning_services', on_click=lambda mode=mode: self.prune(mode)
+                    ).props(f'flat no-caps aria-label="Prune {what}"')
+                ui.button('Create container', icon='add', on_click=lambda: ui.navigate.to('/containers/new')).props(
+                    'flat no-caps'
+                )
         self.cards: dict[str, PullCard] = {}
         if operator:
             PullForm(self.pull, services.credentials.saved, self.forget)
@@ -86,8 +91,9 @@ class ImagesView:
 
     def on_state(self, change: StateChange) -> None:
         # a container change matters here only when it changes how many containers use an image
-        if change.kind.startswith('image_') or (change.kind in ('upsert', 'remove', 'reset')
-                                                and self.services.state.containers_using() != self._counts):
+        if change.kind.startswith('image_') or (
+            change.kind in ('upsert', 'remove', 'reset') and self.services.state.containers_using() != self._counts
+        ):
             self.schedule()
 
     def schedule(self) -> None:
@@ -110,8 +116,9 @@ class ImagesView:
         """Queues the pull and follows it here (its job page has the output); a wrong reference comes back as the
         field's error."""
         try:
-            job = await self.services.commands.pull_image(self.services.sessions.current(), reference,
-                                                          username=username, password=password, save=save)
+            job = await self.services.commands.pull_image(
+                self.services.sessions.current(), reference, username=username, password=password, save=save
+            )
         except CommandError as error:
             return sentence(error)
         except Forbidden as error:

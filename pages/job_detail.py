@@ -1,4 +1,5 @@
 """/jobs/{job_id}: one job, live for everyone viewing it: status, progress (per layer for pulls), output, cancel."""
+
 from __future__ import annotations
 
 import time
@@ -43,8 +44,9 @@ class JobView:
             ui.label(f'{job_verb(job)} {job.target_name}').classes('text-h5 break-all')
             self.badge = ui.badge(job.status).props('aria-label="Job status"')
             ui.space()
-            self.cancel = ui.button('Cancel', icon='cancel', color='negative', on_click=self.cancel_job) \
-                .props('outline aria-label="Cancel job"')
+            self.cancel = ui.button('Cancel', icon='cancel', color='negative', on_click=self.cancel_job).props(
+                'outline aria-label="Cancel job"'
+            )
         self.facts = ui.label().classes('text-caption')
         self.message = ui.label().classes('text-body1 break-all').props('role=status')
         self.progress = PullProgress() if job.kind == 'image.pull' or job.detail.get('layers') else None

@@ -1,4 +1,5 @@
 """/jobs: the job centre — recent jobs, live."""
+
 from __future__ import annotations
 
 import time
@@ -20,11 +21,14 @@ COLUMNS: list[dict[str, Any]] = [
     {'name': 'duration', 'label': 'Duration', 'field': 'duration', 'align': 'right'},
     {'name': 'message', 'label': 'Result', 'field': 'message', 'align': 'left'},
 ]
-STATUS_CELL = ('<q-td :props="props"><q-badge :color="({queued: \'grey\', running: \'info\', succeeded: \'positive\', '
-               'failed: \'negative\'})[props.row.status]" :label="props.row.status" /></q-td>')
+STATUS_CELL = (
+    "<q-td :props=\"props\"><q-badge :color=\"({queued: 'grey', running: 'info', succeeded: 'positive', "
+    'failed: \'negative\'})[props.row.status]" :label="props.row.status" /></q-td>'
+)
 
-WHAT_CELL = ('<q-td :props="props"><a :href="\'/jobs/\' + props.row.id" class="text-primary">{{ props.row.what }}</a>'
-             '</q-td>')
+WHAT_CELL = (
+    '<q-td :props="props"><a :href="\'/jobs/\' + props.row.id" class="text-primary">{{ props.row.what }}</a></q-td>'
+)
 
 
 def register(services: Services) -> None:
@@ -35,8 +39,11 @@ def register(services: Services) -> None:
             return
         with frame(services, identity, 'Jobs'):
             ui.label('Jobs').classes('text-h5')
-            table = ui.table(columns=COLUMNS, rows=[], row_key='id', pagination={'rowsPerPage': 25}) \
-                .props('flat bordered dense wrap-cells').classes('w-full')
+            table = (
+                ui.table(columns=COLUMNS, rows=[], row_key='id', pagination={'rowsPerPage': 25})
+                .props('flat bordered dense wrap-cells')
+                .classes('w-full')
+            )
             table.add_slot('body-cell-status', STATUS_CELL)
             table.add_slot('body-cell-what', WHAT_CELL)
 
@@ -52,7 +59,11 @@ def register(services: Services) -> None:
 def job_row(job: Job) -> dict[str, Any]:
     duration = job.duration
     return {
-        'id': job.job_id, 'status': job.status, 'what': job.kind, 'target': job.target_name, 'who': job.requested_by,
+        'id': job.job_id,
+        'status': job.status,
+        'what': job.kind,
+        'target': job.target_name,
+        'who': job.requested_by,
         'when': time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(job.created_at)),
         'duration': f'{duration:.1f} s' if duration is not None else '',
         'message': describe_job(job) if job.status == 'failed' else job.message,

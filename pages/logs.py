@@ -1,5 +1,6 @@
 """Container logs: /containers/{name-or-id}/logs, the merged /logs?project=… or ?containers=a,b, the whole-log
 download, and ``logs_panel`` for the container page's Logs tab."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -50,11 +51,15 @@ def register(services: Services) -> None:
             return
         with frame(services, identity, f'Logs · {project}' if project else 'Logs'):
             rows = _project_rows(services, project) if project else _named_rows(services, containers)
-            ui.label(f'Logs of compose project {project}' if project else 'Logs of several containers') \
-                .classes('text-h5')
+            ui.label(f'Logs of compose project {project}' if project else 'Logs of several containers').classes(
+                'text-h5'
+            )
             if not rows:
-                ui.label(f'No containers in compose project "{project}".' if project else
-                         'Name the containers: /logs?containers=first,second or /logs?project=NAME.')
+                ui.label(
+                    f'No containers in compose project "{project}".'
+                    if project
+                    else 'Name the containers: /logs?containers=first,second or /logs?project=NAME.'
+                )
                 return
             missing = [] if project else [name for name in _split(containers) if services.state.find(name) is None]
             if missing:
@@ -77,19 +82,33 @@ def register(services: Services) -> None:
             return PlainTextResponse('No such containers.\n', status_code=404)
         refusal = services.protection.read_refusal(identity.role, rows, 'logs')
         if refusal:
-            services.audit.record(username=identity.username, role=identity.role, action='logs.download',
-                                  target=', '.join(row.name for row in rows), params={'scope': 'whole'},
-                                  result=f'refused: {refusal}', address=identity.address)
+            services.audit.record(
+                username=identity.username,
+                role=identity.role,
+                action='logs.download',
+                target=', '.join(row.name for row in rows),
+                params={'scope': 'whole'},
+                result=f'refused: {refusal}',
+                address=identity.address,
+            )
             return PlainTextResponse(f'{refusal[:1].upper()}{refusal[1:]}.\n', status_code=403)
         names = [row.name for row in rows]
         address = request.client.host if request.client is not None else ''
-        services.audit.record(username=identity.username, role=identity.role, action='logs.download',
-                              target=', '.join(names), params={'scope': 'whole', 'timestamps': bool(timestamps)},
-                              result='succeeded', address=address)
+        services.audit.record(
+            username=identity.username,
+            role=identity.role,
+            action='logs.download',
+            target=', '.join(names),
+            params={'scope': 'whole', 'timestamps': bool(timestamps)},
+            result='succeeded',
+            address=address,
+        )
         lines = whole_log(services.settings.docker_host, [(row.id, row.name) for row in rows])
-        return StreamingResponse(_as_text(lines, timestamps=bool(timestamps), tagged=len(rows) > 1),
-                                 media_type='text/plain; charset=utf-8',
-                                 headers={'Content-Disposition': f'attachment; filename="{log_filename(names)}"'})
+        return StreamingResponse(
+            _as_text(lines, timestamps=bool(timestamps), tagged=len(rows) > 1),
+            media_type='text/plain; charset=utf-8',
+            headers={'Content-Disposition': f'attachment; filename="{log_filename(names)}"'},
+        )
 
 
 def logs_panel(services: Services, container_id: str) -> None:
@@ -156,4 +175,3 @@ def _as_text(lines: Iterator[LogLine], *, timestamps: bool, tagged: bool) -> Ite
         close = getattr(lines, 'close', None)
         if close is not None:
             close()
-

@@ -1,5 +1,6 @@
 """/containers/{name-or-id}/terminal: terminals into one container, several at once, in tabs; and the same
 workspace as the content of the container page's Terminal tab."""
+
 from __future__ import annotations
 
 import asyncio
@@ -69,6 +70,7 @@ def terminal_panel(services: Services, container_id: str) -> None:
             with ui.row().classes('w-full justify-end'):
                 ui.link('Open terminals in a full window', f'/containers/{row.name}/terminal', new_tab=True)
             TerminalWorkspace(services, row, height=PANEL_HEIGHT, open_first=False)
+
     background_tasks.create(fill(), name='terminal tab')
 
 
@@ -83,13 +85,18 @@ class TerminalWorkspace(ui.column):
         self.classes('w-full gap-2')
         with self:
             with ui.row().classes('w-full items-center gap-2'):
-                self.mode = ui.toggle({'exec': 'Command', 'attach': 'Attach to main process'}, value='exec') \
-                    .props('dense no-caps')
-                self.command = ui.input('Command', placeholder='auto: bash if present, else sh') \
-                    .props('dense outlined clearable').classes('w-72')
+                self.mode = ui.toggle({'exec': 'Command', 'attach': 'Attach to main process'}, value='exec').props(
+                    'dense no-caps'
+                )
+                self.command = (
+                    ui.input('Command', placeholder='auto: bash if present, else sh')
+                    .props('dense outlined clearable')
+                    .classes('w-72')
+                )
                 self.user = ui.input('User', placeholder='image default').props('dense outlined').classes('w-36')
-                self.workdir = ui.input('Working directory', placeholder='image default') \
-                    .props('dense outlined').classes('w-48')
+                self.workdir = (
+                    ui.input('Working directory', placeholder='image default').props('dense outlined').classes('w-48')
+                )
                 for field in (self.command, self.user, self.workdir):
                     field.bind_enabled_from(self.mode, 'value', backward=lambda mode: mode == 'exec')
                     field.on('keydown.enter', self.add)
@@ -102,9 +109,16 @@ class TerminalWorkspace(ui.column):
     def add(self) -> None:
         """Opens one more terminal, in its own tab, with what the fields say now."""
         attach = self.mode.value == 'attach'
-        request = ExecRequest(container_id=self.row.id, attach=True) if attach else ExecRequest(
-            container_id=self.row.id, command=(self.command.value or '').strip(),
-            user=(self.user.value or '').strip(), workdir=(self.workdir.value or '').strip())
+        request = (
+            ExecRequest(container_id=self.row.id, attach=True)
+            if attach
+            else ExecRequest(
+                container_id=self.row.id,
+                command=(self.command.value or '').strip(),
+                user=(self.user.value or '').strip(),
+                workdir=(self.workdir.value or '').strip(),
+            )
+        )
         self.count += 1
         name = f'terminal-{self.count}'
         label = 'attach' if attach else (request.command or 'shell')
@@ -113,8 +127,9 @@ class TerminalWorkspace(ui.column):
         with self.panels, ui.tab_panel(tab).classes('q-pa-none h-full') as panel:
             ExecTerminal(self.services, request, container_name=self.row.name)
         with tab:
-            ui.button(icon='close').props('flat dense round size=xs aria-label="Close terminal"') \
-                .mark('close-terminal').on('click.stop', lambda: self.close_terminal(tab, panel))
+            ui.button(icon='close').props('flat dense round size=xs aria-label="Close terminal"').mark(
+                'close-terminal'
+            ).on('click.stop', lambda: self.close_terminal(tab, panel))
         self.tabs.value = name
 
     def close_terminal(self, tab: ui.tab, panel: ui.tab_panel) -> None:

@@ -1,4 +1,5 @@
 """Broker selection: Redis when ``REDIS_URL`` is set, else an in-memory broker for the embedded worker threads."""
+
 from __future__ import annotations
 
 import os

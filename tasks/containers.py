@@ -1,4 +1,5 @@
 """Container lifecycle actors."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """What actors need, built once per process: the Docker endpoint and the bus they report through."""
+
 from __future__ import annotations
 
 import functools
@@ -43,11 +44,13 @@ class WorkerContext:
         if self.secrets is None and self.settings is not None:
             self.secrets = SecretBox.from_settings(self.settings, create=False)
         if self.secrets is None:
-            raise JobRefused('refused: this worker has no key to check that the job came from the panel: give the '
-                             'panel and every worker the same BERTH_SECRET_KEY (or the same BERTH_DATA_DIR)')
+            raise JobRefused(
+                'refused: this worker has no key to check that the job came from the panel: give the '
+                'panel and every worker the same BERTH_SECRET_KEY (or the same BERTH_DATA_DIR)'
+            )
         self.secrets.signer.verify(job, arguments, params)
         if not self.claims.claim(str(job.get('job_id', ''))):
-            raise Replayed(f"job {job.get('job_id')} has been started before")
+            raise Replayed(f'job {job.get("job_id")} has been started before')
 
     def own_protection(self, client: DockerClient) -> Protection:
         if self.protection is None:
@@ -63,12 +66,23 @@ _context: WorkerContext | None = None
 _lock = threading.Lock()
 
 
-def configure(bus: Bus, docker_host: str | None, *, cancel: CancelFlags | None = None,
-              secrets: SecretBox | None = None, protection: Protection | None = None) -> None:
+def configure(
+    bus: Bus,
+    docker_host: str | None,
+    *,
+    cancel: CancelFlags | None = None,
+    secrets: SecretBox | None = None,
+    protection: Protection | None = None,
+) -> None:
     """The panel hands its own bus (and cancel flags, and key) over in the embedded mode: all stays in-process."""
     global _context
-    _context = WorkerContext(bus=bus, docker_host=docker_host, cancel=cancel or make_cancel_flags(None),
-                             secrets=secrets, protection=protection)
+    _context = WorkerContext(
+        bus=bus,
+        docker_host=docker_host,
+        cancel=cancel or make_cancel_flags(None),
+        secrets=secrets,
+        protection=protection,
+    )
 
 
 def context() -> WorkerContext:
@@ -77,10 +91,14 @@ def context() -> WorkerContext:
     with _lock:
         if _context is None:
             settings = Settings()
-            _context = WorkerContext(bus=make_bus(settings.redis_url), docker_host=settings.docker_host,
-                                     cancel=make_cancel_flags(settings.redis_url),
-                                     secrets=SecretBox.from_settings(settings, create=False),
-                                     claims=make_job_claims(settings.redis_url), settings=settings)
+            _context = WorkerContext(
+                bus=make_bus(settings.redis_url),
+                docker_host=settings.docker_host,
+                cancel=make_cancel_flags(settings.redis_url),
+                secrets=SecretBox.from_settings(settings, create=False),
+                claims=make_job_claims(settings.redis_url),
+                settings=settings,
+            )
         return _context
 
 
@@ -92,22 +110,31 @@ class JobReporter:
         fields = ('job_id', 'kind', 'target', 'target_name', 'requested_by')
         self.job: dict[str, Any] = {key: str(job.get(key, '')) for key in fields}
         self._stop = threading.Event()
-        self._heartbeat = threading.Thread(target=self._beat, name=f"berth-heartbeat-{self.job['job_id'][:8]}",
-                                           daemon=True)
+        self._heartbeat = threading.Thread(
+            target=self._beat, name=f'berth-heartbeat-{self.job["job_id"][:8]}', daemon=True
+        )
 
     def __enter__(self) -> JobReporter:
         self.publish('running')
         self._heartbeat.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
         self._stop.set()
 
-    def publish(self, status: str, message: str = '', progress: float | None = None,
-                detail: dict[str, Any] | None = None, output: str = '') -> None:
-        self.bus.publish(JobUpdate(status=status, message=message, progress=progress, detail=detail, output=output,
-                                   **self.job))
+    def publish(
+        self,
+        status: str,
+        message: str = '',
+        progress: float | None = None,
+        detail: dict[str, Any] | None = None,
+        output: str = '',
+    ) -> None:
+        self.bus.publish(
+            JobUpdate(status=status, message=message, progress=progress, detail=detail, output=output, **self.job)
+        )
 
     def _beat(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS):
@@ -120,6 +147,7 @@ Actor = Callable[..., None]
 def admitted(actor: Actor) -> Actor:
     """Runs the actor only for a job the panel signed, once (see :mod:`core.job_seal`); a refusal fails the job with
     its sentence, a replay is only logged (the job it copies keeps its own outcome)."""
+
     @functools.wraps(actor)
     def run(job: dict[str, Any], *arguments: Any) -> None:
         worker = context()
@@ -133,4 +161,5 @@ def admitted(actor: Actor) -> Actor:
             JobReporter(worker.bus, job).publish('failed', str(refusal))
             return
         actor(job, *arguments)
+
     return run

@@ -1,4 +1,5 @@
 """Image actors (pull, remove, tag, prune) and the create-and-run actor."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -38,10 +39,15 @@ def pull_image(job: dict[str, Any], reference: str, sealed_credentials: str, par
             auth_config = _open_credentials(worker, sealed_credentials)
             client = worker.docker()
             try:
-                tracker = run_pull(client.api, parse_reference(reference), auth_config,
-                                   lambda summary, fraction, detail, output: reporter.publish(
-                                       'progress', summary, fraction, detail, output),
-                                   lambda: worker.cancel.requested_by(job_id))
+                tracker = run_pull(
+                    client.api,
+                    parse_reference(reference),
+                    auth_config,
+                    lambda summary, fraction, detail, output: reporter.publish(
+                        'progress', summary, fraction, detail, output
+                    ),
+                    lambda: worker.cancel.requested_by(job_id),
+                )
             finally:
                 client.close()
         except (PullCancelled, PullFailed, SecretError) as error:
@@ -67,8 +73,10 @@ def _open_credentials(worker: WorkerContext, sealed: str) -> dict[str, str] | No
     if not sealed:
         return None
     if worker.secrets is None:
-        raise SecretError('this worker has no key to open the registry credentials: give the panel and every '
-                          'worker the same BERTH_SECRET_KEY (or the same BERTH_DATA_DIR)')
+        raise SecretError(
+            'this worker has no key to open the registry credentials: give the panel and every '
+            'worker the same BERTH_SECRET_KEY (or the same BERTH_DATA_DIR)'
+        )
     return worker.secrets.open(sealed, max_age=TRANSIT_SECONDS)
 
 
@@ -86,7 +94,7 @@ def image_operation(job: dict[str, Any], operation: str, image_id: str, params: 
                     reporter.publish('succeeded', 'removed', output=_deleted_lines(answer))
                 elif operation == 'tag':
                     client.api.tag(image_id, str(params['repository']), str(params['tag']))
-                    reporter.publish('succeeded', f"tagged as {params['repository']}:{params['tag']}")
+                    reporter.publish('succeeded', f'tagged as {params["repository"]}:{params["tag"]}')
                 elif operation == 'prune':
                     status, message, output = _prune(client, [str(item) for item in params.get('image_ids') or []])
                     reporter.publish(status, message, output=output)
@@ -158,8 +166,9 @@ def create_container(job: dict[str, Any], spec_data: dict[str, Any], params: dic
                 try:
                     client.api.start(container_id)
                 except docker.errors.APIError as error:
-                    reporter.publish('failed', f'created {name} but it did not start: {describe_error(error)}',
-                                     output=warnings)
+                    reporter.publish(
+                        'failed', f'created {name} but it did not start: {describe_error(error)}', output=warnings
+                    )
                     return
                 reporter.publish('succeeded', f'created and started {name} ({container_id[:12]})', output=warnings)
             finally:

@@ -1,4 +1,5 @@
 """Shared fixtures: a real Docker Engine, real Redis, and test containers that are always cleaned up."""
+
 from __future__ import annotations
 
 import os
@@ -32,9 +33,14 @@ def make_container(docker_client: docker.DockerClient) -> Iterator[Callable[...,
     """Creates busybox containers with the docker CLI (as a user outside Berth would); removes them afterwards."""
     created: list[str] = []
 
-    def make(*, name: str | None = None, command: str = 'sleep 600', start: bool = True,
-             labels: dict[str, str] | None = None,
-             extra: list[str] | None = None) -> str:
+    def make(
+        *,
+        name: str | None = None,
+        command: str = 'sleep 600',
+        start: bool = True,
+        labels: dict[str, str] | None = None,
+        extra: list[str] | None = None,
+    ) -> str:
         name = name or f'berth-test-{uuid.uuid4().hex[:10]}'
         arguments = ['docker', 'run', '-d'] if start else ['docker', 'create']
         for key, value in (labels or {}).items():

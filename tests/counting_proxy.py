@@ -4,6 +4,7 @@ Point a client (or a whole panel, via DOCKER_HOST) at it and the count is exact:
 closes Docker connections of its own (docker-py keeps one keep-alive pool per request path), so counting the
 process's sockets would not be.
 """
+
 from __future__ import annotations
 
 import contextlib

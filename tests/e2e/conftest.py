@@ -1,4 +1,5 @@
 """End-to-end fixtures: Berth as a real subprocess on a free port, real Docker Engine, headless Chromium."""
+
 from __future__ import annotations
 
 import subprocess
@@ -45,8 +46,11 @@ def script_container() -> Iterator[Callable[[str], str]]:
 
     def start(script: str) -> str:
         names.append(f'berth-e2e-{uuid.uuid4().hex[:8]}')
-        subprocess.run(['docker', 'run', '-d', '--name', names[-1], '--label', 'berth-test=1', BUSYBOX, 'sh', '-c',
-                        script], check=True, capture_output=True)
+        subprocess.run(
+            ['docker', 'run', '-d', '--name', names[-1], '--label', 'berth-test=1', BUSYBOX, 'sh', '-c', script],
+            check=True,
+            capture_output=True,
+        )
         return names[-1]
 
     yield start
@@ -71,8 +75,9 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport,
-                                                                                             pytest.TestReport]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Attaches the panel's log to every failed test report (shown under 'Berth panel log')."""
     report = yield
     if report.failed:

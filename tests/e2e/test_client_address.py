@@ -1,4 +1,5 @@
 """The client address the sign-in limit and the audit log use: X-Forwarded-For counts only from a trusted proxy."""
+
 from __future__ import annotations
 
 import asyncio
@@ -38,8 +39,9 @@ async def sign_in_address(panel: Panel, browser: Browser) -> str:
     await page.wait_for_url('**/containers')
     await context.close()
     deadline = time.monotonic() + 5
-    while not (entries := [entry for entry in AuditLog(database).entries(username=username)
-                           if entry.action == 'auth.login']):
+    while not (
+        entries := [entry for entry in AuditLog(database).entries(username=username) if entry.action == 'auth.login']
+    ):
         assert time.monotonic() < deadline, 'no sign-in in the audit log'
         await asyncio.sleep(0.1)
     return entries[0].address

@@ -1,4 +1,5 @@
 """The live panel in a real browser against the real engine: CLI changes show up, page actions reach the daemon."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,8 +22,9 @@ def unique_name() -> str:
 
 
 def docker_state(name: str) -> str:
-    result = subprocess.run(['docker', 'inspect', '--format', '{{.State.Status}}', name],
-                            check=True, capture_output=True, text=True)
+    result = subprocess.run(
+        ['docker', 'inspect', '--format', '{{.State.Status}}', name], check=True, capture_output=True, text=True
+    )
     return result.stdout.strip()
 
 
@@ -31,8 +33,9 @@ async def open_containers(browser: Browser, panel: Panel, only: str | None = Non
     page = await signed_in_page(browser, panel.base_url)
     if only is not None:
         await page.get_by_label('Filter containers').fill(only)
-        await expect(page.locator('tbody tr').filter(has_not=page.get_by_role('link', name=only, exact=True))) \
-            .to_have_count(0, timeout=TIMEOUT_MS)
+        await expect(
+            page.locator('tbody tr').filter(has_not=page.get_by_role('link', name=only, exact=True))
+        ).to_have_count(0, timeout=TIMEOUT_MS)
     # a page reload would drop this marker: checking it later proves the change arrived over the live socket
     await page.evaluate('window.berthE2eMarker = true')
     return page
@@ -42,8 +45,9 @@ async def assert_not_reloaded(page: Page) -> None:
     assert await page.evaluate('window.berthE2eMarker === true'), 'the page was reloaded'
 
 
-async def test_container_started_with_cli_appears_in_open_page(panel: Panel, browser: Browser,
-                                                               make_container: MakeContainer) -> None:
+async def test_container_started_with_cli_appears_in_open_page(
+    panel: Panel, browser: Browser, make_container: MakeContainer
+) -> None:
     name = unique_name()
     page = await open_containers(browser, panel, only=name)
     row = container_row(page, name)
@@ -56,8 +60,9 @@ async def test_container_started_with_cli_appears_in_open_page(panel: Panel, bro
     await assert_not_reloaded(page)
 
 
-async def test_stop_in_page_stops_container_and_other_session_is_notified(panel: Panel, browser: Browser,
-                                                                          make_container: MakeContainer) -> None:
+async def test_stop_in_page_stops_container_and_other_session_is_notified(
+    panel: Panel, browser: Browser, make_container: MakeContainer
+) -> None:
     name = make_container(name=unique_name(), extra=FAST_STOP)
     page = await open_containers(browser, panel, only=name)
     other = await open_containers(browser, panel)  # second browser context: its own cookie, its own session
@@ -73,13 +78,15 @@ async def test_stop_in_page_stops_container_and_other_session_is_notified(panel:
     await expect(row.get_by_role('button', name='Stop', exact=True)).to_have_count(0)
     message = f'Stop {name}: stopped — asked by admin'
     for session in (other, page):
-        await expect(session.locator('.q-notification').get_by_text(message, exact=True)) \
-            .to_be_visible(timeout=TIMEOUT_MS)
+        await expect(session.locator('.q-notification').get_by_text(message, exact=True)).to_be_visible(
+            timeout=TIMEOUT_MS
+        )
     await assert_not_reloaded(other)
 
 
-async def test_container_removed_with_cli_disappears_from_open_page(panel: Panel, browser: Browser,
-                                                                    make_container: MakeContainer) -> None:
+async def test_container_removed_with_cli_disappears_from_open_page(
+    panel: Panel, browser: Browser, make_container: MakeContainer
+) -> None:
     name = make_container(name=unique_name(), extra=FAST_STOP)
     keep = make_container(name=unique_name(), extra=FAST_STOP)
     page = await open_containers(browser, panel)

@@ -1,4 +1,5 @@
 """Live logs in a real browser: lines arrive as text, Stop following stops them, closing the tab ends the stream."""
+
 from __future__ import annotations
 
 import asyncio
@@ -31,8 +32,9 @@ async def until(predicate: object, timeout: float = 20.0) -> bool:
     return False
 
 
-async def test_live_lines_stop_resume_and_closing_the_tab(proxied_panel: tuple[Panel, CountingProxy], browser: Browser,
-                                                          ticker: str) -> None:
+async def test_live_lines_stop_resume_and_closing_the_tab(
+    proxied_panel: tuple[Panel, CountingProxy], browser: Browser, ticker: str
+) -> None:
     panel, streams = proxied_panel
     page = await signed_in_page(browser, panel.base_url, password=panel.password)
     assert streams.live == 0
@@ -43,8 +45,9 @@ async def test_live_lines_stop_resume_and_closing_the_tab(proxied_panel: tuple[P
 
     # Lines printed after the page opened show up live, as text
     first = printed(ticker) + 5
-    await expect(log.get_by_text(re.compile(rf'tick {first} <img src=x onerror=alert\(1\)>$'))) \
-        .to_be_visible(timeout=TIMEOUT_MS)
+    await expect(log.get_by_text(re.compile(rf'tick {first} <img src=x onerror=alert\(1\)>$'))).to_be_visible(
+        timeout=TIMEOUT_MS
+    )
     assert await log.locator('img').count() == 0 and not alerts
     assert streams.live == 1
 
@@ -71,8 +74,10 @@ async def test_live_lines_stop_resume_and_closing_the_tab(proxied_panel: tuple[P
     assert await until(lambda: streams.live == 0), f'{streams.live} log streams still open:\n{panel.log()[-3000:]}'
 
 
-BANGS = ('i=0; while true; do printf "%030d\\n" $i; i=$((i+1)); [ $((i % 50)) = 0 ] && echo "line $i done!"; '
-         'sleep 0.01; done')
+BANGS = (
+    'i=0; while true; do printf "%030d\\n" $i; i=$((i+1)); [ $((i % 50)) = 0 ] && echo "line $i done!"; '
+    'sleep 0.01; done'
+)
 
 
 @pytest.fixture
@@ -81,8 +86,9 @@ def chatty(script_container: Callable[[str], str]) -> str:
     return script_container(BANGS)
 
 
-async def test_a_catastrophic_regex_does_not_freeze_the_panel_for_others(proxied_panel: tuple[Panel, CountingProxy],
-                                                                         browser: Browser, chatty: str) -> None:
+async def test_a_catastrophic_regex_does_not_freeze_the_panel_for_others(
+    proxied_panel: tuple[Panel, CountingProxy], browser: Browser, chatty: str
+) -> None:
     panel, _ = proxied_panel
     page = await signed_in_page(browser, panel.base_url, password=panel.password)
     await page.goto(f'/containers/{chatty}/logs')

@@ -1,5 +1,6 @@
 """In Chromium, against the running panel: environment values by role, and Berth's own containers kept from
 non-admins (environment, logs page, whole-log download)."""
+
 from __future__ import annotations
 
 import uuid
@@ -22,8 +23,9 @@ def add_account(panel: Panel, role: str) -> tuple[str, str]:
     return username, password
 
 
-async def test_environment_values_by_role_in_the_browser(panel: Panel, browser: Browser,
-                                                         make_container: Callable[..., str]) -> None:
+async def test_environment_values_by_role_in_the_browser(
+    panel: Panel, browser: Browser, make_container: Callable[..., str]
+) -> None:
     name = make_container(extra=['-e', f'API_TOKEN={SECRET}', '-e', f'GREETING={PLAIN}'])
     viewer_name, viewer_password = add_account(panel, 'viewer')
     viewer = await signed_in_page(browser, panel.base_url, username=viewer_name, password=viewer_password)
@@ -43,8 +45,9 @@ async def test_environment_values_by_role_in_the_browser(panel: Panel, browser: 
     await operator.get_by_text(SECRET, exact=True).wait_for()
 
 
-async def test_berths_own_container_logs_are_refused_to_an_operator(panel: Panel, browser: Browser,
-                                                                   make_container: Callable[..., str]) -> None:
+async def test_berths_own_container_logs_are_refused_to_an_operator(
+    panel: Panel, browser: Browser, make_container: Callable[..., str]
+) -> None:
     name = make_container(labels={'berth.protected': 'true'}, command=f'echo {SECRET}')
     username, password = add_account(panel, 'operator')
     page = await signed_in_page(browser, panel.base_url, username=username, password=password)

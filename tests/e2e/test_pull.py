@@ -1,4 +1,5 @@
 """A pull in a real browser: live per-layer progress in the page that asked, the notification, the new table row."""
+
 from __future__ import annotations
 
 import subprocess

@@ -3,6 +3,7 @@ terminal's process ends, the log stream closes, and the page answers no event an
 
 Each browser here ignores the server's navigation to /login (as a modified or stuck browser would), so nothing below
 happens because a page was left."""
+
 from __future__ import annotations
 
 import asyncio
@@ -60,8 +61,9 @@ async def until(predicate: Callable[[], bool], timeout: float) -> bool:
     return True
 
 
-async def test_a_disabled_users_open_terminal_ends_at_once(panel: Panel, browser: Browser,
-                                                          make_container: Callable[..., str]) -> None:
+async def test_a_disabled_users_open_terminal_ends_at_once(
+    panel: Panel, browser: Browser, make_container: Callable[..., str]
+) -> None:
     # Given an operator whose terminal runs a command in a container
     container = make_container(name=f'berth-e2e-{uuid.uuid4().hex[:10]}')
     username, password = new_account(panel, 'operator')
@@ -80,8 +82,9 @@ async def test_a_disabled_users_open_terminal_ends_at_once(panel: Panel, browser
     assert page.url.endswith('/terminal')
 
 
-async def test_signing_out_stops_a_log_view_open_in_another_tab(proxied_panel: tuple[Panel, CountingProxy],
-                                                               browser: Browser, ticker: str) -> None:
+async def test_signing_out_stops_a_log_view_open_in_another_tab(
+    proxied_panel: tuple[Panel, CountingProxy], browser: Browser, ticker: str
+) -> None:
     # Given a log view following a container that prints ten lines a second
     panel, streams = proxied_panel
     page = await signed_in_page(browser, panel.base_url)
@@ -90,6 +93,7 @@ async def test_signing_out_stops_a_log_view_open_in_another_tab(proxied_panel: t
     def count_lines(payload: str | bytes) -> None:
         if 'tick ' in str(payload):
             frames_with_lines.append(time.monotonic())
+
     page.on('websocket', lambda socket: socket.on('framereceived', count_lines))
     await page.goto(f'/containers/{ticker}/logs')
     assert await until(lambda: len(frames_with_lines) > 3 and streams.live == 1, 15)
@@ -129,32 +133,56 @@ class PageSocket:
             response = await http.get(path)
         assert response.status_code == 200
         page = cls(panel, cookie, response.text)
-        query = urlencode({'client_id': page.client_id, 'implicit_handshake': 'true', 'tab_id': uuid.uuid4().hex,
-                           'document_id': uuid.uuid4().hex, 'next_message_id': 0})
-        await page.sio.connect(f'{panel.base_url}?{query}', transports=['websocket'], wait_timeout=5,
-                               headers={'Origin': panel.base_url, 'Cookie': f'session={cookie}'},
-                               socketio_path='/_nicegui_ws/socket.io')
+        query = urlencode(
+            {
+                'client_id': page.client_id,
+                'implicit_handshake': 'true',
+                'tab_id': uuid.uuid4().hex,
+                'document_id': uuid.uuid4().hex,
+                'next_message_id': 0,
+            }
+        )
+        await page.sio.connect(
+            f'{panel.base_url}?{query}',
+            transports=['websocket'],
+            wait_timeout=5,
+            headers={'Origin': panel.base_url, 'Cookie': f'session={cookie}'},
+            socketio_path='/_nicegui_ws/socket.io',
+        )
         return page
 
     def listener(self, predicate: Callable[[dict[str, Any]], bool], event_type: str) -> tuple[int, str]:
         for element_id, element in self.elements.items():
             if predicate(element):
-                return int(element_id), next(listener['listener_id'] for listener in element['events']
-                                             if listener['type'] == event_type)
+                return int(element_id), next(
+                    listener['listener_id'] for listener in element['events'] if listener['type'] == event_type
+                )
         raise AssertionError('no such element on the page')
 
     async def answers(self, target: tuple[int, str], *args: Any) -> bool:
         """Sends one event; True when the server answers with a change to some element within a second and a half."""
         self.received.clear()
-        await self.sio.emit('event', {'id': target[0], 'client_id': self.client_id, 'listener_id': target[1],
-                                      'args': [json.dumps(arg) for arg in args]})
-        return await until(lambda: any(event == 'update' and any(value is not None for key, value in data.items()
-                                                                 if key != '_id') for event, data in self.received),
-                           1.5)
+        await self.sio.emit(
+            'event',
+            {
+                'id': target[0],
+                'client_id': self.client_id,
+                'listener_id': target[1],
+                'args': [json.dumps(arg) for arg in args],
+            },
+        )
+        return await until(
+            lambda: any(
+                event == 'update' and any(value is not None for key, value in data.items() if key != '_id')
+                for event, data in self.received
+            ),
+            1.5,
+        )
 
     async def sent_to_login(self, timeout: float) -> bool:
-        return await until(lambda: any(event == 'open' and data.get('path') == '/login'
-                                       for event, data in self.received), timeout)
+        return await until(
+            lambda: any(event == 'open' and data.get('path') == '/login' for event, data in self.received), timeout
+        )
 
 
 async def audit_page_of_a_second_admin(panel: Panel, browser: Browser) -> tuple[str, PageSocket]:
@@ -186,15 +214,17 @@ async def test_a_downgraded_admins_audit_page_stops_answering(panel: Panel, brow
     await audit.sio.disconnect()
 
 
-async def test_a_role_taken_away_elsewhere_stops_the_page_at_once_and_closes_it_soon(panel: Panel,
-                                                                                     browser: Browser) -> None:
+async def test_a_role_taken_away_elsewhere_stops_the_page_at_once_and_closes_it_soon(
+    panel: Panel, browser: Browser
+) -> None:
     # Given a second admin's audit page that answers a click
     username, audit = await audit_page_of_a_second_admin(panel, browser)
     dark_mode = dark_mode_button(audit)
     assert await audit.answers(dark_mode)
     # When their role is changed outside this panel's pages (in the database, as another instance would)
-    Database(panel.data_dir / 'berth.sqlite3').execute('UPDATE users SET role = ? WHERE username = ?',
-                                                        ('viewer', username))
+    Database(panel.data_dir / 'berth.sqlite3').execute(
+        'UPDATE users SET role = ? WHERE username = ?', ('viewer', username)
+    )
     # Then the socket guard drops the page's next event at once, and the page is closed within seconds
     assert not await audit.answers(dark_mode)
     assert await audit.sent_to_login(timeout=10)

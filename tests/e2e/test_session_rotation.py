@@ -1,5 +1,6 @@
 """Sign-in and sign-out start a new session id: a cookie planted before or copied before is never signed in again.
 And after sign-in the browser only ever goes to a page of this panel."""
+
 from __future__ import annotations
 
 import json
@@ -59,8 +60,9 @@ async def test_a_cookie_planted_before_sign_in_is_not_signed_in(panel: Panel, br
     await context.close()
 
 
-async def test_a_cookie_captured_before_sign_out_stays_dead_after_the_next_sign_in(panel: Panel,
-                                                                                   browser: Browser) -> None:
+async def test_a_cookie_captured_before_sign_out_stays_dead_after_the_next_sign_in(
+    panel: Panel, browser: Browser
+) -> None:
     # Given a signed-in browser whose cookie was copied
     context = await browser.new_context(base_url=panel.base_url)
     page = await context.new_page()

@@ -1,4 +1,5 @@
 """Sign-in end to end: headless Chromium, a real OpenID provider (panva oidc-provider), Berth as a subprocess."""
+
 from __future__ import annotations
 
 import base64
@@ -38,8 +39,14 @@ def idp_and_panel() -> Iterator[tuple[str, Panel]]:
     port = free_port()
     issuer = f'http://127.0.0.1:{port}'
     log = open(Path(panel.log_path).with_name('idp.log'), 'wb')
-    idp = subprocess.Popen(['node', 'idp.mjs'], cwd=IDP_DIR, env={**os.environ, 'IDP_PORT': str(port),
-                           'RP_URL': panel.base_url}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    idp = subprocess.Popen(
+        ['node', 'idp.mjs'],
+        cwd=IDP_DIR,
+        env={**os.environ, 'IDP_PORT': str(port), 'RP_URL': panel.base_url},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 20
     while True:
         try:
@@ -50,10 +57,15 @@ def idp_and_panel() -> Iterator[tuple[str, Panel]]:
                 raise AssertionError('the test identity provider did not start') from None
             time.sleep(0.2)
     panel.extra_env = {
-        'BERTH_PUBLIC_URL': panel.base_url, 'BERTH_OIDC_ISSUER': issuer, 'BERTH_OIDC_CLIENT_ID': 'berth',
-        'BERTH_OIDC_CLIENT_SECRET': 'berth-secret', 'BERTH_OIDC_PROVIDER_NAME': 'Test IdP',
-        'BERTH_OIDC_ADMIN_GROUPS': 'berth-admins', 'BERTH_OIDC_OPERATOR_GROUPS': 'berth-operators',
-        'BERTH_OIDC_VIEWER_GROUPS': 'berth-viewers'}
+        'BERTH_PUBLIC_URL': panel.base_url,
+        'BERTH_OIDC_ISSUER': issuer,
+        'BERTH_OIDC_CLIENT_ID': 'berth',
+        'BERTH_OIDC_CLIENT_SECRET': 'berth-secret',
+        'BERTH_OIDC_PROVIDER_NAME': 'Test IdP',
+        'BERTH_OIDC_ADMIN_GROUPS': 'berth-admins',
+        'BERTH_OIDC_OPERATOR_GROUPS': 'berth-operators',
+        'BERTH_OIDC_VIEWER_GROUPS': 'berth-viewers',
+    }
     panel.start(timeout=30)
     try:
         yield issuer, panel
@@ -96,21 +108,24 @@ async def follow_login(client: httpx.AsyncClient, start: str, username: str, red
             continue
         action = re.search(r'action="([^"]+)"', response.text)
         assert action is not None, response.text[:500]
-        response = await client.post(urljoin(str(response.url), action.group(1)),
-                                     data={'login': username, 'password': f'{username}-password'})
+        response = await client.post(
+            urljoin(str(response.url), action.group(1)), data={'login': username, 'password': f'{username}-password'}
+        )
     raise AssertionError('the provider never redirected to the callback')
 
 
 @pytest.mark.parametrize(('username', 'role'), [('alice', 'admin'), ('oscar', 'operator'), ('vera', 'viewer')])
-async def test_sign_in_gets_the_role_from_groups_and_signs_out(idp_and_panel: tuple[str, Panel], browser: Browser,
-                                                               username: str, role: str) -> None:
+async def test_sign_in_gets_the_role_from_groups_and_signs_out(
+    idp_and_panel: tuple[str, Panel], browser: Browser, username: str, role: str
+) -> None:
     _, panel = idp_and_panel
     page = await start_sso(browser, panel)
     await submit_idp_login(page, username, f'{username}-password')
     await page.wait_for_url('**/containers')
     await page.get_by_text(f'{username} · {role}').wait_for()
-    assert (await page.get_by_role('link', name='Users').count() > 0) == (role == 'admin') or \
-        (await page.get_by_role('button', name='Users').count() > 0) == (role == 'admin')
+    assert (await page.get_by_role('link', name='Users').count() > 0) == (role == 'admin') or (
+        await page.get_by_role('button', name='Users').count() > 0
+    ) == (role == 'admin')
     # sign out: RP-initiated logout at the provider, then back at Berth's sign-in page
     await page.get_by_role('button', name='Sign out').click()
     await page.wait_for_url('**/session/end**')
@@ -120,8 +135,9 @@ async def test_sign_in_gets_the_role_from_groups_and_signs_out(idp_and_panel: tu
     await page.wait_for_url('**/login**')
 
 
-async def test_user_in_no_group_is_refused_with_a_clear_page(idp_and_panel: tuple[str, Panel],
-                                                              browser: Browser) -> None:
+async def test_user_in_no_group_is_refused_with_a_clear_page(
+    idp_and_panel: tuple[str, Panel], browser: Browser
+) -> None:
     _, panel = idp_and_panel
     page = await start_sso(browser, panel)
     await submit_idp_login(page, 'nora', 'nora-password')
@@ -143,8 +159,9 @@ async def test_forged_state_is_refused(idp_and_panel: tuple[str, Panel]) -> None
     async with httpx.AsyncClient() as client:
         callback = urlsplit(await callback_by_http(client, panel, 'oscar'))
         query = {key: values[0] for key, values in parse_qs(callback.query).items()}
-        response = await client.get(f'{panel.base_url}/auth/callback?'
-                                    f'{urlencode({**query, "state": secrets.token_urlsafe(20)})}')
+        response = await client.get(
+            f'{panel.base_url}/auth/callback?{urlencode({**query, "state": secrets.token_urlsafe(20)})}'
+        )
         assert response.status_code == 400 and 'Sign-in failed' in response.text
         assert (await client.get(f'{panel.base_url}/containers')).headers['location'].startswith('/login')
 
@@ -172,22 +189,48 @@ async def real_id_token(issuer: str, client_id: str, secret: str, redirect_uri: 
     verifier, nonce = secrets.token_urlsafe(48), secrets.token_urlsafe(16)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b'=').decode()
     async with httpx.AsyncClient() as client:
-        callback = await follow_login(client, f'{issuer}/auth?' + urlencode({
-            'client_id': client_id, 'redirect_uri': redirect_uri, 'response_type': 'code', 'scope': 'openid groups',
-            'state': 'x', 'nonce': nonce, 'code_challenge': challenge, 'code_challenge_method': 'S256'}),
-            'alice', redirect_uri)
+        callback = await follow_login(
+            client,
+            f'{issuer}/auth?'
+            + urlencode(
+                {
+                    'client_id': client_id,
+                    'redirect_uri': redirect_uri,
+                    'response_type': 'code',
+                    'scope': 'openid groups',
+                    'state': 'x',
+                    'nonce': nonce,
+                    'code_challenge': challenge,
+                    'code_challenge_method': 'S256',
+                }
+            ),
+            'alice',
+            redirect_uri,
+        )
         code = parse_qs(urlsplit(callback).query)['code'][0]
-        response = await client.post(f'{issuer}/token', auth=(client_id, secret), data={
-            'grant_type': 'authorization_code', 'code': code, 'redirect_uri': redirect_uri, 'code_verifier': verifier})
+        response = await client.post(
+            f'{issuer}/token',
+            auth=(client_id, secret),
+            data={
+                'grant_type': 'authorization_code',
+                'code': code,
+                'redirect_uri': redirect_uri,
+                'code_verifier': verifier,
+            },
+        )
     response.raise_for_status()
     return response.json(), nonce
 
 
 async def test_id_token_for_another_audience_is_refused(idp_and_panel: tuple[str, Panel], tmp_path: Path) -> None:
     issuer, panel = idp_and_panel
-    settings = Settings(data_dir=tmp_path, oidc_issuer=issuer, oidc_client_id='berth',
-                        oidc_client_secret='berth-secret',
-                        public_url=panel.base_url)
+    settings = Settings(
+        data_dir=tmp_path,
+        oidc_issuer=issuer,
+        oidc_client_id='berth',
+        oidc_client_secret='berth-secret',
+        public_url=panel.base_url,
+    )
     database = Database(tmp_path / 'x.sqlite3')
     accounts = Accounts(database)
     login = OidcLogin(settings, accounts, Sessions(accounts, idle_seconds=60, max_seconds=60), AuditLog(database))
@@ -217,6 +260,7 @@ async def test_sso_sign_in_starts_a_new_session_and_stays_on_this_panel(idp_and_
         assert await is_signed_in(panel, after) and not await is_signed_in(panel, before)
     async with httpx.AsyncClient() as client:
         # And a redirect to another site is replaced by the containers page
-        callback = await follow_login(client, f'{panel.base_url}/auth/login?redirect_to=/%5Cevil.example/',
-                                      'oscar', callback_uri)
+        callback = await follow_login(
+            client, f'{panel.base_url}/auth/login?redirect_to=/%5Cevil.example/', 'oscar', callback_uri
+        )
         assert (await client.get(callback)).headers['location'] == '/containers'

@@ -1,4 +1,5 @@
 """NiceGUI's socket only for our own origin and a live signed-in session (NiceGUI alone accepts any origin)."""
+
 from __future__ import annotations
 
 import re
@@ -15,11 +16,23 @@ from bench.common import Panel, signed_in_page
 
 async def connect(panel: Panel, client_id: str, headers: dict[str, str]) -> socketio.AsyncClient:
     """Opens the page's socket the way nicegui.js does (implicit handshake in the query)."""
-    query = urlencode({'client_id': client_id, 'implicit_handshake': 'true', 'tab_id': uuid.uuid4().hex,
-                       'document_id': uuid.uuid4().hex, 'next_message_id': 0})
+    query = urlencode(
+        {
+            'client_id': client_id,
+            'implicit_handshake': 'true',
+            'tab_id': uuid.uuid4().hex,
+            'document_id': uuid.uuid4().hex,
+            'next_message_id': 0,
+        }
+    )
     client = socketio.AsyncClient(reconnection=False)
-    await client.connect(f'{panel.base_url}?{query}', headers=headers, transports=['websocket'],
-                         socketio_path='/_nicegui_ws/socket.io', wait_timeout=5)
+    await client.connect(
+        f'{panel.base_url}?{query}',
+        headers=headers,
+        transports=['websocket'],
+        socketio_path='/_nicegui_ws/socket.io',
+        wait_timeout=5,
+    )
     return client
 
 
@@ -36,7 +49,7 @@ async def fresh_client_id(panel: Panel, cookie: str) -> str:
 async def test_socket_needs_our_origin_and_a_live_session(panel: Panel, browser: Browser) -> None:
     page = await signed_in_page(browser, panel.base_url)
     cookies = {cookie['name']: cookie['value'] for cookie in await page.context.cookies()}
-    cookie = f"session={cookies['session']}"
+    cookie = f'session={cookies["session"]}'
     # control: a page of our own session, from our own origin, connects (so the refusals below are real)
     own_headers = {'Origin': panel.base_url, 'Cookie': cookie}
     own_client = await connect(panel, await fresh_client_id(panel, cookie), own_headers)
@@ -75,14 +88,19 @@ async def test_a_handshake_for_another_sessions_page_is_refused(panel: Panel, br
     cookies = []
     for _ in range(2):
         page = await signed_in_page(browser, panel.base_url)
-        cookies.append(f"session={next(c['value'] for c in await page.context.cookies() if c['name'] == 'session')}")
+        cookies.append(f'session={next(c["value"] for c in await page.context.cookies() if c["name"] == "session")}')
     own_page, foreign_page = [await fresh_client_id(panel, cookie) for cookie in cookies]
     # When the first browser's socket asks to speak for a page by an explicit handshake
     answers = []
     for client_id in (own_page, foreign_page):
         client = await connect_without_page(panel, {'Origin': panel.base_url, 'Cookie': cookies[0]})
-        answers.append(await client.call('handshake', {'client_id': client_id, 'tab_id': uuid.uuid4().hex,
-                                                       'document_id': uuid.uuid4().hex}, timeout=5))
+        answers.append(
+            await client.call(
+                'handshake',
+                {'client_id': client_id, 'tab_id': uuid.uuid4().hex, 'document_id': uuid.uuid4().hex},
+                timeout=5,
+            )
+        )
         await client.disconnect()
     # Then it may for its own page only
     assert answers == [True, False]
@@ -90,6 +108,11 @@ async def test_a_handshake_for_another_sessions_page_is_refused(panel: Panel, br
 
 async def connect_without_page(panel: Panel, headers: dict[str, str]) -> socketio.AsyncClient:
     client = socketio.AsyncClient(reconnection=False)
-    await client.connect(panel.base_url, headers=headers, transports=['websocket'],
-                         socketio_path='/_nicegui_ws/socket.io', wait_timeout=5)
+    await client.connect(
+        panel.base_url,
+        headers=headers,
+        transports=['websocket'],
+        socketio_path='/_nicegui_ws/socket.io',
+        wait_timeout=5,
+    )
     return client

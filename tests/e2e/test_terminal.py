@@ -1,5 +1,6 @@
 """The in-page terminal in headless Chromium against the real engine: typing, TTY size, copy and paste, no shell left
 behind when the page goes away, a viewer's and an operator's refusal, and a page that stops taking output."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,18 +23,26 @@ from core.database import Database
 MakeContainer = Callable[..., str]
 TIMEOUT_MS = 20_000
 TERMINAL = "getElement(document.querySelector('[data-berth-terminal]')).terminal"
-SHOWS_LINE = '(expected) => { const buffer = ' + TERMINAL + '''.buffer.active;
+SHOWS_LINE = (
+    '(expected) => { const buffer = '
+    + TERMINAL
+    + """.buffer.active;
   for (let row = 0; row < buffer.length; row++) {
     if (buffer.getLine(row).translateToString(true) === expected) return true;
   }
   return false;
-}'''
-SELECT_LINE = '(expected) => { const terminal = ' + TERMINAL + ''';
+}"""
+)
+SELECT_LINE = (
+    '(expected) => { const terminal = '
+    + TERMINAL
+    + """;
   const buffer = terminal.buffer.active;
   for (let row = 0; row < buffer.length; row++) {
     if (buffer.getLine(row).translateToString(true) === expected) terminal.selectLines(row, row);
   }
-}'''
+}"""
+)
 
 
 def processes(container: str) -> list[str]:
@@ -65,8 +74,9 @@ async def type_line(page: Page, text: str) -> None:
     await page.keyboard.press('Enter')
 
 
-async def test_typing_resizing_copy_paste_and_interrupt(panel: Panel, browser: Browser,
-                                                        make_container: MakeContainer) -> None:
+async def test_typing_resizing_copy_paste_and_interrupt(
+    panel: Panel, browser: Browser, make_container: MakeContainer
+) -> None:
     container = make_container(name=f'berth-e2e-{uuid.uuid4().hex[:10]}')
     page = await open_terminal(browser, panel, container)
     await page.locator('[data-berth-terminal]').click()
@@ -104,8 +114,9 @@ async def test_typing_resizing_copy_paste_and_interrupt(panel: Panel, browser: B
     assert time.monotonic() - started < 5
 
 
-async def test_closing_terminals_leaves_no_shell_in_the_container(panel: Panel, browser: Browser,
-                                                                  make_container: MakeContainer) -> None:
+async def test_closing_terminals_leaves_no_shell_in_the_container(
+    panel: Panel, browser: Browser, make_container: MakeContainer
+) -> None:
     # Given two terminals on the page, each its own shell
     container = make_container(name=f'berth-e2e-{uuid.uuid4().hex[:10]}')
     page = await open_terminal(browser, panel, container)
@@ -145,8 +156,9 @@ async def test_a_viewer_is_refused_a_terminal(panel: Panel, browser: Browser, ma
     assert processes(container) == ['sleep 600']
 
 
-async def test_input_is_refused_once_the_role_is_taken_away(panel: Panel, browser: Browser,
-                                                            make_container: MakeContainer) -> None:
+async def test_input_is_refused_once_the_role_is_taken_away(
+    panel: Panel, browser: Browser, make_container: MakeContainer
+) -> None:
     # Given an operator with an open terminal
     container = make_container(name=f'berth-e2e-{uuid.uuid4().hex[:10]}')
     username, password = f'operator-{uuid.uuid4().hex[:6]}', secrets.token_urlsafe(12)
@@ -166,9 +178,9 @@ async def test_input_is_refused_once_the_role_is_taken_away(panel: Panel, browse
     await page.wait_for_url('**/containers', timeout=TIMEOUT_MS)
 
 
-async def test_an_operator_is_refused_a_container_with_a_host_path(panel: Panel, browser: Browser,
-                                                                   make_container: MakeContainer,
-                                                                   tmp_path: Path) -> None:
+async def test_an_operator_is_refused_a_container_with_a_host_path(
+    panel: Panel, browser: Browser, make_container: MakeContainer, tmp_path: Path
+) -> None:
     container = make_container(name=f'berth-e2e-{uuid.uuid4().hex[:10]}', extra=['-v', f'{tmp_path}:/host'])
     username, password = f'operator-{uuid.uuid4().hex[:6]}', secrets.token_urlsafe(12)
     database = Database(panel.data_dir / 'berth.sqlite3')
@@ -182,13 +194,16 @@ async def test_an_operator_is_refused_a_container_with_a_host_path(panel: Panel,
     assert [entry.result for entry in entries] == [f'refused: {refusal[:1].lower()}{refusal[1:-1]}']
 
 
-async def test_a_browser_that_stops_taking_output_is_paused_then_resumed(panel: Panel, browser: Browser,
-                                                                         make_container: MakeContainer) -> None:
+async def test_a_browser_that_stops_taking_output_is_paused_then_resumed(
+    panel: Panel, browser: Browser, make_container: MakeContainer
+) -> None:
     # Given a terminal whose page stops completing xterm writes, as a browser that cannot keep up
     container = make_container(name=f'berth-e2e-{uuid.uuid4().hex[:10]}')
     page = await open_terminal(browser, panel, container)
-    await page.evaluate('() => { const helper = window.berthTerminal; helper.realWrite = helper.write; '
-                        'helper.write = () => new Promise(() => {}); }')
+    await page.evaluate(
+        '() => { const helper = window.berthTerminal; helper.realWrite = helper.write; '
+        'helper.write = () => new Promise(() => {}); }'
+    )
     # When a flood starts
     await page.locator('[data-berth-terminal]').click()
     await type_line(page, 'yes')
@@ -196,15 +211,16 @@ async def test_a_browser_that_stops_taking_output_is_paused_then_resumed(panel: 
     await expect(page.get_by_role('status').filter(has_text=PAUSED)).to_be_visible(timeout=60_000)
     assert processes(container) == ['sleep 600', '/bin/sh', '/bin/sh']  # busybox's yes runs in a forked shell
     # When the page takes output again, the terminal says what it skipped, and the shell answers
-    await page.evaluate('''() => { const helper = window.berthTerminal;
+    await page.evaluate("""() => { const helper = window.berthTerminal;
       helper.write = (id, data) => {
         window.skipped ||= data.includes('[output skipped]');
         return helper.realWrite(id, data);
       };
-    }''')
+    }""")
     await page.wait_for_function('() => window.skipped', timeout=TIMEOUT_MS)  # scrolled away by the flood at once
     await expect(page.get_by_role('status').filter(has_text=f'/bin/sh in {container}')).to_be_visible(
-        timeout=TIMEOUT_MS)
+        timeout=TIMEOUT_MS
+    )
     await page.keyboard.press('Control+C')
     await type_line(page, 'echo resumed-$((4+4))')
     await shows_line(page, 'resumed-8')

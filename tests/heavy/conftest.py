@@ -6,6 +6,7 @@
 - ``berth-test/redis:bookworm``: Debian's redis-server on that base, standing in for ``redis:7-alpine``.
 - ``berth-test/berth:latest``: Berth's own Dockerfile built on that base, as ``docker compose build`` would.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -26,7 +27,7 @@ BERTH_IMAGE = 'berth-test/berth:latest'
 HOST_CA_BUNDLE = Path('/etc/ssl/certs/ca-certificates.crt')
 
 # Like the official redis image, protected mode is off: the compose network is the boundary, not a password.
-REDIS_DOCKERFILE = f'''\
+REDIS_DOCKERFILE = f"""\
 FROM {PYTHON_BASE}
 RUN apt-get update && apt-get install -y --no-install-recommends redis-server && rm -rf /var/lib/apt/lists/* \\
  && printf '#!/bin/sh\\nexec "$@" --protected-mode no\\n' > /usr/local/bin/redis-entrypoint \\
@@ -34,22 +35,24 @@ RUN apt-get update && apt-get install -y --no-install-recommends redis-server &&
 WORKDIR /data
 ENTRYPOINT ["/usr/local/bin/redis-entrypoint"]
 CMD ["redis-server"]
-'''
+"""
 
 
 def run(arguments: Sequence[str], *, timeout: float, input: bytes | None = None, **kwargs: Any) -> str:
     """Runs a command; on failure the assertion shows its output, so a broken build reads like one."""
     kwargs.setdefault('stderr', subprocess.PIPE)
-    result = subprocess.run(list(arguments), check=False, input=input, stdout=subprocess.PIPE, timeout=timeout,
-                            **kwargs)
+    result = subprocess.run(
+        list(arguments), check=False, input=input, stdout=subprocess.PIPE, timeout=timeout, **kwargs
+    )
     output = (result.stdout + (result.stderr or b'')).decode(errors='replace')
     assert result.returncode == 0, f'{" ".join(arguments)} exited {result.returncode}:\n{output[-6000:]}'
     return result.stdout.decode(errors='replace')
 
 
 def image_id(name: str) -> str | None:
-    result = subprocess.run(['docker', 'image', 'inspect', '--format', '{{.Id}}', name],
-                            check=False, capture_output=True, text=True)
+    result = subprocess.run(
+        ['docker', 'image', 'inspect', '--format', '{{.Id}}', name], check=False, capture_output=True, text=True
+    )
     return result.stdout.strip() if result.returncode == 0 else None
 
 
@@ -65,18 +68,40 @@ def python_base_image() -> str:
     started = time.monotonic()
     rootfs = Path(tempfile.mkdtemp(prefix='berth-python-base-', dir='/tmp'))
     try:
-        run(['debootstrap', '--variant=minbase', '--include=python3,python3-venv,ca-certificates',
-             'bookworm', str(rootfs), 'http://deb.debian.org/debian'], timeout=600)
+        run(
+            [
+                'debootstrap',
+                '--variant=minbase',
+                '--include=python3,python3-venv,ca-certificates',
+                'bookworm',
+                str(rootfs),
+                'http://deb.debian.org/debian',
+            ],
+            timeout=600,
+        )
         for package in (rootfs / 'var/cache/apt/archives').glob('*.deb'):
             package.unlink()
         if HOST_CA_BUNDLE.is_file():  # this machine's trust, including a TLS-inspecting proxy's authority if any
             shutil.copyfile(HOST_CA_BUNDLE, rootfs / 'etc/ssl/certs/ca-certificates.crt')
         tar = subprocess.Popen(['tar', '-C', str(rootfs), '-c', '.'], stdout=subprocess.PIPE)
-        run(['docker', 'import',
-             '-c', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-             '-c', 'ENV LANG=C.UTF-8',
-             '-c', 'ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt',
-             '-c', 'CMD ["/bin/bash"]', '-', PYTHON_BASE], stdin=tar.stdout, timeout=300)
+        run(
+            [
+                'docker',
+                'import',
+                '-c',
+                'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+                '-c',
+                'ENV LANG=C.UTF-8',
+                '-c',
+                'ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt',
+                '-c',
+                'CMD ["/bin/bash"]',
+                '-',
+                PYTHON_BASE,
+            ],
+            stdin=tar.stdout,
+            timeout=300,
+        )
         assert tar.wait(timeout=60) == 0
     finally:
         shutil.rmtree(rootfs, ignore_errors=True)
@@ -97,8 +122,10 @@ def redis_image(python_base_image: str) -> str:
 def berth_image(python_base_image: str) -> str:
     """Always rebuilt from the work tree; the dependency layer stays cached while requirements.txt is unchanged."""
     started, previous = time.monotonic(), image_id(BERTH_IMAGE)
-    run(['docker', 'build', '--build-arg', f'BASE_IMAGE={python_base_image}', '-t', BERTH_IMAGE, str(PROJECT_ROOT)],
-        timeout=900)
+    run(
+        ['docker', 'build', '--build-arg', f'BASE_IMAGE={python_base_image}', '-t', BERTH_IMAGE, str(PROJECT_ROOT)],
+        timeout=900,
+    )
     if previous not in (None, image_id(BERTH_IMAGE)):  # the build it replaced; refused harmlessly while still in use
         subprocess.run(['docker', 'rmi', previous], check=False, capture_output=True)
     timed(f'built {BERTH_IMAGE}', started)

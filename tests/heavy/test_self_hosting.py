@@ -1,4 +1,5 @@
 """One-command self-hosting: Berth's own image and compose file, built and run for real on the local engine."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,9 @@ def healthz(port: int) -> dict[str, Any] | None:
         return None
 
 
-def wait_for_health(port: int, ready: Callable[[dict[str, Any]], bool], *, timeout: float,
-                    logs: Callable[[], str]) -> dict[str, Any]:
+def wait_for_health(
+    port: int, ready: Callable[[dict[str, Any]], bool], *, timeout: float, logs: Callable[[], str]
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     health = None
     while time.monotonic() < deadline:
@@ -54,15 +56,30 @@ def docker_ok(health: dict[str, Any]) -> bool:
 def panel_container(berth_image: str) -> Iterator[tuple[str, int]]:
     """The image run as the docs say, socket mounted; removed afterwards with its anonymous /data volume."""
     name, port = f'berth-heavy-{uuid.uuid4().hex[:8]}', free_port()
-    run(['docker', 'run', '--detach', '--name', name, '--volume', '/var/run/docker.sock:/var/run/docker.sock',
-         '--publish', f'127.0.0.1:{port}:8080', '--env', 'BERTH_ADMIN_PASSWORD=heavy-test-password', berth_image],
-        timeout=60)
+    run(
+        [
+            'docker',
+            'run',
+            '--detach',
+            '--name',
+            name,
+            '--volume',
+            '/var/run/docker.sock:/var/run/docker.sock',
+            '--publish',
+            f'127.0.0.1:{port}:8080',
+            '--env',
+            'BERTH_ADMIN_PASSWORD=heavy-test-password',
+            berth_image,
+        ],
+        timeout=60,
+    )
     yield name, port
     subprocess.run(['docker', 'rm', '--force', '--volumes', name], check=False, capture_output=True, timeout=60)
 
 
 def test_image_serves_the_panel_as_berth_and_follows_the_engine(
-        panel_container: tuple[str, int], make_container: Callable[..., str]) -> None:
+    panel_container: tuple[str, int], make_container: Callable[..., str]
+) -> None:
     # Given the image started with only the Docker socket mounted
     name, port = panel_container
 
@@ -93,8 +110,9 @@ def test_image_serves_the_panel_as_berth_and_follows_the_engine(
 
 
 @pytest.fixture
-def compose_project(compose_command: list[str], berth_image: str, redis_image: str, python_base_image: str
-                    ) -> Iterator[tuple[Callable[..., str], int]]:
+def compose_project(
+    compose_command: list[str], berth_image: str, redis_image: str, python_base_image: str
+) -> Iterator[tuple[Callable[..., str], int]]:
     """docker-compose.yml from the repository under a unique project name; `down -v` removes all it made."""
     port = free_port()
     environment = {
@@ -109,9 +127,18 @@ def compose_project(compose_command: list[str], berth_image: str, redis_image: s
     }
 
     def compose(*arguments: str, timeout: float = 120) -> str:
-        return run([*compose_command, '--project-directory', str(PROJECT_ROOT),
-                    '--file', str(PROJECT_ROOT / 'docker-compose.yml'), *arguments],
-                   timeout=timeout, env=environment)
+        return run(
+            [
+                *compose_command,
+                '--project-directory',
+                str(PROJECT_ROOT),
+                '--file',
+                str(PROJECT_ROOT / 'docker-compose.yml'),
+                *arguments,
+            ],
+            timeout=timeout,
+            env=environment,
+        )
 
     yield compose, port
     compose('down', '--volumes', '--remove-orphans', '--timeout', '10')
@@ -142,13 +169,23 @@ def test_compose_file_starts_panel_worker_and_redis(compose_project: tuple[Calla
     container = json.loads(run(['docker', 'inspect', '--format', '{{json .}}', worker[0]], timeout=30))
     assert container['State']['Running'] and container['RestartCount'] == 0, f'{container["State"]}\n{logs()}'
     # and it reads the panel's key from the shared volume, to check the signature of every job it is given
-    compose('exec', '-T', 'worker', 'python3', '-c', 'from core.secrets import SecretBox; from core.settings import '
-            'Settings; assert SecretBox.from_settings(Settings(), create=False) is not None')
+    compose(
+        'exec',
+        '-T',
+        'worker',
+        'python3',
+        '-c',
+        'from core.secrets import SecretBox; from core.settings import '
+        'Settings; assert SecretBox.from_settings(Settings(), create=False) is not None',
+    )
     # and Berth's own containers and volumes carry the label that keeps them from non-admins
     panel = compose('ps', '--quiet', 'panel').split()[0]
     redis_container = compose('ps', '--quiet', 'redis').split()[0]
     inspected = json.loads(run(['docker', 'inspect', panel, worker[0], redis_container], timeout=30))
     assert all(item['Config']['Labels'].get('berth.protected') == 'true' for item in inspected)
     volumes = [mount['Name'] for mount in inspected[0]['Mounts'] if mount['Type'] == 'volume']
-    assert volumes and all(json.loads(run(['docker', 'volume', 'inspect', volume], timeout=30))[0]['Labels']
-                           .get('berth.protected') == 'true' for volume in volumes)
+    assert volumes and all(
+        json.loads(run(['docker', 'volume', 'inspect', volume], timeout=30))[0]['Labels'].get('berth.protected')
+        == 'true'
+        for volume in volumes
+    )

@@ -1,4 +1,5 @@
 """Integration fixtures: the real services object (watcher, bus, broker, worker) against the real engine."""
+
 from __future__ import annotations
 
 import asyncio
@@ -46,9 +47,12 @@ async def services(tmp_path: Path) -> AsyncIterator[Services]:
 @contextmanager
 def dramatiq_worker(**environment: str) -> Iterator[subprocess.Popen[bytes]]:
     """`dramatiq tasks` from the project root, exactly as the README tells operators to run it; killed at the end."""
-    process = subprocess.Popen([sys.executable, '-m', 'dramatiq', 'tasks', '--processes', '1', '--threads', '2'],
-                               cwd=PROJECT_ROOT, env={**os.environ, 'PYTHONUNBUFFERED': '1', **environment},
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, '-m', 'dramatiq', 'tasks', '--processes', '1', '--threads', '2'],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, 'PYTHONUNBUFFERED': '1', **environment},
+        start_new_session=True,
+    )
     try:
         yield process
     finally:

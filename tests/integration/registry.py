@@ -1,5 +1,6 @@
 """A real image registry for pull tests: Debian's docker-registry on 127.0.0.1, images with their own layers,
 and a throttling TCP proxy in front of it (a slow registry, so a pull can be watched and cancelled)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -46,16 +47,22 @@ class LocalRegistry:
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore', DeprecationWarning)
                 import crypt  # bcrypt for htpasswd; the stdlib module is enough on Python 3.11
+
                 hashed = crypt.crypt(PASSWORD, crypt.mksalt(crypt.METHOD_BLOWFISH))
             (self.root / 'htpasswd').write_text(f'{USERNAME}:{hashed}\n')
             auth = f'auth:\n  htpasswd:\n    realm: berth-test\n    path: {self.root / "htpasswd"}\n'
         (self.root / 'registry.yml').write_text(
             'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n'
             f'storage:\n  filesystem:\n    rootdirectory: {self.root / "storage"}\n  delete:\n    enabled: true\n'
-            f'http:\n  addr: {self.address}\n{auth}')
+            f'http:\n  addr: {self.address}\n{auth}'
+        )
         with (self.root / 'registry.log').open('wb') as log:
-            self.process = subprocess.Popen([REGISTRY_BINARY, 'serve', str(self.root / 'registry.yml')],
-                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                [REGISTRY_BINARY, 'serve', str(self.root / 'registry.yml')],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -81,8 +88,9 @@ class LocalRegistry:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.stop()
 
 
@@ -137,8 +145,9 @@ def build_layered_image(client: docker.DockerClient, tag: str, megabytes: list[f
         client.images.build(path=directory, tag=tag, rm=True)
 
 
-def push_and_forget(client: docker.DockerClient, local_tag: str, registry: str, name: str,
-                    auth_config: dict[str, str] | None = None) -> str:
+def push_and_forget(
+    client: docker.DockerClient, local_tag: str, registry: str, name: str, auth_config: dict[str, str] | None = None
+) -> str:
     """Pushes ``local_tag`` as ``registry/name`` and removes every local tag, so its layers are gone here."""
     remote = f'{registry}/{name}'
     repository, tag = remote.rsplit(':', 1)

@@ -1,4 +1,5 @@
 """A unix-socket proxy in front of the Docker socket that a test can cut and restore: 'the socket went away'."""
+
 from __future__ import annotations
 
 import os

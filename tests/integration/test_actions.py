@@ -1,4 +1,5 @@
 """Flow 2 against the real engine, embedded broker: guard → audit → actor → Docker → job result on the bus."""
+
 from __future__ import annotations
 
 import subprocess
@@ -14,17 +15,33 @@ from .conftest import OPERATOR, eventually
 
 
 async def finished(services: Services, job: Job, timeout: float = 30) -> Job:
-    await eventually(lambda: services.jobs.jobs[job.job_id].status in ('succeeded', 'failed'), timeout=timeout,
-                     what=f'{job.kind} to finish')
+    await eventually(
+        lambda: services.jobs.jobs[job.job_id].status in ('succeeded', 'failed'),
+        timeout=timeout,
+        what=f'{job.kind} to finish',
+    )
     return services.jobs.jobs[job.job_id]
 
 
-@pytest.mark.parametrize(('action', 'before', 'after'), [
-    ('stop', 'running', 'exited'), ('pause', 'running', 'paused'), ('kill', 'running', 'exited'),
-    ('restart', 'running', 'running'), ('start', 'exited', 'running'), ('unpause', 'paused', 'running'),
-])
-async def test_each_lifecycle_action(services: Services, docker_client: docker.DockerClient,
-                                     make_container: Callable[..., str], action: str, before: str, after: str) -> None:
+@pytest.mark.parametrize(
+    ('action', 'before', 'after'),
+    [
+        ('stop', 'running', 'exited'),
+        ('pause', 'running', 'paused'),
+        ('kill', 'running', 'exited'),
+        ('restart', 'running', 'running'),
+        ('start', 'exited', 'running'),
+        ('unpause', 'paused', 'running'),
+    ],
+)
+async def test_each_lifecycle_action(
+    services: Services,
+    docker_client: docker.DockerClient,
+    make_container: Callable[..., str],
+    action: str,
+    before: str,
+    after: str,
+) -> None:
     # Given a container in the state the action needs
     name = make_container(command='sleep 600')
     if before == 'exited':
@@ -48,8 +65,9 @@ async def test_each_lifecycle_action(services: Services, docker_client: docker.D
     assert [entry.action for entry in services.audit.entries(username='olga')][-1] == f'container.{action}'
 
 
-async def test_remove_with_volumes_and_force(services: Services, docker_client: docker.DockerClient,
-                                             make_container: Callable[..., str]) -> None:
+async def test_remove_with_volumes_and_force(
+    services: Services, docker_client: docker.DockerClient, make_container: Callable[..., str]
+) -> None:
     name = make_container(extra=['-v', '/scratch'])
     await eventually(lambda: services.state.find(name) is not None, what='appears')
     row = services.state.find(name)
@@ -62,7 +80,8 @@ async def test_remove_with_volumes_and_force(services: Services, docker_client: 
 
 
 async def test_container_vanished_meanwhile_is_a_failed_job_with_a_sentence(
-        services: Services, make_container: Callable[..., str]) -> None:
+    services: Services, make_container: Callable[..., str]
+) -> None:
     name = make_container()
     await eventually(lambda: services.state.find(name) is not None, what='appears')
     row = services.state.find(name)

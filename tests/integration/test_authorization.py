@@ -1,4 +1,5 @@
 """The authorization matrix: every mutating action × every role, checked on the server when the action runs."""
+
 from __future__ import annotations
 
 import inspect
@@ -24,8 +25,9 @@ BEFORE = {'start': 'exited', 'unpause': 'paused'}
 
 @pytest.mark.parametrize('role', list(ROLE_ALLOWED))
 @pytest.mark.parametrize('action', ACTIONS)
-async def test_container_action_by_role(services: Services, docker_client: docker.DockerClient,
-                                        make_container: Callable[..., str], action: str, role: str) -> None:
+async def test_container_action_by_role(
+    services: Services, docker_client: docker.DockerClient, make_container: Callable[..., str], action: str, role: str
+) -> None:
     name = make_container()
     if BEFORE.get(action) == 'exited':
         subprocess.run(['docker', 'kill', name], check=True, capture_output=True)
@@ -48,8 +50,9 @@ async def test_container_action_by_role(services: Services, docker_client: docke
         assert (entry.action, entry.result[:8]) == (f'container.{action}', 'refused:')
         return
     job = await services.commands.container_action(identity, action, row.id, {'force': True, 'timeout': 1})
-    await eventually(lambda: services.jobs.jobs[job.job_id].status in ('succeeded', 'failed'), timeout=30,
-                     what='job finished')
+    await eventually(
+        lambda: services.jobs.jobs[job.job_id].status in ('succeeded', 'failed'), timeout=30, what='job finished'
+    )
     assert services.jobs.jobs[job.job_id].status == 'succeeded', services.jobs.jobs[job.job_id].message
     assert services.audit.entries(username=f'{role}-user')[0].action == f'container.{action}'
 
@@ -72,7 +75,8 @@ def image_commands(services: Services, busybox_id: str, tag: str) -> dict[str, C
         'image.remove': lambda who: commands.remove_image(who, busybox_id),
         'image.prune': lambda who: commands.prune_images(who, 'dangling', []),
         'container.create': lambda who: commands.create_container(
-            who, ContainerSpec(image=BUSYBOX, name=tag.rsplit(':', 1)[1], command=['true'], start=False)),
+            who, ContainerSpec(image=BUSYBOX, name=tag.rsplit(':', 1)[1], command=['true'], start=False)
+        ),
         'job.cancel': lambda who: commands.cancel_job(who, 'no-such-job'),
         'registry.forget': lambda who: commands.forget_credentials(who, '127.0.0.1:1'),
     }
@@ -80,7 +84,8 @@ def image_commands(services: Services, busybox_id: str, tag: str) -> dict[str, C
 
 @pytest.mark.parametrize('role', [None, 'viewer'])
 async def test_every_other_command_is_refused_below_operator_and_changes_nothing(
-        services: Services, docker_client: docker.DockerClient, role: str | None) -> None:
+    services: Services, docker_client: docker.DockerClient, role: str | None
+) -> None:
     identity = Identity(username=f'{role}-user', role=role, address='127.0.0.1') if role else None
     busybox_id = docker_client.images.get(BUSYBOX).id
     name = f'berth-test-{uuid.uuid4().hex[:10]}'
@@ -108,8 +113,11 @@ async def test_an_operator_passes_the_same_guard(services: Services, docker_clie
         for kind in ('image.pull', 'image.tag', 'container.create'):
             job = await commands[kind](operator)
             assert (job.kind, job.requested_by) == (kind, 'op-user')
-        await eventually(lambda: all(job.status in ('succeeded', 'failed') for job in services.jobs.jobs.values()),
-                         timeout=30, what='jobs finished')
+        await eventually(
+            lambda: all(job.status in ('succeeded', 'failed') for job in services.jobs.jobs.values()),
+            timeout=30,
+            what='jobs finished',
+        )
         assert f'berth-test/authz:{name}' in docker_client.images.get(BUSYBOX).tags
     finally:
         subprocess.run(['docker', 'rm', '-f', name], capture_output=True)

@@ -3,6 +3,7 @@
 PostgreSQL comes from scripts/test-env.sh (role ``berth``, database ``berth_test``; override with
 ``BERTH_TEST_DATABASE_URL``); every test gets a fresh schema of its own, dropped afterwards.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,9 +29,11 @@ from core.settings import Settings
 from .conftest import eventually
 
 POSTGRES_URL = os.environ.get('BERTH_TEST_DATABASE_URL', 'postgresql://berth:berth@localhost:5432/berth_test')
-OLD_JOBS_TABLE = ('CREATE TABLE jobs (job_id TEXT PRIMARY KEY, kind TEXT NOT NULL, target TEXT NOT NULL, '
-                  'target_name TEXT NOT NULL, requested_by TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL, '
-                  'created_at REAL NOT NULL, started_at REAL, finished_at REAL)')
+OLD_JOBS_TABLE = (
+    'CREATE TABLE jobs (job_id TEXT PRIMARY KEY, kind TEXT NOT NULL, target TEXT NOT NULL, '
+    'target_name TEXT NOT NULL, requested_by TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL, '
+    'created_at REAL NOT NULL, started_at REAL, finished_at REAL)'
+)
 OLD_JOB = "INSERT INTO jobs VALUES ('j0', 'container.stop', 'c', 'web', 'alice', 'succeeded', 'stopped', 1, 1, 2)"
 
 
@@ -50,31 +53,42 @@ class Backend:
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     data_dir = tmp_path / 'data'
     if request.param == 'sqlite':
+
         def raw_sqlite(sql: str) -> None:
             data_dir.mkdir(parents=True, exist_ok=True)
             with sqlite3.connect(data_dir / 'berth.sqlite3') as connection:
                 connection.execute(sql)
+
         yield Backend('sqlite', Settings(data_dir=data_dir, redis_url=None, docker_host=None), raw_sqlite)
         return
     schema = f'test_{uuid.uuid4().hex[:12]}'
     with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
         admin.execute(f'CREATE SCHEMA {schema}'.encode())
-    url = f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}options={quote(f'-csearch_path={schema}')}"
+    url = f'{POSTGRES_URL}{"&" if "?" in POSTGRES_URL else "?"}options={quote(f"-csearch_path={schema}")}'
 
     def raw_postgres(sql: str) -> None:
         with psycopg.connect(url, autocommit=True) as connection:
             connection.execute(sql.encode())
+
     try:
-        yield Backend('postgresql', Settings(data_dir=data_dir, database_url=url, redis_url=None, docker_host=None),
-                      raw_postgres)
+        yield Backend(
+            'postgresql', Settings(data_dir=data_dir, database_url=url, redis_url=None, docker_host=None), raw_postgres
+        )
     finally:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
             admin.execute(f'DROP SCHEMA {schema} CASCADE'.encode())
 
 
 def update(status: str, **values: object) -> JobUpdate:
-    return JobUpdate(job_id='j1', status=status, kind='container.stop', target='c1', target_name='web',
-                     requested_by='alice', **values)  # type: ignore[arg-type]
+    return JobUpdate(
+        job_id='j1',
+        status=status,
+        kind='container.stop',
+        target='c1',
+        target_name='web',
+        requested_by='alice',
+        **values,
+    )  # type: ignore[arg-type]
 
 
 def test_the_backend_is_the_one_configured(backend: Backend) -> None:
@@ -109,8 +123,11 @@ def test_jobs_survive_a_restart_and_keep_their_output(backend: Backend) -> None:
     jobs.apply(update('queued'))
     jobs.apply(update('running', output='line 1\nline 2'))
     jobs.apply(update('succeeded', message='stopped, 100% done'))
-    jobs.apply(JobUpdate(job_id='j2', status='running', kind='image.pull', target='i', target_name='busybox',
-                         requested_by='bob'))
+    jobs.apply(
+        JobUpdate(
+            job_id='j2', status='running', kind='image.pull', target='i', target_name='busybox', requested_by='bob'
+        )
+    )
     database.close()
     restarted = JobStore(backend.open())
     assert list(restarted.jobs) == ['j1', 'j2']
@@ -126,8 +143,14 @@ def test_jobs_survive_a_restart_and_keep_their_output(backend: Backend) -> None:
 def test_audit_records_filters_and_refuses_changes(backend: Backend) -> None:
     database = backend.open()
     audit = AuditLog(database)
-    audit.record(username='alice', role='operator', action='container.stop', target='web', result='queued',
-                 params={'why': '50% off'})
+    audit.record(
+        username='alice',
+        role='operator',
+        action='container.stop',
+        target='web',
+        result='queued',
+        params={'why': '50% off'},
+    )
     audit.record(username='bob', role='admin', action='image.pull', target='busybox', result='queued')
     assert [entry.action for entry in audit.entries()] == ['image.pull', 'container.stop']
     assert [entry.username for entry in audit.entries(action='container')] == ['alice']
@@ -160,8 +183,17 @@ def test_a_database_from_an_earlier_schema_is_migrated(backend: Backend) -> None
     database = backend.open()
     jobs = JobStore(database)
     assert jobs.jobs['j0'].message == 'stopped' and list(jobs.jobs['j0'].output) == []
-    jobs.apply(JobUpdate(job_id='j0', status='failed', kind='container.stop', target='c', target_name='web',
-                         requested_by='alice', output='kept'))
+    jobs.apply(
+        JobUpdate(
+            job_id='j0',
+            status='failed',
+            kind='container.stop',
+            target='c',
+            target_name='web',
+            requested_by='alice',
+            output='kept',
+        )
+    )
     assert database.query('SELECT output FROM jobs WHERE job_id = ?', ('j0',)) == [{'output': 'kept'}]
     database.close()
     assert list(JobStore(backend.open()).jobs['j0'].output) == ['kept']  # a second start migrates nothing twice
@@ -180,7 +212,10 @@ async def test_full_services_start_and_stop(backend: Backend) -> None:
 
 def test_an_unreachable_postgresql_is_one_clear_sentence(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, database_url='postgresql://berth:secret@127.0.0.1:1/berth')
-    with pytest.raises(DatabaseUnavailable, match=r'cannot reach the PostgreSQL database at '
-                                                  r'postgresql://berth:\*\*\*@127\.0\.0\.1:1/berth') as caught:
+    with pytest.raises(
+        DatabaseUnavailable,
+        match=r'cannot reach the PostgreSQL database at '
+        r'postgresql://berth:\*\*\*@127\.0\.0\.1:1/berth',
+    ) as caught:
         make_database(settings)
     assert 'secret' not in str(caught.value)

@@ -1,5 +1,6 @@
 """ExecSession against the real engine, without a browser: round trips, TTY size, text across reads, exit codes,
 Ctrl-C under a flood, attach, and no process left in the container once a session is closed."""
+
 from __future__ import annotations
 
 import asyncio
@@ -56,11 +57,24 @@ async def open_session(docker_client: docker.DockerClient) -> AsyncIterator[Call
     """Opens sessions like the terminal component does; closes whatever a test left open."""
     sessions: list[ExecSession] = []
 
-    async def open_(request: ExecRequest, *, rows: int = 24, cols: int = 80, screen: Screen | None = None,
-                    read_bytes: int | None = None, **options: Any) -> tuple[ExecSession, Screen]:
+    async def open_(
+        request: ExecRequest,
+        *,
+        rows: int = 24,
+        cols: int = 80,
+        screen: Screen | None = None,
+        read_bytes: int | None = None,
+        **options: Any,
+    ) -> tuple[ExecSession, Screen]:
         screen = screen or Screen()
-        session = ExecSession(docker_client.api, request, loop=asyncio.get_running_loop(), on_output=screen.on_output,
-                              on_exit=screen.on_exit, **options)
+        session = ExecSession(
+            docker_client.api,
+            request,
+            loop=asyncio.get_running_loop(),
+            on_output=screen.on_output,
+            on_exit=screen.on_exit,
+            **options,
+        )
         if read_bytes is not None:
             session.read_bytes = read_bytes
         screen.session = session
@@ -79,8 +93,9 @@ def processes(container: str) -> list[str]:
     return [line.split(None, 7)[-1] for line in lines[1:]]
 
 
-async def test_echo_round_trip_in_the_auto_shell(open_session: Callable[..., Any],
-                                                  make_container: MakeContainer) -> None:
+async def test_echo_round_trip_in_the_auto_shell(
+    open_session: Callable[..., Any], make_container: MakeContainer
+) -> None:
     container = make_container()
     session, screen = await open_session(ExecRequest(container_id=container))
     assert session.command == ['/bin/sh']  # busybox has no bash
@@ -88,8 +103,9 @@ async def test_echo_round_trip_in_the_auto_shell(open_session: Callable[..., Any
     await screen.shows('hi-42\r\n')
 
 
-async def test_auto_prefers_bash_when_the_container_has_it(open_session: Callable[..., Any],
-                                                           make_container: MakeContainer) -> None:
+async def test_auto_prefers_bash_when_the_container_has_it(
+    open_session: Callable[..., Any], make_container: MakeContainer
+) -> None:
     container = make_container()
     subprocess.run(['docker', 'exec', container, 'sh', '-c', FAKE_BASH], check=True)
     session, screen = await open_session(ExecRequest(container_id=container))
@@ -116,9 +132,9 @@ async def test_user_and_working_directory(open_session: Callable[..., Any], make
 
 
 @pytest.mark.parametrize('read_bytes', [7, 64 * 1024])
-async def test_multibyte_characters_split_across_reads_arrive_whole(open_session: Callable[..., Any],
-                                                                    make_container: MakeContainer,
-                                                                    read_bytes: int) -> None:
+async def test_multibyte_characters_split_across_reads_arrive_whole(
+    open_session: Callable[..., Any], make_container: MakeContainer, read_bytes: int
+) -> None:
     container = make_container()
     command = 'sh -c \'i=0; while [ $i -lt 3000 ]; do printf "ü€😀"; i=$((i+1)); done\''
     # with 7-byte reads, nearly every read ends inside a character
@@ -127,17 +143,20 @@ async def test_multibyte_characters_split_across_reads_arrive_whole(open_session
     assert screen.text == 'ü€😀' * 3000
 
 
-async def test_binary_output_never_breaks_the_session(open_session: Callable[..., Any],
-                                                      make_container: MakeContainer) -> None:
+async def test_binary_output_never_breaks_the_session(
+    open_session: Callable[..., Any], make_container: MakeContainer
+) -> None:
     container = make_container()
-    _, screen = await open_session(ExecRequest(container_id=container,
-                                               command='sh -c "head -c 300000 /dev/urandom; echo; echo done-$((1+1))"'))
+    _, screen = await open_session(
+        ExecRequest(container_id=container, command='sh -c "head -c 300000 /dev/urandom; echo; echo done-$((1+1))"')
+    )
     assert await screen.ended() == 0
     assert 'done-2' in screen.text
 
 
-async def test_exit_code_of_a_command_and_of_a_shell(open_session: Callable[..., Any],
-                                                     make_container: MakeContainer) -> None:
+async def test_exit_code_of_a_command_and_of_a_shell(
+    open_session: Callable[..., Any], make_container: MakeContainer
+) -> None:
     container = make_container()
     _, screen = await open_session(ExecRequest(container_id=container, command='sh -c "exit 3"'))
     assert await screen.ended() == 3
@@ -146,24 +165,27 @@ async def test_exit_code_of_a_command_and_of_a_shell(open_session: Callable[...,
     assert await screen.ended() == 5
 
 
-async def test_a_command_that_does_not_exist_ends_with_the_daemons_message(open_session: Callable[..., Any],
-                                                                           make_container: MakeContainer) -> None:
+async def test_a_command_that_does_not_exist_ends_with_the_daemons_message(
+    open_session: Callable[..., Any], make_container: MakeContainer
+) -> None:
     container = make_container()
     _, screen = await open_session(ExecRequest(container_id=container, command='no-such-program'))
     assert await screen.ended() in (126, 127)
     assert 'no-such-program' in screen.text
 
 
-async def test_entering_a_stopped_container_is_a_sentence(open_session: Callable[..., Any],
-                                                          make_container: MakeContainer) -> None:
+async def test_entering_a_stopped_container_is_a_sentence(
+    open_session: Callable[..., Any], make_container: MakeContainer
+) -> None:
     container = make_container(start=False)
     with pytest.raises(SessionError, match='is not running'):
         await open_session(ExecRequest(container_id=container))
 
 
 @pytest.mark.parametrize('host_view', [True, False], ids=['signals-from-host', 'signals-by-token'])
-async def test_close_leaves_no_process_behind(open_session: Callable[..., Any], make_container: MakeContainer,
-                                             monkeypatch: pytest.MonkeyPatch, host_view: bool) -> None:
+async def test_close_leaves_no_process_behind(
+    open_session: Callable[..., Any], make_container: MakeContainer, monkeypatch: pytest.MonkeyPatch, host_view: bool
+) -> None:
     if not host_view:  # as when the panel runs in a container of its own and cannot see host processes
         monkeypatch.setattr(core.exec_hangup, '_in_container', lambda pid, container_id: False)
     # Given a shell with a background job and a foreground job
@@ -181,13 +203,19 @@ async def test_close_leaves_no_process_behind(open_session: Callable[..., Any], 
 
 
 @pytest.mark.parametrize('delay', [0.0, 0.01, 0.03, 0.08])
-async def test_closing_while_the_session_opens_leaves_nothing(docker_client: docker.DockerClient,
-                                                             make_container: MakeContainer, delay: float) -> None:
+async def test_closing_while_the_session_opens_leaves_nothing(
+    docker_client: docker.DockerClient, make_container: MakeContainer, delay: float
+) -> None:
     # Given a session that is being opened (the user closed the tab at once)
     container = make_container()
     screen = Screen()
-    session = ExecSession(docker_client.api, ExecRequest(container_id=container), loop=asyncio.get_running_loop(),
-                          on_output=screen.on_output, on_exit=screen.on_exit)
+    session = ExecSession(
+        docker_client.api,
+        ExecRequest(container_id=container),
+        loop=asyncio.get_running_loop(),
+        on_output=screen.on_output,
+        on_exit=screen.on_exit,
+    )
     opening = asyncio.create_task(asyncio.to_thread(session.open, 24, 80))
     await asyncio.sleep(delay)
     # When it is closed before or while it opens
@@ -210,12 +238,14 @@ async def test_container_stop_ends_the_session(open_session: Callable[..., Any],
     assert code is None or code != 0
 
 
-async def test_ctrl_c_interrupts_a_flood_promptly(open_session: Callable[..., Any],
-                                                  make_container: MakeContainer) -> None:
+async def test_ctrl_c_interrupts_a_flood_promptly(
+    open_session: Callable[..., Any], make_container: MakeContainer
+) -> None:
     # Given a flood into a terminal that needs 10 ms to show each piece
     container = make_container()
-    session, screen = await open_session(ExecRequest(container_id=container), screen=Screen(acknowledge_after=0.01),
-                                         window=256 * 1024)
+    session, screen = await open_session(
+        ExecRequest(container_id=container), screen=Screen(acknowledge_after=0.01), window=256 * 1024
+    )
     session.write('yes flood\n')
     await eventually(lambda: len(screen.text) > 2_000_000, what='two megabytes of flood')
     # When Ctrl-C is typed, it is not queued behind the output
@@ -227,13 +257,15 @@ async def test_ctrl_c_interrupts_a_flood_promptly(open_session: Callable[..., An
     assert not any('yes' in line for line in processes(container))
 
 
-async def test_a_terminal_that_never_acknowledges_stops_the_reading(open_session: Callable[..., Any],
-                                                                    make_container: MakeContainer) -> None:
+async def test_a_terminal_that_never_acknowledges_stops_the_reading(
+    open_session: Callable[..., Any], make_container: MakeContainer
+) -> None:
     # Given a session with a 64 K window whose terminal never acknowledges what it was given
     container = make_container()
     window, limit = 64 * 1024, 16 * 1024
-    session, screen = await open_session(ExecRequest(container_id=container, command='yes flood'), window=window,
-                                         coalescer=Coalescer(limit=limit))
+    session, screen = await open_session(
+        ExecRequest(container_id=container, command='yes flood'), window=window, coalescer=Coalescer(limit=limit)
+    )
     await eventually(lambda: len(screen.text) >= window, what='a window full of output')
     # When the container goes on printing for a while
     await asyncio.sleep(1.0)
@@ -246,16 +278,18 @@ async def test_a_terminal_that_never_acknowledges_stops_the_reading(open_session
     await eventually(lambda: len(screen.text) >= shown + window, what='another window of output')
 
 
-async def test_attach_to_the_main_process_of_a_tty_container(open_session: Callable[..., Any],
-                                                             make_container: MakeContainer) -> None:
+async def test_attach_to_the_main_process_of_a_tty_container(
+    open_session: Callable[..., Any], make_container: MakeContainer
+) -> None:
     container = make_container(command='sh', extra=['-it'])
     session, screen = await open_session(ExecRequest(container_id=container, attach=True), rows=33, cols=90)
     session.write('echo attached-$((2*3)); stty size\n')
     await screen.shows('attached-6\r\n33 90\r\n')
     await asyncio.to_thread(session.close)
     assert await screen.ended() is None  # detached: the main process goes on
-    state = subprocess.run(['docker', 'inspect', '-f', '{{.State.Running}}', container], check=True,
-                           capture_output=True, text=True).stdout.strip()
+    state = subprocess.run(
+        ['docker', 'inspect', '-f', '{{.State.Running}}', container], check=True, capture_output=True, text=True
+    ).stdout.strip()
     assert state == 'true'
 
 

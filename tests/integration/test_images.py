@@ -1,5 +1,6 @@
 """Images against the real engine: the state follows image events; remove, tag and prune go through the one
 dispatch path and the daemon does what the user confirmed, nothing more."""
+
 from __future__ import annotations
 
 import io
@@ -23,8 +24,11 @@ MakeImage = Callable[[str], str]
 
 
 async def finished(services: Services, job: Job, timeout: float = 30) -> Job:
-    await eventually(lambda: services.jobs.jobs[job.job_id].status in ('succeeded', 'failed'), timeout=timeout,
-                     what=f'{job.kind} {job.target_name} to finish')
+    await eventually(
+        lambda: services.jobs.jobs[job.job_id].status in ('succeeded', 'failed'),
+        timeout=timeout,
+        what=f'{job.kind} {job.target_name} to finish',
+    )
     return services.jobs.jobs[job.job_id]
 
 
@@ -59,8 +63,9 @@ async def test_image_events_reach_the_state(services: Services, make_image: Make
     # And a container from it counts as a user of that image
     name = f'berth-test-{uuid.uuid4().hex[:8]}'
     try:
-        subprocess.run(['docker', 'create', '--label', 'berth-test=1', '--name', name, tag], check=True,
-                       capture_output=True)
+        subprocess.run(
+            ['docker', 'create', '--label', 'berth-test=1', '--name', name, tag], check=True, capture_output=True
+        )
         await eventually(lambda: services.state.containers_using().get(image_id) == 1, what='one container uses it')
     finally:
         subprocess.run(['docker', 'rm', '-f', name], check=False, capture_output=True)
@@ -71,8 +76,9 @@ async def test_image_events_reach_the_state(services: Services, make_image: Make
     await eventually(lambda: image_id not in services.state.images, what='image gone')
 
 
-async def test_tag_and_remove_through_the_panel(services: Services, make_image: MakeImage,
-                                                docker_client: docker.DockerClient) -> None:
+async def test_tag_and_remove_through_the_panel(
+    services: Services, make_image: MakeImage, docker_client: docker.DockerClient
+) -> None:
     tag = unique_tag()
     image_id = make_image(tag)
     await eventually(lambda: image_id in services.state.images, what='in state')
@@ -94,17 +100,21 @@ async def test_tag_and_remove_through_the_panel(services: Services, make_image: 
         docker_client.images.get(image_id)
 
 
-async def test_prune_removes_exactly_the_confirmed_images(services: Services, make_image: MakeImage,
-                                                          docker_client: docker.DockerClient) -> None:
+async def test_prune_removes_exactly_the_confirmed_images(
+    services: Services, make_image: MakeImage, docker_client: docker.DockerClient
+) -> None:
     # Given two images of ours left dangling by rebuilding the same tag (and maybe other people's dangling images)
     tag = unique_tag('prune')
     ours = [make_image(tag), make_image(tag)]
     make_image(tag)  # the current one keeps the tag
-    await eventually(lambda: all(image_id in services.state.images and services.state.images[image_id].dangling
-                                 for image_id in ours), what='two dangling images in state')
+    await eventually(
+        lambda: all(
+            image_id in services.state.images and services.state.images[image_id].dangling for image_id in ours
+        ),
+        what='two dangling images in state',
+    )
     others = [row.id for row in services.state.images.values() if row.dangling and row.id not in ours]
-    candidates = prune_candidates(services.state.images.values(), set(services.state.containers_using()),
-                                  unused=False)
+    candidates = prune_candidates(services.state.images.values(), set(services.state.containers_using()), unused=False)
     assert set(ours) <= {row.id for row in candidates}
     # When the operator confirms the prune of exactly those two
     done = await finished(services, await services.commands.prune_images(OPERATOR, 'dangling', ours))
@@ -122,20 +132,24 @@ async def test_prune_refuses_a_list_that_no_longer_holds(services: Services, mak
         await services.commands.prune_images(OPERATOR, 'dangling', [tagged])
     busybox = services.state.find_image(BUSYBOX)
     assert busybox is not None
-    assert busybox.id not in {row.id for row in prune_candidates(
-        services.state.images.values(), set(services.state.containers_using()), unused=True)} \
-        or not services.state.containers_using().get(busybox.id)
+    assert busybox.id not in {
+        row.id
+        for row in prune_candidates(services.state.images.values(), set(services.state.containers_using()), unused=True)
+    } or not services.state.containers_using().get(busybox.id)
     assert not services.jobs.jobs
 
 
-async def test_a_viewer_changes_no_image(services: Services, make_image: MakeImage,
-                                         docker_client: docker.DockerClient) -> None:
+async def test_a_viewer_changes_no_image(
+    services: Services, make_image: MakeImage, docker_client: docker.DockerClient
+) -> None:
     tag = unique_tag()
     image_id = make_image(tag)
     await eventually(lambda: image_id in services.state.images, what='in state')
-    for attempt in (services.commands.remove_image(VIEWER, image_id, force=True),
-                    services.commands.tag_image(VIEWER, image_id, unique_tag('nope')),
-                    services.commands.prune_images(VIEWER, 'unused', [image_id])):
+    for attempt in (
+        services.commands.remove_image(VIEWER, image_id, force=True),
+        services.commands.tag_image(VIEWER, image_id, unique_tag('nope')),
+        services.commands.prune_images(VIEWER, 'unused', [image_id]),
+    ):
         with pytest.raises(Forbidden, match='needs the operator role'):
             await attempt
     assert docker_client.images.get(image_id).tags == [tag]

@@ -1,4 +1,5 @@
 """LogFollower against the real engine: live lines, stdout/stderr apart, restarts and recreation, clean stops."""
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,24 @@ def run_container() -> Iterator[RunContainer]:
 
     def run(script: str, name: str | None = None, tty: bool = False) -> str:
         name = name or f'berth-test-logs-{uuid.uuid4().hex[:8]}'
-        subprocess.run(['docker', 'run', '-d', *(['-t'] if tty else []), '--name', name, '--label', 'berth-test=1',
-                        BUSYBOX, 'sh', '-c', script], check=True, capture_output=True)
+        subprocess.run(
+            [
+                'docker',
+                'run',
+                '-d',
+                *(['-t'] if tty else []),
+                '--name',
+                name,
+                '--label',
+                'berth-test=1',
+                BUSYBOX,
+                'sh',
+                '-c',
+                script,
+            ],
+            check=True,
+            capture_output=True,
+        )
         names.append(name)
         return name
 
@@ -65,10 +82,10 @@ def proxy(tmp_path: Path) -> Iterator[CountingProxy]:
     counting.close()
 
 
-def follower(services: Services, names: list[str], collector: Collector, docker_host: str | None = None,
-             **options: object) -> LogFollower:
-    created = LogFollower(state=services.state, docker_host=docker_host, names=names, on_lines=collector,
-                          **options)  # type: ignore[arg-type]
+def follower(
+    services: Services, names: list[str], collector: Collector, docker_host: str | None = None, **options: object
+) -> LogFollower:
+    created = LogFollower(state=services.state, docker_host=docker_host, names=names, on_lines=collector, **options)  # type: ignore[arg-type]
     created.start()
     return created
 
@@ -84,12 +101,15 @@ def printed(name: str, text: str) -> bool:
 
 
 async def wait_for_container(services: Services, name: str) -> None:
-    await eventually(lambda: (row := services.state.find(name)) is not None and row.state == 'running',
-                     what=f'{name} running in the state')
+    await eventually(
+        lambda: (row := services.state.find(name)) is not None and row.state == 'running',
+        what=f'{name} running in the state',
+    )
 
 
-async def test_follows_history_then_live_lines_with_stdout_and_stderr_apart(services: Services,
-                                                                           run_container: RunContainer) -> None:
+async def test_follows_history_then_live_lines_with_stdout_and_stderr_apart(
+    services: Services, run_container: RunContainer
+) -> None:
     name = run_container(COUNTER)
     await wait_for_container(services, name)
     await eventually(lambda: printed(name, 'out 5'))
@@ -108,8 +128,9 @@ async def test_follows_history_then_live_lines_with_stdout_and_stderr_apart(serv
         logs.close()
 
 
-async def test_a_tty_container_has_one_stream_and_no_carriage_returns(services: Services,
-                                                                      run_container: RunContainer) -> None:
+async def test_a_tty_container_has_one_stream_and_no_carriage_returns(
+    services: Services, run_container: RunContainer
+) -> None:
     name = run_container('i=0; while true; do echo "tty $i <b>"; i=$((i+1)); sleep 0.05; done', tty=True)
     await wait_for_container(services, name)
     collector = Collector()
@@ -121,8 +142,9 @@ async def test_a_tty_container_has_one_stream_and_no_carriage_returns(services: 
         logs.close()
 
 
-async def test_stop_ends_the_thread_and_connection_and_resume_catches_up(services: Services, proxy: CountingProxy,
-                                                                         run_container: RunContainer) -> None:
+async def test_stop_ends_the_thread_and_connection_and_resume_catches_up(
+    services: Services, proxy: CountingProxy, run_container: RunContainer
+) -> None:
     name = run_container(COUNTER)
     await wait_for_container(services, name)
     threads_before = reader_threads()
@@ -148,8 +170,9 @@ async def test_stop_ends_the_thread_and_connection_and_resume_catches_up(service
     await eventually(lambda: reader_threads() == threads_before and proxy.live == 0, what='closed for good')
 
 
-async def test_two_followers_are_independent(services: Services, proxy: CountingProxy,
-                                             run_container: RunContainer) -> None:
+async def test_two_followers_are_independent(
+    services: Services, proxy: CountingProxy, run_container: RunContainer
+) -> None:
     name = run_container(COUNTER)
     await wait_for_container(services, name)
     first, second = Collector(), Collector()
@@ -158,8 +181,9 @@ async def test_two_followers_are_independent(services: Services, proxy: Counting
     await eventually(lambda: len(first.lines) > 4 and len(second.lines) > 4, what='both following')
     assert reader_threads().count(f'berth-logs-{name}') == 2 and proxy.live == 2
     one.stop()
-    await eventually(lambda: reader_threads().count(f'berth-logs-{name}') == 1 and proxy.live == 1,
-                     what='only the stopped one ends')
+    await eventually(
+        lambda: reader_threads().count(f'berth-logs-{name}') == 1 and proxy.live == 1, what='only the stopped one ends'
+    )
     count = len(second.lines)
     await eventually(lambda: len(second.lines) > count + 10, what='the other one still following')
     assert one.following is False and two.following is True and two.open_streams == 1
@@ -181,7 +205,7 @@ async def test_restart_is_announced_and_the_new_run_followed(services: Services,
         restart = collector.texts().index('— container restarted —')
         await eventually(lambda: 'out 10' in collector.texts()[restart:], what='lines of the new run')
         assert '— container stopped —' in collector.texts()[:restart]
-        assert collector.texts()[restart + 1:].count('out 0') == 1
+        assert collector.texts()[restart + 1 :].count('out 0') == 1
         stamped = [(line.timestamp, line.text) for line in collector.lines if line.stream != MARKER]
         assert len(stamped) == len(set(stamped))
     finally:
@@ -251,11 +275,14 @@ class BatchSizes(Collector):
         self.sizes.append(sum(len(line.text) for line in lines))
 
 
-async def test_long_lines_are_cut_and_the_queue_is_bounded_in_characters(services: Services,
-                                                                          run_container: RunContainer) -> None:
+async def test_long_lines_are_cut_and_the_queue_is_bounded_in_characters(
+    services: Services, run_container: RunContainer
+) -> None:
     # Given a container that prints 300 lines of 40 KB (12 MB) as fast as it can
-    name = run_container('i=0; while [ $i -lt 300 ]; do head -c 40000 /dev/zero | tr "\\0" x; echo " $i"; '
-                         'i=$((i+1)); done; echo done; sleep 600')
+    name = run_container(
+        'i=0; while [ $i -lt 300 ]; do head -c 40000 /dev/zero | tr "\\0" x; echo " $i"; '
+        'i=$((i+1)); done; echo done; sleep 600'
+    )
     await wait_for_container(services, name)
     await eventually(lambda: printed(name, 'done'), timeout=60, what='all lines printed')
     # When a follower reads all of it with room for 256 KB of text between two hand-overs

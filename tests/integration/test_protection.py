@@ -1,5 +1,6 @@
 """Berth's own containers and data are the admins' alone, by every path: create (dispatch and actor), lifecycle,
 logs; a body the worker re-checks itself. Against the real engine."""
+
 from __future__ import annotations
 
 import subprocess
@@ -27,8 +28,11 @@ def volume() -> Iterator[Callable[..., str]]:
 
     def make(*labels: str) -> str:
         name = f'berth-test-{uuid.uuid4().hex[:10]}'
-        subprocess.run(['docker', 'volume', 'create', *[f'--label={label}' for label in labels], name],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ['docker', 'volume', 'create', *[f'--label={label}' for label in labels], name],
+            check=True,
+            capture_output=True,
+        )
         made.append(name)
         return name
 
@@ -38,13 +42,21 @@ def volume() -> Iterator[Callable[..., str]]:
 
 
 def spec_mounting(name: str, source: str) -> ContainerSpec:
-    return ContainerSpec(image=BUSYBOX, name=name, command=['sleep', '60'], labels={'berth-test': '1'},
-                         mounts=[MountSpec(target='/stolen', source=source, read_only=True)])
+    return ContainerSpec(
+        image=BUSYBOX,
+        name=name,
+        command=['sleep', '60'],
+        labels={'berth-test': '1'},
+        mounts=[MountSpec(target='/stolen', source=source, read_only=True)],
+    )
 
 
 async def test_an_operator_cannot_mount_a_protected_volume_by_any_path(
-        services: Services, volume: Callable[..., str], make_container: Callable[..., str],
-        docker_client: docker.DockerClient) -> None:
+    services: Services,
+    volume: Callable[..., str],
+    make_container: Callable[..., str],
+    docker_client: docker.DockerClient,
+) -> None:
     # Given a volume an admin labelled protected, and one that a protected container (the panel's own) mounts
     labelled = volume('berth.protected=true')
     data = volume()
@@ -57,13 +69,22 @@ async def test_an_operator_cannot_mount_a_protected_volume_by_any_path(
             await services.commands.create_container(OPERATOR, spec_mounting(name, source))
         assert services.audit.entries(username='olga', action='container.create')[0].result.startswith('refused')
         # and a job that skipped the command layer is refused by the actor, which looks the volumes up itself
-        job = await services.commands.dispatch(OPERATOR, role='operator', what='create containers',
-                                               kind='container.create', sender='container.create', target=name,
-                                               target_name=name, params={},
-                                               arguments=(spec_mounting(name, source).to_dict(),))
+        job = await services.commands.dispatch(
+            OPERATOR,
+            role='operator',
+            what='create containers',
+            kind='container.create',
+            sender='container.create',
+            target=name,
+            target_name=name,
+            params={},
+            arguments=(spec_mounting(name, source).to_dict(),),
+        )
         done = await finished(services, job)
-        assert (done.status, done.message) == ('failed', f'refused: mounting {source} needs the admin role: Berth '
-                                                         'protects the data in it')
+        assert (done.status, done.message) == (
+            'failed',
+            f'refused: mounting {source} needs the admin role: Berth protects the data in it',
+        )
         assert not docker_client.containers.list(all=True, filters={'name': name})
     # (control: an operator mounts an ordinary volume, so the refusals above are about protection) and an admin
     # may mount a protected one
@@ -81,7 +102,8 @@ async def test_berth_labels_are_admin_only(services: Services) -> None:
 
 
 async def test_lifecycle_of_a_protected_container_needs_an_admin(
-        services: Services, make_container: Callable[..., str], docker_client: docker.DockerClient) -> None:
+    services: Services, make_container: Callable[..., str], docker_client: docker.DockerClient
+) -> None:
     name = make_container(labels={'berth.protected': 'true'})
     await eventually(lambda: services.state.find(name) is not None, what='appears')
     row = services.state.find(name)
@@ -94,8 +116,10 @@ async def test_lifecycle_of_a_protected_container_needs_an_admin(
 
 
 async def test_the_panel_finds_its_own_container_and_protects_its_project(
-        services: Services, make_container: Callable[..., str]) -> None:
+    services: Services, make_container: Callable[..., str]
+) -> None:
     from core.protection import Protection
+
     # Given a container of a compose project, seen as the panel's own container
     own = make_container(labels={'com.docker.compose.project': 'berth-own-test'})
     sibling = make_container(labels={'com.docker.compose.project': 'berth-own-test'})
@@ -108,6 +132,7 @@ async def test_the_panel_finds_its_own_container_and_protects_its_project(
     finally:
         client.close()
     # Then its own container and the project's others are protected, a stranger's not
-    protected = {name: found.container_is_protected(data['Id'], data['Config']['Labels'])
-                 for name, data in rows.items()}
+    protected = {
+        name: found.container_is_protected(data['Id'], data['Config']['Labels']) for name, data in rows.items()
+    }
     assert protected == {own: True, sibling: True, stranger: False}

@@ -1,5 +1,6 @@
 """Pulls through the panel from a real local registry: live per-layer progress, failures in the registry's words,
 cancel, and registry credentials that never show up in clear anywhere the panel writes."""
+
 from __future__ import annotations
 
 import itertools
@@ -34,8 +35,11 @@ from .registry import (
 
 
 async def finished(services: Services, job: Job, timeout: float = 60) -> Job:
-    await eventually(lambda: services.jobs.jobs[job.job_id].status in ('succeeded', 'failed'), timeout=timeout,
-                     what=f'{job.kind} {job.target_name} to finish')
+    await eventually(
+        lambda: services.jobs.jobs[job.job_id].status in ('succeeded', 'failed'),
+        timeout=timeout,
+        what=f'{job.kind} {job.target_name} to finish',
+    )
     return services.jobs.jobs[job.job_id]
 
 
@@ -68,8 +72,11 @@ async def test_pull_shows_real_per_layer_progress_then_succeeds(services: Servic
     # And progress came per layer, with real byte counts, while downloading and while extracting
     progress = [update for update in updates if update.job_id == job.job_id and update.status == 'progress']
     assert progress, 'no progress messages'
-    seen = {(layer['status'], layer['current'] > 0, layer['total'] > 0)
-            for update in progress for layer in (update.detail or {}).get('layers', [])}
+    seen = {
+        (layer['status'], layer['current'] > 0, layer['total'] > 0)
+        for update in progress
+        for layer in (update.detail or {}).get('layers', [])
+    }
     assert ('Downloading', True, True) in seen and ('Extracting', True, True) in seen, seen
     fractions = [update.progress for update in progress if update.progress is not None]
     assert fractions == sorted(fractions) and 0 <= fractions[0] <= fractions[-1] <= 1
@@ -83,8 +90,11 @@ async def test_pull_shows_real_per_layer_progress_then_succeeds(services: Servic
     assert any(line.endswith(': Pull complete') for line in done.output)
     assert present(absent)
     await eventually(lambda: services.state.find_image(absent) is not None, what='image in state')
-    queued = [entry for entry in services.audit.entries(username='olga', action='image.pull')
-              if entry.result.startswith('queued')]
+    queued = [
+        entry
+        for entry in services.audit.entries(username='olga', action='image.pull')
+        if entry.result.startswith('queued')
+    ]
     assert queued[0].target == absent and '"credentials": "none"' in queued[0].params
 
 
@@ -131,9 +141,12 @@ def slow_image(docker_client: docker.DockerClient, registry: LocalRegistry) -> I
 async def test_cancel_stops_the_pull(services: Services, slow_image: str) -> None:
     # Given a pull that is downloading
     job = await services.commands.pull_image(OPERATOR, slow_image)
-    await eventually(lambda: any(layer['status'] == 'Downloading'
-                                 for layer in services.jobs.jobs[job.job_id].detail.get('layers', [])),
-                     what='downloading')
+    await eventually(
+        lambda: any(
+            layer['status'] == 'Downloading' for layer in services.jobs.jobs[job.job_id].detail.get('layers', [])
+        ),
+        what='downloading',
+    )
     # When the operator cancels it
     services.commands.cancel_job(OPERATOR, job.job_id)
     # Then the job fails as cancelled, quickly, and the image did not arrive
@@ -152,33 +165,46 @@ def private_image(docker_client: docker.DockerClient) -> Iterator[str]:
     with LocalRegistry(with_auth=True) as private:
         local = f'berth-test/pull-build:{uuid.uuid4().hex[:8]}'
         build_layered_image(docker_client, local, [1])
-        remote = push_and_forget(docker_client, local, private.address, f'team/private:{uuid.uuid4().hex[:8]}',
-                                 auth_config={'username': USERNAME, 'password': PASSWORD})
+        remote = push_and_forget(
+            docker_client,
+            local,
+            private.address,
+            f'team/private:{uuid.uuid4().hex[:8]}',
+            auth_config={'username': USERNAME, 'password': PASSWORD},
+        )
         yield remote
         forget_locally(remote)
 
 
 async def test_credentials_entered_saved_and_reused_without_showing_in_clear(
-        services: Services, private_image: str, tmp_path: Path) -> None:
+    services: Services, private_image: str, tmp_path: Path
+) -> None:
     forget_locally(private_image)
     registry_address = private_image.split('/', 1)[0]
     # Without credentials, and with a wrong password, the registry refuses, in its own words
     refused = await finished(services, await services.commands.pull_image(OPERATOR, private_image))
     assert refused.status == 'failed' and 'no basic auth credentials' in refused.message
-    wrong = await finished(services, await services.commands.pull_image(
-        OPERATOR, private_image, username=USERNAME, password='wrong password'))
+    wrong = await finished(
+        services,
+        await services.commands.pull_image(OPERATOR, private_image, username=USERNAME, password='wrong password'),
+    )
     assert wrong.status == 'failed' and 'unauthorized' in wrong.message.lower()
     # With the right ones, ticked "save for this registry", it works and the credentials are kept, encrypted
-    done = await finished(services, await services.commands.pull_image(
-        OPERATOR, private_image, username=USERNAME, password=PASSWORD, save=True))
+    done = await finished(
+        services,
+        await services.commands.pull_image(OPERATOR, private_image, username=USERNAME, password=PASSWORD, save=True),
+    )
     assert done.status == 'succeeded', done.message
     assert [saved.registry for saved in services.credentials.saved()] == [registry_address]
     # And the next pull without typing them uses the saved ones
     forget_locally(private_image)
     again = await finished(services, await services.commands.pull_image(OPERATOR, private_image))
     assert again.status == 'succeeded', again.message
-    queued = [entry for entry in services.audit.entries(username='olga', action='image.pull')
-              if entry.result.startswith('queued')]
+    queued = [
+        entry
+        for entry in services.audit.entries(username='olga', action='image.pull')
+        if entry.result.startswith('queued')
+    ]
     assert '"credentials": "saved"' in queued[0].params
     # The password is nowhere in clear: database (audit, jobs, saved credentials), data dir files
     data_dir = services.settings.data_dir
@@ -201,8 +227,9 @@ def secret_key() -> str:
 @pytest.fixture
 def redis_worker(redis_url: str, secret_key: str, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """`dramatiq tasks` with its own data dir: it opens sealed credentials only through the shared secret key."""
-    with dramatiq_worker(REDIS_URL=redis_url, BERTH_SECRET_KEY=secret_key,
-                         BERTH_DATA_DIR=str(tmp_path / 'worker-data')) as process:
+    with dramatiq_worker(
+        REDIS_URL=redis_url, BERTH_SECRET_KEY=secret_key, BERTH_DATA_DIR=str(tmp_path / 'worker-data')
+    ) as process:
         yield process
 
 
@@ -214,24 +241,30 @@ async def redis_panel(tmp_path: Path, redis_url: str, secret_key: str) -> AsyncI
     yield running
     await running.stop()
     import tasks
+
     tasks.broker.ensure(None)
 
 
 async def test_with_redis_a_worker_process_pulls_with_sealed_credentials_and_cancels(
-        redis_panel: Services, redis_worker: subprocess.Popen[bytes], private_image: str, slow_image: str,
-        redis_url: str) -> None:
+    redis_panel: Services, redis_worker: subprocess.Popen[bytes], private_image: str, slow_image: str, redis_url: str
+) -> None:
     services = redis_panel
     forget_locally(private_image)
     # credentials travel sealed through Redis; the worker opens them with the shared BERTH_SECRET_KEY
-    done = await finished(services, await services.commands.pull_image(
-        OPERATOR, private_image, username=USERNAME, password=PASSWORD))
+    done = await finished(
+        services, await services.commands.pull_image(OPERATOR, private_image, username=USERNAME, password=PASSWORD)
+    )
     assert done.status == 'succeeded', done.message
     assert done.detail['layers'] and done.progress == 1.0  # progress came back over pub/sub
     # cancelling goes through a Redis key the worker process looks at
     job = await services.commands.pull_image(OPERATOR, slow_image)
-    await eventually(lambda: any(layer['status'] == 'Downloading'
-                                 for layer in services.jobs.jobs[job.job_id].detail.get('layers', [])),
-                     timeout=30, what='downloading in the worker process')
+    await eventually(
+        lambda: any(
+            layer['status'] == 'Downloading' for layer in services.jobs.jobs[job.job_id].detail.get('layers', [])
+        ),
+        timeout=30,
+        what='downloading in the worker process',
+    )
     services.commands.cancel_job(OPERATOR, job.job_id)
     cancelled = await finished(services, job, timeout=10)
     assert (cancelled.status, cancelled.message) == ('failed', 'cancelled by olga')
@@ -239,8 +272,15 @@ async def test_with_redis_a_worker_process_pulls_with_sealed_credentials_and_can
     client = redis.Redis.from_url(redis_url)
     for key in client.keys('*'):
         kind = client.type(key)
-        values = [client.get(key)] if kind == b'string' else client.hvals(key) if kind == b'hash' else \
-            client.lrange(key, 0, -1) if kind == b'list' else []
+        values = (
+            [client.get(key)]
+            if kind == b'string'
+            else client.hvals(key)
+            if kind == b'hash'
+            else client.lrange(key, 0, -1)
+            if kind == b'list'
+            else []
+        )
         assert not [value for value in values if value and PASSWORD.encode() in value], key
     client.close()
     forget_locally(private_image)

@@ -2,6 +2,7 @@
 
 The daemon that is stopped is one this test starts itself (RECIPES: a second engine); the host's own engine is
 never stopped or restarted by a test."""
+
 from __future__ import annotations
 
 import contextlib
@@ -38,7 +39,8 @@ async def proxied(tmp_path: Path) -> AsyncIterator[tuple[Services, SocketProxy]]
 
 
 async def test_socket_gone_then_back_resyncs_what_changed_meanwhile(
-        proxied: tuple[Services, SocketProxy], make_container: Callable[..., str]) -> None:
+    proxied: tuple[Services, SocketProxy], make_container: Callable[..., str]
+) -> None:
     services, proxy = proxied
     # Given a container the panel knows about
     old = make_container()
@@ -53,8 +55,10 @@ async def test_socket_gone_then_back_resyncs_what_changed_meanwhile(
     # Then when the socket returns, the full resync brings the state up to date by itself
     proxy.start()
     await eventually(lambda: services.state.engine_ok, what='reconnected')
-    await eventually(lambda: services.state.find(new) is not None and services.state.find(old) is None,
-                     what='resynced: new container present, removed one gone')
+    await eventually(
+        lambda: services.state.find(new) is not None and services.state.find(old) is None,
+        what='resynced: new container present, removed one gone',
+    )
 
 
 @pytest.fixture
@@ -71,8 +75,11 @@ def own_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnEngine]:
         engine.cli('load', input=image)
         yield engine
     finally:
-        subprocess.run(['sh', '-c', f'docker -H {engine.url} ps -aq | xargs -r docker -H {engine.url} rm -f'],
-                       capture_output=True, timeout=60)
+        subprocess.run(
+            ['sh', '-c', f'docker -H {engine.url} ps -aq | xargs -r docker -H {engine.url} rm -f'],
+            capture_output=True,
+            timeout=60,
+        )
         engine.stop()  # a clean stop takes containerd and its shims along; SIGKILL only if it hangs
         engine.kill()
         subprocess.run(['ip', 'link', 'delete', BRIDGE], capture_output=True)
@@ -89,9 +96,24 @@ class OwnEngine:
         (self.root / 'data').mkdir(exist_ok=True)
         with (self.root / 'dockerd.log').open('ab') as log:
             self.process = subprocess.Popen(
-                ['dockerd', '--data-root', str(self.root / 'data'), '--exec-root', str(self.root / 'exec'),
-                 '--pidfile', str(self.root / 'docker.pid'), '-H', self.url, f'--bridge={BRIDGE}',
-                 '--iptables=false', '--ip-masq=false'], stdout=log, stderr=log, start_new_session=True)
+                [
+                    'dockerd',
+                    '--data-root',
+                    str(self.root / 'data'),
+                    '--exec-root',
+                    str(self.root / 'exec'),
+                    '--pidfile',
+                    str(self.root / 'docker.pid'),
+                    '-H',
+                    self.url,
+                    f'--bridge={BRIDGE}',
+                    '--iptables=false',
+                    '--ip-masq=false',
+                ],
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 60
         while subprocess.run(['docker', '-H', self.url, 'version'], capture_output=True).returncode != 0:
             if time.monotonic() > deadline or self.process.poll() is not None:
@@ -111,8 +133,9 @@ class OwnEngine:
             self.process.wait(10)
 
     def cli(self, *arguments: str, input: bytes | None = None) -> str:
-        return subprocess.run(['docker', '-H', self.url, *arguments], check=True, capture_output=True,
-                              input=input).stdout.decode()
+        return subprocess.run(
+            ['docker', '-H', self.url, *arguments], check=True, capture_output=True, input=input
+        ).stdout.decode()
 
 
 async def test_daemon_restart_is_survived(own_engine: OwnEngine, tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
 """Flow 2 with REDIS_URL: a real Redis broker, a real `dramatiq tasks` worker process, updates over pub/sub."""
+
 from __future__ import annotations
 
 import asyncio
@@ -36,25 +37,33 @@ async def redis_services(tmp_path: Path, redis_url: str) -> AsyncIterator[Servic
     yield running
     await running.stop()
     import tasks
+
     tasks.broker.ensure(None)
 
 
 async def test_action_runs_in_a_separate_worker_and_the_result_comes_back_over_redis(
-        redis_services: Services, worker: subprocess.Popen[bytes], docker_client: docker.DockerClient,
-        make_container: Callable[..., str]) -> None:
+    redis_services: Services,
+    worker: subprocess.Popen[bytes],
+    docker_client: docker.DockerClient,
+    make_container: Callable[..., str],
+) -> None:
     assert redis_services.bus.kind == 'redis' and redis_services.bus.health()[0]
     name = make_container()
     await eventually(lambda: redis_services.state.find(name) is not None, what='appears')
     row = redis_services.state.find(name)
     assert row is not None
     job = await redis_services.commands.container_action(OPERATOR, 'kill', row.id)
-    await eventually(lambda: redis_services.jobs.jobs[job.job_id].status == 'succeeded', timeout=30,
-                     what='job succeeded via the worker process')
+    await eventually(
+        lambda: redis_services.jobs.jobs[job.job_id].status == 'succeeded',
+        timeout=30,
+        what='job succeeded via the worker process',
+    )
     assert docker_client.api.inspect_container(name)['State']['Status'] == 'exited'
 
 
 async def test_a_worker_killed_mid_job_does_not_leave_the_job_running(
-        redis_services: Services, worker: subprocess.Popen[bytes], make_container: Callable[..., str]) -> None:
+    redis_services: Services, worker: subprocess.Popen[bytes], make_container: Callable[..., str]
+) -> None:
     # Given a container that ignores SIGTERM, so a stop with a long timeout keeps the worker busy
     name = make_container(command='sleep 600')
     await eventually(lambda: redis_services.state.find(name) is not None, what='appears')
@@ -72,8 +81,9 @@ async def test_a_worker_killed_mid_job_does_not_leave_the_job_running(
     assert 'lost contact with the worker' in redis_services.jobs.jobs[job.job_id].message
 
 
-async def test_redis_down_when_queueing_is_a_failed_job_not_a_crash(tmp_path: Path,
-                                                                    make_container: Callable[..., str]) -> None:
+async def test_redis_down_when_queueing_is_a_failed_job_not_a_crash(
+    tmp_path: Path, make_container: Callable[..., str]
+) -> None:
     running = build(Settings(data_dir=tmp_path / 'data', redis_url='redis://127.0.0.1:1/0'))
     await running.start()
     try:
@@ -89,28 +99,46 @@ async def test_redis_down_when_queueing_is_a_failed_job_not_a_crash(tmp_path: Pa
     finally:
         await running.stop()
         import tasks
+
         tasks.broker.ensure(None)
 
 
 async def test_the_worker_runs_only_jobs_the_panel_signed_and_each_only_once(
-        redis_services: Services, worker: subprocess.Popen[bytes], docker_client: docker.DockerClient,
-        make_container: Callable[..., str], redis_url: str) -> None:
+    redis_services: Services,
+    worker: subprocess.Popen[bytes],
+    docker_client: docker.DockerClient,
+    make_container: Callable[..., str],
+    redis_url: str,
+) -> None:
     import tasks
     from core.job_seal import JobSigner
+
     # Given anyone who can write to Redis, asking for a privileged container in an admin's name
     name = f'berth-test-forged-{os.getpid()}'
-    spec = ContainerSpec(image=BUSYBOX, name=name, command=['sleep', '60'], privileged=True,
-                         labels={'berth-test': '1'}).to_dict()
-    forged = {'job_id': 'f' * 32, 'kind': 'container.create', 'target': name, 'target_name': name,
-              'requested_by': 'admin', 'role': 'admin'}
+    spec = ContainerSpec(
+        image=BUSYBOX, name=name, command=['sleep', '60'], privileged=True, labels={'berth-test': '1'}
+    ).to_dict()
+    forged = {
+        'job_id': 'f' * 32,
+        'kind': 'container.create',
+        'target': name,
+        'target_name': name,
+        'requested_by': 'admin',
+        'role': 'admin',
+    }
     other_key = JobSigner(b'not the panel key')
     # When they queue it unsigned, and signed with another key
     tasks.images.create_container.send(forged, spec, {})
     tasks.images.create_container.send(other_key.sign({**forged, 'job_id': 'e' * 32}, (spec,), {}), spec, {})
     # Then both fail with a sentence, and no container was made
-    await eventually(lambda: {job_id: job.status for job_id, job in redis_services.jobs.jobs.items()
-                              if job_id in ('f' * 32, 'e' * 32)} == {'f' * 32: 'failed', 'e' * 32: 'failed'},
-                     timeout=30, what='both forged jobs refused')
+    await eventually(
+        lambda: (
+            {job_id: job.status for job_id, job in redis_services.jobs.jobs.items() if job_id in ('f' * 32, 'e' * 32)}
+            == {'f' * 32: 'failed', 'e' * 32: 'failed'}
+        ),
+        timeout=30,
+        what='both forged jobs refused',
+    )
     assert 'no signature' in redis_services.jobs.jobs['f' * 32].message
     assert 'does not match' in redis_services.jobs.jobs['e' * 32].message
     assert not docker_client.containers.list(all=True, filters={'name': name})
@@ -131,8 +159,9 @@ async def test_the_worker_runs_only_jobs_the_panel_signed_and_each_only_once(
     other = redis_services.state.find(second)
     assert other is not None
     control = await redis_services.commands.container_action(OPERATOR, 'kill', other.id)
-    await eventually(lambda: redis_services.jobs.jobs[control.job_id].status == 'succeeded', timeout=30,
-                     what='the control job ran')
+    await eventually(
+        lambda: redis_services.jobs.jobs[control.job_id].status == 'succeeded', timeout=30, what='the control job ran'
+    )
     await asyncio.sleep(1.0)
     # Then the replay did not run: the first container is still up, and its job kept its outcome
     assert docker_client.api.inspect_container(first)['State']['Status'] == 'running'

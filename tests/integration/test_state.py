@@ -1,4 +1,5 @@
 """Flow 1 against the real engine: CLI changes reach the state model through /events, never by polling."""
+
 from __future__ import annotations
 
 import subprocess
@@ -10,15 +11,18 @@ from core.state import StateChange
 from .conftest import eventually
 
 
-async def test_container_made_with_the_cli_appears_changes_and_goes(services: Services,
-                                                                    make_container: Callable[..., str]) -> None:
+async def test_container_made_with_the_cli_appears_changes_and_goes(
+    services: Services, make_container: Callable[..., str]
+) -> None:
     changes: list[StateChange] = []
     services.state.subscribe(changes.append)
     # When a container is started with the plain docker CLI
     name = make_container(labels={'com.docker.compose.project': 'shop'})
     # Then it appears in the state, running, with its compose project
-    await eventually(lambda: (row := services.state.find(name)) is not None and row.state == 'running',
-                     what=f'{name} running in state')
+    await eventually(
+        lambda: (row := services.state.find(name)) is not None and row.state == 'running',
+        what=f'{name} running in state',
+    )
     row = services.state.find(name)
     assert row is not None and row.project == 'shop' and row.image == 'berth-test/busybox:latest'
     # When it is killed and removed outside Berth, the state follows
@@ -38,6 +42,7 @@ async def test_the_state_only_changes_through_events(services: Services, make_co
     changes: list[StateChange] = []
     services.state.subscribe(changes.append)
     import asyncio
+
     await asyncio.sleep(2)
     row = services.state.find(name)
     assert row is not None

@@ -1,4 +1,5 @@
 """Accounts and the audit log, through the pages, with the role checked on the server."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

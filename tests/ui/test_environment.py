@@ -1,4 +1,5 @@
 """Environment values on the detail page (readable and raw JSON) by role; Berth's own containers for admins only."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -17,7 +18,8 @@ def raw_json(user: User) -> str:
 
 
 async def test_viewers_see_names_operators_reveal_secrets_with_an_audit_entry(
-        create_user: Callable[[], User], make_container: Callable[..., str]) -> None:
+    create_user: Callable[[], User], make_container: Callable[..., str]
+) -> None:
     name = make_container(extra=['-e', f'DB_PASSWORD={SECRET}', '-e', f'GREETING={PLAIN}'])
     admin, viewer, operator = create_user(), create_user(), create_user()
     await sign_in(admin)
@@ -47,15 +49,19 @@ async def test_viewers_see_names_operators_reveal_secrets_with_an_audit_entry(
     # And the reveal is in the audit log
     await admin.open('/admin/audit')
     rows = next(iter(admin.find(ui.table).elements)).rows  # type: ignore[attr-defined]
-    assert ('ops', 'container.reveal_env', name, 'revealed') in \
-        [(row['username'], row['action'], row['target'], row['result']) for row in rows]
+    assert ('ops', 'container.reveal_env', name, 'revealed') in [
+        (row['username'], row['action'], row['target'], row['result']) for row in rows
+    ]
 
 
 async def test_berths_own_containers_keep_environment_and_logs_from_non_admins(
-        create_user: Callable[[], User], make_container: Callable[..., str]) -> None:
-    name = make_container(labels={'berth.protected': 'true'},
-                          extra=['-e', f'BERTH_SECRET_KEY={SECRET}', '-e', f'GREETING={PLAIN}'],
-                          command='sleep 600')
+    create_user: Callable[[], User], make_container: Callable[..., str]
+) -> None:
+    name = make_container(
+        labels={'berth.protected': 'true'},
+        extra=['-e', f'BERTH_SECRET_KEY={SECRET}', '-e', f'GREETING={PLAIN}'],
+        command='sleep 600',
+    )
     admin, operator = create_user(), create_user()
     await sign_in(admin)
     operator_password = await create_account(admin, 'ops2', 'operator')
@@ -66,8 +72,9 @@ async def test_berths_own_containers_keep_environment_and_logs_from_non_admins(
     await operator.should_not_see(PLAIN)
     assert PLAIN not in raw_json(operator) and SECRET not in raw_json(operator), raw_json(operator)
     await operator.open(f'/containers/{name}/logs')
-    await operator.should_see(f"Reading the logs of {name} needs the admin role: it is one of Berth's own containers.",
-                              retries=50)
+    await operator.should_see(
+        f"Reading the logs of {name} needs the admin role: it is one of Berth's own containers.", retries=50
+    )
     # (control: the admin sees the values and the log)
     await admin.open(f'/containers/{name}')
     await admin.should_see(PLAIN, retries=50)

@@ -1,4 +1,5 @@
 """The images page and the create form through NiceGUI's simulated user, with main.py wired for real."""
+
 from __future__ import annotations
 
 import asyncio

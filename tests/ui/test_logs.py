@@ -3,6 +3,7 @@
 The simulated browser runs no JavaScript: the test says when the line area is shown (its 'ready' event) and whether
 the browser answers the pushes (``user.javascript_rules``).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -30,8 +31,25 @@ PAUSED = 'Paused: your browser is not keeping up;'
 @pytest.fixture
 def chatty() -> Iterator[str]:
     name = f'berth-ui-logs-{uuid.uuid4().hex[:8]}'
-    subprocess.run(['docker', 'run', '-d', '--name', name, '--label', 'berth-test=1', '--log-opt', 'max-size=5m',
-                    BUSYBOX, 'sh', '-c', CHATTY], check=True, capture_output=True)
+    subprocess.run(
+        [
+            'docker',
+            'run',
+            '-d',
+            '--name',
+            name,
+            '--label',
+            'berth-test=1',
+            '--log-opt',
+            'max-size=5m',
+            BUSYBOX,
+            'sh',
+            '-c',
+            CHATTY,
+        ],
+        check=True,
+        capture_output=True,
+    )
     yield name
     subprocess.run(['docker', 'rm', '-f', name], capture_output=True, check=False)
 
@@ -53,9 +71,9 @@ async def open_logs(user: User, name: str) -> LogLines:
     return next(iter(area.elements))
 
 
-async def test_open_log_views_are_capped_per_user_and_slots_come_back(one_log_view: None, user: User,
-                                                                      create_user: Callable[[], User],
-                                                                      make_container: Callable[..., str]) -> None:
+async def test_open_log_views_are_capped_per_user_and_slots_come_back(
+    one_log_view: None, user: User, create_user: Callable[[], User], make_container: Callable[..., str]
+) -> None:
     name = make_container()
     await sign_in(user)
     await open_logs(user, name)
@@ -71,8 +89,9 @@ async def test_open_log_views_are_capped_per_user_and_slots_come_back(one_log_vi
     await sign_in(second)
     await open_logs(second, name)
     # Then it opens nothing and says why
-    await second.should_see('Not following: admin has 1 log views open already, the most one person may have: '
-                            'close one first.')
+    await second.should_see(
+        'Not following: admin has 1 log views open already, the most one person may have: close one first.'
+    )
     await second.should_see(f'Not following {name}')
 
     # When the first tab is closed, its slot comes back and the second view can follow
@@ -83,8 +102,7 @@ async def test_open_log_views_are_capped_per_user_and_slots_come_back(one_log_vi
     await second.should_not_see('Not following:')
 
 
-async def test_a_browser_that_stops_answering_gets_nothing_more_until_it_answers_again(user: User,
-                                                                                       chatty: str) -> None:
+async def test_a_browser_that_stops_answering_gets_nothing_more_until_it_answers_again(user: User, chatty: str) -> None:
     await sign_in(user)
     # Given a browser that does not answer the pushes (as one that hangs, or a client that never reads)
     area = await open_logs(user, chatty)

@@ -1,4 +1,5 @@
 """Pages through NiceGUI's simulated user, with main.py wired for real (engine, embedded worker)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -78,12 +79,16 @@ async def test_kill_from_the_page_notifies_with_the_result(user: User, make_cont
     await rows_of(user, lambda rows: any(row['name'] == name and row['state'] == 'exited' for row in rows))
     await user.open('/jobs')
     jobs = [row for table in user.find(ui.table).elements for row in table.rows]  # type: ignore[attr-defined]
-    assert any(row['what'] == 'container.kill' and row['status'] == 'succeeded' and row['who'] == 'admin'
-               and row['target'] == name for row in jobs)
+    assert any(
+        row['what'] == 'container.kill'
+        and row['status'] == 'succeeded'
+        and row['who'] == 'admin'
+        and row['target'] == name
+        for row in jobs
+    )
 
 
-async def test_detail_page_renders_inspect_data_as_text(user: User,
-                                                        make_container: Callable[..., str]) -> None:
+async def test_detail_page_renders_inspect_data_as_text(user: User, make_container: Callable[..., str]) -> None:
     name = make_container(labels={'evil': '<img src=x onerror=alert(1)>'})
     await sign_in(user)
     await rows_of(user, lambda rows: any(row['name'] == name for row in rows))

@@ -1,4 +1,5 @@
 """An expired session's open pages are closed on the server, without anybody clicking anything."""
+
 from __future__ import annotations
 
 import asyncio

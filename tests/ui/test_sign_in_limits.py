@@ -1,4 +1,5 @@
 """Failed sign-ins through the real login page: they hold back the address that failed, never the account's owner."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,6 +1,7 @@
 """Who gets a terminal in which container, through the pages, against the real engine: an operator is refused (with a
 sentence and an audit entry) where the container's body is admin-only or the container is one of Berth's own; an
 admin gets in there; an operator gets into a plain container."""
+
 from __future__ import annotations
 
 import re
@@ -50,22 +51,28 @@ def refusals(data_dir: Path, container: str) -> list[str]:
     return [entry.result for entry in entries if entry.target == container and entry.result.startswith('refused: ')]
 
 
-@pytest.mark.parametrize('body, reason', [
-    ('bind', 'A terminal in {name} needs the admin role: it has host paths mounted ({host_path}).'),
-    ('privileged', 'A terminal in {name} needs the admin role: it has privileged mode.'),
-    ('capability', 'A terminal in {name} needs the admin role: it has added capabilities (CAP_NET_ADMIN).'),
-    ('protected', '{name} is one of Berth\'s own containers: a terminal in it needs the admin role.'),
-])
+@pytest.mark.parametrize(
+    'body, reason',
+    [
+        ('bind', 'A terminal in {name} needs the admin role: it has host paths mounted ({host_path}).'),
+        ('privileged', 'A terminal in {name} needs the admin role: it has privileged mode.'),
+        ('capability', 'A terminal in {name} needs the admin role: it has added capabilities (CAP_NET_ADMIN).'),
+        ('protected', "{name} is one of Berth's own containers: a terminal in it needs the admin role."),
+    ],
+)
 async def test_an_operator_is_refused_a_terminal_where_only_an_admin_may_go(
-        user: User, make_container: MakeContainer, data_dir: Path, tmp_path: Path, body: str, reason: str) -> None:
+    user: User, make_container: MakeContainer, data_dir: Path, tmp_path: Path, body: str, reason: str
+) -> None:
     # Given a container an admin started with what only an admin may create
     host_path = tmp_path / 'host'
     host_path.mkdir()
     # (the engine on these machines cannot start a privileged container; the refusal comes before any exec anyway)
-    options: dict[str, dict[str, Any]] = {'bind': {'extra': ['-v', f'{host_path}:/host']},
-                                           'privileged': {'extra': ['--privileged'], 'start': False},
-                                           'capability': {'extra': ['--cap-add', 'NET_ADMIN']},
-                                           'protected': {'labels': {'berth.protected': 'true'}}}
+    options: dict[str, dict[str, Any]] = {
+        'bind': {'extra': ['-v', f'{host_path}:/host']},
+        'privileged': {'extra': ['--privileged'], 'start': False},
+        'capability': {'extra': ['--cap-add', 'NET_ADMIN']},
+        'protected': {'labels': {'berth.protected': 'true'}},
+    }
     name = make_container(**options[body])
     sentence = reason.format(name=name, host_path=host_path)
     await sign_in_as_operator(user, data_dir)
@@ -81,10 +88,12 @@ async def test_an_operator_is_refused_a_terminal_where_only_an_admin_may_go(
     await user.should_not_see('New terminal')
 
 
-async def test_an_admin_gets_a_terminal_where_an_operator_may_not(user: User, make_container: MakeContainer,
-                                                                  tmp_path: Path) -> None:
-    name = make_container(extra=['--cap-add', 'NET_ADMIN', '-v', f'{tmp_path}:/host'],
-                          labels={'berth.protected': 'true'})
+async def test_an_admin_gets_a_terminal_where_an_operator_may_not(
+    user: User, make_container: MakeContainer, tmp_path: Path
+) -> None:
+    name = make_container(
+        extra=['--cap-add', 'NET_ADMIN', '-v', f'{tmp_path}:/host'], labels={'berth.protected': 'true'}
+    )
     await sign_in(user)
     answer_terminal_scripts(user)
     await user.open(f'/containers/{name}/terminal')
@@ -92,8 +101,9 @@ async def test_an_admin_gets_a_terminal_where_an_operator_may_not(user: User, ma
     assert processes(name) == ['sleep 600', '/bin/sh']
 
 
-async def test_an_operator_gets_a_terminal_in_a_plain_container(user: User, make_container: MakeContainer,
-                                                                data_dir: Path) -> None:
+async def test_an_operator_gets_a_terminal_in_a_plain_container(
+    user: User, make_container: MakeContainer, data_dir: Path
+) -> None:
     name = make_container()
     await sign_in_as_operator(user, data_dir)
     await user.open(f'/containers/{name}/terminal')

@@ -1,6 +1,7 @@
 """What one person's terminals may cost the panel, through the pages against the real engine: a cap on open terminals
 per user (refused with a sentence, audited, the slot given back when a terminal closes or its session ends), and a
 browser that stops taking output pauses its terminal instead of piling output up in the panel."""
+
 from __future__ import annotations
 
 import asyncio
@@ -39,8 +40,9 @@ def close_first_terminal(user: User) -> None:
     button = min(user.find(marker='close-terminal').elements, key=lambda element: element.id)
     for listener in list(button._event_listeners.values()):
         if listener.type.startswith('click'):
-            events.handle_event(listener.handler, events.GenericEventArguments(sender=button, client=button.client,
-                                                                               args=None))
+            events.handle_event(
+                listener.handler, events.GenericEventArguments(sender=button, client=button.client, args=None)
+            )
 
 
 async def eventually_processes(container: str, expected: list[str]) -> None:
@@ -68,8 +70,9 @@ async def test_terminals_per_user_are_capped(user: User, make_container: MakeCon
     await eventually_processes(name, ['sleep 600', '/bin/sh', '/bin/sh'])
 
 
-async def test_a_session_that_ends_gives_its_slot_back(user: User, make_container: MakeContainer,
-                                                       data_dir: Path) -> None:
+async def test_a_session_that_ends_gives_its_slot_back(
+    user: User, make_container: MakeContainer, data_dir: Path
+) -> None:
     name = make_container()
     await sign_in_as_operator(user, data_dir)
     await user.open(f'/containers/{name}/terminal')
@@ -89,8 +92,6 @@ def ended_sessions(user: User) -> list[str]:
     labels = [str(label.text) for label in user.find(ui.label).elements]  # type: ignore[attr-defined]
     assert AT_THE_LIMIT not in labels
     return [text for text in labels if text == 'Session ended (exit code 0).']
-
-
 
 
 class Browser:
@@ -113,9 +114,9 @@ class Browser:
         return self.answering
 
 
-async def test_a_browser_that_stops_taking_output_pauses_its_terminal(user: User, make_container: MakeContainer,
-                                                                     data_dir: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_browser_that_stops_taking_output_pauses_its_terminal(
+    user: User, make_container: MakeContainer, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(components.terminal_output, 'STALL_SECONDS', 1.0)
     monkeypatch.setattr(components.terminal_output, 'PROBE_SECONDS', (0.2, 0.4))
     # Given a terminal flooded with output, in a browser that takes it

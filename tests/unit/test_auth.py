@@ -81,8 +81,19 @@ def test_nobody_can_lock_an_account_from_everywhere() -> None:
     assert limit.retry_after('admin', '10.0.0.1') == 0
 
 
-@pytest.mark.parametrize('target', ['/\\evil.example/phish', '/\t/evil.example/x', '/\\\\evil.example/',
-                                    '//evil.example/', 'http://evil.example/', 'evil.example', '/x\n/y', ''])
+@pytest.mark.parametrize(
+    'target',
+    [
+        '/\\evil.example/phish',
+        '/\t/evil.example/x',
+        '/\\\\evil.example/',
+        '//evil.example/',
+        'http://evil.example/',
+        'evil.example',
+        '/x\n/y',
+        '',
+    ],
+)
 def test_redirect_after_sign_in_stays_on_this_panel(target: str) -> None:
     # the first three are /login?redirect_to=/%5Cevil.example/phish, /%09/evil.example/x and /%5C%5Cevil.example/
     assert checked_redirect(target) == '/containers'

@@ -3,9 +3,16 @@ from datetime import UTC, datetime
 from core.docker_access import ContainerRow, describe_error, format_ports
 
 INSPECT = {
-    'Id': 'a' * 64, 'Name': '/web', 'Created': '2026-11-21T10:00:00.123456789Z',
-    'State': {'Status': 'running', 'StartedAt': '2026-11-21T10:00:01.5Z', 'FinishedAt': '0001-01-01T00:00:00Z',
-              'ExitCode': 0, 'Health': {'Status': 'healthy'}},
+    'Id': 'a' * 64,
+    'Name': '/web',
+    'Created': '2026-11-21T10:00:00.123456789Z',
+    'State': {
+        'Status': 'running',
+        'StartedAt': '2026-11-21T10:00:01.5Z',
+        'FinishedAt': '0001-01-01T00:00:00Z',
+        'ExitCode': 0,
+        'Health': {'Status': 'healthy'},
+    },
     'Config': {'Image': 'nginx:1.27', 'Labels': {'com.docker.compose.project': 'shop', '<b>x</b>': '<script>'}},
     'NetworkSettings': {'Ports': {'80/tcp': [{'HostIp': '0.0.0.0', 'HostPort': '8080'}], '443/tcp': None}},
 }
@@ -37,6 +44,9 @@ def test_ports_without_bindings() -> None:
 def test_describe_error_never_a_traceback() -> None:
     import docker.errors
     import requests.exceptions
+
     assert describe_error(requests.exceptions.ConnectionError('boom')) == 'Docker engine unreachable'
-    assert describe_error(docker.errors.NotFound('x', explanation='No such container: gone')) == \
-        'not found: No such container: gone'
+    assert (
+        describe_error(docker.errors.NotFound('x', explanation='No such container: gone'))
+        == 'not found: No such container: gone'
+    )

@@ -1,4 +1,5 @@
 """A terminal's output shaping, with fakes: characters split across reads, binary output, and coalescing by time."""
+
 from __future__ import annotations
 
 import random
@@ -20,7 +21,7 @@ def test_characters_split_at_every_byte_boundary_come_out_whole() -> None:
     data = TEXT.encode()
     for cut in range(1, 40):
         decoder = OutputDecoder()
-        pieces = [decoder.decode(data[start:start + cut]) for start in range(0, len(data), cut)]
+        pieces = [decoder.decode(data[start : start + cut]) for start in range(0, len(data), cut)]
         assert ''.join(pieces) + decoder.decode(b'', final=True) == TEXT
 
 
@@ -31,7 +32,7 @@ def test_random_read_sizes_never_garble() -> None:
         decoder, position, pieces = OutputDecoder(), 0, []
         while position < len(data):
             size = generator.randint(1, 17)
-            pieces.append(decoder.decode(data[position:position + size]))
+            pieces.append(decoder.decode(data[position : position + size]))
             position += size
         assert ''.join(pieces) == TEXT
         assert '\ufffd' not in ''.join(pieces)

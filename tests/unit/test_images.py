@@ -1,4 +1,5 @@
 """Image references, image rows, prune candidates and pull progress, as pure functions."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,41 +8,47 @@ from core.images import ImageRow, InvalidReference, format_size, parse_reference
 from core.pull import PullFailed, PullTracker
 
 
-@pytest.mark.parametrize(('text', 'expected', 'registry_key', 'pull_tag'), [
-    ('nginx', 'nginx:latest', 'docker.io', 'latest'),
-    ('  nginx:1.27  ', 'nginx:1.27', 'docker.io', '1.27'),
-    ('library/nginx:1.27-alpine', 'library/nginx:1.27-alpine', 'docker.io', '1.27-alpine'),
-    ('127.0.0.1:5000/team/app:2', '127.0.0.1:5000/team/app:2', '127.0.0.1:5000', '2'),
-    ('localhost/app', 'localhost/app:latest', 'localhost', 'latest'),
-    ('registry.example.com/a/b/c:v1.0_rc', 'registry.example.com/a/b/c:v1.0_rc', 'registry.example.com', 'v1.0_rc'),
-    ('[::1]:5000/app:1', '[::1]:5000/app:1', '[::1]:5000', '1'),
-    ('my_app__x-y.z', 'my_app__x-y.z:latest', 'docker.io', 'latest'),
-    (f'busybox@sha256:{"a" * 64}', f'busybox@sha256:{"a" * 64}', 'docker.io', f'sha256:{"a" * 64}'),
-])
+@pytest.mark.parametrize(
+    ('text', 'expected', 'registry_key', 'pull_tag'),
+    [
+        ('nginx', 'nginx:latest', 'docker.io', 'latest'),
+        ('  nginx:1.27  ', 'nginx:1.27', 'docker.io', '1.27'),
+        ('library/nginx:1.27-alpine', 'library/nginx:1.27-alpine', 'docker.io', '1.27-alpine'),
+        ('127.0.0.1:5000/team/app:2', '127.0.0.1:5000/team/app:2', '127.0.0.1:5000', '2'),
+        ('localhost/app', 'localhost/app:latest', 'localhost', 'latest'),
+        ('registry.example.com/a/b/c:v1.0_rc', 'registry.example.com/a/b/c:v1.0_rc', 'registry.example.com', 'v1.0_rc'),
+        ('[::1]:5000/app:1', '[::1]:5000/app:1', '[::1]:5000', '1'),
+        ('my_app__x-y.z', 'my_app__x-y.z:latest', 'docker.io', 'latest'),
+        (f'busybox@sha256:{"a" * 64}', f'busybox@sha256:{"a" * 64}', 'docker.io', f'sha256:{"a" * 64}'),
+    ],
+)
 def test_valid_references(text: str, expected: str, registry_key: str, pull_tag: str) -> None:
     reference = parse_reference(text)
     assert (str(reference), reference.registry_key, reference.pull_tag) == (expected, registry_key, pull_tag)
 
 
-@pytest.mark.parametrize(('text', 'reason'), [
-    ('ngin x', "image reference 'ngin x' is not valid: spaces are not allowed"),
-    ('', 'enter an image reference'),
-    ('Nginx', 'the repository name must be lowercase'),
-    ('UPPER/case', "'UPPER' has capital letters: repository names must be lowercase"),
-    ('nginx:', 'the tag after the colon is empty'),
-    ('nginx:-x', "the tag '-x' may only contain letters"),
-    (f'nginx:{"a" * 129}', 'has at most 128 characters'),
-    ('a//b', 'a part of the name is empty'),
-    ('team/', 'a part of the name is empty'),
-    ('-app', "'-app' may only contain lowercase letters"),
-    ('app___x', "'app___x' may only contain lowercase letters"),
-    ('https://registry.example.com/app', 'leave out the scheme'),
-    ('127.0.0.1:70000/app', 'the port in'),
-    ('bad_host.example/app', "'bad_host.example' is not a valid registry address"),
-    ('busybox@sha256:abc', 'must look like sha256:'),
-    ('a' * 64, 'is an image id, not a repository name'),
-    ('x/' + 'a' * 260, 'longer than 255 characters'),
-])
+@pytest.mark.parametrize(
+    ('text', 'reason'),
+    [
+        ('ngin x', "image reference 'ngin x' is not valid: spaces are not allowed"),
+        ('', 'enter an image reference'),
+        ('Nginx', 'the repository name must be lowercase'),
+        ('UPPER/case', "'UPPER' has capital letters: repository names must be lowercase"),
+        ('nginx:', 'the tag after the colon is empty'),
+        ('nginx:-x', "the tag '-x' may only contain letters"),
+        (f'nginx:{"a" * 129}', 'has at most 128 characters'),
+        ('a//b', 'a part of the name is empty'),
+        ('team/', 'a part of the name is empty'),
+        ('-app', "'-app' may only contain lowercase letters"),
+        ('app___x', "'app___x' may only contain lowercase letters"),
+        ('https://registry.example.com/app', 'leave out the scheme'),
+        ('127.0.0.1:70000/app', 'the port in'),
+        ('bad_host.example/app', "'bad_host.example' is not a valid registry address"),
+        ('busybox@sha256:abc', 'must look like sha256:'),
+        ('a' * 64, 'is an image id, not a repository name'),
+        ('x/' + 'a' * 260, 'longer than 255 characters'),
+    ],
+)
 def test_invalid_references_say_what_is_wrong(text: str, reason: str) -> None:
     with pytest.raises(InvalidReference) as error:
         parse_reference(text)
@@ -55,10 +62,21 @@ def test_a_digest_is_refused_where_a_tag_is_needed() -> None:
 
 
 def test_rows_from_list_and_inspect_agree() -> None:
-    summary = {'Id': 'sha256:' + 'c' * 64, 'RepoTags': ['b:1', 'a:2'], 'RepoDigests': [], 'Size': 2_000_000,
-               'Created': 1_700_000_000, 'Labels': {'x': '<b>y</b>'}}
-    inspect = {'Id': 'sha256:' + 'c' * 64, 'RepoTags': ['a:2', 'b:1'], 'Size': 2_000_000,
-               'Created': '2023-11-14T22:13:20.000000000Z', 'Config': {'Labels': {'x': '<b>y</b>'}}}
+    summary = {
+        'Id': 'sha256:' + 'c' * 64,
+        'RepoTags': ['b:1', 'a:2'],
+        'RepoDigests': [],
+        'Size': 2_000_000,
+        'Created': 1_700_000_000,
+        'Labels': {'x': '<b>y</b>'},
+    }
+    inspect = {
+        'Id': 'sha256:' + 'c' * 64,
+        'RepoTags': ['a:2', 'b:1'],
+        'Size': 2_000_000,
+        'Created': '2023-11-14T22:13:20.000000000Z',
+        'Config': {'Labels': {'x': '<b>y</b>'}},
+    }
     from_list, from_inspect = ImageRow.from_summary(summary), ImageRow.from_inspect(inspect)
     assert from_list == from_inspect
     assert (from_list.title, from_list.short_id, from_list.dangling) == ('a:2', 'c' * 12, False)
@@ -77,8 +95,10 @@ def test_prune_candidates() -> None:
     assert [row.id for row in prune_candidates(images, in_use, unused=True)] == ['tagged', 'dangling']
 
 
-@pytest.mark.parametrize(('size', 'text'), [(0, '0 B'), (999, '999 B'), (1_980_000, '1.98 MB'),
-                                            (357_000_000, '357 MB'), (12_300_000_000, '12.3 GB')])
+@pytest.mark.parametrize(
+    ('size', 'text'),
+    [(0, '0 B'), (999, '999 B'), (1_980_000, '1.98 MB'), (357_000_000, '357 MB'), (12_300_000_000, '12.3 GB')],
+)
 def test_format_size(size: int, text: str) -> None:
     assert format_size(size) == text
 
@@ -110,8 +130,11 @@ def test_pull_tracker_folds_layers_and_never_goes_backwards() -> None:
         fractions.append(tracker.fraction)
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     layers = tracker.detail()['layers']
-    assert [(layer['id'], layer['status']) for layer in layers] == \
-        [('base', 'Already exists'), ('one', 'Pull complete'), ('two', 'Pull complete')]
+    assert [(layer['id'], layer['status']) for layer in layers] == [
+        ('base', 'Already exists'),
+        ('one', 'Pull complete'),
+        ('two', 'Pull complete'),
+    ]
     assert tracker.result == 'Downloaded newer image for 127.0.0.1:5000/team/app:2'
     assert tracker.summary() == '2 of 2 layers complete, 4 kB of 4 kB'
     output = tracker.take_output().splitlines()

@@ -9,8 +9,15 @@ def store(lost_after: float = 30.0) -> JobStore:
 
 
 def update(status: str, **values: object) -> JobUpdate:
-    return JobUpdate(job_id='j1', status=status, kind='container.stop', target='c1', target_name='web',
-                     requested_by='alice', **values)  # type: ignore[arg-type]
+    return JobUpdate(
+        job_id='j1',
+        status=status,
+        kind='container.stop',
+        target='c1',
+        target_name='web',
+        requested_by='alice',
+        **values,
+    )  # type: ignore[arg-type]
 
 
 def test_job_goes_queued_running_succeeded() -> None:
@@ -60,13 +67,17 @@ def test_update_round_trips_as_json() -> None:
 
 def test_a_database_from_an_earlier_schema_is_migrated_and_keeps_its_jobs(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import sqlite3
+
     path = tmp_path / 'old.sqlite3'
     old = sqlite3.connect(path)
-    old.execute('CREATE TABLE jobs (job_id TEXT PRIMARY KEY, kind TEXT NOT NULL, target TEXT NOT NULL, '
-                'target_name TEXT NOT NULL, requested_by TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL, '
-                'created_at REAL NOT NULL, started_at REAL, finished_at REAL)')
-    old.execute("INSERT INTO jobs VALUES ('j0', 'container.stop', 'c', 'web', 'alice', 'succeeded', 'stopped', "
-                '1, 1, 2)')
+    old.execute(
+        'CREATE TABLE jobs (job_id TEXT PRIMARY KEY, kind TEXT NOT NULL, target TEXT NOT NULL, '
+        'target_name TEXT NOT NULL, requested_by TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL, '
+        'created_at REAL NOT NULL, started_at REAL, finished_at REAL)'
+    )
+    old.execute(
+        "INSERT INTO jobs VALUES ('j0', 'container.stop', 'c', 'web', 'alice', 'succeeded', 'stopped', 1, 1, 2)"
+    )
     old.commit()
     old.close()
     jobs = JobStore(Database(path))

@@ -1,4 +1,5 @@
 """LineBuffer: the newest lines, bounded by count and by characters, counting what it drops."""
+
 from __future__ import annotations
 
 from core.log_buffer import LineBuffer

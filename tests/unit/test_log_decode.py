@@ -1,4 +1,5 @@
 """Decoding the daemon's log body: HTTP chunks, multiplexed stdout/stderr frames, partial lines, timestamps."""
+
 from __future__ import annotations
 
 import struct
@@ -37,16 +38,19 @@ def test_dechunker_reassembles_a_body_split_anywhere() -> None:
     wire = chunked(*body)
     for step in (1, 3, 7, len(wire)):
         dechunker = Dechunker()
-        out = b''.join(dechunker.feed(wire[index:index + step]) for index in range(0, len(wire), step))
+        out = b''.join(dechunker.feed(wire[index : index + step]) for index in range(0, len(wire), step))
         assert out == b''.join(body) and dechunker.done
 
 
 def test_frames_tell_stdout_from_stderr_even_when_split_across_reads() -> None:
     wire = frame(1, f'{T1} out\n') + frame(2, f'{T2} err <b>\n') + frame(1, f'{T3} crlf\r\n')
     decoder = Decoder('web', tty=False)
-    lines = [line for index in range(len(wire)) for line in decoder.feed(wire[index:index + 1])]
-    assert lines == [LogLine('web', STDOUT, T1, 'out'), LogLine('web', STDERR, T2, 'err <b>'),
-                     LogLine('web', STDOUT, T3, 'crlf')]
+    lines = [line for index in range(len(wire)) for line in decoder.feed(wire[index : index + 1])]
+    assert lines == [
+        LogLine('web', STDOUT, T1, 'out'),
+        LogLine('web', STDERR, T2, 'err <b>'),
+        LogLine('web', STDOUT, T3, 'crlf'),
+    ]
 
 
 def test_long_lines_cut_by_the_daemon_are_joined() -> None:
@@ -65,8 +69,9 @@ def test_a_line_longer_than_the_limit_is_cut_visibly_and_the_rest_skipped() -> N
     assert lines == [LogLine('web', STDOUT, T1, 'y' * LINE_LIMIT + CUT), LogLine('web', STDERR, T2, 'err')]
     assert CUT == ' … [line cut at 16 KB]'
     # And the rest of that line is skipped; the next line is whole again
-    assert decoder.feed(frame(1, f'{T1} {"z" * 7000}\n') + frame(1, f'{T3} next\n')) == \
-        [LogLine('web', STDOUT, T3, 'next')]
+    assert decoder.feed(frame(1, f'{T1} {"z" * 7000}\n') + frame(1, f'{T3} next\n')) == [
+        LogLine('web', STDOUT, T3, 'next')
+    ]
 
 
 def test_an_endless_tty_line_is_cut_without_waiting_for_a_newline() -> None:

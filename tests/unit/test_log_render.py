@@ -1,4 +1,5 @@
 """Log lines become escaped HTML: container output is text, never markup; ANSI colours and filter matches are ours."""
+
 from __future__ import annotations
 
 import re
@@ -34,13 +35,16 @@ class Tags(HTMLParser):
         self.text += data
 
 
-@pytest.mark.parametrize('text', [
-    '<script>alert(1)</script>',
-    '<img src=x onerror=alert(1)>',
-    '"><svg onload=alert(1)>',
-    '\x1b[31m<img src=x onerror=alert(1)>\x1b[0m',
-    '<b onmouseover=alert(1)>bold</b> & &amp; &lt;',
-])
+@pytest.mark.parametrize(
+    'text',
+    [
+        '<script>alert(1)</script>',
+        '<img src=x onerror=alert(1)>',
+        '"><svg onload=alert(1)>',
+        '\x1b[31m<img src=x onerror=alert(1)>\x1b[0m',
+        '<b onmouseover=alert(1)>bold</b> & &amp; &lt;',
+    ],
+)
 @pytest.mark.parametrize('pattern', [None, re.compile('img|script|b', re.IGNORECASE)])
 def test_container_output_is_never_markup(text: str, pattern: re.Pattern[str] | None) -> None:
     html = render_line(line(text, container='<i>evil</i>'), pattern, tag=3)
@@ -65,8 +69,10 @@ def test_stdout_stderr_and_timestamp_are_told_apart() -> None:
 def test_ansi_colours_become_classes() -> None:
     assert render_text('\x1b[1;31mred\x1b[0m plain') == '<span class="a-b a-f1">red</span> plain'
     assert render_text('\x1b[92mbright\x1b[39m') == '<span class="a-f10">bright</span>'
-    assert render_text('\x1b[38;5;196mx\x1b[48;2;1;2;3my') == \
-        '<span style="color:#ff0000">x</span><span style="color:#ff0000;background-color:#010203">y</span>'
+    assert (
+        render_text('\x1b[38;5;196mx\x1b[48;2;1;2;3my')
+        == '<span style="color:#ff0000">x</span><span style="color:#ff0000;background-color:#010203">y</span>'
+    )
 
 
 def test_other_escapes_and_control_characters_are_dropped() -> None:
@@ -119,14 +125,17 @@ def test_invalid_regex_is_a_sentence() -> None:
     assert LineFilter(text='a(b').compile() is not None  # without Regex, brackets are just characters
 
 
-@pytest.mark.parametrize(('text', 'sentence'), [
-    (r'(a)\1', r'"(a)\1" uses a backreference, which the log filter does not support.'),
-    ('(?P<word>a)(?P=word)', '"(?P<word>a)(?P=word)" uses a backreference, which the log filter does not support.'),
-    ('error(?=:)', '"error(?=:)" uses a lookahead, which the log filter does not support.'),
-    ('(?<!no )error', '"(?<!no )error" uses a negative lookbehind, which the log filter does not support.'),
-    (r'\pL{20}', r'"\pL{20}" is too complex for the log filter: use fewer or smaller repetitions.'),
-    ('x' * 501, 'The filter is 501 characters long; it can be at most 500.'),
-])
+@pytest.mark.parametrize(
+    ('text', 'sentence'),
+    [
+        (r'(a)\1', r'"(a)\1" uses a backreference, which the log filter does not support.'),
+        ('(?P<word>a)(?P=word)', '"(?P<word>a)(?P=word)" uses a backreference, which the log filter does not support.'),
+        ('error(?=:)', '"error(?=:)" uses a lookahead, which the log filter does not support.'),
+        ('(?<!no )error', '"(?<!no )error" uses a negative lookbehind, which the log filter does not support.'),
+        (r'\pL{20}', r'"\pL{20}" is too complex for the log filter: use fewer or smaller repetitions.'),
+        ('x' * 501, 'The filter is 501 characters long; it can be at most 500.'),
+    ],
+)
 def test_what_the_linear_engine_cannot_do_is_refused_with_a_sentence(text: str, sentence: str) -> None:
     with pytest.raises(ValueError) as refusal:
         LineFilter(text=text, regex=True).compile()

@@ -1,4 +1,5 @@
 """RenderQueue: batches leave in the order they came, filtered ones from worker threads; a new filter wins."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """Body-level policy for creating containers, and the create form's parsing, as pure functions."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,8 +18,10 @@ ADMIN_ONLY: dict[str, tuple[dict[str, Any], str]] = {
     'host network': ({'network': 'host'}, 'the host network'),
     'host pid': ({'pid_mode': 'host'}, 'the host PID namespace'),
     'host ipc': ({'ipc_mode': 'host'}, 'the host IPC namespace'),
-    'bind mount': ({'mounts': [{'target': '/x', 'source': '/var/run/docker.sock', 'kind': 'bind'}]},
-                   'bind mounts of host paths (/var/run/docker.sock)'),
+    'bind mount': (
+        {'mounts': [{'target': '/x', 'source': '/var/run/docker.sock', 'kind': 'bind'}]},
+        'bind mounts of host paths (/var/run/docker.sock)',
+    ),
     'volume driver options': ({'volume_driver_options': {'device': '/etc'}}, 'volume driver options'),
 }
 
@@ -37,9 +40,17 @@ def test_admin_only_fields(case: str) -> None:
 
 
 def test_an_operator_may_create_an_ordinary_container() -> None:
-    ordinary = spec(name='web', ports=[{'container_port': 80, 'host_port': 8080}], environment={'A': '1'},
-                    mounts=[{'target': '/data', 'source': 'web-data'}, {'target': '/scratch'}], memory=64 << 20,
-                    cpus=0.5, restart_policy='always', network='bridge', labels={'team': 'blue'})
+    ordinary = spec(
+        name='web',
+        ports=[{'container_port': 80, 'host_port': 8080}],
+        environment={'A': '1'},
+        mounts=[{'target': '/data', 'source': 'web-data'}, {'target': '/scratch'}],
+        memory=64 << 20,
+        cpus=0.5,
+        restart_policy='always',
+        network='bridge',
+        labels={'team': 'blue'},
+    )
     assert refusals(ordinary, 'operator') == []
 
 
@@ -58,8 +69,18 @@ def test_a_message_with_fields_the_form_lacks_is_refused() -> None:
 
 def test_the_form_gives_each_wrong_field_a_sentence() -> None:
     with pytest.raises(SpecError) as error:
-        spec_from_form({'image': 'ngin x', 'name': '-x', 'ports': '80:80/xyz', 'memory': 'lots', 'cpus': '-1',
-                        'mounts': 'data:relative', 'environment': 'bad key=1', 'command': 'sh -c "unclosed'})
+        spec_from_form(
+            {
+                'image': 'ngin x',
+                'name': '-x',
+                'ports': '80:80/xyz',
+                'memory': 'lots',
+                'cpus': '-1',
+                'mounts': 'data:relative',
+                'environment': 'bad key=1',
+                'command': 'sh -c "unclosed',
+            }
+        )
     assert error.value.errors == {
         'image': "image reference 'ngin x' is not valid: spaces are not allowed",
         'command': 'No closing quotation',
@@ -74,17 +95,30 @@ def test_the_form_gives_each_wrong_field_a_sentence() -> None:
     assert set(error.value.errors) == {'name', 'auto_remove'}
 
 
-@pytest.mark.parametrize(('text', 'expected'), [
-    ('8080:80', '8080:80/tcp'), ('127.0.0.1:8080:80/udp', '127.0.0.1:8080:80/udp'), ('53/udp', ':53/udp'),
-    ('127.0.0.1::80', '127.0.0.1::80/tcp'), ('[::1]:8080:80', '[::1]:8080:80/tcp'),
-])
+@pytest.mark.parametrize(
+    ('text', 'expected'),
+    [
+        ('8080:80', '8080:80/tcp'),
+        ('127.0.0.1:8080:80/udp', '127.0.0.1:8080:80/udp'),
+        ('53/udp', ':53/udp'),
+        ('127.0.0.1::80', '127.0.0.1::80/tcp'),
+        ('[::1]:8080:80', '[::1]:8080:80/tcp'),
+    ],
+)
 def test_ports(text: str, expected: str) -> None:
     assert str(parse_port(text)) == expected
 
 
-@pytest.mark.parametrize(('text', 'reason'), [('8000-8010:80', 'ranges are not supported'), ('0', 'from 1 to 65535'),
-                                              ('70000:80', 'from 1 to 65535'), ('1.2.3.999:80:80', 'not an IP'),
-                                              ('web', 'write host:container')])
+@pytest.mark.parametrize(
+    ('text', 'reason'),
+    [
+        ('8000-8010:80', 'ranges are not supported'),
+        ('0', 'from 1 to 65535'),
+        ('70000:80', 'from 1 to 65535'),
+        ('1.2.3.999:80:80', 'not an IP'),
+        ('web', 'write host:container'),
+    ],
+)
 def test_bad_ports(text: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         parse_port(text)
@@ -96,8 +130,12 @@ def test_mounts_and_memory() -> None:
     assert parse_mount('/scratch').source == ''
     with pytest.raises(ValueError, match='must be absolute'):
         parse_mount('./site:/x')
-    assert (parse_memory('512m'), parse_memory('1GiB'), parse_memory(''), parse_memory('100')) == \
-        (512 << 20, 1 << 30, 0, 100)
+    assert (parse_memory('512m'), parse_memory('1GiB'), parse_memory(''), parse_memory('100')) == (
+        512 << 20,
+        1 << 30,
+        0,
+        100,
+    )
 
 
 @pytest.mark.parametrize('cpus', ['nan', 'inf', '-inf', 'NaN'])
@@ -110,9 +148,13 @@ def test_cpus_must_be_a_finite_number(cpus: str) -> None:
 
 
 def test_protected_volumes_and_berth_labels_need_an_admin() -> None:
-    spec = ContainerSpec(image='busybox', labels={'Berth.owner': 'x'},
-                         mounts=[MountSpec(target='/d', source='berth-data'), MountSpec(target='/e', source='mine')])
+    spec = ContainerSpec(
+        image='busybox',
+        labels={'Berth.owner': 'x'},
+        mounts=[MountSpec(target='/d', source='berth-data'), MountSpec(target='/e', source='mine')],
+    )
     assert refusals_by_field(spec, 'operator', {'berth-data', 'other'}) == {
         'mounts': 'mounting berth-data needs the admin role: Berth protects the data in it',
-        'labels': "Berth's own labels (Berth.owner) need the admin role"}
+        'labels': "Berth's own labels (Berth.owner) need the admin role",
+    }
     assert refusals_by_field(spec, 'admin', {'berth-data'}) == {}

@@ -1,4 +1,5 @@
 """Registry credentials at rest and in transit, and cancellation flags."""
+
 from __future__ import annotations
 
 from pathlib import Path

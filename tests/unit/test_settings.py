@@ -9,7 +9,11 @@ def test_environment_names(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  
     monkeypatch.setenv('DOCKER_HOST', 'tcp://127.0.0.1:2375')
     monkeypatch.setenv('BERTH_DATA_DIR', str(tmp_path))
     settings = Settings()
-    assert (settings.port, settings.redis_url, settings.docker_host) == (9000, 'redis://example:6379/0', 'tcp://127.0.0.1:2375')
+    assert (settings.port, settings.redis_url, settings.docker_host) == (
+        9000,
+        'redis://example:6379/0',
+        'tcp://127.0.0.1:2375',
+    )
     assert not settings.embedded
 
 
