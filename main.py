@@ -6,16 +6,13 @@ import argparse
 import logging
 import os
 
-from nicegui import app, ui
+from nicegui import ui
 from nicegui.storage import Storage
 
-import auth.setup
-import pages
-from components.notifications import JobNotifier
 from core.database import DatabaseUnavailable
 from core.memory import return_big_buffers
-from core.services import Services, build
 from core.settings import Settings
+from system import create
 
 
 def parse_arguments(settings: Settings) -> Settings:
@@ -30,23 +27,6 @@ def session_cookie(settings: Settings) -> dict[str, object]:
     """HttpOnly (Starlette's default), SameSite=Lax, Secure when the public URL is https."""
     secure = bool(settings.public_url and settings.public_url.startswith('https://'))
     return {'same_site': 'lax', 'https_only': secure, 'max_age': settings.session_max_hours * 3600}
-
-
-def create(settings: Settings) -> Services:
-    services = build(settings)
-    generated = services.accounts.ensure_first_admin(settings.admin_password)
-    if generated:
-        print(
-            f'Berth: created the local account "admin" with password: {generated}\n'
-            'Berth: it is shown only this once; set BERTH_ADMIN_PASSWORD to choose it yourself.',
-            flush=True,
-        )
-    auth.setup.setup(settings, services.accounts, services.sessions, services.audit)
-    pages.register(services)
-    JobNotifier(services)
-    app.on_startup(services.start)
-    app.on_shutdown(services.stop)
-    return services
 
 
 if __name__ in {'__main__', '__mp_main__'}:

@@ -11,8 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from core.database import Database
-
-from .guard import ROLES
+from core.permissions import ROLES
 
 log = logging.getLogger(__name__)
 _hasher = PasswordHasher()

@@ -20,9 +20,10 @@ from nicegui import Client, background_tasks, run, ui
 from nicegui.persistence import PersistentDict
 from nicegui.storage import request_contextvar
 
+from core.permissions import Identity
+
 from . import browser_storage
 from .accounts import Account, Accounts
-from .guard import Identity
 from .redirect import checked_redirect
 
 log = logging.getLogger(__name__)

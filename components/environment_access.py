@@ -8,13 +8,15 @@ admins' alone. The readable view and the raw JSON both go through :meth:`redact`
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
-from auth.guard import Forbidden, Identity, require
 from core.environment import has_secrets, redact_inspect
-from core.services import Services
+from core.permissions import Forbidden, Identity, require
+
+if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
+    from system import Services
 
 
 class EnvironmentAccess:

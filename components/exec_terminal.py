@@ -5,19 +5,22 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from typing import TYPE_CHECKING
 
 from nicegui import background_tasks, run, ui
 from nicegui.events import XtermDataEventArguments, XtermResizeEventArguments
 
-from auth.guard import Forbidden, Identity, require
 from core.docker_access import describe_error
 from core.exec_session import ExecRequest, ExecSession, SessionError
 from core.exec_stream import Coalescer
-from core.services import Services
+from core.permissions import Forbidden, Identity, require
 from core.stream_quota import QuotaExceeded, StreamSlot
 
 from .terminal_access import TerminalBody, as_sentence, look_up_body
 from .terminal_output import MESSAGE_CHARS, PAUSED, WINDOW, TerminalOutput
+
+if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
+    from system import Services
 
 ROLE = 'operator'
 WHAT = 'open a terminal'

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from nicegui import app, ui
 
-from auth.guard import Forbidden, Identity, require
 from core.jobs import Job, JobUpdate
-from core.services import Services
+from core.permissions import Forbidden, Identity, require
 from core.state import StateChange
+
+if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
+    from system import Services
 
 NAVIGATION = (
     ('Containers', '/containers', 'view_list'),

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from nicegui import ui
 
-from auth.guard import Forbidden, Identity, require
 from core.log_buffer import VIEW_CHARS, LineBuffer
 from core.log_decode import LogLine
 from core.log_stream import LogFollower
-from core.services import Services
+from core.permissions import Forbidden, Identity, require
 from core.stream_quota import QuotaExceeded, StreamSlot
 
 from .log_lines import LogLines
 from .log_render import LineFilter, Pattern, plain_lines
 from .log_render_queue import RenderQueue, in_slices
 from .log_text import log_filename, parse_since
+
+if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
+    from system import Services
 
 WHOLE_LOG_PATH = '/logs/download'
 STREAMS = {'all': 'All streams', 'stdout': 'stdout only', 'stderr': 'stderr only'}

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from nicegui import Client, ui
 
 from core.docker_access import ACTION_VERBS
 from core.jobs import FINISHED, Job, JobUpdate
-from core.services import Services
+
+if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
+    from system import Services
 
 
 class JobNotifier:

@@ -5,12 +5,14 @@ may create, or one of Berth's own, needs the admin role (the rule: :meth:`core.p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nicegui import run
 
 from core.docker_access import describe_error
-from core.services import Services
+
+if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
+    from system import Services
 
 
 @dataclass(kw_only=True, slots=True, frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 import docker
 from nicegui import run
 
-from auth.guard import Forbidden, Identity, require
+from core.permissions import Forbidden, Identity, require
 
 from .audit import AuditLog
 from .cancel import CancelFlags
@@ -23,7 +23,7 @@ from .secrets import RegistryCredentials
 from .state import DockerState
 
 log = logging.getLogger(__name__)
-Send = Callable[..., None]
+Send = Callable[..., object]  # an actor's send: queues the job, returns the message
 
 
 class Commands(ImageCommands):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import docker
 from nicegui import run
 
-from auth.guard import Forbidden, Identity, require
+from core.permissions import Forbidden, Identity, require
 
 from . import policy
 from .audit import AuditLog

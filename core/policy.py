@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from auth.guard import ROLES
+from core.permissions import ROLES
 
 from .container_spec import ContainerSpec
 from .protection import RESERVED_LABEL_PREFIX

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.services import Services
+from typing import TYPE_CHECKING
 
 from . import (
     admin,
@@ -17,6 +17,9 @@ from . import (
     logs,
     terminal,
 )
+
+if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
+    from system import Services
 
 
 def register(services: Services) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from nicegui import ui
 
-from auth.guard import Forbidden
 from components.confirm import RemoveDialog
 from core.commands import CommandError
-from core.services import Services
+from core.permissions import Forbidden
+
+if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
+    from system import Services
 
 
 async def run_container_actions(services: Services, action: str, container_ids: list[str]) -> None:

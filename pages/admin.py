@@ -6,13 +6,15 @@ import csv
 import io
 import secrets
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
-from auth.guard import ROLES, Forbidden, Identity, require
 from components.frame import frame, page_identity
-from core.services import Services
+from core.permissions import ROLES, Forbidden, Identity, require
+
+if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
+    from system import Services
 
 USER_COLUMNS: list[dict[str, Any]] = [
     {'name': 'username', 'label': 'Username', 'field': 'username', 'sortable': True, 'align': 'left'},

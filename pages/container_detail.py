@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import docker.errors
 from nicegui import run, ui
 
-from auth.guard import Identity
 from components.environment_access import EnvironmentAccess
 from components.frame import frame, on_client_delete, page_identity
 from core.docker_access import ContainerRow, describe_error
-from core.services import Services
+from core.permissions import Identity
 from core.state import StateChange
 
 from .actions import run_container_actions
 from .logs import logs_panel
 from .terminal import terminal_panel
+
+if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
+    from system import Services
 
 VERBS = [
     ('start', 'Start', 'play_arrow'),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from nicegui import ui
 
@@ -10,10 +11,12 @@ from components.container_table import ContainerTable
 from components.frame import frame, on_client_delete, page_identity
 from core.docker_access import ContainerRow
 from core.jobs import Job, JobUpdate
-from core.services import Services
 from core.state import StateChange
 
 from .actions import run_container_actions
+
+if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
+    from system import Services
 
 STATES = ['running', 'paused', 'restarting', 'exited', 'created', 'dead']
 BULK = [

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from nicegui import run, ui
 
-from auth.guard import Forbidden, Identity
 from components.create_form import CreateForm
 from components.frame import frame, page_identity
 from core import policy
 from core.docker_access import describe_error
 from core.errors import CommandError
-from core.services import Services
+from core.permissions import Forbidden, Identity
+
+if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
+    from system import Services
 
 
 def register(services: Services) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nicegui import app, run
 
-from core.services import Services
+if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
+    from system import Services
 
 
 def register(services: Services) -> None:

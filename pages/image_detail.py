@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import docker.errors
 from nicegui import run, ui
 
-from auth.guard import Identity
 from components.environment_access import EnvironmentAccess
 from components.frame import frame, on_client_delete, page_identity
 from core.docker_access import describe_error
 from core.images import ImageRow, format_created, format_size
-from core.services import Services
+from core.permissions import Identity
 from core.state import StateChange
 
 from .container_detail import environment_pairs, section
 from .images import image_action
+
+if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
+    from system import Services
 
 HISTORY_COLUMNS: list[dict[str, Any]] = [
     {'name': 'created', 'label': 'Created', 'field': 'created', 'align': 'left'},

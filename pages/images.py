@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from nicegui import run, ui
 
-from auth.guard import Forbidden, Identity
 from components.frame import frame, on_client_delete, page_identity
 from components.image_dialogs import PruneDialog, RemoveImageDialog, TagDialog, unique_sizes
 from components.image_table import ImageTable
@@ -19,8 +18,11 @@ from core.errors import CommandError
 from core.image_commands import PRUNE_MODES
 from core.images import format_size, prune_candidates
 from core.jobs import Job, JobUpdate
-from core.services import Services
+from core.permissions import Forbidden, Identity
 from core.state import StateChange
+
+if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
+    from system import Services
 
 COALESCE_SECONDS = 0.015
 PULL_CARDS = 5  # the latest pulls started in this tab stay on the page

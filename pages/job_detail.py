@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from nicegui import ui
 
-from auth.guard import Forbidden
 from components.frame import frame, on_client_delete, page_identity
 from components.notifications import describe_job, job_verb
 from components.pull_progress import STATUS_COLORS, PullProgress
 from core.errors import CommandError
 from core.image_commands import CANCELLABLE
 from core.jobs import ACTIVE, OUTPUT_LINES, Job, JobUpdate
-from core.services import Services
+from core.permissions import Forbidden
+
+if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
+    from system import Services
 
 
 def register(services: Services) -> None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
 from components.frame import frame, on_client_delete, page_identity
 from components.notifications import describe_job
 from core.jobs import Job, JobUpdate
-from core.services import Services
+
+if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
+    from system import Services
 
 COLUMNS: list[dict[str, Any]] = [
     {'name': 'status', 'label': 'Status', 'field': 'status', 'sortable': True, 'align': 'left'},

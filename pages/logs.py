@@ -4,12 +4,12 @@ download, and ``logs_panel`` for the container page's Logs tab."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from nicegui import app, ui
 
-from auth.guard import Forbidden, Identity, require
 from components.frame import frame, on_client_delete, page_identity
 from components.log_render import plain_text
 from components.log_text import log_filename
@@ -17,8 +17,11 @@ from components.log_view import WHOLE_LOG_PATH, LogView
 from core.docker_access import ContainerRow
 from core.log_decode import LogLine
 from core.log_reader import whole_log
-from core.services import Services
+from core.permissions import Forbidden, Identity, require
 from core.state import StateChange
+
+if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
+    from system import Services
 
 DOWNLOAD_CHUNK = 64 * 1024
 

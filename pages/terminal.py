@@ -4,16 +4,19 @@ workspace as the content of the container page's Terminal tab."""
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from nicegui import app, background_tasks, ui
 
-from auth.guard import Forbidden, require
 from components.exec_terminal import ROLE, WHAT, ExecTerminal
 from components.frame import frame, page_identity
 from components.terminal_access import refusal_for
 from core.docker_access import ContainerRow
 from core.exec_session import ExecRequest, ExecSession
-from core.services import Services
+from core.permissions import Forbidden, require
+
+if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
+    from system import Services
 
 FULL_WINDOW_HEIGHT = 'calc(100vh - 260px)'
 PANEL_HEIGHT = '65vh'

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from auth.guard import Identity
-from core.services import Services, build
+from core.permissions import Identity
 from core.settings import Settings
+from system import Services, build
 
 from ..conftest import PROJECT_ROOT
 from .registry import absent, pushed_image, registry  # noqa: F401 — fixtures for the image tests

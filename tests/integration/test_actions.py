@@ -9,7 +9,7 @@ import docker
 import pytest
 
 from core.jobs import Job
-from core.services import Services
+from system import Services
 
 from .conftest import OPERATOR, eventually
 

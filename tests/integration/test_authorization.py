@@ -11,10 +11,10 @@ from typing import Any
 import docker
 import pytest
 
-from auth.guard import Forbidden, Identity
 from core.container_spec import ContainerSpec
 from core.docker_access import ACTIONS
-from core.services import Services
+from core.permissions import Forbidden, Identity
+from system import Services
 
 from ..conftest import BUSYBOX
 from .conftest import eventually

@@ -11,11 +11,11 @@ from typing import Any
 import docker
 import pytest
 
-from auth.guard import Forbidden, Identity
 from core.container_spec import ContainerSpec
 from core.jobs import Job
-from core.services import Services
+from core.permissions import Forbidden, Identity
 from core.spec_form import spec_from_form
+from system import Services
 
 from ..conftest import BUSYBOX, free_port
 from .conftest import OPERATOR, VIEWER, eventually

@@ -23,8 +23,8 @@ from core.database import Database, DatabaseUnavailable, make_database
 from core.jobs import JobStore, JobUpdate
 from core.postgres import PostgresDatabase
 from core.secrets import RegistryCredentials, SecretBox
-from core.services import build
 from core.settings import Settings
+from system import build
 
 from .conftest import eventually
 

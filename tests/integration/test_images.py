@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterator
 import docker
 import pytest
 
-from auth.guard import Forbidden
 from core.commands import CommandError
 from core.images import prune_candidates
 from core.jobs import Job
-from core.services import Services
+from core.permissions import Forbidden
+from system import Services
 
 from ..conftest import BUSYBOX
 from .conftest import OPERATOR, VIEWER, eventually

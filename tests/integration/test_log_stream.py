@@ -13,7 +13,7 @@ import pytest
 
 from core.log_decode import CUT, LINE_LIMIT, MARKER, STDERR, STDOUT, LogLine
 from core.log_stream import LogFollower
-from core.services import Services
+from system import Services
 from tests.counting_proxy import CountingProxy
 
 from .conftest import eventually

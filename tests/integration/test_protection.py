@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterator
 import docker
 import pytest
 
-from auth.guard import Forbidden, Identity
 from core.container_spec import ContainerSpec, MountSpec
-from core.services import Services
+from core.permissions import Forbidden, Identity
+from system import Services
 
 from ..conftest import BUSYBOX
 from .conftest import OPERATOR, eventually

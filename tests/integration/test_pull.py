@@ -14,11 +14,11 @@ import pytest
 import redis
 from cryptography.fernet import Fernet
 
-from auth.guard import Forbidden
 from core.commands import CommandError
 from core.jobs import Job, JobUpdate
-from core.services import Services, build
+from core.permissions import Forbidden
 from core.settings import Settings
+from system import Services, build
 
 from ..conftest import free_port
 from .conftest import OPERATOR, VIEWER, dramatiq_worker, eventually

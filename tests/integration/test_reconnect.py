@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from core.services import Services, build
 from core.settings import Settings
+from system import Services, build
 
 from ..conftest import BUSYBOX
 from .conftest import eventually

@@ -13,8 +13,8 @@ import docker
 import pytest
 
 from core.container_spec import ContainerSpec
-from core.services import Services, build
 from core.settings import Settings
+from system import Services, build
 
 from ..conftest import BUSYBOX
 from .conftest import OPERATOR, dramatiq_worker, eventually

@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 
-from core.services import Services
 from core.state import StateChange
+from system import Services
 
 from .conftest import eventually
 

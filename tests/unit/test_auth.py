@@ -3,11 +3,11 @@ import sqlite3
 import pytest
 
 from auth.accounts import Accounts
-from auth.guard import Forbidden, Identity, require
 from auth.rate_limit import LoginRateLimit
 from auth.redirect import checked_redirect
 from core.audit import AuditLog
 from core.database import Database
+from core.permissions import Forbidden, Identity, require
 
 
 def test_roles_are_ordered() -> None:

@@ -1,4 +1,7 @@
-"""The one system object ``main.py`` builds and hands to every page."""
+"""The composition root: builds every service once and hands the one system object to pages, auth and workers.
+
+The only module that imports core, auth and tasks together; ``main.py`` parses arguments and calls :func:`build`.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +12,26 @@ from typing import Any
 
 import docker
 import dramatiq
+from nicegui import app
 
+import auth.setup
+import pages
+import tasks
 from auth.accounts import Accounts
 from auth.session import Sessions
-
-from .audit import AuditLog
-from .bus import Bus, make_bus
-from .cancel import CancelFlags, make_cancel_flags
-from .commands import Commands
-from .database import Database, make_database
-from .docker_access import make_client
-from .jobs import FINISHED, Job, JobStore, JobUpdate
-from .protection import Protection
-from .secrets import RegistryCredentials, SecretBox
-from .settings import Settings
-from .state import DockerState, EventWatcher
-from .stream_quota import StreamQuota
+from components.notifications import JobNotifier
+from core.audit import AuditLog
+from core.bus import Bus, make_bus
+from core.cancel import CancelFlags, make_cancel_flags
+from core.commands import Commands
+from core.database import Database, make_database
+from core.docker_access import make_client
+from core.jobs import FINISHED, Job, JobStore, JobUpdate
+from core.protection import Protection
+from core.secrets import RegistryCredentials, SecretBox
+from core.settings import Settings
+from core.state import DockerState, EventWatcher
+from core.stream_quota import StreamQuota
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +73,6 @@ class Services:
         self.protection.adopt(await loop.run_in_executor(None, self._discover_protection))
         self.watcher.start(loop)
         self.bus.start(loop, self.jobs.apply)
-        import tasks  # declares the actors
 
         tasks.broker.ensure(self.settings.redis_url, fresh=self.settings.embedded)
         if self.settings.embedded:
@@ -126,26 +132,6 @@ def build(settings: Settings) -> Services:
     jobs = JobStore(database, history=settings.job_history, lost_after=settings.job_lost_after)
     bus = make_bus(settings.redis_url)
 
-    def send_container_action(job: dict[str, Any], action: str, container_id: str, params: dict[str, Any]) -> None:
-        from tasks.containers import container_action
-
-        container_action.send(job, action, container_id, params)
-
-    def send_pull(job: dict[str, Any], reference: str, sealed_credentials: str, params: dict[str, Any]) -> None:
-        from tasks.images import pull_image
-
-        pull_image.send(job, reference, sealed_credentials, params)
-
-    def send_image_operation(job: dict[str, Any], operation: str, image_id: str, params: dict[str, Any]) -> None:
-        from tasks.images import image_operation
-
-        image_operation.send(job, operation, image_id, params)
-
-    def send_create(job: dict[str, Any], spec: dict[str, Any], params: dict[str, Any]) -> None:
-        from tasks.images import create_container
-
-        create_container.send(job, spec, params)
-
     secrets = SecretBox.from_settings(settings)
     assert secrets is not None  # the panel makes its key file when no BERTH_SECRET_KEY is given
     credentials = RegistryCredentials(database, secrets)
@@ -171,11 +157,11 @@ def build(settings: Settings) -> Services:
             cancel=cancel,
             protection=protection,
             signer=secrets.signer,
-            senders={
-                'container': send_container_action,
-                'image.pull': send_pull,
-                'image': send_image_operation,
-                'container.create': send_create,
+            senders={  # job kind → the actor's send (the actor re-reads its broker at each send)
+                'container': tasks.containers.container_action.send,
+                'image.pull': tasks.images.pull_image.send,
+                'image': tasks.images.image_operation.send,
+                'container.create': tasks.images.create_container.send,
             },
         ),
         secrets=secrets,
@@ -187,4 +173,22 @@ def build(settings: Settings) -> Services:
     )
     services.commands.docker = services.docker
     jobs.subscribe(services.audit_finished_job)
+    return services
+
+
+def create(settings: Settings) -> Services:
+    """Builds the services, the first admin, sign-in, the pages and the notifier; starts and stops with the app."""
+    services = build(settings)
+    generated = services.accounts.ensure_first_admin(settings.admin_password)
+    if generated:
+        print(
+            f'Berth: created the local account "admin" with password: {generated}\n'
+            'Berth: it is shown only this once; set BERTH_ADMIN_PASSWORD to choose it yourself.',
+            flush=True,
+        )
+    auth.setup.setup(settings, services.accounts, services.sessions, services.audit)
+    pages.register(services)
+    JobNotifier(services)
+    app.on_startup(services.start)
+    app.on_shutdown(services.stop)
     return services
