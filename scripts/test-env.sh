@@ -53,8 +53,8 @@ if ! docker image inspect berth-test/busybox:latest >/dev/null 2>&1; then
   rm -rf "$root"
 fi
 if [ ! -d tests/idp/node_modules/oidc-provider ]; then
-  log 'npm install (test identity provider)'
-  (cd tests/idp && npm install --no-audit --no-fund --silent)
+  log 'npm ci (test identity provider)'
+  (cd tests/idp && npm ci --no-audit --no-fund --silent)  # exactly the committed lockfile
 fi
 
 # PostgreSQL for tests/integration/test_database_postgres.py: role berth (password berth), database berth_test
