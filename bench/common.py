@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import signal
 import socket
 import subprocess
@@ -163,6 +164,38 @@ async def signed_in_page(
 def container_row(page: Page, name: str) -> Locator:
     """The table row whose name link is exactly ``name``."""
     return page.locator('tbody tr').filter(has=page.get_by_role('link', name=name, exact=True))
+
+
+def start_sleeper(name: str) -> None:
+    """A busybox container that idles for an hour (killed at once on stop), for a bench to work in."""
+    subprocess.run(
+        [
+            'docker',
+            'run',
+            '-d',
+            '--name',
+            name,
+            '--label',
+            'berth-bench=1',
+            '--stop-signal',
+            'KILL',
+            BUSYBOX,
+            'sleep',
+            '3600',
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
+def machine_facts(load_before: tuple[float, float, float]) -> dict[str, Any]:
+    """What a saved result says of the machine: cores, platform, Python, load average before and after the run."""
+    return {
+        'cpus': os.cpu_count(),
+        'platform': platform.platform(),
+        'python': platform.python_version(),
+        'load_average_1min_before_and_after': [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+    }
 
 
 def save_results(path: Path, result: dict[str, Any]) -> None:

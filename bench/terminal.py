@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import datetime
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -29,7 +28,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.async_api import Browser, Page, async_playwright
 
-from bench.common import BUSYBOX, PROJECT_ROOT, Panel, launch_chromium, save_results, signed_in_page
+from bench.common import (
+    PROJECT_ROOT,
+    Panel,
+    launch_chromium,
+    machine_facts,
+    save_results,
+    signed_in_page,
+    start_sleeper,
+)
 
 RESULTS = PROJECT_ROOT / 'bench' / 'results' / 'terminal.json'
 MARKER = 'BENCH-42-END'
@@ -124,24 +131,7 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
     size = int(arguments.megabytes * 1e6)
     load_before = os.getloadavg()
     container = f'berth-bench-terminal-{uuid.uuid4().hex[:8]}'
-    subprocess.run(
-        [
-            'docker',
-            'run',
-            '-d',
-            '--name',
-            container,
-            '--label',
-            'berth-bench=1',
-            '--stop-signal',
-            'KILL',
-            BUSYBOX,
-            'sleep',
-            '3600',
-        ],
-        check=True,
-        capture_output=True,
-    )
+    start_sleeper(container)
     try:
         with Panel() as panel:
             panel.wait_healthy(30, min_containers=1)
@@ -171,12 +161,7 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
     idle_summary, busy_summary = summary(idle), summary(busy)
     return {
         'measured_at': datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds'),
-        'machine': {
-            'cpus': os.cpu_count(),
-            'platform': platform.platform(),
-            'python': platform.python_version(),
-            'load_average_1min_before_and_after': [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
-        },
+        'machine': machine_facts(load_before),
         'payload_bytes': size,
         'runs': arguments.runs,
         'raw_docker_exec_tty_mb_s': {'median': round(raw_mb_s, 2), 'all': [round(value, 2) for value in raw]},

@@ -17,7 +17,6 @@ import asyncio
 import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -32,7 +31,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.async_api import async_playwright
 
-from bench.common import BUSYBOX, PROJECT_ROOT, Panel, launch_chromium, save_results, signed_in_page
+from bench.common import (
+    PROJECT_ROOT,
+    Panel,
+    launch_chromium,
+    machine_facts,
+    save_results,
+    signed_in_page,
+    start_sleeper,
+)
 
 TERMINAL = "getElement(document.querySelector('[data-berth-terminal]')).terminal"
 NEVER_ACKNOWLEDGE = '() => { window.berthTerminal.write = () => new Promise(() => {}); }'
@@ -83,24 +90,7 @@ def percentile(values: list[float], share: float) -> float:
 async def run(arguments: argparse.Namespace) -> dict[str, Any]:
     load_before = os.getloadavg()
     container = f'berth-bench-flood-{uuid.uuid4().hex[:8]}'
-    subprocess.run(
-        [
-            'docker',
-            'run',
-            '-d',
-            '--name',
-            container,
-            '--label',
-            'berth-bench=1',
-            '--stop-signal',
-            'KILL',
-            BUSYBOX,
-            'sleep',
-            '3600',
-        ],
-        check=True,
-        capture_output=True,
-    )
+    start_sleeper(container)
     root = Path(arguments.app).resolve() if arguments.app else PROJECT_ROOT
     try:
         with Panel(root=root, env={'BERTH_TERMINALS_PER_USER': str(max(8, arguments.terminals))}) as panel:
@@ -143,12 +133,7 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
     health = sampler.healthz_ms
     return {
         'measured_at': datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds'),
-        'machine': {
-            'cpus': os.cpu_count(),
-            'platform': platform.platform(),
-            'python': platform.python_version(),
-            'load_average_1min_before_and_after': [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
-        },
+        'machine': machine_facts(load_before),
         'app': str(root) if arguments.app else '.',
         'terminals': arguments.terminals,
         'seconds': arguments.seconds,
