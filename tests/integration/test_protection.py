@@ -16,7 +16,7 @@ from system import Services
 
 from ..conftest import BUSYBOX
 from .conftest import OPERATOR, eventually
-from .test_create import finished
+from .test_create import create_skipping_the_command, finished
 
 ADMIN = Identity(username='ada', role='admin', address='127.0.0.1')
 
@@ -69,17 +69,7 @@ async def test_an_operator_cannot_mount_a_protected_volume_by_any_path(
             await services.commands.create_container(OPERATOR, spec_mounting(name, source))
         assert services.audit.entries(username='olga', action='container.create')[0].result.startswith('refused')
         # and a job that skipped the command layer is refused by the actor, which looks the volumes up itself
-        job = await services.commands.dispatch(
-            OPERATOR,
-            role='operator',
-            what='create containers',
-            kind='container.create',
-            sender='container.create',
-            target=name,
-            target_name=name,
-            params={},
-            arguments=(spec_mounting(name, source).to_dict(),),
-        )
+        job = await create_skipping_the_command(services, OPERATOR, name, spec_mounting(name, source).to_dict())
         done = await finished(services, job)
         assert (done.status, done.message) == (
             'failed',
