@@ -78,11 +78,8 @@ class JobClaims:
         with self._lock:
             if job_id in self._claimed:
                 return False
-            self._claimed = (
-                {key: at for key, at in self._claimed.items() if now - at < MAX_AGE_SECONDS}
-                if len(self._claimed) > 10_000
-                else self._claimed
-            )
+            if len(self._claimed) > 10_000:  # ids older than a signature's life can never come back: forget them
+                self._claimed = {key: at for key, at in self._claimed.items() if now - at < MAX_AGE_SECONDS}
             self._claimed[job_id] = now
             return True
 
