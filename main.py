@@ -9,9 +9,9 @@ import os
 from nicegui import ui
 from nicegui.storage import Storage
 
-from core.database import DatabaseUnavailable
 from core.memory import return_big_buffers
 from core.settings import Settings
+from core.storage.database import DatabaseUnavailable
 from system import create
 
 

@@ -20,18 +20,19 @@ import tasks
 from auth.accounts import Accounts
 from auth.session import Sessions
 from components.notifications import JobNotifier
-from core.audit import AuditLog
-from core.bus import Bus, make_bus
-from core.cancel import CancelFlags, make_cancel_flags
-from core.commands import Commands
-from core.database import Database, make_database
-from core.docker_access import make_client
-from core.jobs import FINISHED, Job, JobStore, JobUpdate
+from core.commands.dispatch import Commands
+from core.docker.client import make_client
+from core.jobs.bus import Bus, make_bus
+from core.jobs.cancel import CancelFlags, make_cancel_flags
+from core.jobs.store import FINISHED, Job, JobStore, JobUpdate
 from core.protection import Protection
-from core.secrets import RegistryCredentials, SecretBox
 from core.settings import Settings
-from core.state import DockerState, EventWatcher
-from core.stream_quota import StreamQuota
+from core.state.model import DockerState, EventWatcher
+from core.storage import make_database
+from core.storage.audit import AuditLog
+from core.storage.credentials import RegistryCredentials, SecretBox
+from core.storage.database import Database
+from core.streams.quota import StreamQuota
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from core.database import Database
 from core.permissions import ROLES
+from core.storage.database import Database
 
 log = logging.getLogger(__name__)
 _hasher = PasswordHasher()

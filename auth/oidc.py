@@ -12,8 +12,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from nicegui import app
 
-from core.audit import AuditLog
 from core.settings import Settings
+from core.storage.audit import AuditLog
 
 from . import browser_storage
 from .accounts import Accounts

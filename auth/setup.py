@@ -10,8 +10,8 @@ from nicegui import app, ui
 from nicegui.storage import request_contextvar
 from starlette.middleware.base import BaseHTTPMiddleware
 
-from core.audit import AuditLog
 from core.settings import Settings
+from core.storage.audit import AuditLog
 
 from . import browser_storage
 from .accounts import Accounts

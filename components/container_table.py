@@ -9,7 +9,7 @@ from typing import Any
 from nicegui import ui
 from nicegui.events import GenericEventArguments
 
-from core.docker_access import ContainerRow, parse_time
+from core.state.containers import ContainerRow, parse_time
 
 from .table_cells import RowAction, action_buttons_cell
 

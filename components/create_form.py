@@ -6,8 +6,8 @@ from typing import Any
 
 from nicegui import ui
 
-from core.container_spec import RESTART_POLICIES, ContainerSpec, SpecError
-from core.spec_form import spec_from_form
+from core.commands.spec import RESTART_POLICIES, ContainerSpec, SpecError
+from core.commands.spec_form import spec_from_form
 
 from .image_dialogs import reference_problem
 

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
-from core.environment import has_secrets, redact_inspect
 from core.permissions import Forbidden, Identity, require
+from core.redaction import has_secrets, redact_inspect
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services

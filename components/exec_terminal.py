@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 from nicegui import background_tasks, run, ui
 from nicegui.events import XtermDataEventArguments, XtermResizeEventArguments
 
-from core.docker_access import describe_error
-from core.exec_session import ExecRequest, ExecSession, SessionError
-from core.exec_stream import Coalescer
+from core.docker.client import describe_error
 from core.permissions import Forbidden, Identity, require
-from core.stream_quota import QuotaExceeded, StreamSlot
+from core.streams.exec_output import Coalescer
+from core.streams.exec_session import ExecRequest, ExecSession, SessionError
+from core.streams.quota import QuotaExceeded, StreamSlot
 
 from .terminal_access import TerminalBody, as_sentence, look_up_body
 from .terminal_output import MESSAGE_CHARS, PAUSED, WINDOW, TerminalOutput

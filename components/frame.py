@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 from nicegui import app, ui
 
-from core.jobs import Job, JobUpdate
+from core.jobs.store import Job, JobUpdate
 from core.permissions import Forbidden, Identity, require
-from core.state import StateChange
+from core.state.model import StateChange
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services

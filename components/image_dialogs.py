@@ -6,7 +6,8 @@ from typing import Any
 
 from nicegui import ui
 
-from core.images import ImageRow, InvalidReference, format_size, parse_reference
+from core.docker.reference import InvalidReference, parse_reference
+from core.state.images import ImageRow, format_size
 
 
 def reference_problem(text: str, *, allow_digest: bool = True) -> str | None:

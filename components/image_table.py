@@ -7,7 +7,7 @@ from typing import Any
 
 from nicegui import ui
 
-from core.images import ImageRow, format_created, format_size
+from core.state.images import ImageRow, format_created, format_size
 
 from .table_cells import RowAction, action_buttons_cell
 

@@ -17,7 +17,7 @@ from typing import Protocol
 
 import re2
 
-from core.log_decode import MARKER, STDERR, LogLine
+from core.streams.log_decode import MARKER, STDERR, LogLine
 
 CONTAINER_COLOURS = 8
 _ESCAPE = re.compile(r'\x1b\[([0-9;:?]*)([@-~])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?')

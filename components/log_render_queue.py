@@ -16,8 +16,8 @@ from typing import TypeVar
 
 from nicegui import background_tasks, run
 
-from core.log_buffer import LineBuffer
-from core.log_decode import LogLine
+from core.streams.log_buffer import LineBuffer
+from core.streams.log_decode import LogLine
 
 from .log_render import LineFilter, Pattern, render_lines
 

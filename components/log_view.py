@@ -8,11 +8,11 @@ from urllib.parse import urlencode
 
 from nicegui import ui
 
-from core.log_buffer import VIEW_CHARS, LineBuffer
-from core.log_decode import LogLine
-from core.log_stream import LogFollower
 from core.permissions import Forbidden, Identity, require
-from core.stream_quota import QuotaExceeded, StreamSlot
+from core.streams.log_buffer import VIEW_CHARS, LineBuffer
+from core.streams.log_decode import LogLine
+from core.streams.log_stream import LogFollower
+from core.streams.quota import QuotaExceeded, StreamSlot
 
 from .log_lines import LogLines
 from .log_render import LineFilter, Pattern, plain_lines

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from nicegui import Client, ui
 
-from core.docker_access import ACTION_VERBS
-from core.jobs import FINISHED, Job, JobUpdate
+from core.jobs.store import FINISHED, Job, JobUpdate
+from core.operations.containers import ACTION_VERBS
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services

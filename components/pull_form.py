@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
-from core.images import InvalidReference, parse_reference
-from core.secrets import SavedCredential
+from core.docker.reference import InvalidReference, parse_reference
+from core.storage.credentials import SavedCredential
 
 from .image_dialogs import reference_problem
 

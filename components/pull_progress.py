@@ -7,9 +7,9 @@ from typing import Any
 
 from nicegui import ui
 
-from core.images import format_size
-from core.jobs import ACTIVE, Job
-from core.pull import DONE, LayerProgress
+from core.jobs.store import ACTIVE, Job
+from core.operations.pull import DONE, LayerProgress
+from core.state.images import format_size
 
 PHASE_COLORS = {'Downloading': 'primary', 'Extracting': 'secondary'}
 STATUS_COLORS = {'queued': 'grey', 'running': 'info', 'succeeded': 'positive', 'failed': 'negative'}

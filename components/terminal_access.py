@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from nicegui import run
 
-from core.docker_access import describe_error
+from core.docker.client import describe_error
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services

@@ -1,4 +1,4 @@
-"""Errors the command layer raises; shared by ``core.commands`` and its per-resource mixins."""
+"""Errors the command layer raises; shared by ``core.commands.dispatch`` and its per-resource mixins."""
 
 from __future__ import annotations
 

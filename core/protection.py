@@ -27,7 +27,7 @@ from typing import Any
 
 import docker
 
-from .docker_access import COMPOSE_PROJECT_LABEL, ContainerRow
+from core.state.containers import COMPOSE_PROJECT_LABEL, ContainerRow
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ class Protection:
 
 
 def body_reasons(inspect: Mapping[str, Any], protected_volumes: Iterable[str] = ()) -> list[str]:
-    """What in a running container's body only an admin may create (see :mod:`core.policy` for the create side)."""
+    """What in a running container's body only an admin may create (the create side: core.commands.policy)."""
     host = inspect.get('HostConfig') or {}
     reasons: list[str] = []
     if host.get('Privileged'):

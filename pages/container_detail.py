@@ -11,9 +11,10 @@ from nicegui import run, ui
 
 from components.environment_access import EnvironmentAccess
 from components.frame import frame, on_client_delete, page_identity
-from core.docker_access import ContainerRow, describe_error
+from core.docker.client import describe_error
 from core.permissions import Identity
-from core.state import StateChange
+from core.state.containers import ContainerRow
+from core.state.model import StateChange
 
 from .actions import run_container_actions
 from .logs import logs_panel

@@ -9,9 +9,9 @@ from nicegui import ui
 
 from components.container_table import ContainerTable
 from components.frame import frame, on_client_delete, page_identity
-from core.docker_access import ContainerRow
-from core.jobs import Job, JobUpdate
-from core.state import StateChange
+from core.jobs.store import Job, JobUpdate
+from core.state.containers import ContainerRow
+from core.state.model import StateChange
 
 from .actions import run_container_actions
 

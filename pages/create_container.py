@@ -8,8 +8,8 @@ from nicegui import run, ui
 
 from components.create_form import CreateForm
 from components.frame import frame, page_identity
-from core import policy
-from core.docker_access import describe_error
+from core.commands import policy
+from core.docker.client import describe_error
 from core.errors import CommandError
 from core.permissions import Forbidden, Identity
 

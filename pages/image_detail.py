@@ -11,10 +11,10 @@ from nicegui import run, ui
 
 from components.environment_access import EnvironmentAccess
 from components.frame import frame, on_client_delete, page_identity
-from core.docker_access import describe_error
-from core.images import ImageRow, format_created, format_size
+from core.docker.client import describe_error
 from core.permissions import Identity
-from core.state import StateChange
+from core.state.images import ImageRow, format_created, format_size
+from core.state.model import StateChange
 
 from .container_detail import environment_pairs, section
 from .images import image_action

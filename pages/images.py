@@ -13,13 +13,13 @@ from components.image_dialogs import PruneDialog, RemoveImageDialog, TagDialog, 
 from components.image_table import ImageTable
 from components.pull_form import PullForm
 from components.pull_progress import PullCard
-from core.docker_access import describe_error
+from core.commands.images import PRUNE_MODES
+from core.docker.client import describe_error
 from core.errors import CommandError
-from core.image_commands import PRUNE_MODES
-from core.images import format_size, prune_candidates
-from core.jobs import Job, JobUpdate
+from core.jobs.store import Job, JobUpdate
 from core.permissions import Forbidden, Identity
-from core.state import StateChange
+from core.state.images import format_size, prune_candidates
+from core.state.model import StateChange
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services

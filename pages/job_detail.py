@@ -10,9 +10,9 @@ from nicegui import ui
 from components.frame import frame, on_client_delete, page_identity
 from components.notifications import describe_job, job_verb
 from components.pull_progress import STATUS_COLORS, PullProgress
+from core.commands.images import CANCELLABLE
 from core.errors import CommandError
-from core.image_commands import CANCELLABLE
-from core.jobs import ACTIVE, OUTPUT_LINES, Job, JobUpdate
+from core.jobs.store import ACTIVE, OUTPUT_LINES, Job, JobUpdate
 from core.permissions import Forbidden
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages

@@ -9,7 +9,7 @@ from nicegui import ui
 
 from components.frame import frame, on_client_delete, page_identity
 from components.notifications import describe_job
-from core.jobs import Job, JobUpdate
+from core.jobs.store import Job, JobUpdate
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services

@@ -14,11 +14,11 @@ from components.frame import frame, on_client_delete, page_identity
 from components.log_render import plain_text
 from components.log_text import log_filename
 from components.log_view import WHOLE_LOG_PATH, LogView
-from core.docker_access import ContainerRow
-from core.log_decode import LogLine
-from core.log_reader import whole_log
 from core.permissions import Forbidden, Identity, require
-from core.state import StateChange
+from core.state.containers import ContainerRow
+from core.state.model import StateChange
+from core.streams.log_decode import LogLine
+from core.streams.log_reader import whole_log
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services

@@ -11,9 +11,9 @@ from nicegui import app, background_tasks, ui
 from components.exec_terminal import ROLE, WHAT, ExecTerminal
 from components.frame import frame, page_identity
 from components.terminal_access import refusal_for
-from core.docker_access import ContainerRow
-from core.exec_session import ExecRequest, ExecSession
 from core.permissions import Forbidden, require
+from core.state.containers import ContainerRow
+from core.streams.exec_session import ExecRequest, ExecSession
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services

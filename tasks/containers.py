@@ -6,7 +6,8 @@ from typing import Any
 
 import dramatiq
 
-from core.docker_access import describe_error, run_container_action
+from core.docker.client import describe_error
+from core.operations.containers import run_container_action
 
 from .broker import QUEUE
 from .context import JobReporter, admitted, context

@@ -13,14 +13,14 @@ from typing import Any
 import docker
 from docker import DockerClient
 
-from core.bus import Bus, make_bus
-from core.cancel import CancelFlags, make_cancel_flags
-from core.docker_access import make_client
-from core.job_seal import JobClaims, JobRefused, make_job_claims
-from core.jobs import JobUpdate
+from core.docker.client import make_client
+from core.jobs.bus import Bus, make_bus
+from core.jobs.cancel import CancelFlags, make_cancel_flags
+from core.jobs.seal import JobClaims, JobRefused, make_job_claims
+from core.jobs.store import JobUpdate
 from core.protection import Protection
-from core.secrets import SecretBox
 from core.settings import Settings
+from core.storage.credentials import SecretBox
 
 HEARTBEAT_SECONDS = 5.0
 log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ Actor = Callable[..., None]
 
 
 def admitted(actor: Actor) -> Actor:
-    """Runs the actor only for a job the panel signed, once (see :mod:`core.job_seal`); a refusal fails the job with
+    """Runs the actor only for a job the panel signed, once (see :mod:`core.jobs.seal`); a refusal fails the job with
     its sentence, a replay is only logged (the job it copies keeps its own outcome)."""
 
     @functools.wraps(actor)

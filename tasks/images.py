@@ -8,12 +8,13 @@ import docker
 import dramatiq
 from dramatiq.middleware import TimeLimitExceeded
 
-from core import policy
-from core.container_spec import ContainerSpec, SpecError, create_arguments
-from core.docker_access import describe_error
-from core.images import format_size, parse_reference
-from core.pull import PullCancelled, PullFailed, run_pull
-from core.secrets import TRANSIT_SECONDS, SecretError
+from core.commands import policy
+from core.commands.spec import ContainerSpec, SpecError, create_arguments
+from core.docker.client import describe_error
+from core.docker.reference import parse_reference
+from core.operations.pull import PullCancelled, PullFailed, run_pull
+from core.state.images import format_size
+from core.storage.credentials import TRANSIT_SECONDS, SecretError
 
 from .broker import QUEUE
 from .context import JobReporter, WorkerContext, admitted, context

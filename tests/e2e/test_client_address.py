@@ -13,8 +13,8 @@ from playwright.async_api import Browser
 
 from auth.accounts import Accounts
 from bench.common import Panel
-from core.audit import AuditLog
-from core.database import Database
+from core.storage.audit import AuditLog
+from core.storage.sqlite import SQLiteDatabase
 
 FORWARDED = '203.0.113.9'
 
@@ -28,7 +28,7 @@ def panel_behind_proxy() -> Iterator[Panel]:
 async def sign_in_address(panel: Panel, browser: Browser) -> str:
     """Signs a new account in from a browser that sends ``X-Forwarded-For``; the address the audit log recorded."""
     username, password = f'viewer-{uuid.uuid4().hex[:6]}', secrets.token_urlsafe(12)
-    database = Database(panel.data_dir / 'berth.sqlite3')
+    database = SQLiteDatabase(panel.data_dir / 'berth.sqlite3')
     Accounts(database).create(username, password, 'viewer')
     context = await browser.new_context(base_url=panel.base_url, extra_http_headers={'X-Forwarded-For': FORWARDED})
     page = await context.new_page()

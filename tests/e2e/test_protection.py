@@ -10,8 +10,8 @@ from playwright.async_api import Browser
 
 from auth.accounts import Accounts
 from bench.common import Panel, signed_in_page
-from core.database import make_database
 from core.settings import Settings
+from core.storage import make_database
 
 SECRET, PLAIN = 'e2e-hunter2-secret', 'e2e-visible-greeting'
 

@@ -23,7 +23,7 @@ from playwright.async_api import Browser, Page
 
 from auth.accounts import Accounts
 from bench.common import Panel, signed_in_page
-from core.database import Database
+from core.storage.sqlite import SQLiteDatabase
 from tests.counting_proxy import CountingProxy
 
 TIMEOUT_MS = 20_000
@@ -31,7 +31,7 @@ TIMEOUT_MS = 20_000
 
 def new_account(panel: Panel, role: str) -> tuple[str, str]:
     username, password = f'{role}-{uuid.uuid4().hex[:6]}', secrets.token_urlsafe(12)
-    Accounts(Database(panel.data_dir / 'berth.sqlite3')).create(username, password, role)
+    Accounts(SQLiteDatabase(panel.data_dir / 'berth.sqlite3')).create(username, password, role)
     return username, password
 
 
@@ -222,7 +222,7 @@ async def test_a_role_taken_away_elsewhere_stops_the_page_at_once_and_closes_it_
     dark_mode = dark_mode_button(audit)
     assert await audit.answers(dark_mode)
     # When their role is changed outside this panel's pages (in the database, as another instance would)
-    Database(panel.data_dir / 'berth.sqlite3').execute(
+    SQLiteDatabase(panel.data_dir / 'berth.sqlite3').execute(
         'UPDATE users SET role = ? WHERE username = ?', ('viewer', username)
     )
     # Then the socket guard drops the page's next event at once, and the page is closed within seconds

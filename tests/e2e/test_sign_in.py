@@ -23,9 +23,9 @@ from auth.accounts import Accounts
 from auth.oidc import OidcLogin
 from auth.session import Sessions
 from bench.common import Panel, free_port
-from core.audit import AuditLog
-from core.database import Database
 from core.settings import Settings
+from core.storage.audit import AuditLog
+from core.storage.sqlite import SQLiteDatabase
 
 from .test_session_rotation import browser_id, is_signed_in
 
@@ -231,7 +231,7 @@ async def test_id_token_for_another_audience_is_refused(idp_and_panel: tuple[str
         oidc_client_secret='berth-secret',
         public_url=panel.base_url,
     )
-    database = Database(tmp_path / 'x.sqlite3')
+    database = SQLiteDatabase(tmp_path / 'x.sqlite3')
     accounts = Accounts(database)
     login = OidcLogin(settings, accounts, Sessions(accounts, idle_seconds=60, max_seconds=60), AuditLog(database))
     # a genuine token for Berth passes Berth's checks (so the refusal below is about the audience only)

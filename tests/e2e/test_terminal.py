@@ -17,8 +17,8 @@ from playwright.async_api import Browser, Page, expect
 from auth.accounts import Accounts
 from bench.common import Panel, signed_in_page
 from components.terminal_output import PAUSED
-from core.audit import AuditLog
-from core.database import Database
+from core.storage.audit import AuditLog
+from core.storage.sqlite import SQLiteDatabase
 
 MakeContainer = Callable[..., str]
 TIMEOUT_MS = 20_000
@@ -133,7 +133,7 @@ async def test_closing_terminals_leaves_no_shell_in_the_container(
     # Then, once the panel gives up waiting for a reconnect, nothing the terminal started runs any more
     await wait_for_processes(container, ['sleep 600'])
     # And the session's start and end are in the audit log: who, where, what, how it ended
-    audit = AuditLog(Database(panel.data_dir / 'berth.sqlite3'))
+    audit = AuditLog(SQLiteDatabase(panel.data_dir / 'berth.sqlite3'))
     deadline = time.monotonic() + 10
     while len(entries := [entry for entry in audit.entries(action='container.exec') if entry.target == container]) < 4:
         assert time.monotonic() < deadline, f'audit entries: {entries}'
@@ -146,7 +146,7 @@ async def test_closing_terminals_leaves_no_shell_in_the_container(
 async def test_a_viewer_is_refused_a_terminal(panel: Panel, browser: Browser, make_container: MakeContainer) -> None:
     container = make_container(name=f'berth-e2e-{uuid.uuid4().hex[:10]}')
     username, password = f'viewer-{uuid.uuid4().hex[:6]}', secrets.token_urlsafe(12)
-    database = Database(panel.data_dir / 'berth.sqlite3')
+    database = SQLiteDatabase(panel.data_dir / 'berth.sqlite3')
     Accounts(database).create(username, password, 'viewer')
     page = await signed_in_page(browser, panel.base_url, username=username, password=password)
     await page.goto(f'/containers/{container}/terminal')
@@ -162,7 +162,7 @@ async def test_input_is_refused_once_the_role_is_taken_away(
     # Given an operator with an open terminal
     container = make_container(name=f'berth-e2e-{uuid.uuid4().hex[:10]}')
     username, password = f'operator-{uuid.uuid4().hex[:6]}', secrets.token_urlsafe(12)
-    database = Database(panel.data_dir / 'berth.sqlite3')
+    database = SQLiteDatabase(panel.data_dir / 'berth.sqlite3')
     Accounts(database).create(username, password, 'operator')
     page = await signed_in_page(browser, panel.base_url, username=username, password=password)
     await page.goto(f'/containers/{container}/terminal')
@@ -183,7 +183,7 @@ async def test_an_operator_is_refused_a_container_with_a_host_path(
 ) -> None:
     container = make_container(name=f'berth-e2e-{uuid.uuid4().hex[:10]}', extra=['-v', f'{tmp_path}:/host'])
     username, password = f'operator-{uuid.uuid4().hex[:6]}', secrets.token_urlsafe(12)
-    database = Database(panel.data_dir / 'berth.sqlite3')
+    database = SQLiteDatabase(panel.data_dir / 'berth.sqlite3')
     Accounts(database).create(username, password, 'operator')
     page = await signed_in_page(browser, panel.base_url, username=username, password=password)
     await page.goto(f'/containers/{container}/terminal')

@@ -175,7 +175,7 @@ def test_compose_file_starts_panel_worker_and_redis(compose_project: tuple[Calla
         'worker',
         'python3',
         '-c',
-        'from core.secrets import SecretBox; from core.settings import '
+        'from core.storage.credentials import SecretBox; from core.settings import '
         'Settings; assert SecretBox.from_settings(Settings(), create=False) is not None',
     )
     # and Berth's own containers and volumes carry the label that keeps them from non-admins

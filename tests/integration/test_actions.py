@@ -8,7 +8,7 @@ from collections.abc import Callable
 import docker
 import pytest
 
-from core.jobs import Job
+from core.jobs.store import Job
 from system import Services
 
 from .conftest import OPERATOR, eventually

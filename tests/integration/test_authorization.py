@@ -11,8 +11,8 @@ from typing import Any
 import docker
 import pytest
 
-from core.container_spec import ContainerSpec
-from core.docker_access import ACTIONS
+from core.commands.spec import ContainerSpec
+from core.operations.containers import ACTIONS
 from core.permissions import Forbidden, Identity
 from system import Services
 

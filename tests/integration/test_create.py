@@ -11,10 +11,10 @@ from typing import Any
 import docker
 import pytest
 
-from core.container_spec import ContainerSpec
-from core.jobs import Job
+from core.commands.spec import ContainerSpec
+from core.commands.spec_form import spec_from_form
+from core.jobs.store import Job
 from core.permissions import Forbidden, Identity
-from core.spec_form import spec_from_form
 from system import Services
 
 from ..conftest import BUSYBOX, free_port

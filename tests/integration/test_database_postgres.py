@@ -18,12 +18,13 @@ import psycopg
 import pytest
 
 from auth.accounts import Accounts
-from core.audit import AuditLog
-from core.database import Database, DatabaseUnavailable, make_database
-from core.jobs import JobStore, JobUpdate
-from core.postgres import PostgresDatabase
-from core.secrets import RegistryCredentials, SecretBox
+from core.jobs.store import JobStore, JobUpdate
 from core.settings import Settings
+from core.storage import make_database
+from core.storage.audit import AuditLog
+from core.storage.credentials import RegistryCredentials, SecretBox
+from core.storage.database import Database, DatabaseUnavailable
+from core.storage.postgres import PostgresDatabase
 from system import build
 
 from .conftest import eventually

@@ -12,9 +12,9 @@ from typing import Any
 import docker
 import pytest
 
-import core.exec_hangup
-from core.exec_session import ExecRequest, ExecSession, SessionError
-from core.exec_stream import Coalescer
+import core.streams.exec_hangup
+from core.streams.exec_output import Coalescer
+from core.streams.exec_session import ExecRequest, ExecSession, SessionError
 
 from .conftest import eventually
 
@@ -187,7 +187,7 @@ async def test_close_leaves_no_process_behind(
     open_session: Callable[..., Any], make_container: MakeContainer, monkeypatch: pytest.MonkeyPatch, host_view: bool
 ) -> None:
     if not host_view:  # as when the panel runs in a container of its own and cannot see host processes
-        monkeypatch.setattr(core.exec_hangup, '_in_container', lambda pid, container_id: False)
+        monkeypatch.setattr(core.streams.exec_hangup, '_in_container', lambda pid, container_id: False)
     # Given a shell with a background job and a foreground job
     container = make_container()
     session, screen = await open_session(ExecRequest(container_id=container))

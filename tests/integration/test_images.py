@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterator
 import docker
 import pytest
 
-from core.commands import CommandError
-from core.images import prune_candidates
-from core.jobs import Job
+from core.commands.dispatch import CommandError
+from core.jobs.store import Job
 from core.permissions import Forbidden
+from core.state.images import prune_candidates
 from system import Services
 
 from ..conftest import BUSYBOX

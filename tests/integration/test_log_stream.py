@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from core.log_decode import CUT, LINE_LIMIT, MARKER, STDERR, STDOUT, LogLine
-from core.log_stream import LogFollower
+from core.streams.log_decode import CUT, LINE_LIMIT, MARKER, STDERR, STDOUT, LogLine
+from core.streams.log_stream import LogFollower
 from system import Services
 from tests.counting_proxy import CountingProxy
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import docker
 import pytest
 
-from core.container_spec import ContainerSpec, MountSpec
+from core.commands.spec import ContainerSpec, MountSpec
 from core.permissions import Forbidden, Identity
 from system import Services
 

@@ -14,8 +14,8 @@ import pytest
 import redis
 from cryptography.fernet import Fernet
 
-from core.commands import CommandError
-from core.jobs import Job, JobUpdate
+from core.commands.dispatch import CommandError
+from core.jobs.store import Job, JobUpdate
 from core.permissions import Forbidden
 from core.settings import Settings
 from system import Services, build

@@ -12,7 +12,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from core.container_spec import ContainerSpec
+from core.commands.spec import ContainerSpec
 from core.settings import Settings
 from system import Services, build
 
@@ -111,7 +111,7 @@ async def test_the_worker_runs_only_jobs_the_panel_signed_and_each_only_once(
     redis_url: str,
 ) -> None:
     import tasks
-    from core.job_seal import JobSigner
+    from core.jobs.seal import JobSigner
 
     # Given anyone who can write to Redis, asking for a privileged container in an admin's name
     name = f'berth-test-forged-{os.getpid()}'

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 
-from core.state import StateChange
+from core.state.model import StateChange
 from system import Services
 
 from .conftest import eventually

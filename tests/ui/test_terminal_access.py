@@ -15,8 +15,8 @@ import pytest
 from nicegui.testing import User
 
 from auth.accounts import Accounts
-from core.audit import AuditLog
-from core.database import Database
+from core.storage.audit import AuditLog
+from core.storage.sqlite import SQLiteDatabase
 
 from .test_pages import sign_in
 
@@ -36,7 +36,7 @@ def answer_terminal_scripts(user: User, *, writes: bool = True) -> None:
 
 async def sign_in_as_operator(user: User, data_dir: Path, username: str = 'olga', *, writes: bool = True) -> None:
     password = secrets.token_urlsafe(12)
-    Accounts(Database(data_dir / 'berth.sqlite3')).create(username, password, 'operator')
+    Accounts(SQLiteDatabase(data_dir / 'berth.sqlite3')).create(username, password, 'operator')
     await sign_in(user, username, password)
     answer_terminal_scripts(user, writes=writes)
 
@@ -47,7 +47,7 @@ def processes(container: str) -> list[str]:
 
 
 def refusals(data_dir: Path, container: str) -> list[str]:
-    entries = AuditLog(Database(data_dir / 'berth.sqlite3')).entries(action='container.exec')
+    entries = AuditLog(SQLiteDatabase(data_dir / 'berth.sqlite3')).entries(action='container.exec')
     return [entry.result for entry in entries if entry.target == container and entry.result.startswith('refused: ')]
 
 

@@ -5,9 +5,9 @@ import pytest
 from auth.accounts import Accounts
 from auth.rate_limit import LoginRateLimit
 from auth.redirect import checked_redirect
-from core.audit import AuditLog
-from core.database import Database
 from core.permissions import Forbidden, Identity, require
+from core.storage.audit import AuditLog
+from core.storage.sqlite import SQLiteDatabase
 
 
 def test_roles_are_ordered() -> None:
@@ -21,7 +21,7 @@ def test_roles_are_ordered() -> None:
 
 
 def test_first_admin_gets_a_random_password_and_hashes_are_argon2() -> None:
-    database = Database(':memory:')
+    database = SQLiteDatabase(':memory:')
     accounts = Accounts(database)
     generated = accounts.ensure_first_admin(None)
     assert generated and len(generated) >= 12
@@ -34,7 +34,7 @@ def test_first_admin_gets_a_random_password_and_hashes_are_argon2() -> None:
 
 
 def test_disabled_account_cannot_sign_in() -> None:
-    database = Database(':memory:')
+    database = SQLiteDatabase(':memory:')
     accounts = Accounts(database)
     accounts.create('vera', 'a long password', 'viewer')
     database.execute('UPDATE users SET disabled = 1 WHERE username = ?', ('vera',))
@@ -42,7 +42,7 @@ def test_disabled_account_cannot_sign_in() -> None:
 
 
 def test_audit_log_is_append_only() -> None:
-    database = Database(':memory:')
+    database = SQLiteDatabase(':memory:')
     audit = AuditLog(database)
     audit.record(username='alice', role='operator', action='container.stop', target='web', result='queued')
     assert [entry.action for entry in audit.entries()] == ['container.stop']

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime
 
-from core.docker_access import ContainerRow, describe_error, format_ports
+from core.docker.client import describe_error
+from core.state.containers import ContainerRow, format_ports
 
 INSPECT = {
     'Id': 'a' * 64,

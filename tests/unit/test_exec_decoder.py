@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from core.exec_stream import Coalescer, OutputDecoder
+from core.streams.exec_output import Coalescer, OutputDecoder
 
 TEXT = 'ü€😀 plain ascii, 中文, \x1b[31mred\x1b[0m\r\n' * 50
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.images import ImageRow, InvalidReference, format_size, parse_reference, prune_candidates
-from core.pull import PullFailed, PullTracker
+from core.docker.reference import InvalidReference, parse_reference
+from core.operations.pull import PullFailed, PullTracker
+from core.state.images import ImageRow, format_size, prune_candidates
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,11 @@
 import time
 
-from core.database import Database
-from core.jobs import JobStore, JobUpdate
+from core.jobs.store import JobStore, JobUpdate
+from core.storage.sqlite import SQLiteDatabase
 
 
 def store(lost_after: float = 30.0) -> JobStore:
-    return JobStore(Database(':memory:'), lost_after=lost_after)
+    return JobStore(SQLiteDatabase(':memory:'), lost_after=lost_after)
 
 
 def update(status: str, **values: object) -> JobUpdate:
@@ -52,7 +52,7 @@ def test_silent_running_job_is_marked_lost() -> None:
 
 
 def test_history_survives_a_restart_and_active_jobs_end(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    database = Database(tmp_path / 'berth.sqlite3')
+    database = SQLiteDatabase(tmp_path / 'berth.sqlite3')
     jobs = JobStore(database)
     jobs.apply(update('running'))
     restarted = JobStore(database)
@@ -80,5 +80,5 @@ def test_a_database_from_an_earlier_schema_is_migrated_and_keeps_its_jobs(tmp_pa
     )
     old.commit()
     old.close()
-    jobs = JobStore(Database(path))
+    jobs = JobStore(SQLiteDatabase(path))
     assert jobs.jobs['j0'].message == 'stopped' and list(jobs.jobs['j0'].output) == []

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.log_buffer import LineBuffer
-from core.log_decode import STDOUT, LogLine
+from core.streams.log_buffer import LineBuffer
+from core.streams.log_decode import STDOUT, LogLine
 
 
 def lines(*texts: str) -> list[LogLine]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 
-from core.log_decode import (
+from core.streams.log_decode import (
     CUT,
     DOCKER_SPLIT,
     LINE_LIMIT,

@@ -10,7 +10,7 @@ import pytest
 
 from components.log_render import LineFilter, ansi_segments, plain_text, render_line, render_text, strip_ansi
 from components.log_text import parse_since
-from core.log_decode import MARKER, STDERR, STDOUT, LogLine
+from core.streams.log_decode import MARKER, STDERR, STDOUT, LogLine
 
 TIMESTAMP = '2026-05-01T12:00:00.123456789Z'
 

@@ -10,7 +10,7 @@ from nicegui import core
 
 from components.log_render import LineFilter, render_line
 from components.log_render_queue import RenderQueue
-from core.log_decode import STDOUT, LogLine
+from core.streams.log_decode import STDOUT, LogLine
 
 
 @pytest.fixture(autouse=True)

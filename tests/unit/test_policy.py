@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from core.container_spec import ContainerSpec, MountSpec, SpecError
-from core.policy import refusals, refusals_by_field
-from core.spec_form import parse_memory, parse_mount, parse_port, spec_from_form
+from core.commands.policy import refusals, refusals_by_field
+from core.commands.spec import ContainerSpec, MountSpec, SpecError
+from core.commands.spec_form import parse_memory, parse_mount, parse_port, spec_from_form
 
 PLAIN = {'image': 'berth-test/busybox:latest'}
 ADMIN_ONLY: dict[str, tuple[dict[str, Any], str]] = {

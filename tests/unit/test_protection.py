@@ -1,4 +1,4 @@
-"""core.protection, core.environment and core.job_seal as pure functions."""
+"""core.protection, core.redaction and core.jobs.seal as pure functions."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from core.environment import HIDDEN, MASK, redact_inspect
-from core.job_seal import JobClaims, JobRefused, JobSigner
+from core.jobs.seal import JobClaims, JobRefused, JobSigner
 from core.protection import Protection, body_reasons, own_container_id
+from core.redaction import HIDDEN, MASK, redact_inspect
 
 OWN = 'a' * 64
 MOUNTINFO = (

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from core.cancel import InProcessCancelFlags
-from core.database import Database
-from core.secrets import RegistryCredentials, SecretBox, SecretError
+from core.jobs.cancel import InProcessCancelFlags
 from core.settings import Settings
+from core.storage.credentials import RegistryCredentials, SecretBox, SecretError
+from core.storage.sqlite import SQLiteDatabase
 
 
 def test_the_key_file_is_made_once_and_readable_by_its_owner_only(tmp_path: Path) -> None:
@@ -33,7 +33,7 @@ def test_a_configured_secret_key_is_used_and_another_key_cannot_open(tmp_path: P
 
 
 def test_saved_credentials_are_sealed_in_the_database(tmp_path: Path) -> None:
-    database = Database(tmp_path / 'berth.sqlite3')
+    database = SQLiteDatabase(tmp_path / 'berth.sqlite3')
     box = SecretBox.from_settings(Settings(data_dir=tmp_path))
     assert box is not None
     credentials = RegistryCredentials(database, box)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import redis
 
-from .jobs import JobUpdate
+from core.jobs.store import JobUpdate
 
 log = logging.getLogger(__name__)
 CHANNEL = 'berth:jobs'

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from docker import APIClient
 
-from .docker_access import describe_error
+from core.docker.client import describe_error
 
 log = logging.getLogger(__name__)
 

@@ -9,18 +9,17 @@ from typing import Any
 import docker
 from nicegui import run
 
+from core.commands.images import ImageCommands
+from core.errors import CommandError
+from core.jobs.cancel import CancelFlags
+from core.jobs.seal import JobSigner
+from core.jobs.store import Job, JobStore, JobUpdate, new_job_id
+from core.operations.containers import ACTION_VERBS, ACTIONS
 from core.permissions import Forbidden, Identity, require
-
-from .audit import AuditLog
-from .cancel import CancelFlags
-from .docker_access import ACTION_VERBS, ACTIONS
-from .errors import CommandError
-from .image_commands import ImageCommands
-from .job_seal import JobSigner
-from .jobs import Job, JobStore, JobUpdate, new_job_id
-from .protection import Protection
-from .secrets import RegistryCredentials
-from .state import DockerState
+from core.protection import Protection
+from core.state.model import DockerState
+from core.storage.audit import AuditLog
+from core.storage.credentials import RegistryCredentials
 
 log = logging.getLogger(__name__)
 Send = Callable[..., object]  # an actor's send: queues the job, returns the message

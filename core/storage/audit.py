@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .database import Database
+from core.storage.database import Database
 
 
 @dataclass(kw_only=True, slots=True)

@@ -12,7 +12,8 @@ from typing import Any
 import docker
 from docker import auth
 
-from .images import ImageReference, format_size
+from core.docker.reference import ImageReference
+from core.state.images import format_size
 
 PUBLISH_SECONDS = 0.1  # at most ~10 progress messages a second, whatever the daemon sends
 CANCEL_CHECK_SECONDS = 0.25

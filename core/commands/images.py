@@ -1,6 +1,6 @@
 """Flow 2 for images and new containers: pull, remove, tag, prune, create-and-run, cancel.
 
-A mixin of :class:`core.commands.Commands` (split by resource, as docker-py splits its API client): every method
+A mixin of `Commands` (core/commands/dispatch.py; split by resource, as docker-py splits its API client): every
 checks what the user asked for, then goes through the one ``dispatch`` (role check, audit entry, queued job, send).
 """
 
@@ -12,19 +12,19 @@ from typing import TYPE_CHECKING, Any
 import docker
 from nicegui import run
 
+from core.commands import policy
+from core.commands.spec import ContainerSpec, SpecError
+from core.docker.client import describe_error
+from core.docker.reference import InvalidReference, parse_reference
+from core.errors import CommandError
+from core.jobs.cancel import CancelFlags
+from core.jobs.store import ACTIVE, Job, JobStore
 from core.permissions import Forbidden, Identity, require
-
-from . import policy
-from .audit import AuditLog
-from .cancel import CancelFlags
-from .container_spec import ContainerSpec, SpecError
-from .docker_access import describe_error
-from .errors import CommandError
-from .images import ImageRow, InvalidReference, parse_reference, prune_candidates
-from .jobs import ACTIVE, Job, JobStore
-from .protection import Protection
-from .secrets import RegistryCredentials
-from .state import DockerState
+from core.protection import Protection
+from core.state.images import ImageRow, prune_candidates
+from core.state.model import DockerState
+from core.storage.audit import AuditLog
+from core.storage.credentials import RegistryCredentials
 
 CANCELLABLE = ('image.pull',)
 PRUNE_MODES = {'dangling': 'dangling images', 'unused': 'unused images'}
@@ -157,7 +157,7 @@ class ImageCommands:
         )
 
     async def create_container(self, identity: Identity | None, spec: ContainerSpec) -> Job:
-        """Checks the role, the spec and the body-level policy (:func:`core.policy.refusals`), then queues the
+        """Checks the role, the spec and the body-level policy (:func:`core.commands.policy.refusals`), then queues the
         create (and start). The actor checks the policy again with the role this dispatch verified."""
         target_name = spec.name or f'a container from {spec.image}'
         identity = self._require(identity, 'create containers', 'container.create', target_name, spec.audit_summary())

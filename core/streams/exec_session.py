@@ -24,9 +24,9 @@ from typing import Any, ClassVar
 
 from docker import APIClient
 
-from .docker_access import describe_error
-from .exec_hangup import GRACE_SECONDS, TOKEN_VARIABLE, hang_up
-from .exec_stream import Coalescer, OutputDecoder
+from core.docker.client import describe_error
+from core.streams.exec_hangup import GRACE_SECONDS, TOKEN_VARIABLE, hang_up
+from core.streams.exec_output import Coalescer, OutputDecoder
 
 log = logging.getLogger(__name__)
 

@@ -21,13 +21,22 @@ import docker
 import requests
 from docker.types.daemon import CancellableStream
 
-from .docker_access import make_client
-from .log_decode import MARKER, Dechunker, Decoder, LogLine, advance, since_parameter, skip_seen, timestamp_key
+from core.docker.client import make_client
+from core.streams.log_decode import (
+    MARKER,
+    Dechunker,
+    Decoder,
+    LogLine,
+    advance,
+    since_parameter,
+    skip_seen,
+    timestamp_key,
+)
 
 READ_SIZE = 256 * 1024
 CATCH_UP = 10_000  # at most this many lines are read back when (re)joining a log: more are dropped from view anyway
 GAP = f'— more than {CATCH_UP:,} lines were printed meanwhile: the older ones are not shown; download the whole log —'
-DEFAULT_SOCKET = 'unix:///var/run/docker.sock'  # as core.docker_access.make_client
+DEFAULT_SOCKET = 'unix:///var/run/docker.sock'  # as core.docker.client.make_client
 
 
 @dataclass(kw_only=True, slots=True, frozen=True)

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 
 import docker.errors
 
-from .docker_access import ContainerRow, describe_error
-from .log_buffer import VIEW_CHARS, LineBuffer
-from .log_decode import MARKER, LogLine, timestamp_key
-from .log_reader import LogReader, ReaderStart
-from .state import DockerState, StateChange
+from core.docker.client import describe_error
+from core.state.containers import ContainerRow
+from core.state.model import DockerState, StateChange
+from core.streams.log_buffer import VIEW_CHARS, LineBuffer
+from core.streams.log_decode import MARKER, LogLine, timestamp_key
+from core.streams.log_reader import LogReader, ReaderStart
 
 log = logging.getLogger(__name__)
 

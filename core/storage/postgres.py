@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg.rows import dict_row
 
-from .database import ADDED_COLUMNS, TABLES, Database, DatabaseUnavailable
+from core.storage.database import ADDED_COLUMNS, TABLES, Database, DatabaseUnavailable
 
 SCHEMA = (
     TABLES.format(real='DOUBLE PRECISION', serial_id='BIGSERIAL PRIMARY KEY')

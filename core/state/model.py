@@ -13,8 +13,9 @@ from typing import Any
 import docker
 import docker.errors
 
-from .docker_access import ContainerRow, describe_error, make_client
-from .images import ImageRow
+from core.docker.client import describe_error, make_client
+from core.state.containers import ContainerRow
+from core.state.images import ImageRow
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from typing import Any
 import docker
 from docker.types import DriverConfig, Mount
 
-from .images import InvalidReference, parse_reference
+from core.docker.reference import InvalidReference, parse_reference
 
 RESTART_POLICIES = ('no', 'always', 'unless-stopped', 'on-failure')
 PROTOCOLS = ('tcp', 'udp', 'sctp')
@@ -52,7 +52,7 @@ class MountSpec:
 
 @dataclass(kw_only=True, slots=True)
 class ContainerSpec:
-    """Everything the create form can ask for. Admin-only fields are listed in :mod:`core.policy`."""
+    """Everything the create form can ask for. Admin-only fields are listed in :mod:`core.commands.policy`."""
 
     image: str
     name: str = ''

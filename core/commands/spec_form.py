@@ -9,8 +9,8 @@ import shlex
 from collections.abc import Callable
 from typing import Any
 
-from .container_spec import NAME, PROTOCOLS, ContainerSpec, MountSpec, PortBinding, SpecError
-from .images import parse_reference
+from core.commands.spec import NAME, PROTOCOLS, ContainerSpec, MountSpec, PortBinding, SpecError
+from core.docker.reference import parse_reference
 
 MEMORY = re.compile(r'(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[kmgt]?)(?:i?b)?', re.IGNORECASE)
 UNITS = {'': 1, 'k': 1024, 'm': 1024**2, 'g': 1024**3, 't': 1024**4}

@@ -1,4 +1,4 @@
-"""Docker Engine access: client creation, the container row model and the lifecycle actions."""
+"""The container row model the panel shows, built from the daemon's inspect data, and its time formats."""
 
 from __future__ import annotations
 
@@ -6,48 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import docker
-import docker.errors
-import requests.exceptions
-
 COMPOSE_PROJECT_LABEL = 'com.docker.compose.project'
-ACTIONS = ('start', 'stop', 'restart', 'pause', 'unpause', 'kill', 'remove')
-ACTION_VERBS = {
-    'start': 'Start',
-    'stop': 'Stop',
-    'restart': 'Restart',
-    'pause': 'Pause',
-    'unpause': 'Resume',
-    'kill': 'Kill',
-    'remove': 'Remove',
-}
-
-
-def make_client(docker_host: str | None, timeout: int = 30) -> docker.DockerClient:
-    """A Docker SDK client for the endpoint (``DOCKER_HOST`` or the local socket)."""
-    if docker_host:
-        return docker.DockerClient(base_url=docker_host, timeout=timeout)
-    return docker.DockerClient(base_url='unix:///var/run/docker.sock', timeout=timeout)
-
-
-def describe_error(error: BaseException) -> str:
-    """A sentence for the user: the daemon's own message where there is one, never a traceback."""
-    if isinstance(error, docker.errors.NotFound):
-        return f'not found: {_explanation(error)}'
-    if isinstance(error, docker.errors.APIError):
-        return _explanation(error)
-    if isinstance(error, (requests.exceptions.ConnectionError, ConnectionError, FileNotFoundError)):
-        return 'Docker engine unreachable'
-    if isinstance(error, requests.exceptions.Timeout):
-        return 'Docker engine did not answer in time'
-    return str(error) or type(error).__name__
-
-
-def _explanation(error: docker.errors.APIError) -> str:
-    explanation = error.explanation
-    if isinstance(explanation, bytes):
-        explanation = explanation.decode(errors='replace')
-    return str(explanation or error)
 
 
 @dataclass(kw_only=True, slots=True)
@@ -144,36 +103,3 @@ def humanize_since(value: str, now: datetime) -> str:
             count = seconds // size
             return f'{count} {unit}{"s" if count != 1 else ""}'
     return 'Less than a second' if seconds < 1 else f'{seconds} second{"s" if seconds != 1 else ""}'
-
-
-def run_container_action(
-    client: docker.DockerClient, action: str, container_id: str, params: dict[str, Any] | None = None
-) -> str:
-    """Runs one lifecycle action; returns a short success sentence. Raises docker errors as they come."""
-    params = params or {}
-    if action not in ACTIONS:
-        raise ValueError(f'unknown action {action!r}')
-    api = client.api
-    if action == 'start':
-        api.start(container_id)
-    elif action == 'stop':
-        api.stop(container_id, timeout=int(params.get('timeout', 10)))
-    elif action == 'restart':
-        api.restart(container_id, timeout=int(params.get('timeout', 10)))
-    elif action == 'pause':
-        api.pause(container_id)
-    elif action == 'unpause':
-        api.unpause(container_id)
-    elif action == 'kill':
-        api.kill(container_id, signal=str(params.get('signal', 'SIGKILL')))
-    elif action == 'remove':
-        api.remove_container(container_id, v=bool(params.get('volumes', False)), force=bool(params.get('force', False)))
-    return {
-        'start': 'started',
-        'stop': 'stopped',
-        'restart': 'restarted',
-        'pause': 'paused',
-        'unpause': 'resumed',
-        'kill': 'killed',
-        'remove': 'removed',
-    }[action]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .database import Database
+from core.storage.database import Database
 
 ACTIVE = ('queued', 'running')
 OUTPUT_LINES = 2000

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from core.commands.spec import ContainerSpec
 from core.permissions import ROLES
-
-from .container_spec import ContainerSpec
-from .protection import RESERVED_LABEL_PREFIX
+from core.protection import RESERVED_LABEL_PREFIX
 
 CREATE_ROLE = 'operator'
 

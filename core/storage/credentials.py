@@ -16,9 +16,9 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from .database import Database
-from .job_seal import JobSigner
-from .settings import Settings
+from core.jobs.seal import JobSigner
+from core.settings import Settings
+from core.storage.database import Database
 
 KEY_FILE = 'secret.key'
 TRANSIT_SECONDS = 24 * 3600

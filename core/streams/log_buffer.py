@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from .log_decode import LogLine
+from core.streams.log_decode import LogLine
 
 VIEW_CHARS = 8 * 1024 * 1024  # characters of log text one view (or one follower's queue) holds at most
 

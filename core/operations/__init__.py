@@ -1,0 +1,1 @@
+"""Flow 2, worker side: what an actor does to the engine (lifecycle, pull, create)."""

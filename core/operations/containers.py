@@ -1,0 +1,51 @@
+"""Lifecycle actions on one container, as a worker runs them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import docker
+
+ACTIONS = ('start', 'stop', 'restart', 'pause', 'unpause', 'kill', 'remove')
+ACTION_VERBS = {
+    'start': 'Start',
+    'stop': 'Stop',
+    'restart': 'Restart',
+    'pause': 'Pause',
+    'unpause': 'Resume',
+    'kill': 'Kill',
+    'remove': 'Remove',
+}
+
+
+def run_container_action(
+    client: docker.DockerClient, action: str, container_id: str, params: dict[str, Any] | None = None
+) -> str:
+    """Runs one lifecycle action; returns a short success sentence. Raises docker errors as they come."""
+    params = params or {}
+    if action not in ACTIONS:
+        raise ValueError(f'unknown action {action!r}')
+    api = client.api
+    if action == 'start':
+        api.start(container_id)
+    elif action == 'stop':
+        api.stop(container_id, timeout=int(params.get('timeout', 10)))
+    elif action == 'restart':
+        api.restart(container_id, timeout=int(params.get('timeout', 10)))
+    elif action == 'pause':
+        api.pause(container_id)
+    elif action == 'unpause':
+        api.unpause(container_id)
+    elif action == 'kill':
+        api.kill(container_id, signal=str(params.get('signal', 'SIGKILL')))
+    elif action == 'remove':
+        api.remove_container(container_id, v=bool(params.get('volumes', False)), force=bool(params.get('force', False)))
+    return {
+        'start': 'started',
+        'stop': 'stopped',
+        'restart': 'restarted',
+        'pause': 'paused',
+        'unpause': 'resumed',
+        'kill': 'killed',
+        'remove': 'removed',
+    }[action]

@@ -1,0 +1,1 @@
+"""Flow 1: the live Docker state of each endpoint, fed by its event watcher; row models."""

@@ -1,0 +1,86 @@
+"""The panel's database: users, jobs, audit entries, saved registry credentials.
+
+:class:`Database` is what every backend offers: ``execute``, ``query`` and ``upsert`` with SQLite-flavoured SQL and
+``?`` placeholders (PostgreSQL translates them). Embedded SQLite under ``BERTH_DATA_DIR`` by default
+(core/storage/sqlite.py); PostgreSQL when ``BERTH_DATABASE_URL`` is set (core/storage/postgres.py);
+``core.storage.make_database`` picks one."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+# Both backends make the same tables; only these two types differ (see core/postgres.py for its triggers).
+TABLES = """
+CREATE TABLE IF NOT EXISTS users (
+    username TEXT PRIMARY KEY,
+    password_hash TEXT,
+    role TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT 'local',
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at {real} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    target_name TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT NOT NULL,
+    created_at {real} NOT NULL,
+    started_at {real},
+    finished_at {real},
+    output TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
+CREATE TABLE IF NOT EXISTS audit (
+    id {serial_id},
+    at {real} NOT NULL,
+    username TEXT NOT NULL,
+    role TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    params TEXT NOT NULL,
+    result TEXT NOT NULL,
+    address TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS registry_credentials (
+    registry TEXT PRIMARY KEY,
+    sealed TEXT NOT NULL,
+    saved_by TEXT NOT NULL,
+    saved_at {real} NOT NULL
+);
+"""
+# (table, column, declaration) for every column added after the first release of a table
+ADDED_COLUMNS = [('jobs', 'output', "TEXT NOT NULL DEFAULT ''")]
+
+
+class Database(ABC):
+    """The interface every backend keeps: ``execute``, ``query``, ``upsert``, ``close``."""
+
+    @abstractmethod
+    def execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> int:
+        """Runs one statement; returns the number of changed rows."""
+
+    @abstractmethod
+    def query(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """Runs one query; returns its rows as dicts."""
+
+    def upsert(self, table: str, key: str, row: dict[str, Any]) -> int:
+        """Inserts ``row`` into ``table``, or updates the row with the same ``key`` column; returns changed rows."""
+        columns = list(row)
+        updates = ', '.join(f'{column} = excluded.{column}' for column in columns if column != key)
+        sql = (
+            f'INSERT INTO {table} ({", ".join(columns)}) VALUES ({", ".join("?" for _ in columns)}) '
+            f'ON CONFLICT ({key}) DO ' + (f'UPDATE SET {updates}' if updates else 'NOTHING')
+        )
+        return self.execute(sql, tuple(row.values()))
+
+    @abstractmethod
+    def close(self) -> None:
+        """Closes the connection; the object is unusable afterwards."""
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The configured database cannot be reached or set up; the message says which and why."""
