@@ -25,6 +25,7 @@ from core.docker.client import make_client
 from core.jobs.bus import Bus, make_bus
 from core.jobs.cancel import CancelFlags, make_cancel_flags
 from core.jobs.store import FINISHED, Job, JobStore, JobUpdate
+from core.operations.containers import ACTIONS
 from core.protection import Protection
 from core.settings import Settings
 from core.state.model import DockerState, EventWatcher
@@ -158,10 +159,10 @@ def build(settings: Settings) -> Services:
             cancel=cancel,
             protection=protection,
             signer=secrets.signer,
-            senders={  # job kind → the actor's send (the actor re-reads its broker at each send)
-                'container': tasks.containers.container_action.send,
+            senders={  # job kind (= its audit action) → the actor's send (the actor re-reads its broker at each send)
+                **{f'container.{action}': tasks.containers.container_action.send for action in ACTIONS},
                 'image.pull': tasks.images.pull_image.send,
-                'image': tasks.images.image_operation.send,
+                **{f'image.{action}': tasks.images.image_operation.send for action in ('remove', 'tag', 'prune')},
                 'container.create': tasks.images.create_container.send,
             },
         ),

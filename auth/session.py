@@ -20,7 +20,7 @@ from nicegui import Client, background_tasks, run, ui
 from nicegui.persistence import PersistentDict
 from nicegui.storage import request_contextvar
 
-from core.permissions import Identity
+from core.permissions import Identity, Permission
 
 from . import browser_storage
 from .accounts import Account, Accounts
@@ -36,7 +36,7 @@ CLOSE_GRACE_SECONDS = 1.0  # a closed page lives this long without elements, so 
 class OpenPage:
     username: str
     browser_id: str
-    role: str
+    permission: Permission  # what the page shows needs this; losing it closes the page
     leaving: bool = False  # the tab is on its way to /logout by itself: no navigation to send
 
 
@@ -117,13 +117,15 @@ class Sessions:
         """For the socket guard: does the session this page was opened in still hold the role the page needs?"""
         page = self.pages.get(client.id)
         identity = self.identity_of(_request_of(client))
-        return identity is not None and identity.has(page.role if page is not None else 'viewer')
+        return identity is not None and identity.can(page.permission if page is not None else Permission.CONTAINER_READ)
 
-    def attach(self, identity: Identity, role: str) -> None:
-        """Remembers the current page and the role it needs, so that losing that role closes it."""
+    def attach(self, identity: Identity, permission: Permission) -> None:
+        """Remembers the current page and the permission it needs, so that losing it closes the page."""
         client = ui.context.client
         self.pages[client.id] = OpenPage(
-            username=identity.username, role=role, browser_id=browser_storage.browser_id(_request_of(client))
+            username=identity.username,
+            permission=permission,
+            browser_id=browser_storage.browser_id(_request_of(client)),
         )
         client.on_delete(lambda: self.pages.pop(client.id, None))
 
@@ -183,7 +185,7 @@ class Sessions:
         return (
             account is not None
             and not account.disabled
-            and Identity(username=account.username, role=account.role).has(page.role)
+            and Identity(username=account.username, role=account.role).can(page.permission)
         )
 
     def _expired(self, storage: PersistentDict | dict[str, Any], now: float) -> bool:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
-from core.permissions import Forbidden, Identity, require
+from core.permissions import Forbidden, Identity, Permission, require
 from core.redaction import has_secrets, redact_inspect
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
@@ -27,7 +27,7 @@ class EnvironmentAccess:
         self.action = action  # audit action of a reveal: 'container.reveal_env', 'image.reveal_env'
         self.target = target
         self.admin_only = admin_only  # Berth's own container: values for admins only
-        self.values = identity.has('admin') or (identity.has('operator') and not admin_only)
+        self.values = identity.can(Permission.BERTH_INTERNALS if admin_only else Permission.CONTAINER_ENV)
         self.revealed = False
 
     def redact(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -60,7 +60,11 @@ class EnvironmentAccess:
         """Shows the masked values from now on, after checking the role again; audited either way."""
         identity = self.services.sessions.current()
         try:
-            identity = require(identity, 'admin' if self.admin_only else 'operator', 'reveal secret values')
+            identity = require(
+                identity,
+                Permission.BERTH_INTERNALS if self.admin_only else Permission.CONTAINER_SECRETS,
+                'reveal secret values',
+            )
         except Forbidden as refusal:
             self._audit(identity, f'refused: {refusal}')
             ui.notify(f'{str(refusal)[:1].upper()}{str(refusal)[1:]}.', type='negative')

@@ -11,7 +11,7 @@ from nicegui import background_tasks, run, ui
 from nicegui.events import XtermDataEventArguments, XtermResizeEventArguments
 
 from core.docker.client import describe_error
-from core.permissions import Forbidden, Identity, require
+from core.permissions import Forbidden, Identity, Permission, require
 from core.streams.exec_output import Coalescer
 from core.streams.exec_session import ExecRequest, ExecSession, SessionError
 from core.streams.quota import QuotaExceeded, StreamSlot
@@ -22,7 +22,7 @@ from .terminal_output import MESSAGE_CHARS, PAUSED, WINDOW, TerminalOutput
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
 
-ROLE = 'operator'
+PERMISSION = Permission.CONTAINER_EXEC
 WHAT = 'open a terminal'
 OPTIONS = {
     'cursorBlink': True,
@@ -195,7 +195,7 @@ class ExecTerminal(ui.column):
         super()._handle_delete()
 
     def _authorize(self) -> Identity:
-        identity = require(self.services.sessions.current(), ROLE, WHAT)
+        identity = require(self.services.sessions.current(), PERMISSION, WHAT)
         if self.identity is not None and identity.username != self.identity.username:
             raise Forbidden(f'this terminal belongs to {self.identity.username}')
         return identity

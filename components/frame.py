@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from nicegui import app, ui
 
 from core.jobs.store import Job, JobUpdate
-from core.permissions import Forbidden, Identity, require
+from core.permissions import Forbidden, Identity, Permission, require
 from core.state.model import StateChange
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
@@ -28,17 +28,17 @@ def on_client_delete(function: Callable[[], None]) -> None:
     ui.context.client.on_delete(function)
 
 
-def page_identity(services: Services, role: str, what: str) -> Identity | None:
-    """The guard at page load: the signed-in identity with ``role``, or None after sending the browser away.
+def page_identity(services: Services, permission: Permission, what: str) -> Identity | None:
+    """The guard at page load: the signed-in identity with ``permission``, or None after sending the browser away.
 
-    The page is remembered with ``role``: when its session ends or loses that role, the page is closed."""
+    The page is remembered with ``permission``: when its session ends or loses it, the page is closed."""
     identity = services.sessions.current()
     if identity is None:
         ui.navigate.to('/login')
         return None
     try:
-        require(identity, role, what)
-        services.sessions.attach(identity, role)
+        require(identity, permission, what)
+        services.sessions.attach(identity, permission)
         return identity
     except Forbidden as refusal:
         with ui.column().classes('absolute-center items-center'):
@@ -55,7 +55,7 @@ def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
     with ui.header().classes('items-center gap-4 px-4 py-2'):
         ui.link('Berth', '/containers').classes('text-h6 text-white no-underline')
         with ui.row().classes('gap-1').props('role=navigation aria-label="Main"'):
-            for label, target, icon in NAVIGATION + (ADMIN_NAVIGATION if identity.has('admin') else ()):
+            for label, target, icon in NAVIGATION + (ADMIN_NAVIGATION if identity.can(Permission.USERS_MANAGE) else ()):
                 ui.button(label, icon=icon, on_click=lambda target=target: ui.navigate.to(target)).props(
                     'flat color=white'
                 )

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from nicegui import ui
 
-from core.permissions import Forbidden, Identity, require
+from core.permissions import Forbidden, Identity, Permission, require
 from core.streams.log_buffer import VIEW_CHARS, LineBuffer
 from core.streams.log_decode import LogLine
 from core.streams.log_stream import LogFollower
@@ -303,7 +303,7 @@ class LogView(ui.column):
     def _authorized(self) -> Identity | None:
         """The viewer role, and (for Berth's own containers) the admin role: at every open, resume and download."""
         try:
-            identity = require(self.services.sessions.current(), 'viewer', 'read logs')
+            identity = require(self.services.sessions.current(), Permission.CONTAINER_LOGS, 'read logs')
             rows = [row for row in map(self.services.state.find, self.names) if row is not None]
             refusal = self.services.protection.read_refusal(identity.role, rows, 'logs')
             if refusal:

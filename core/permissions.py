@@ -1,14 +1,101 @@
-"""Roles and the one guard every page, handler, dispatch and stream open passes through."""
+"""Permissions, roles as named sets of them, and the one guard every page, handler, dispatch and stream passes.
+
+The guard decides from (identity, permission, the resource's scope). A scope is where a resource lives (its
+endpoint) and whom it belongs to (its ``berth.owner`` label, when it has one). A role grants each of its
+permissions with a reach: on every resource, or only on the holder's own ones; so a role that may act on its own
+containers only, or an operator on one endpoint, is a row in :data:`ROLE_GRANTS`, not a change in every caller.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
-ROLES = ('viewer', 'operator', 'admin')
+LOCAL_ENDPOINT = 'local'  # the engine of DOCKER_HOST (or the local socket); every resource lives on an endpoint
+OWNER_LABEL = 'berth.owner'  # the stable identity of whoever owns a container or volume
+
+
+class Role(StrEnum):
+    VIEWER = 'viewer'
+    OPERATOR = 'operator'
+    ADMIN = 'admin'
+
+
+class Permission(StrEnum):
+    CONTAINER_READ = 'container.read'  # list and inspect containers, see environment variable names
+    CONTAINER_LOGS = 'container.logs'  # follow and download logs
+    CONTAINER_ENV = 'container.env'  # see environment values (secret-looking ones masked)
+    CONTAINER_SECRETS = 'container.secrets'  # reveal the masked values (audited)
+    CONTAINER_LIFECYCLE = 'container.lifecycle'  # start, stop, restart, pause, resume, kill, remove
+    CONTAINER_EXEC = 'container.exec'  # a terminal: exec or attach
+    CONTAINER_CREATE = 'container.create'  # create and run, with the body policy's ordinary fields
+    CONTAINER_BODY_ADMIN = 'container.body.admin'  # privileged, host namespaces, binds, devices…: create or exec
+    BERTH_INTERNALS = 'berth.internals'  # Berth's own containers and volumes (core/protection.py)
+    IMAGE_READ = 'image.read'
+    IMAGE_PULL = 'image.pull'
+    IMAGE_REMOVE = 'image.remove'
+    IMAGE_TAG = 'image.tag'
+    IMAGE_PRUNE = 'image.prune'
+    REGISTRY_CREDENTIALS = 'registry.credentials'  # forget saved registry credentials
+    JOB_READ = 'job.read'
+    JOB_CANCEL = 'job.cancel'
+    USERS_MANAGE = 'users.manage'
+    AUDIT_READ = 'audit.read'
+
+
+class Reach(StrEnum):
+    ANY = 'any'  # every resource in the role's endpoints
+    OWN = 'own'  # only resources whose owner is the identity
+
+
+_VIEWER = {
+    Permission.CONTAINER_READ,
+    Permission.CONTAINER_LOGS,
+    Permission.IMAGE_READ,
+    Permission.JOB_READ,
+}
+_OPERATOR = _VIEWER | {
+    Permission.CONTAINER_ENV,
+    Permission.CONTAINER_SECRETS,
+    Permission.CONTAINER_LIFECYCLE,
+    Permission.CONTAINER_EXEC,
+    Permission.CONTAINER_CREATE,
+    Permission.IMAGE_PULL,
+    Permission.IMAGE_REMOVE,
+    Permission.IMAGE_TAG,
+    Permission.IMAGE_PRUNE,
+    Permission.REGISTRY_CREDENTIALS,
+    Permission.JOB_CANCEL,
+}
+
+# The one table of who may do what. Order matters only for sentences: the first role granting a permission is the
+# one a refusal names ("… needs the operator role").
+ROLE_GRANTS: Mapping[Role, Mapping[Permission, Reach]] = {
+    Role.VIEWER: dict.fromkeys(_VIEWER, Reach.ANY),
+    Role.OPERATOR: dict.fromkeys(_OPERATOR, Reach.ANY),
+    Role.ADMIN: dict.fromkeys(Permission, Reach.ANY),
+}
+ROLES: tuple[str, ...] = tuple(role.value for role in ROLE_GRANTS)
 
 
 class Forbidden(Exception):
-    """Raised when the signed-in user's role does not allow the action; the message is a sentence for them."""
+    """Raised when the signed-in user may not do the action; the message is a sentence for them."""
+
+
+@dataclass(kw_only=True, slots=True, frozen=True)
+class Scope:
+    """Where a resource lives and whom it belongs to."""
+
+    endpoint: str = LOCAL_ENDPOINT
+    owner: str = ''  # the berth.owner label's value; '' for resources nobody owns
+
+    @classmethod
+    def of(cls, labels: Mapping[str, str] | None, endpoint: str = LOCAL_ENDPOINT) -> Scope:
+        return cls(endpoint=endpoint, owner=str((labels or {}).get(OWNER_LABEL, '')))
+
+
+ANYWHERE = Scope()
 
 
 @dataclass(kw_only=True, slots=True, frozen=True)
@@ -16,17 +103,44 @@ class Identity:
     username: str
     role: str
     address: str = ''
+    subject: str = ''  # the stable identity owned resources carry (defaults to the username)
 
-    def has(self, role: str) -> bool:
-        return ROLES.index(self.role) >= ROLES.index(role)
+    @property
+    def owner_id(self) -> str:
+        return self.subject or self.username
+
+    def can(self, permission: Permission, scope: Scope = ANYWHERE) -> bool:
+        return role_allows(self.role, permission, scope, owner_id=self.owner_id)
 
 
-def require(identity: Identity | None, role: str, what: str) -> Identity:
-    """Returns the identity when it holds ``role``; raises :class:`Forbidden` with a sentence otherwise."""
+def role_allows(role: str | None, permission: Permission, scope: Scope = ANYWHERE, *, owner_id: str = '') -> bool:
+    """Whether ``role`` grants ``permission`` on a resource in ``scope`` (for ``owner_id``'s own resources)."""
+    if role not in ROLES:
+        return False
+    grants = ROLE_GRANTS[Role(role)]
+    reach = grants.get(permission)
+    if reach is None:
+        return False
+    return reach is Reach.ANY or bool(owner_id and scope.owner == owner_id)
+
+
+def lowest_role(permission: Permission) -> str:
+    """The first role in the table that grants ``permission`` everywhere: the one a refusal sentence names."""
+    for role, grants in ROLE_GRANTS.items():
+        if grants.get(permission) is Reach.ANY:
+            return role.value
+    return Role.ADMIN.value
+
+
+def require(identity: Identity | None, permission: Permission, what: str, scope: Scope = ANYWHERE) -> Identity:
+    """Returns the identity when it holds ``permission`` on ``scope``; raises :class:`Forbidden` with a sentence."""
     if identity is None:
         raise Forbidden(f'sign in to {what}')
-    if role not in ROLES or identity.role not in ROLES:
+    if identity.role not in ROLES:
         raise Forbidden(f'unknown role: cannot {what}')
-    if not identity.has(role):
-        raise Forbidden(f'{identity.username} is a {identity.role}: {what} needs the {role} role')
+    if not identity.can(permission, scope):
+        article = 'an' if identity.role[:1] in 'aeiou' else 'a'
+        raise Forbidden(
+            f'{identity.username} is {article} {identity.role}: {what} needs the {lowest_role(permission)} role'
+        )
     return identity

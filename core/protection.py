@@ -27,13 +27,13 @@ from typing import Any
 
 import docker
 
+from core.permissions import Permission, lowest_role, role_allows
 from core.state.containers import COMPOSE_PROJECT_LABEL, ContainerRow
 
 log = logging.getLogger(__name__)
 
 PROTECTED_LABEL = 'berth.protected'
 RESERVED_LABEL_PREFIX = 'berth.'
-ADMIN = 'admin'
 _CONTAINER_ID = re.compile(r'/containers/([0-9a-f]{64})/')
 # Not CgroupnsMode: 'host' is the daemon's default on cgroup v1 hosts, and the create policy does not offer it
 _HOST_MODES = ('NetworkMode', 'PidMode', 'IpcMode', 'UTSMode', 'UsernsMode')
@@ -112,25 +112,28 @@ class Protection:
 
     def terminal_refusal(self, role: str, inspect: Mapping[str, Any], protected_volumes: Iterable[str] = ()) -> str:
         """Why ``role`` may not exec into or attach to this container ('' when it may)."""
-        if role == ADMIN:
-            return ''
         name = str(inspect.get('Name', '')).lstrip('/') or str(inspect.get('Id', ''))[:12]
-        if self.container_is_protected(str(inspect.get('Id', '')), (inspect.get('Config') or {}).get('Labels')):
-            return f"{name} is one of Berth's own containers: a terminal in it needs the admin role"
+        own = self.container_is_protected(str(inspect.get('Id', '')), (inspect.get('Config') or {}).get('Labels'))
+        if own and not role_allows(role, Permission.BERTH_INTERNALS):
+            needs = lowest_role(Permission.BERTH_INTERNALS)
+            return f"{name} is one of Berth's own containers: a terminal in it needs the {needs} role"
+        if role_allows(role, Permission.CONTAINER_BODY_ADMIN):
+            return ''
         reasons = body_reasons(inspect, protected_volumes)
         if reasons:
-            return f'a terminal in {name} needs the admin role: it has {", ".join(reasons)}'
+            needs = lowest_role(Permission.CONTAINER_BODY_ADMIN)
+            return f'a terminal in {name} needs the {needs} role: it has {", ".join(reasons)}'
         return ''
 
     def read_refusal(self, role: str, rows: Iterable[ContainerRow], what: str) -> str:
         """Why ``role`` may not read ``what`` (logs, environment values) of these containers ('' when it may)."""
-        if role == ADMIN:
+        if role_allows(role, Permission.BERTH_INTERNALS):
             return ''
         names = [row.name for row in rows if self.container_is_protected(row.id, row.labels)]
         if not names:
             return ''
         return (
-            f'reading the {what} of {", ".join(names)} needs the admin role: '
+            f'reading the {what} of {", ".join(names)} needs the {lowest_role(Permission.BERTH_INTERNALS)} role: '
             f"{'they are' if len(names) > 1 else 'it is one'} of Berth's own containers"
         )
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from nicegui import ui
 
 from components.frame import frame, page_identity
-from core.permissions import ROLES, Forbidden, Identity, require
+from core.permissions import ROLES, Forbidden, Identity, Permission, require
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
@@ -31,14 +31,14 @@ AUDIT_COLUMNS: list[dict[str, Any]] = [
 def register(services: Services) -> None:
     @ui.page('/admin/users')
     def users_page() -> None:
-        identity = page_identity(services, 'admin', 'manage users')
+        identity = page_identity(services, Permission.USERS_MANAGE, 'manage users')
         if identity is not None:
             with frame(services, identity, 'Users'):
                 UsersView(services)
 
     @ui.page('/admin/audit')
     def audit_page() -> None:
-        identity = page_identity(services, 'admin', 'read the audit log')
+        identity = page_identity(services, Permission.AUDIT_READ, 'read the audit log')
         if identity is not None:
             with frame(services, identity, 'Audit log'):
                 AuditView(services)
@@ -81,7 +81,7 @@ class UsersView:
 
     def _admin(self, what: str) -> Identity | None:
         try:
-            return require(self.services.sessions.current(), 'admin', what)
+            return require(self.services.sessions.current(), Permission.USERS_MANAGE, what)
         except Forbidden as refusal:
             ui.notify(f'{refusal}.', type='negative')
             return None
@@ -194,13 +194,13 @@ class AuditView:
 
     def render(self) -> None:
         identity = self.services.sessions.current()
-        if identity is None or not identity.has('admin'):
+        if identity is None or not identity.can(Permission.AUDIT_READ):
             return
         self.table.rows = self.rows()
 
     def export(self) -> None:
         try:
-            admin = require(self.services.sessions.current(), 'admin', 'export the audit log')
+            admin = require(self.services.sessions.current(), Permission.AUDIT_READ, 'export the audit log')
         except Forbidden as refusal:
             ui.notify(f'{refusal}.', type='negative')
             return

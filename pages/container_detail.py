@@ -12,7 +12,7 @@ from nicegui import run, ui
 from components.environment_access import EnvironmentAccess
 from components.frame import frame, on_client_delete, page_identity
 from core.docker.client import describe_error
-from core.permissions import Identity
+from core.permissions import Identity, Permission
 from core.state.containers import ContainerRow
 from core.state.model import StateChange
 
@@ -37,7 +37,7 @@ VERBS = [
 def register(services: Services) -> None:
     @ui.page('/containers/{name_or_id}')
     async def container_page(name_or_id: str) -> None:
-        identity = page_identity(services, 'viewer', 'inspect containers')
+        identity = page_identity(services, Permission.CONTAINER_READ, 'inspect containers')
         if identity is None:
             return
         with frame(services, identity, name_or_id):

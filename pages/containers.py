@@ -10,6 +10,7 @@ from nicegui import ui
 from components.container_table import ContainerTable
 from components.frame import frame, on_client_delete, page_identity
 from core.jobs.store import Job, JobUpdate
+from core.permissions import Permission
 from core.state.containers import ContainerRow
 from core.state.model import StateChange
 
@@ -38,7 +39,7 @@ def register(services: Services) -> None:
 
     @ui.page('/containers')
     def containers_page() -> None:
-        identity = page_identity(services, 'viewer', 'see containers')
+        identity = page_identity(services, Permission.CONTAINER_READ, 'see containers')
         if identity is None:
             return
         with frame(services, identity, 'Containers'):

@@ -11,7 +11,7 @@ from components.frame import frame, page_identity
 from core.commands import policy
 from core.docker.client import describe_error
 from core.errors import CommandError
-from core.permissions import Forbidden, Identity
+from core.permissions import Forbidden, Identity, Permission
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # the system object is built by system.py, which imports the 
 def register(services: Services) -> None:
     @ui.page('/containers/new')
     async def create_page(image: str = '') -> None:
-        identity = page_identity(services, 'operator', 'create containers')
+        identity = page_identity(services, Permission.CONTAINER_CREATE, 'create containers')
         if identity is None:
             return
         with frame(services, identity, 'New container'):
@@ -33,7 +33,9 @@ def register(services: Services) -> None:
             CreatePage(
                 services,
                 identity,
-                CreateForm(image=image, local_tags=tags, networks=networks, admin=identity.has('admin')),
+                CreateForm(
+                    image=image, local_tags=tags, networks=networks, admin=identity.can(Permission.CONTAINER_BODY_ADMIN)
+                ),
             )
 
 

@@ -12,7 +12,7 @@ from nicegui import run, ui
 from components.environment_access import EnvironmentAccess
 from components.frame import frame, on_client_delete, page_identity
 from core.docker.client import describe_error
-from core.permissions import Identity
+from core.permissions import Identity, Permission
 from core.state.images import ImageRow, format_created, format_size
 from core.state.model import StateChange
 
@@ -40,7 +40,7 @@ VERBS = [('run', 'Run', 'rocket_launch'), ('tag', 'Tag', 'sell'), ('remove', 'Re
 def register(services: Services) -> None:
     @ui.page('/images/{reference:path}')
     async def image_page(reference: str) -> None:
-        identity = page_identity(services, 'viewer', 'inspect images')
+        identity = page_identity(services, Permission.IMAGE_READ, 'inspect images')
         if identity is None:
             return
         with frame(services, identity, reference):
@@ -58,7 +58,7 @@ class ImageDetail:
         self.image_id = row.id
         self.environment = EnvironmentAccess(services, identity, action='image.reveal_env', target=row.title)
         self.data: dict[str, Any] = {}
-        operator = identity.has('operator')
+        operator = identity.can(Permission.IMAGE_REMOVE)
         with ui.row().classes('w-full items-center gap-2'):
             ui.link('Images', '/images')
             ui.label('/')

@@ -17,7 +17,7 @@ from core.commands.images import PRUNE_MODES
 from core.docker.client import describe_error
 from core.errors import CommandError
 from core.jobs.store import Job, JobUpdate
-from core.permissions import Forbidden, Identity
+from core.permissions import Forbidden, Identity, Permission
 from core.state.images import format_size, prune_candidates
 from core.state.model import StateChange
 
@@ -31,7 +31,7 @@ PULL_CARDS = 5  # the latest pulls started in this tab stay on the page
 def register(services: Services) -> None:
     @ui.page('/images')
     def images_page() -> None:
-        identity = page_identity(services, 'viewer', 'see images')
+        identity = page_identity(services, Permission.IMAGE_READ, 'see images')
         if identity is None:
             return
         with frame(services, identity, 'Images'):
@@ -58,7 +58,7 @@ class ImagesView:
         self.services = services
         self._pending: asyncio.TimerHandle | None = None
         self._counts: dict[str, int] = {}
-        operator = identity.has('operator')
+        operator = identity.can(Permission.IMAGE_PULL)
         with ui.row().classes('w-full items-center gap-3'):
             ui.label('Images').classes('text-h5')
             self.summary = ui.label().classes('text-caption')

@@ -13,7 +13,7 @@ from components.pull_progress import STATUS_COLORS, PullProgress
 from core.commands.images import CANCELLABLE
 from core.errors import CommandError
 from core.jobs.store import ACTIVE, OUTPUT_LINES, Job, JobUpdate
-from core.permissions import Forbidden
+from core.permissions import Forbidden, Permission
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the system object is built by system.py, which imports the 
 def register(services: Services) -> None:
     @ui.page('/jobs/{job_id}')
     def job_page(job_id: str) -> None:
-        identity = page_identity(services, 'viewer', 'see jobs')
+        identity = page_identity(services, Permission.JOB_READ, 'see jobs')
         if identity is None:
             return
         with frame(services, identity, 'Job'):
@@ -31,7 +31,7 @@ def register(services: Services) -> None:
                 ui.label(f'No job with id "{job_id}".').classes('text-h6')
                 ui.link('Back to jobs', '/jobs')
                 return
-            JobView(services, job, operator=identity.has('operator'))
+            JobView(services, job, operator=identity.can(Permission.JOB_CANCEL))
 
 
 class JobView:

@@ -10,6 +10,7 @@ from nicegui import ui
 from components.frame import frame, on_client_delete, page_identity
 from components.notifications import describe_job
 from core.jobs.store import Job, JobUpdate
+from core.permissions import Permission
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
@@ -36,7 +37,7 @@ WHAT_CELL = (
 def register(services: Services) -> None:
     @ui.page('/jobs')
     def jobs_page() -> None:
-        identity = page_identity(services, 'viewer', 'see jobs')
+        identity = page_identity(services, Permission.JOB_READ, 'see jobs')
         if identity is None:
             return
         with frame(services, identity, 'Jobs'):

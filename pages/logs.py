@@ -14,7 +14,7 @@ from components.frame import frame, on_client_delete, page_identity
 from components.log_render import plain_text
 from components.log_text import log_filename
 from components.log_view import WHOLE_LOG_PATH, LogView
-from core.permissions import Forbidden, Identity, require
+from core.permissions import Forbidden, Identity, Permission, require
 from core.state.containers import ContainerRow
 from core.state.model import StateChange
 from core.streams.log_decode import LogLine
@@ -31,7 +31,7 @@ def register(services: Services) -> None:
 
     @ui.page('/containers/{name_or_id}/logs')
     def container_logs_page(name_or_id: str) -> None:
-        identity = page_identity(services, 'viewer', 'read logs')
+        identity = page_identity(services, Permission.CONTAINER_LOGS, 'read logs')
         if identity is None:
             return
         with frame(services, identity, f'Logs · {name_or_id}'):
@@ -49,7 +49,7 @@ def register(services: Services) -> None:
 
     @ui.page('/logs')
     def merged_logs_page(project: str = '', containers: str = '') -> None:
-        identity = page_identity(services, 'viewer', 'read logs')
+        identity = page_identity(services, Permission.CONTAINER_LOGS, 'read logs')
         if identity is None:
             return
         with frame(services, identity, f'Logs · {project}' if project else 'Logs'):
@@ -77,7 +77,7 @@ def register(services: Services) -> None:
     async def download_whole_log(request: Request, containers: str = '', timestamps: int = 1) -> Response:
         """The whole log, streamed from the daemon as it is read (a worker thread iterates it), never held in memory."""
         try:
-            identity = require(services.sessions.current(touch=False), 'viewer', 'read logs')
+            identity = require(services.sessions.current(touch=False), Permission.CONTAINER_LOGS, 'read logs')
         except Forbidden as error:
             return PlainTextResponse(f'{str(error)[:1].upper()}{str(error)[1:]}.\n', status_code=403)
         rows = _named_rows(services, containers)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from nicegui import app, background_tasks, ui
 
-from components.exec_terminal import ROLE, WHAT, ExecTerminal
+from components.exec_terminal import PERMISSION, WHAT, ExecTerminal
 from components.frame import frame, page_identity
 from components.terminal_access import refusal_for
 from core.permissions import Forbidden, require
@@ -28,7 +28,7 @@ def register(services: Services) -> None:
 
     @ui.page('/containers/{name_or_id}/terminal')
     def terminal_page(name_or_id: str) -> None:
-        identity = page_identity(services, ROLE, WHAT)
+        identity = page_identity(services, PERMISSION, WHAT)
         if identity is None:
             return
         row = services.state.find(name_or_id)
@@ -52,7 +52,7 @@ def terminal_panel(services: Services, container_id: str) -> None:
     (each terminal checks again when it opens). Nothing runs until the user clicks 'New terminal', so a tab that is
     never opened costs nothing but one inspect."""
     try:
-        identity = require(services.sessions.current(), ROLE, WHAT)
+        identity = require(services.sessions.current(), PERMISSION, WHAT)
     except Forbidden as refusal:
         ui.label(f'{str(refusal)[:1].upper()}{str(refusal)[1:]}.').props('role=alert')
         return

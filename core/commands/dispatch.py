@@ -15,7 +15,7 @@ from core.jobs.cancel import CancelFlags
 from core.jobs.seal import JobSigner
 from core.jobs.store import Job, JobStore, JobUpdate, new_job_id
 from core.operations.containers import ACTION_VERBS, ACTIONS
-from core.permissions import Forbidden, Identity, require
+from core.permissions import ANYWHERE, Forbidden, Identity, Permission, Scope, require
 from core.protection import Protection
 from core.state.model import DockerState
 from core.storage.audit import AuditLog
@@ -45,7 +45,7 @@ class Commands(ImageCommands):
         self.protection = protection or Protection()  # the panel's own containers, filled in at start
         self.jobs = jobs
         self.audit = audit
-        self.senders = senders  # kind of job ('container', 'image.pull', ...) → the actor's send
+        self.senders = senders  # kind of job ('container.stop', 'image.pull', ...) → the actor's send
         self.credentials = credentials  # registry credentials users chose to save (image_commands.py)
         self.cancel = cancel  # cancellation requests the actors look at
 
@@ -53,23 +53,24 @@ class Commands(ImageCommands):
         self,
         identity: Identity | None,
         *,
-        role: str,
+        permission: Permission,
         what: str,
         kind: str,
-        sender: str,
         target: str,
         target_name: str,
         params: dict[str, Any],
         audit_params: dict[str, Any] | None = None,
         arguments: tuple[Any, ...] = (),
+        scope: Scope = ANYWHERE,
     ) -> Job:
-        """The one way a job starts: role check (audited when refused), queued job, audit entry, actor send.
+        """The one way a job starts: permission check on the resource's scope (audited when refused), queued job,
+        audit entry, then the send of the actor for ``kind`` (a job's kind is its audit action).
 
         ``arguments`` go to the actor after the job payload; ``audit_params`` is what the audit log keeps
         (never credentials). A broker that cannot be reached makes the job fail with a sentence.
         """
         try:
-            require(identity, role, what)
+            require(identity, permission, what, scope)
         except Forbidden as refusal:
             self.audit.record(
                 username=identity.username if identity else '(anonymous)',
@@ -112,7 +113,7 @@ class Commands(ImageCommands):
         if self.signer is not None:
             payload = self.signer.sign(payload, arguments, params)
         try:
-            await run.io_bound(self.senders[sender], payload, *arguments, params)
+            await run.io_bound(self.senders[kind], payload, *arguments, params)
         except Exception as error:  # the broker is down: the job fails with a sentence, the panel keeps serving
             log.warning('could not queue %s: %s', kind, error)
             self.jobs.apply(
@@ -140,20 +141,21 @@ class Commands(ImageCommands):
         target_name = row.name if row else container_id[:12]
         what = f'{ACTION_VERBS[action].lower()} containers'
         if row is None:
-            require(identity, 'operator', what)
+            require(identity, Permission.CONTAINER_LIFECYCLE, what)
             raise CommandError(f'container {target_name} no longer exists')
         # Berth's own containers (panel, worker, Redis, anything labelled berth.protected) are the admins' alone
-        role = 'admin' if self.protection.container_is_protected(row.id, row.labels) else 'operator'
-        if role == 'admin':
+        permission = Permission.CONTAINER_LIFECYCLE
+        if self.protection.container_is_protected(row.id, row.labels):
+            permission = Permission.BERTH_INTERNALS
             what = f'{what[:1].lower()}{what[1:]} that belong to Berth itself'
         return await self.dispatch(
             identity,
-            role=role,
+            permission=permission,
             what=what,
             kind=f'container.{action}',
-            sender='container',
             target=row.id,
             target_name=row.name,
             params=params,
             arguments=(action, row.id),
+            scope=row.scope,
         )

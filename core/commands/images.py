@@ -19,7 +19,7 @@ from core.docker.reference import InvalidReference, parse_reference
 from core.errors import CommandError
 from core.jobs.cancel import CancelFlags
 from core.jobs.store import ACTIVE, Job, JobStore
-from core.permissions import Forbidden, Identity, require
+from core.permissions import Forbidden, Identity, Permission, require, role_allows
 from core.protection import Protection
 from core.state.images import ImageRow, prune_candidates
 from core.state.model import DockerState
@@ -47,10 +47,9 @@ class ImageCommands:
             self,
             identity: Identity | None,
             *,
-            role: str,
+            permission: Permission,
             what: str,
             kind: str,
-            sender: str,
             target: str,
             target_name: str,
             params: dict[str, Any],
@@ -64,7 +63,7 @@ class ImageCommands:
         """Validates the reference, seals the credentials (entered, or saved for that registry) for the worker,
         and queues the pull. Credentials never reach the audit log or the job; they are saved (encrypted) only
         when ``save`` is set and the pull was allowed."""
-        self._require(identity, 'pull images', 'image.pull', reference.strip())
+        self._require(identity, Permission.IMAGE_PULL, 'pull images', 'image.pull', reference.strip())
         try:
             parsed = parse_reference(reference)
         except InvalidReference as error:
@@ -74,10 +73,9 @@ class ImageCommands:
             sealed, source = self.credentials.seal_for_job(parsed.registry_key, username, password)
         job = await self.dispatch(
             identity,
-            role='operator',
+            permission=Permission.IMAGE_PULL,
             what='pull images',
             kind='image.pull',
-            sender='image.pull',
             target=str(parsed),
             target_name=str(parsed),
             params={},
@@ -90,14 +88,13 @@ class ImageCommands:
 
     async def remove_image(self, identity: Identity | None, image_id: str, *, force: bool = False) -> Job:
         """Removes an image (all its tags with ``force``; the daemon refuses an image in use otherwise)."""
-        self._require(identity, 'remove images', 'image.remove', image_id)
+        self._require(identity, Permission.IMAGE_REMOVE, 'remove images', 'image.remove', image_id)
         row = self._image(image_id)
         return await self.dispatch(
             identity,
-            role='operator',
+            permission=Permission.IMAGE_REMOVE,
             what='remove images',
             kind='image.remove',
-            sender='image',
             target=row.id,
             target_name=row.title,
             params={'force': force},
@@ -106,7 +103,7 @@ class ImageCommands:
 
     async def tag_image(self, identity: Identity | None, image_id: str, new_reference: str) -> Job:
         """Adds the tag ``new_reference`` (repository[:tag], 'latest' when left out) to an image."""
-        self._require(identity, 'tag images', 'image.tag', image_id)
+        self._require(identity, Permission.IMAGE_TAG, 'tag images', 'image.tag', image_id)
         row = self._image(image_id)
         try:
             parsed = parse_reference(new_reference, allow_digest=False)
@@ -114,10 +111,9 @@ class ImageCommands:
             raise CommandError(str(error)) from None
         return await self.dispatch(
             identity,
-            role='operator',
+            permission=Permission.IMAGE_TAG,
             what='tag images',
             kind='image.tag',
-            sender='image',
             target=row.id,
             target_name=row.title,
             params={'repository': parsed.name, 'tag': parsed.tag or 'latest'},
@@ -126,7 +122,7 @@ class ImageCommands:
 
     async def prune_images(self, identity: Identity | None, mode: str, image_ids: list[str]) -> Job:
         """Removes exactly the images the user confirmed, if they still qualify (dangling / unused) now."""
-        self._require(identity, 'prune images', 'image.prune', PRUNE_MODES.get(mode, mode))
+        self._require(identity, Permission.IMAGE_PRUNE, 'prune images', 'image.prune', PRUNE_MODES.get(mode, mode))
         if mode not in PRUNE_MODES:
             raise CommandError(f'unknown prune mode {mode!r}')
         if not image_ids:
@@ -146,10 +142,9 @@ class ImageCommands:
             raise CommandError(f'the list changed meanwhile ({names} no longer qualifies): look again and confirm')
         return await self.dispatch(
             identity,
-            role='operator',
+            permission=Permission.IMAGE_PRUNE,
             what='prune images',
             kind='image.prune',
-            sender='image',
             target=mode,
             target_name=PRUNE_MODES[mode],
             params={'image_ids': list(image_ids)},
@@ -160,7 +155,14 @@ class ImageCommands:
         """Checks the role, the spec and the body-level policy (:func:`core.commands.policy.refusals`), then queues the
         create (and start). The actor checks the policy again with the role this dispatch verified."""
         target_name = spec.name or f'a container from {spec.image}'
-        identity = self._require(identity, 'create containers', 'container.create', target_name, spec.audit_summary())
+        identity = self._require(
+            identity,
+            Permission.CONTAINER_CREATE,
+            'create containers',
+            'container.create',
+            target_name,
+            spec.audit_summary(),
+        )
         try:
             spec.validate()
         except SpecError as error:
@@ -172,10 +174,9 @@ class ImageCommands:
             raise refusal
         return await self.dispatch(
             identity,
-            role='operator',
+            permission=Permission.CONTAINER_CREATE,
             what='create containers',
             kind='container.create',
-            sender='container.create',
             target=spec.name,
             target_name=target_name,
             params={},
@@ -187,7 +188,12 @@ class ImageCommands:
         """Asks the worker to stop a running pull; the job then fails with 'cancelled by …'."""
         job = self.jobs.jobs.get(job_id)
         identity = self._require(
-            identity, 'cancel jobs', 'job.cancel', job.target_name if job else job_id, {'job': job_id}
+            identity,
+            Permission.JOB_CANCEL,
+            'cancel jobs',
+            'job.cancel',
+            job.target_name if job else job_id,
+            {'job': job_id},
         )
         if job is None or job.kind not in CANCELLABLE:
             raise CommandError('only pulls can be cancelled')
@@ -208,7 +214,9 @@ class ImageCommands:
 
     def forget_credentials(self, identity: Identity | None, registry: str) -> bool:
         """Deletes the credentials saved for ``registry``; True when there were some."""
-        identity = self._require(identity, 'forget registry credentials', 'registry.forget', registry)
+        identity = self._require(
+            identity, Permission.REGISTRY_CREDENTIALS, 'forget registry credentials', 'registry.forget', registry
+        )
         forgotten = self.credentials.forget(registry) if self.credentials is not None else False
         self.audit.record(
             username=identity.username,
@@ -224,7 +232,7 @@ class ImageCommands:
     async def _protected_volumes(self, spec: ContainerSpec, role: str) -> set[str]:
         """Berth's protected volumes, looked up (off the loop) only when a non-admin asks for named volumes."""
         if (
-            role == 'admin'
+            role_allows(role, Permission.BERTH_INTERNALS)
             or self.docker is None
             or not any(mount.kind == 'volume' and mount.source for mount in spec.mounts)
         ):
@@ -241,11 +249,17 @@ class ImageCommands:
         return row
 
     def _require(
-        self, identity: Identity | None, what: str, kind: str, target_name: str, params: dict[str, Any] | None = None
+        self,
+        identity: Identity | None,
+        permission: Permission,
+        what: str,
+        kind: str,
+        target_name: str,
+        params: dict[str, Any] | None = None,
     ) -> Identity:
-        """The operator role before anything else is looked at; a refusal is audited like dispatch audits it."""
+        """The permission before anything else is looked at; a refusal is audited like dispatch audits it."""
         try:
-            return require(identity, 'operator', what)
+            return require(identity, permission, what)
         except Forbidden as refusal:
             self._refused(identity, kind, target_name, params or {}, refusal)
             raise

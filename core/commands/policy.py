@@ -1,4 +1,4 @@
-"""Body-level policy for creating containers: which parts of a request need which role.
+"""Body-level policy for creating containers: which parts of a request need which permission.
 
 A pure function, used twice: by the command layer before anything is queued, and again by the actor with the
 role the dispatcher signed and the protected volumes the worker found itself (defence in depth).
@@ -9,10 +9,8 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from core.commands.spec import ContainerSpec
-from core.permissions import ROLES
+from core.permissions import ROLES, Permission, lowest_role, role_allows
 from core.protection import RESERVED_LABEL_PREFIX
-
-CREATE_ROLE = 'operator'
 
 
 def refusals(spec: ContainerSpec, role: str | None, protected_volumes: Collection[str] = ()) -> list[str]:
@@ -28,11 +26,12 @@ def refusals(spec: ContainerSpec, role: str | None, protected_volumes: Collectio
 
 def refusals_by_field(spec: ContainerSpec, role: str | None, protected_volumes: Collection[str] = ()) -> dict[str, str]:
     """The same refusals, keyed by the spec field they are about ('role' when the role alone decides)."""
+    create_role = lowest_role(Permission.CONTAINER_CREATE)
     if role not in ROLES:
-        return {'role': 'creating a container needs a signed-in user with the operator role'}
-    if ROLES.index(role) < ROLES.index(CREATE_ROLE):
-        return {'role': f'a {role} cannot create containers: that needs the {CREATE_ROLE} role'}
-    if role == 'admin':
+        return {'role': f'creating a container needs a signed-in user with the {create_role} role'}
+    if not role_allows(role, Permission.CONTAINER_CREATE):
+        return {'role': f'a {role} cannot create containers: that needs the {create_role} role'}
+    if role_allows(role, Permission.CONTAINER_BODY_ADMIN) and role_allows(role, Permission.BERTH_INTERNALS):
         return {}
     reasons: dict[str, str] = {}
     if spec.privileged:

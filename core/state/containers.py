@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
+from core.permissions import LOCAL_ENDPOINT, Scope
+
 COMPOSE_PROJECT_LABEL = 'com.docker.compose.project'
+
+
+class ContainerState(StrEnum):
+    """A container's ``State.Status`` as the daemon reports it."""
+
+    CREATED = 'created'
+    RUNNING = 'running'
+    PAUSED = 'paused'
+    RESTARTING = 'restarting'
+    REMOVING = 'removing'
+    EXITED = 'exited'
+    DEAD = 'dead'
 
 
 @dataclass(kw_only=True, slots=True)
@@ -26,9 +41,10 @@ class ContainerRow:
     project: str = ''
     labels: dict[str, str] = field(default_factory=dict)
     image_id: str = ''
+    endpoint: str = LOCAL_ENDPOINT
 
     @classmethod
-    def from_inspect(cls, data: dict[str, Any]) -> ContainerRow:
+    def from_inspect(cls, data: dict[str, Any], endpoint: str = LOCAL_ENDPOINT) -> ContainerRow:
         state = data.get('State') or {}
         config = data.get('Config') or {}
         health = (state.get('Health') or {}).get('Status', '')
@@ -47,23 +63,29 @@ class ContainerRow:
             project=str(labels.get(COMPOSE_PROJECT_LABEL, '')),
             labels={str(k): str(v) for k, v in labels.items()},
             image_id=str(data.get('Image') or ''),
+            endpoint=endpoint,
         )
 
     @property
     def short_id(self) -> str:
         return self.id[:12]
 
+    @property
+    def scope(self) -> Scope:
+        """Where it lives and whom it belongs to, for the permission guard."""
+        return Scope.of(self.labels, self.endpoint)
+
     def status_text(self, now: datetime | None = None) -> str:
         """Like the CLI's STATUS column: 'Up 5 minutes (healthy)', 'Exited (1) 2 hours ago'."""
         now = now or datetime.now(UTC)
-        if self.state in ('running', 'paused'):
+        if self.state in (ContainerState.RUNNING, ContainerState.PAUSED):
             text = f'Up {humanize_since(self.started_at, now)}'
-            if self.state == 'paused':
+            if self.state == ContainerState.PAUSED:
                 text += ' (Paused)'
             elif self.health:
                 text += f' ({self.health})'
             return text
-        if self.state == 'exited':
+        if self.state == ContainerState.EXITED:
             return f'Exited ({self.exit_code}) {humanize_since(self.finished_at, now)} ago'
         return self.state.capitalize()
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from core.permissions import LOCAL_ENDPOINT, Scope
 from core.state.containers import parse_time
 
 
@@ -20,10 +21,15 @@ class ImageRow:
     size: int = 0
     created: float = 0.0
     labels: dict[str, str] = field(default_factory=dict)
+    endpoint: str = LOCAL_ENDPOINT
 
     @property
     def short_id(self) -> str:
         return self.id.removeprefix('sha256:')[:12]
+
+    @property
+    def scope(self) -> Scope:
+        return Scope.of(self.labels, self.endpoint)
 
     @property
     def dangling(self) -> bool:
@@ -36,7 +42,7 @@ class ImageRow:
         return self.tags[0] if self.tags else f'<none> ({self.short_id})'
 
     @classmethod
-    def from_summary(cls, data: dict[str, Any]) -> ImageRow:
+    def from_summary(cls, data: dict[str, Any], endpoint: str = LOCAL_ENDPOINT) -> ImageRow:
         """From one entry of ``GET /images/json``."""
         return cls(
             id=str(data['Id']),
@@ -45,10 +51,11 @@ class ImageRow:
             size=int(data.get('Size') or 0),
             created=float(data.get('Created') or 0),
             labels={str(key): str(value) for key, value in (data.get('Labels') or {}).items()},
+            endpoint=endpoint,
         )
 
     @classmethod
-    def from_inspect(cls, data: dict[str, Any]) -> ImageRow:
+    def from_inspect(cls, data: dict[str, Any], endpoint: str = LOCAL_ENDPOINT) -> ImageRow:
         """From ``GET /images/{name}/json``."""
         created = parse_time(str(data.get('Created') or ''))
         labels = (data.get('Config') or {}).get('Labels') or {}
@@ -59,6 +66,7 @@ class ImageRow:
             size=int(data.get('Size') or 0),
             created=created.timestamp() if created else 0.0,
             labels={str(key): str(value) for key, value in labels.items()},
+            endpoint=endpoint,
         )
 
 

@@ -14,6 +14,7 @@ import docker
 import docker.errors
 
 from core.docker.client import describe_error, make_client
+from core.permissions import LOCAL_ENDPOINT
 from core.state.containers import ContainerRow
 from core.state.images import ImageRow
 
@@ -143,8 +144,16 @@ class DockerState:
 class EventWatcher:
     """Follows the daemon's event stream in a thread; full resync at start and after every reconnect."""
 
-    def __init__(self, state: DockerState, docker_host: str | None, *, retry_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        state: DockerState,
+        docker_host: str | None,
+        *,
+        retry_seconds: float = 1.0,
+        endpoint: str = LOCAL_ENDPOINT,
+    ) -> None:
         self.state = state
+        self.endpoint = endpoint  # every row it hands over says which engine it came from
         self.docker_host = docker_host
         self.retry_seconds = retry_seconds
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -208,7 +217,10 @@ class EventWatcher:
             if row is not None:
                 rows.append(row)
         self._hand_over(self.state.replace_all, rows)
-        self._hand_over(self.state.replace_images, [ImageRow.from_summary(summary) for summary in client.api.images()])
+        self._hand_over(
+            self.state.replace_images,
+            [ImageRow.from_summary(summary, self.endpoint) for summary in client.api.images()],
+        )
 
     def _apply(self, client: docker.DockerClient, event: dict[str, Any]) -> None:
         if event.get('Type') == 'image':
@@ -237,16 +249,15 @@ class EventWatcher:
             self._hand_over(self.state.remove_image, reference)
             return
         try:
-            row = ImageRow.from_inspect(client.api.inspect_image(reference))
+            row = ImageRow.from_inspect(client.api.inspect_image(reference), self.endpoint)
         except docker.errors.NotFound:
             if reference.startswith('sha256:'):
                 self._hand_over(self.state.remove_image, reference)
             return
         self._hand_over(self.state.upsert_image, row)
 
-    @staticmethod
-    def _inspect(client: docker.DockerClient, container_id: str) -> ContainerRow | None:
+    def _inspect(self, client: docker.DockerClient, container_id: str) -> ContainerRow | None:
         try:
-            return ContainerRow.from_inspect(client.api.inspect_container(container_id))
+            return ContainerRow.from_inspect(client.api.inspect_container(container_id), self.endpoint)
         except docker.errors.NotFound:
             return None

@@ -14,7 +14,7 @@ import pytest
 from core.commands.spec import ContainerSpec
 from core.commands.spec_form import spec_from_form
 from core.jobs.store import Job
-from core.permissions import Forbidden, Identity
+from core.permissions import Forbidden, Identity, Permission
 from system import Services
 
 from ..conftest import BUSYBOX, free_port
@@ -38,10 +38,9 @@ async def create_skipping_the_command(services: Services, identity: Identity, na
     only the role check of ``dispatch`` runs, so what the actor refuses it refuses by itself."""
     return await services.commands.dispatch(
         identity,
-        role='operator',
+        permission=Permission.CONTAINER_CREATE,
         what='create containers',
         kind='container.create',
-        sender='container.create',
         target=name,
         target_name=name,
         params={},

@@ -147,8 +147,8 @@ async def test_the_worker_runs_only_jobs_the_panel_signed_and_each_only_once(
     first, second = make_container(), make_container()
     await eventually(lambda: redis_services.state.find(first) and redis_services.state.find(second), what='appear')
     sent: list[tuple[object, ...]] = []
-    original = redis_services.commands.senders['container']
-    redis_services.commands.senders['container'] = lambda *message: (sent.append(message), original(*message))[1]
+    original = redis_services.commands.senders['container.kill']
+    redis_services.commands.senders['container.kill'] = lambda *message: (sent.append(message), original(*message))[1]
     row = redis_services.state.find(first)
     assert row is not None
     job = await redis_services.commands.container_action(OPERATOR, 'kill', row.id)

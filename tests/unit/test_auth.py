@@ -5,19 +5,19 @@ import pytest
 from auth.accounts import Accounts
 from auth.rate_limit import LoginRateLimit
 from auth.redirect import checked_redirect
-from core.permissions import Forbidden, Identity, require
+from core.permissions import Forbidden, Identity, Permission, require
 from core.storage.audit import AuditLog
 from core.storage.sqlite import SQLiteDatabase
 
 
 def test_roles_are_ordered() -> None:
     operator = Identity(username='olga', role='operator')
-    assert require(operator, 'viewer', 'read logs') is operator
-    assert require(operator, 'operator', 'stop containers') is operator
-    with pytest.raises(Forbidden, match='olga is a operator: manage users needs the admin role'):
-        require(operator, 'admin', 'manage users')
+    assert require(operator, Permission.CONTAINER_LOGS, 'read logs') is operator
+    assert require(operator, Permission.CONTAINER_LIFECYCLE, 'stop containers') is operator
+    with pytest.raises(Forbidden, match='olga is an operator: manage users needs the admin role'):
+        require(operator, Permission.USERS_MANAGE, 'manage users')
     with pytest.raises(Forbidden, match='sign in'):
-        require(None, 'viewer', 'see containers')
+        require(None, Permission.CONTAINER_READ, 'see containers')
 
 
 def test_first_admin_gets_a_random_password_and_hashes_are_argon2() -> None:

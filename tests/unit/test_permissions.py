@@ -1,0 +1,75 @@
+"""core.permissions: roles are permission sets in one table; the guard decides on the resource's scope."""
+
+from __future__ import annotations
+
+import pytest
+
+from core import permissions
+from core.permissions import (
+    OWNER_LABEL,
+    ROLE_GRANTS,
+    Forbidden,
+    Identity,
+    Permission,
+    Reach,
+    Role,
+    Scope,
+    lowest_role,
+    require,
+    role_allows,
+)
+from core.state.containers import ContainerRow
+
+VIEWER_ONLY = {Permission.CONTAINER_READ, Permission.CONTAINER_LOGS, Permission.IMAGE_READ, Permission.JOB_READ}
+ADMIN_ONLY = {
+    Permission.CONTAINER_BODY_ADMIN,
+    Permission.BERTH_INTERNALS,
+    Permission.USERS_MANAGE,
+    Permission.AUDIT_READ,
+}
+
+
+def test_the_three_roles_keep_the_powers_they_had() -> None:
+    for permission in Permission:
+        assert role_allows('admin', permission)
+        assert role_allows('operator', permission) == (permission not in ADMIN_ONLY)
+        assert role_allows('viewer', permission) == (permission in VIEWER_ONLY)
+    assert not role_allows('', Permission.CONTAINER_READ)
+    assert not role_allows('root', Permission.CONTAINER_READ)
+
+
+def test_a_refusal_names_the_lowest_role_that_grants_the_permission() -> None:
+    assert lowest_role(Permission.CONTAINER_LOGS) == 'viewer'
+    assert lowest_role(Permission.CONTAINER_EXEC) == 'operator'
+    assert lowest_role(Permission.AUDIT_READ) == 'admin'
+    viewer = Identity(username='vic', role='viewer')
+    with pytest.raises(Forbidden, match='vic is a viewer: stop containers needs the operator role'):
+        require(viewer, Permission.CONTAINER_LIFECYCLE, 'stop containers')
+    with pytest.raises(Forbidden, match='sign in to read logs'):
+        require(None, Permission.CONTAINER_LOGS, 'read logs')
+    assert require(viewer, Permission.CONTAINER_LOGS, 'read logs') is viewer
+
+
+def test_a_grant_limited_to_own_resources_checks_the_owner_label(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a role that may stop only its own containers is one row in the table, no caller changes
+    table = {**ROLE_GRANTS, Role.VIEWER: {**ROLE_GRANTS[Role.VIEWER], Permission.CONTAINER_LIFECYCLE: Reach.OWN}}
+    monkeypatch.setattr(permissions, 'ROLE_GRANTS', table)
+    dana = Identity(username='dana', role='viewer', subject='https://idp.example|dana-42')
+    mine = ContainerRow(id='a' * 64, name='mine', image='x', state='running', labels={OWNER_LABEL: dana.owner_id})
+    theirs = ContainerRow(id='b' * 64, name='theirs', image='x', state='running', labels={OWNER_LABEL: 'eve'})
+    nobodys = ContainerRow(id='c' * 64, name='shared', image='x', state='running')
+    assert require(dana, Permission.CONTAINER_LIFECYCLE, 'stop containers', mine.scope) is dana
+    for row in (theirs, nobodys):
+        with pytest.raises(Forbidden, match='needs the operator role'):
+            require(dana, Permission.CONTAINER_LIFECYCLE, 'stop containers', row.scope)
+    # the display name is not the owner: only the stable subject is
+    impostor = ContainerRow(id='d' * 64, name='x', image='x', state='running', labels={OWNER_LABEL: 'dana'})
+    assert not dana.can(Permission.CONTAINER_LIFECYCLE, impostor.scope)
+
+
+def test_rows_carry_their_endpoint_into_the_scope() -> None:
+    row = ContainerRow.from_inspect(
+        {'Id': 'e' * 64, 'Name': '/web', 'Config': {'Labels': {OWNER_LABEL: 'x'}}, 'State': {}}, endpoint='staging'
+    )
+    assert row.scope == Scope(endpoint='staging', owner='x')
+    assert ContainerRow(id='f', name='f', image='x', state='exited').scope == Scope(endpoint='local', owner='')
