@@ -21,11 +21,11 @@ from auth.accounts import Accounts
 from auth.session import Sessions
 from components.notifications import JobNotifier
 from core.commands.dispatch import Commands
+from core.container_actions import ContainerAction
 from core.docker.client import make_client
 from core.jobs.bus import Bus, make_bus
 from core.jobs.cancel import CancelFlags, make_cancel_flags
 from core.jobs.store import FINISHED, Job, JobStore, JobUpdate
-from core.operations.containers import ACTIONS
 from core.protection import Protection
 from core.settings import Settings
 from core.state.model import DockerState, EventWatcher
@@ -160,7 +160,7 @@ def build(settings: Settings) -> Services:
             protection=protection,
             signer=secrets.signer,
             senders={  # job kind (= its audit action) → the actor's send (the actor re-reads its broker at each send)
-                **{f'container.{action}': tasks.containers.container_action.send for action in ACTIONS},
+                **{action.kind: tasks.containers.container_action.send for action in ContainerAction},
                 'image.pull': tasks.images.pull_image.send,
                 **{f'image.{action}': tasks.images.image_operation.send for action in ('remove', 'tag', 'prune')},
                 'container.create': tasks.images.create_container.send,

@@ -9,6 +9,7 @@ from typing import Any
 from nicegui import ui
 from nicegui.events import GenericEventArguments
 
+from core.container_actions import CONTAINER_ACTIONS
 from core.state.containers import ContainerRow, parse_time
 
 from .table_cells import RowAction, action_buttons_cell
@@ -27,13 +28,7 @@ COLUMNS: list[dict[str, Any]] = [
 
 # Which verbs make sense in which state; the server checks again when the action runs.
 ROW_ACTIONS: list[RowAction] = [
-    ('start', 'Start', 'play_arrow', "['created', 'exited', 'dead'].includes(props.row.state)"),
-    ('stop', 'Stop', 'stop', "['running', 'paused', 'restarting'].includes(props.row.state)"),
-    ('restart', 'Restart', 'restart_alt', "props.row.state !== 'paused'"),
-    ('pause', 'Pause', 'pause', "props.row.state === 'running'"),
-    ('unpause', 'Resume', 'play_circle', "props.row.state === 'paused'"),
-    ('kill', 'Kill', 'dangerous', "['running', 'paused', 'restarting'].includes(props.row.state)"),
-    ('remove', 'Remove', 'delete', 'true'),
+    (action.value, spec.label, spec.icon, spec.vue_condition()) for action, spec in CONTAINER_ACTIONS.items()
 ]
 STATE_COLORS = (
     "{running: 'positive', paused: 'warning', restarting: 'info', exited: 'grey', created: 'blue-grey', "

@@ -10,7 +10,7 @@ from nicegui import app, ui
 
 from core.jobs.store import Job, JobUpdate
 from core.permissions import Forbidden, Identity, Permission, require
-from core.state.model import StateChange
+from core.state.model import ChangeKind, StateChange
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
@@ -75,7 +75,7 @@ def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
     banner = ui.label().classes('w-full bg-negative text-white q-pa-sm text-center').props('role=alert')
 
     def show_engine(change: StateChange | None = None) -> None:
-        if change is None or change.kind == 'engine':
+        if change is None or change.kind == ChangeKind.ENGINE:
             banner.text = services.state.engine_message if not services.state.engine_ok else ''
             banner.set_visibility(not services.state.engine_ok)
 

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from nicegui import Client, ui
 
+from core.container_actions import parse_action
 from core.jobs.store import FINISHED, Job, JobUpdate
-from core.operations.containers import ACTION_VERBS
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
@@ -51,7 +51,8 @@ KIND_VERBS = {
 
 def job_verb(job: Job) -> str:
     """'Pull', 'Remove image', 'Stop'...: what the job does, as a verb for titles and notifications."""
-    return KIND_VERBS.get(job.kind) or ACTION_VERBS.get(job.action, job.action.capitalize())
+    action = parse_action(job.action)
+    return KIND_VERBS.get(job.kind) or (action.spec.label if action else job.action.capitalize())
 
 
 def describe_job(job: Job) -> str:

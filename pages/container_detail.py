@@ -11,10 +11,11 @@ from nicegui import run, ui
 
 from components.environment_access import EnvironmentAccess
 from components.frame import frame, on_client_delete, page_identity
+from core.container_actions import CONTAINER_ACTIONS
 from core.docker.client import describe_error
 from core.permissions import Identity, Permission
 from core.state.containers import ContainerRow
-from core.state.model import StateChange
+from core.state.model import ChangeKind, StateChange
 
 from .actions import run_container_actions
 from .logs import logs_panel
@@ -23,15 +24,7 @@ from .terminal import terminal_panel
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
 
-VERBS = [
-    ('start', 'Start', 'play_arrow'),
-    ('stop', 'Stop', 'stop'),
-    ('restart', 'Restart', 'restart_alt'),
-    ('pause', 'Pause', 'pause'),
-    ('unpause', 'Resume', 'play_circle'),
-    ('kill', 'Kill', 'dangerous'),
-    ('remove', 'Remove', 'delete'),
-]
+VERBS = [(action.value, spec.label, spec.icon) for action, spec in CONTAINER_ACTIONS.items()]
 
 
 def register(services: Services) -> None:
@@ -89,7 +82,7 @@ class ContainerDetail:
         on_client_delete(services.state.subscribe(self.on_state))
 
     def on_state(self, change: StateChange) -> None:
-        if change.kind == 'reset' or change.container_id == self.container_id:
+        if change.kind == ChangeKind.RESET or change.container_id == self.container_id:
             row = self.services.state.containers.get(self.container_id)
             if row is None:
                 self.state_badge.text = 'removed'

@@ -9,26 +9,19 @@ from nicegui import ui
 
 from components.container_table import ContainerTable
 from components.frame import frame, on_client_delete, page_identity
+from core.container_actions import CONTAINER_ACTIONS
 from core.jobs.store import Job, JobUpdate
 from core.permissions import Permission
-from core.state.containers import ContainerRow
-from core.state.model import StateChange
+from core.state.containers import ContainerRow, ContainerState
+from core.state.model import ChangeKind, StateChange
 
 from .actions import run_container_actions
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
 
-STATES = ['running', 'paused', 'restarting', 'exited', 'created', 'dead']
-BULK = [
-    ('start', 'Start'),
-    ('stop', 'Stop'),
-    ('restart', 'Restart'),
-    ('pause', 'Pause'),
-    ('unpause', 'Resume'),
-    ('kill', 'Kill'),
-    ('remove', 'Remove'),
-]
+STATES = [state.value for state in ContainerState if state is not ContainerState.REMOVING]
+BULK = [(action.value, spec.label) for action, spec in CONTAINER_ACTIONS.items()]
 COALESCE_SECONDS = 0.015
 
 
@@ -82,7 +75,7 @@ class ContainersView:
         ui.timer(30, lambda: self.render(fresh=True))  # keeps 'Up 5 minutes' honest; never asks the daemon
 
     def on_state(self, change: StateChange) -> None:
-        if change.kind != 'engine':
+        if change.kind != ChangeKind.ENGINE:
             self.schedule()
 
     def on_job(self, job: Job, update: JobUpdate) -> None:
@@ -136,7 +129,7 @@ class ContainersView:
     def render(self, *, fresh: bool = False, resend: bool = False) -> None:
         rows = self.visible_rows()
         busy = self.services.jobs.active_targets()
-        running = sum(1 for row in self.services.state.containers.values() if row.state == 'running')
+        running = sum(1 for row in self.services.state.containers.values() if row.state == ContainerState.RUNNING)
         self.summary.text = f'{len(self.services.state.containers)} containers, {running} running'
         if not self.grouped.value:
             self.tables[''].show(rows, busy, fresh=fresh, resend=resend)

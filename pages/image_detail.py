@@ -14,7 +14,7 @@ from components.frame import frame, on_client_delete, page_identity
 from core.docker.client import describe_error
 from core.permissions import Identity, Permission
 from core.state.images import ImageRow, format_created, format_size
-from core.state.model import StateChange
+from core.state.model import IMAGE_CHANGES, StateChange
 
 from .container_detail import environment_pairs, section
 from .images import image_action
@@ -89,7 +89,7 @@ class ImageDetail:
         on_client_delete(services.state.subscribe(self.on_state))
 
     def on_state(self, change: StateChange) -> None:
-        if change.kind in ('image_reset', 'image_upsert', 'image_remove') and change.image_id in ('', self.image_id):
+        if change.kind in IMAGE_CHANGES and change.image_id in ('', self.image_id):
             row = self.services.state.images.get(self.image_id)
             if row is None:
                 self.badge.text = 'removed'

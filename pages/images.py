@@ -19,7 +19,7 @@ from core.errors import CommandError
 from core.jobs.store import Job, JobUpdate
 from core.permissions import Forbidden, Identity, Permission
 from core.state.images import format_size, prune_candidates
-from core.state.model import StateChange
+from core.state.model import CONTAINER_CHANGES, IMAGE_CHANGES, StateChange
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
@@ -93,8 +93,8 @@ class ImagesView:
 
     def on_state(self, change: StateChange) -> None:
         # a container change matters here only when it changes how many containers use an image
-        if change.kind.startswith('image_') or (
-            change.kind in ('upsert', 'remove', 'reset') and self.services.state.containers_using() != self._counts
+        if change.kind in IMAGE_CHANGES or (
+            change.kind in CONTAINER_CHANGES and self.services.state.containers_using() != self._counts
         ):
             self.schedule()
 

@@ -16,7 +16,7 @@ from components.log_text import log_filename
 from components.log_view import WHOLE_LOG_PATH, LogView
 from core.permissions import Forbidden, Identity, Permission, require
 from core.state.containers import ContainerRow
-from core.state.model import StateChange
+from core.state.model import ChangeKind, StateChange
 from core.streams.log_decode import LogLine
 from core.streams.log_reader import whole_log
 
@@ -150,10 +150,10 @@ def _project_rows(services: Services, project: str) -> list[ContainerRow]:
 
 def _follow_new_members(services: Services, view: LogView, project: str) -> None:
     def on_state(change: StateChange) -> None:
-        row = services.state.containers.get(change.container_id) if change.kind == 'upsert' else None
+        row = services.state.containers.get(change.container_id) if change.kind == ChangeKind.UPSERT else None
         if row is not None and row.project == project:
             view.follow_also(row.name)
-        elif change.kind == 'reset':
+        elif change.kind == ChangeKind.RESET:
             for member in _project_rows(services, project):
                 view.follow_also(member.name)
 

@@ -10,11 +10,11 @@ import docker
 from nicegui import run
 
 from core.commands.images import ImageCommands
+from core.container_actions import parse_action
 from core.errors import CommandError
 from core.jobs.cancel import CancelFlags
 from core.jobs.seal import JobSigner
 from core.jobs.store import Job, JobStore, JobUpdate, new_job_id
-from core.operations.containers import ACTION_VERBS, ACTIONS
 from core.permissions import ANYWHERE, Forbidden, Identity, Permission, Scope, require
 from core.protection import Protection
 from core.state.model import DockerState
@@ -135,11 +135,12 @@ class Commands(ImageCommands):
         """Authorizes, audits and queues one lifecycle action; returns the queued job."""
         allowed = ('timeout', 'signal', 'volumes', 'force')
         params = {key: value for key, value in (params or {}).items() if key in allowed}
-        if action not in ACTIONS:
+        known = parse_action(action)
+        if known is None:
             raise CommandError(f'unknown action {action!r}')
         row = self.state.containers.get(container_id) or self.state.find(container_id)
         target_name = row.name if row else container_id[:12]
-        what = f'{ACTION_VERBS[action].lower()} containers'
+        what = f'{known.spec.label.lower()} containers'
         if row is None:
             require(identity, Permission.CONTAINER_LIFECYCLE, what)
             raise CommandError(f'container {target_name} no longer exists')
@@ -152,7 +153,7 @@ class Commands(ImageCommands):
             identity,
             permission=permission,
             what=what,
-            kind=f'container.{action}',
+            kind=known.kind,
             target=row.id,
             target_name=row.name,
             params=params,

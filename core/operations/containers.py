@@ -6,16 +6,7 @@ from typing import Any
 
 import docker
 
-ACTIONS = ('start', 'stop', 'restart', 'pause', 'unpause', 'kill', 'remove')
-ACTION_VERBS = {
-    'start': 'Start',
-    'stop': 'Stop',
-    'restart': 'Restart',
-    'pause': 'Pause',
-    'unpause': 'Resume',
-    'kill': 'Kill',
-    'remove': 'Remove',
-}
+from core.container_actions import parse_action
 
 
 def run_container_action(
@@ -23,7 +14,8 @@ def run_container_action(
 ) -> str:
     """Runs one lifecycle action; returns a short success sentence. Raises docker errors as they come."""
     params = params or {}
-    if action not in ACTIONS:
+    known = parse_action(action)
+    if known is None:
         raise ValueError(f'unknown action {action!r}')
     api = client.api
     if action == 'start':
@@ -40,12 +32,4 @@ def run_container_action(
         api.kill(container_id, signal=str(params.get('signal', 'SIGKILL')))
     elif action == 'remove':
         api.remove_container(container_id, v=bool(params.get('volumes', False)), force=bool(params.get('force', False)))
-    return {
-        'start': 'started',
-        'stop': 'stopped',
-        'restart': 'restarted',
-        'pause': 'paused',
-        'unpause': 'resumed',
-        'kill': 'killed',
-        'remove': 'removed',
-    }[action]
+    return known.spec.past

@@ -15,13 +15,13 @@ COMPOSE_PROJECT_LABEL = 'com.docker.compose.project'
 class ContainerState(StrEnum):
     """A container's ``State.Status`` as the daemon reports it."""
 
-    CREATED = 'created'
     RUNNING = 'running'
     PAUSED = 'paused'
     RESTARTING = 'restarting'
-    REMOVING = 'removing'
     EXITED = 'exited'
+    CREATED = 'created'
     DEAD = 'dead'
+    REMOVING = 'removing'
 
 
 @dataclass(kw_only=True, slots=True)

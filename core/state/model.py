@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import docker
@@ -37,12 +38,25 @@ IGNORED_ACTIONS = (
 IGNORED_IMAGE_ACTIONS = ('push', 'save', 'prune')  # nothing changes locally; a prune's deletes come as events
 
 
+class ChangeKind(StrEnum):
+    UPSERT = 'upsert'  # one container added or changed
+    REMOVE = 'remove'  # one container gone
+    RESET = 'reset'  # every container, after a full resync
+    ENGINE = 'engine'  # the engine became reachable or unreachable
+    IMAGE_UPSERT = 'image_upsert'
+    IMAGE_REMOVE = 'image_remove'
+    IMAGE_RESET = 'image_reset'
+
+
+CONTAINER_CHANGES = frozenset({ChangeKind.UPSERT, ChangeKind.REMOVE, ChangeKind.RESET})
+IMAGE_CHANGES = frozenset({ChangeKind.IMAGE_UPSERT, ChangeKind.IMAGE_REMOVE, ChangeKind.IMAGE_RESET})
+
+
 @dataclass(kw_only=True, slots=True, frozen=True)
 class StateChange:
-    """What changed: 'upsert'/'remove' of one container, 'reset' after a full resync, or 'engine' reachability;
-    for images: 'image_upsert'/'image_remove' of one image and 'image_reset'."""
+    """What changed (see :class:`ChangeKind`), and which container or image when it is one."""
 
-    kind: str
+    kind: ChangeKind
     container_id: str = ''
     image_id: str = ''
 
@@ -81,32 +95,32 @@ class DockerState:
     def replace_all(self, rows: list[ContainerRow]) -> None:
         self.containers = {row.id: row for row in rows}
         self.synced_at = time.time()
-        self._emit(StateChange(kind='reset'))
+        self._emit(StateChange(kind=ChangeKind.RESET))
 
     def upsert(self, row: ContainerRow) -> None:
         self.containers[row.id] = row
-        self._emit(StateChange(kind='upsert', container_id=row.id))
+        self._emit(StateChange(kind=ChangeKind.UPSERT, container_id=row.id))
 
     def remove(self, container_id: str) -> None:
         if self.containers.pop(container_id, None) is not None:
-            self._emit(StateChange(kind='remove', container_id=container_id))
+            self._emit(StateChange(kind=ChangeKind.REMOVE, container_id=container_id))
 
     def replace_images(self, rows: list[ImageRow]) -> None:
         self.images = {row.id: row for row in rows}
-        self._emit(StateChange(kind='image_reset'))
+        self._emit(StateChange(kind=ChangeKind.IMAGE_RESET))
 
     def upsert_image(self, row: ImageRow) -> None:
         self.images[row.id] = row
-        self._emit(StateChange(kind='image_upsert', image_id=row.id))
+        self._emit(StateChange(kind=ChangeKind.IMAGE_UPSERT, image_id=row.id))
         # a tag names one image: when it moves (rebuild, newer pull) the daemon sends no untag for the old one
         for other in list(self.images.values()):
             if other.id != row.id and set(other.tags) & set(row.tags):
                 other.tags = [tag for tag in other.tags if tag not in row.tags]
-                self._emit(StateChange(kind='image_upsert', image_id=other.id))
+                self._emit(StateChange(kind=ChangeKind.IMAGE_UPSERT, image_id=other.id))
 
     def remove_image(self, image_id: str) -> None:
         if self.images.pop(image_id, None) is not None:
-            self._emit(StateChange(kind='image_remove', image_id=image_id))
+            self._emit(StateChange(kind=ChangeKind.IMAGE_REMOVE, image_id=image_id))
 
     def find_image(self, reference: str) -> ImageRow | None:
         """An image by full id, 'sha256:'-less id or unique prefix (4+ characters), or one of its tags
@@ -131,7 +145,7 @@ class DockerState:
     def set_engine(self, ok: bool, message: str) -> None:
         if (ok, message) != (self.engine_ok, self.engine_message):
             self.engine_ok, self.engine_message = ok, message
-            self._emit(StateChange(kind='engine'))
+            self._emit(StateChange(kind=ChangeKind.ENGINE))
 
     def _emit(self, change: StateChange) -> None:
         for listener in list(self._listeners):

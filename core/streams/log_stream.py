@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import docker.errors
 
 from core.docker.client import describe_error
-from core.state.containers import ContainerRow
-from core.state.model import DockerState, StateChange
+from core.state.containers import ContainerRow, ContainerState
+from core.state.model import CONTAINER_CHANGES, ChangeKind, DockerState, StateChange
 from core.streams.log_buffer import VIEW_CHARS, LineBuffer
 from core.streams.log_decode import MARKER, LogLine, timestamp_key
 from core.streams.log_reader import LogReader, ReaderStart
@@ -151,7 +151,7 @@ class LogFollower:
         if new_instance:
             target.last_timestamp, target.same_count = '', 0
         target.container_id, target.started_at, target.removed, target.stale = row.id, row.started_at, False, False
-        target.was_running = row.state in ('running', 'paused', 'restarting')
+        target.was_running = row.state in (ContainerState.RUNNING, ContainerState.PAUSED, ContainerState.RESTARTING)
         if fresh:
             start = ReaderStart(tail=self.tail, since=self.since)
         elif target.last_timestamp:
@@ -202,32 +202,36 @@ class LogFollower:
                 self._marker(target, f'— log stream interrupted: {message} —')
             return
         row = self.state.find(target.name)
-        if row is not None and row.state == 'running' and self._is_new_run(target, row):
+        if row is not None and row.state == ContainerState.RUNNING and self._is_new_run(target, row):
             self._restart(target, row)
             return
         self._marker(target, '— container stopped —' if target.was_running else '— container is not running —')
-        if row is not None and row.state == 'running' and self._loop is not None:
+        if row is not None and row.state == ContainerState.RUNNING and self._loop is not None:
             # the daemon ends a follow when the container stops, usually before its 'die' event reaches the state
             self._loop.call_later(RECHECK_SECONDS, self._recheck, target)
 
     def _recheck(self, target: _Target) -> None:
         row = self.state.find(target.name)
-        if self._following and target.reader is None and row is not None and row.state == 'running':
+        if self._following and target.reader is None and row is not None and row.state == ContainerState.RUNNING:
             target.stale = True
             self._restart(target, row)
 
     def _on_state(self, change: StateChange) -> None:
-        if not self._following or change.kind not in ('upsert', 'remove', 'reset'):
+        if not self._following or change.kind not in CONTAINER_CHANGES:
             return
         for target in list(self._targets.values()):
             row = self.state.find(target.name)
             if row is None:
-                if not target.removed and change.kind == 'remove' and change.container_id == target.container_id:
+                if (
+                    not target.removed
+                    and change.kind == ChangeKind.REMOVE
+                    and change.container_id == target.container_id
+                ):
                     target.removed = True
                     self._flush()
                     self._marker(target, '— container removed —')
                 continue
-            if target.reader is not None or row.state != 'running':
+            if target.reader is not None or row.state != ContainerState.RUNNING:
                 continue
             if target.stale or target.removed or self._is_new_run(target, row):
                 self._restart(target, row)

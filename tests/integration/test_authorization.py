@@ -12,7 +12,7 @@ import docker
 import pytest
 
 from core.commands.spec import ContainerSpec
-from core.operations.containers import ACTIONS
+from core.container_actions import ACTIONS
 from core.permissions import Forbidden, Identity
 from system import Services
 
