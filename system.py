@@ -23,6 +23,7 @@ from components.notifications import JobNotifier
 from core.commands.dispatch import Commands
 from core.container_actions import ContainerAction
 from core.docker.client import make_client
+from core.docker.reads import EngineReads
 from core.jobs.bus import Bus, make_bus
 from core.jobs.cancel import CancelFlags, make_cancel_flags
 from core.jobs.store import FINISHED, Job, JobStore, JobUpdate
@@ -56,9 +57,13 @@ class Services:
     terminal_quota: StreamQuota
     log_quota: StreamQuota
     protection: Protection  # the panel's own containers: found at start
+    reads: EngineReads = field(init=False)  # what pages read beyond the live state, off the loop
     _docker: docker.DockerClient | None = None
     _worker: dramatiq.Worker | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.reads = EngineReads(self.docker)
 
     def docker(self) -> docker.DockerClient:
         """A shared client for the panel's own reads (inspect); call it through ``run.io_bound``."""

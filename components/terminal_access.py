@@ -7,8 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nicegui import run
-
 from core.docker.client import describe_error
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
@@ -31,13 +29,13 @@ class TerminalBody:
 async def look_up_body(services: Services, container_id: str) -> TerminalBody:
     """Inspects the container, and lists the protected volumes only when it mounts a named volume; off the event loop.
 
-    Raises what the Docker SDK raises (no such container, engine unreachable)."""
-    inspect = await run.io_bound(lambda: services.docker().api.inspect_container(container_id))
+    Raises :class:`core.docker.reads.Gone` for no such container, else what the engine raises."""
+    inspect = await services.reads.container(container_id)
     if inspect is None:  # the panel is stopping; never let an unknown body through
         raise RuntimeError('the panel is stopping')
     volumes: frozenset[str] = frozenset()
     if any(mount.get('Type') == 'volume' for mount in inspect.get('Mounts') or []):
-        found = await run.io_bound(lambda: services.protection.protected_volumes(services.docker().api))
+        found = await services.reads.call(services.protection.protected_volumes)
         if found is None:
             raise RuntimeError('the panel is stopping')
         volumes = frozenset(found)

@@ -6,13 +6,13 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import docker.errors
-from nicegui import run, ui
+from nicegui import ui
 
 from components.environment_access import EnvironmentAccess
 from components.frame import frame, on_client_delete, page_identity
 from core.container_actions import CONTAINER_ACTIONS
 from core.docker.client import describe_error
+from core.docker.reads import Gone
 from core.permissions import Identity, Permission
 from core.state.containers import ContainerRow
 from core.state.model import ChangeKind, StateChange
@@ -92,8 +92,8 @@ class ContainerDetail:
 
     async def load(self) -> None:
         try:
-            data = await run.io_bound(self.services.docker().api.inspect_container, self.container_id)
-        except docker.errors.NotFound:
+            data = await self.services.reads.container(self.container_id)
+        except Gone:
             self.state_badge.text = 'removed'
             return
         except Exception as error:  # daemon away: say so, keep the page

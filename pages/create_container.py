@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nicegui import run, ui
+from nicegui import ui
 
 from components.create_form import CreateForm
 from components.frame import frame, page_identity
@@ -41,11 +41,10 @@ def register(services: Services) -> None:
 
 async def local_networks(services: Services) -> list[str]:
     try:
-        answer = await run.io_bound(services.docker().api.networks)
+        return await services.reads.network_names()
     except Exception as error:  # the daemon is away: the default network still works
         ui.notify(f'Could not list networks: {describe_error(error)}', type='warning')
         return []
-    return sorted(str(network['Name']) for network in answer or [])
 
 
 class CreatePage:

@@ -6,12 +6,12 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-import docker.errors
-from nicegui import run, ui
+from nicegui import ui
 
 from components.environment_access import EnvironmentAccess
 from components.frame import frame, on_client_delete, page_identity
 from core.docker.client import describe_error
+from core.docker.reads import Gone
 from core.permissions import Identity, Permission
 from core.state.images import ImageRow, format_created, format_size
 from core.state.model import IMAGE_CHANGES, StateChange
@@ -99,11 +99,9 @@ class ImageDetail:
             self.title.client.safe_invoke(self.load)
 
     async def load(self) -> None:
-        api = self.services.docker().api
         try:
-            data = await run.io_bound(api.inspect_image, self.image_id)
-            history = await run.io_bound(api.history, self.image_id)
-        except docker.errors.NotFound:
+            data, history = await self.services.reads.image(self.image_id)
+        except Gone:
             self.badge.text = 'removed'
             self.badge.set_visibility(True)
             return

@@ -6,7 +6,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from nicegui import run, ui
+from nicegui import ui
 
 from components.frame import frame, on_client_delete, page_identity
 from components.image_dialogs import PruneDialog, RemoveImageDialog, TagDialog, unique_sizes
@@ -159,7 +159,7 @@ class ImagesView:
             ui.notify(f'There are no {PRUNE_MODES[mode]} to remove.', type='info')
             return
         try:
-            sizes = unique_sizes(await run.io_bound(self.services.docker().api.df) or {})
+            sizes = unique_sizes(await self.services.reads.disk_usage())
         except Exception as error:  # the daemon is away: the dialog falls back to whole image sizes
             ui.notify(f'Could not measure shared layers: {describe_error(error)}', type='warning')
             sizes = {}

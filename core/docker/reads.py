@@ -1,0 +1,58 @@
+"""The reads a page needs beyond the live state (inspect, history, disk usage, networks), off the event loop.
+
+Pages never call Docker: they await these. Each runs the SDK call in a thread and turns the daemon's 404 into
+:class:`Gone`; any other failure (engine away, timeout) is raised as it comes, for the page to put in a sentence
+with :func:`core.docker.client.describe_error`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import docker
+import docker.errors
+
+from core.docker.client import describe_error
+from core.permissions import LOCAL_ENDPOINT
+
+T = TypeVar('T')
+
+
+class Gone(LookupError):
+    """The container or image no longer exists."""
+
+
+class EngineReads:
+    def __init__(self, client: Callable[[], docker.DockerClient], endpoint: str = LOCAL_ENDPOINT) -> None:
+        self.client = client  # the panel's shared client for this endpoint
+        self.endpoint = endpoint
+
+    async def _run(self, call: Callable[[docker.APIClient], T]) -> T:
+        def read() -> T:
+            try:
+                return call(self.client().api)
+            except docker.errors.NotFound as error:
+                raise Gone(describe_error(error)) from None
+
+        return await asyncio.to_thread(read)
+
+    async def container(self, container_id: str) -> dict[str, Any]:
+        """The container's inspect data."""
+        return await self._run(lambda api: api.inspect_container(container_id))
+
+    async def image(self, image_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The image's inspect data and its layer history."""
+        return await self._run(lambda api: (api.inspect_image(image_id), api.history(image_id)))
+
+    async def disk_usage(self) -> dict[str, Any]:
+        """``GET /system/df``: slow on a big host, ask only when the answer is needed."""
+        return await self._run(lambda api: api.df() or {})
+
+    async def network_names(self) -> list[str]:
+        return await self._run(lambda api: sorted(str(network['Name']) for network in api.networks() or []))
+
+    async def call(self, read: Callable[[docker.APIClient], T]) -> T:
+        """Any other read that needs the low-level client (for example a protection look-up)."""
+        return await self._run(read)
