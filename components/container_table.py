@@ -9,6 +9,7 @@ from typing import Any
 from nicegui import ui
 from nicegui.events import GenericEventArguments
 
+from components.links import js_container_href
 from core.container_actions import CONTAINER_ACTIONS
 from core.state.containers import ContainerRow, parse_time
 
@@ -37,8 +38,7 @@ STATE_COLORS = (
 
 
 NAME_CELL = (
-    '<q-td :props="props"><a :href="\'/containers/\' + encodeURIComponent(props.row.name)" '
-    'class="text-primary">{{ props.row.name }}</a></q-td>'
+    f'<q-td :props="props"><a :href="{js_container_href()}" class="text-primary">{{{{ props.row.name }}}}</a></q-td>'
 )
 STATE_CELL = (
     f'<q-td :props="props"><q-badge :color="({STATE_COLORS})[props.row.state] || \'grey\'" '
@@ -126,6 +126,7 @@ def row_dict(row: ContainerRow, now: datetime, busy: bool) -> dict[str, Any]:
     return {
         'id': row.id,
         'name': row.name,
+        'endpoint': row.endpoint,
         'image': row.image,
         'state': row.state,
         'status': row.status_text(now),

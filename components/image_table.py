@@ -7,6 +7,7 @@ from typing import Any
 
 from nicegui import ui
 
+from components.links import js_image_href
 from core.state.images import ImageRow, format_created, format_size
 
 from .table_cells import RowAction, action_buttons_cell
@@ -28,7 +29,7 @@ ROW_ACTIONS: list[RowAction] = [
 
 # Vue interpolation only: tags, ids and sizes are text, never HTML
 TAGS_CELL = (
-    '<q-td :props="props"><a :href="\'/images/\' + encodeURIComponent(props.row.id)" class="text-primary">'
+    f'<q-td :props="props"><a :href="{js_image_href()}" class="text-primary">'
     '<div v-for="tag in props.row.tags" :key="tag">{{ tag }}</div>'
     '<div v-if="!props.row.tags.length" class="text-grey">&lt;none&gt;</div></a></q-td>'
 )
@@ -59,6 +60,7 @@ class ImageTable(ui.table):
 def row_dict(image: ImageRow, containers: int) -> dict[str, Any]:
     return {
         'id': image.id,
+        'endpoint': image.endpoint,
         'short_id': image.short_id,
         'tags': image.tags,
         'title': ' '.join(image.tags) or image.id,

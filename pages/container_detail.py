@@ -10,10 +10,11 @@ from nicegui import ui
 
 from components.environment_access import EnvironmentAccess
 from components.frame import frame, on_client_delete, page_identity
+from components.links import HOSTS, on_host
 from core.container_actions import CONTAINER_ACTIONS
 from core.docker.client import describe_error
 from core.docker.reads import Gone
-from core.permissions import Identity, Permission
+from core.permissions import LOCAL_ENDPOINT, Identity, Permission
 from core.state.containers import ContainerRow
 from core.state.model import ChangeKind, StateChange
 
@@ -29,14 +30,15 @@ VERBS = [(action.value, spec.label, spec.icon) for action, spec in CONTAINER_ACT
 
 def register(services: Services) -> None:
     @ui.page('/containers/{name_or_id}')
-    async def container_page(name_or_id: str) -> None:
+    @ui.page(HOSTS + '/containers/{name_or_id}')
+    async def container_page(name_or_id: str, endpoint: str = LOCAL_ENDPOINT) -> None:
         identity = page_identity(services, Permission.CONTAINER_READ, 'inspect containers')
         if identity is None:
             return
         with frame(services, identity, name_or_id):
-            row = services.state.find(name_or_id)
+            row = services.state.find(name_or_id, endpoint)
             if row is None:
-                ui.label(f'No container named or with id "{name_or_id}".').classes('text-h6')
+                ui.label(f'No container named or with id "{name_or_id}"{on_host(endpoint)}.').classes('text-h6')
                 ui.link('Back to containers', '/containers')
                 return
             await ContainerDetail(services, row, identity).load()

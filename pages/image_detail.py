@@ -10,9 +10,10 @@ from nicegui import ui
 
 from components.environment_access import EnvironmentAccess
 from components.frame import frame, on_client_delete, page_identity
+from components.links import HOSTS, container_path, on_host
 from core.docker.client import describe_error
 from core.docker.reads import Gone
-from core.permissions import Identity, Permission
+from core.permissions import LOCAL_ENDPOINT, Identity, Permission
 from core.state.images import ImageRow, format_created, format_size
 from core.state.model import IMAGE_CHANGES, StateChange
 
@@ -39,14 +40,15 @@ VERBS = [('run', 'Run', 'rocket_launch'), ('tag', 'Tag', 'sell'), ('remove', 'Re
 
 def register(services: Services) -> None:
     @ui.page('/images/{reference:path}')
-    async def image_page(reference: str) -> None:
+    @ui.page(HOSTS + '/images/{reference:path}')
+    async def image_page(reference: str, endpoint: str = LOCAL_ENDPOINT) -> None:
         identity = page_identity(services, Permission.IMAGE_READ, 'inspect images')
         if identity is None:
             return
         with frame(services, identity, reference):
-            row = services.state.find_image(reference)
+            row = services.state.find_image(reference, endpoint)
             if row is None:
-                ui.label(f'No image with id or tag "{reference}".').classes('text-h6')
+                ui.label(f'No image with id or tag "{reference}"{on_host(endpoint)}.').classes('text-h6')
                 ui.link('Back to images', '/images')
                 return
             await ImageDetail(services, row, identity).load()
@@ -152,7 +154,7 @@ class ImageDetail:
         with ui.card().classes('w-full'):
             ui.label(f'Containers using it ({len(users)})').classes('text-subtitle1 text-weight-medium')
             for container in sorted(users, key=lambda container: container.name):
-                ui.link(f'{container.name} ({container.state})', f'/containers/{container.name}')
+                ui.link(f'{container.name} ({container.state})', container_path(container.name, container.endpoint))
 
 
 def history_row(index: int, entry: dict[str, Any]) -> dict[str, Any]:

@@ -11,10 +11,11 @@ from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from nicegui import app, ui
 
 from components.frame import frame, on_client_delete, page_identity
+from components.links import HOSTS, container_path, on_host
 from components.log_render import plain_text
 from components.log_text import log_filename
 from components.log_view import WHOLE_LOG_PATH, LogView
-from core.permissions import Forbidden, Identity, Permission, require
+from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, require
 from core.state.containers import ContainerRow
 from core.state.model import ChangeKind, StateChange
 from core.streams.log_decode import LogLine
@@ -30,19 +31,20 @@ def register(services: Services) -> None:
     """Adds the log pages and the whole-log download route."""
 
     @ui.page('/containers/{name_or_id}/logs')
-    def container_logs_page(name_or_id: str) -> None:
+    @ui.page(HOSTS + '/containers/{name_or_id}/logs')
+    def container_logs_page(name_or_id: str, endpoint: str = LOCAL_ENDPOINT) -> None:
         identity = page_identity(services, Permission.CONTAINER_LOGS, 'read logs')
         if identity is None:
             return
         with frame(services, identity, f'Logs · {name_or_id}'):
-            row = services.state.find(name_or_id)
+            row = services.state.find(name_or_id, endpoint)
             with ui.row().classes('w-full items-center gap-2'):
                 ui.link('Containers', '/containers')
                 ui.label('/')
                 if row is None:
-                    ui.label(f'No container named or with id "{name_or_id}".').classes('text-h6')
+                    ui.label(f'No container named or with id "{name_or_id}"{on_host(endpoint)}.').classes('text-h6')
                     return
-                ui.link(row.name, f'/containers/{row.name}').classes('text-h5')
+                ui.link(row.name, container_path(row.name, row.endpoint)).classes('text-h5')
                 ui.label('/ Logs').classes('text-h5')
             if _readable(services, identity, [row]):
                 LogView(services, [row.name])

@@ -10,8 +10,9 @@ from nicegui import app, background_tasks, ui
 
 from components.exec_terminal import PERMISSION, WHAT, ExecTerminal
 from components.frame import frame, page_identity
+from components.links import HOSTS, container_path, on_host
 from components.terminal_access import refusal_for
-from core.permissions import Forbidden, require
+from core.permissions import LOCAL_ENDPOINT, Forbidden, require
 from core.state.containers import ContainerRow
 from core.streams.exec_session import ExecRequest, ExecSession
 
@@ -27,20 +28,21 @@ def register(services: Services) -> None:
     app.on_shutdown(lambda: asyncio.to_thread(ExecSession.close_all))
 
     @ui.page('/containers/{name_or_id}/terminal')
-    def terminal_page(name_or_id: str) -> None:
+    @ui.page(HOSTS + '/containers/{name_or_id}/terminal')
+    def terminal_page(name_or_id: str, endpoint: str = LOCAL_ENDPOINT) -> None:
         identity = page_identity(services, PERMISSION, WHAT)
         if identity is None:
             return
-        row = services.state.find(name_or_id)
+        row = services.state.find(name_or_id, endpoint)
         with frame(services, identity, f'Terminal · {row.name if row else name_or_id}'):
             if row is None:
-                ui.label(f'No container named or with id "{name_or_id}".').classes('text-h6')
+                ui.label(f'No container named or with id "{name_or_id}"{on_host(endpoint)}.').classes('text-h6')
                 ui.link('Back to containers', '/containers')
                 return
             with ui.row().classes('w-full items-center gap-2'):
                 ui.link('Containers', '/containers')
                 ui.label('/')
-                ui.link(row.name, f'/containers/{row.name}')
+                ui.link(row.name, container_path(row.name, row.endpoint))
                 ui.label('/ Terminal').classes('text-h6')
             TerminalWorkspace(services, row, height=FULL_WINDOW_HEIGHT, open_first=True)
 
@@ -71,7 +73,9 @@ def terminal_panel(services: Services, container_id: str) -> None:
                 ui.label(refusal).props('role=alert')
                 return
             with ui.row().classes('w-full justify-end'):
-                ui.link('Open terminals in a full window', f'/containers/{row.name}/terminal', new_tab=True)
+                ui.link(
+                    'Open terminals in a full window', container_path(row.name, row.endpoint, '/terminal'), new_tab=True
+                )
             TerminalWorkspace(services, row, height=PANEL_HEIGHT, open_first=False)
 
     background_tasks.create(fill(), name='terminal tab')

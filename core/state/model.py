@@ -67,7 +67,8 @@ Listener = Callable[[StateChange], None]
 class DockerState:
     """Containers and images as the daemon reports them. Mutated on the event loop only; listeners run there too."""
 
-    def __init__(self) -> None:
+    def __init__(self, endpoint: str = LOCAL_ENDPOINT) -> None:
+        self.endpoint = endpoint  # the engine this state mirrors
         self.containers: dict[str, ContainerRow] = {}
         self.images: dict[str, ImageRow] = {}
         self.engine_ok = False
@@ -80,8 +81,10 @@ class DockerState:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
-    def find(self, name_or_id: str) -> ContainerRow | None:
-        """A container by exact name, full id or unique id prefix."""
+    def find(self, name_or_id: str, endpoint: str | None = None) -> ContainerRow | None:
+        """A container by exact name, full id or unique id prefix (on ``endpoint``, when given)."""
+        if endpoint is not None and endpoint != self.endpoint:
+            return None
         if name_or_id in self.containers:
             return self.containers[name_or_id]
         for row in self.containers.values():
@@ -122,9 +125,11 @@ class DockerState:
         if self.images.pop(image_id, None) is not None:
             self._emit(StateChange(kind=ChangeKind.IMAGE_REMOVE, image_id=image_id))
 
-    def find_image(self, reference: str) -> ImageRow | None:
+    def find_image(self, reference: str, endpoint: str | None = None) -> ImageRow | None:
         """An image by full id, 'sha256:'-less id or unique prefix (4+ characters), or one of its tags
-        (':latest' when the tag is left out)."""
+        (':latest' when the tag is left out); on ``endpoint``, when given."""
+        if endpoint is not None and endpoint != self.endpoint:
+            return None
         if reference in self.images:
             return self.images[reference]
         tagged = reference if ':' in reference.rsplit('/', 1)[-1] else f'{reference}:latest'

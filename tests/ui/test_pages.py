@@ -106,3 +106,21 @@ async def test_healthz_answers_without_a_session(user: User) -> None:
     assert body['broker'] == {'ok': True, 'kind': 'embedded', 'message': 'ok'}
     assert set(body) >= {'status', 'docker', 'broker', 'containers'}
     assert 'password' not in response.text.lower()
+
+
+async def test_container_and_image_urls_carry_the_endpoint(user: User, make_container: Callable[..., str]) -> None:
+    await sign_in(user)
+    name = make_container()
+    rows = await rows_of(user, lambda rows: any(row['name'] == name for row in rows))
+    # The table's link goes to the endpoint-qualified page, which shows the container
+    assert next(row for row in rows if row['name'] == name)['endpoint'] == 'local'
+    await user.open(f'/hosts/local/containers/{name}')
+    await user.should_see('Overview')
+    await user.should_see(name)
+    await user.open('/hosts/local/images/berth-test/busybox:latest')
+    await user.should_see('History')
+    # A host the panel does not serve finds nothing there, with a sentence naming it
+    await user.open(f'/hosts/elsewhere/containers/{name}')
+    await user.should_see(f'No container named or with id "{name}" on host "elsewhere".')
+    await user.open('/hosts/elsewhere/images/berth-test/busybox:latest')
+    await user.should_see('No image with id or tag "berth-test/busybox:latest" on host "elsewhere".')
