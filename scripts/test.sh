@@ -9,5 +9,5 @@ use_venv
 echo '[checks] ruff check, ruff format --check, mypy'
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .
-"$VENV/bin/mypy" core auth tasks components pages main.py
+"$VENV/bin/mypy" core auth tasks components pages main.py tests/support bench
 exec "$VENV/bin/python" -m pytest -q -ra "$@"

@@ -12,9 +12,9 @@ import pytest
 from playwright.async_api import Browser
 
 from auth.accounts import Accounts
-from bench.common import Panel
 from core.audit import AuditLog
 from core.database import Database
+from tests.support.panel import Panel
 
 FORWARDED = '203.0.113.9'
 

@@ -12,8 +12,9 @@ import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
-from bench.common import Panel, signed_in_page
-from tests.counting_proxy import CountingProxy
+from tests.support.browser import signed_in_page
+from tests.support.counting_proxy import CountingProxy
+from tests.support.panel import Panel
 
 TIMEOUT_MS = 15_000
 

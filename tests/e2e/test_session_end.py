@@ -22,9 +22,10 @@ import socketio
 from playwright.async_api import Browser, Page
 
 from auth.accounts import Accounts
-from bench.common import Panel, signed_in_page
 from core.database import Database
-from tests.counting_proxy import CountingProxy
+from tests.support.browser import signed_in_page
+from tests.support.counting_proxy import CountingProxy
+from tests.support.panel import Panel
 
 TIMEOUT_MS = 20_000
 

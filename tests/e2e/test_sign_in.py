@@ -22,10 +22,11 @@ from playwright.async_api import Browser, Page
 from auth.accounts import Accounts
 from auth.oidc import OidcLogin
 from auth.session import Sessions
-from bench.common import Panel, free_port
 from core.audit import AuditLog
 from core.database import Database
 from core.settings import Settings
+from tests.support import free_port
+from tests.support.panel import Panel
 
 from .test_session_rotation import browser_id, is_signed_in
 

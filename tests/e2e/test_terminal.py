@@ -15,10 +15,11 @@ from pathlib import Path
 from playwright.async_api import Browser, Page, expect
 
 from auth.accounts import Accounts
-from bench.common import Panel, signed_in_page
 from components.terminal_output import PAUSED
 from core.audit import AuditLog
 from core.database import Database
+from tests.support.browser import signed_in_page
+from tests.support.panel import Panel
 
 MakeContainer = Callable[..., str]
 TIMEOUT_MS = 20_000

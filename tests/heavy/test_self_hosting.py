@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, free_port
+from tests.support import PROJECT_ROOT, free_port
 
 from .conftest import run
 

@@ -25,8 +25,7 @@ from core.postgres import PostgresDatabase
 from core.secrets import RegistryCredentials, SecretBox
 from core.settings import Settings
 from system import build
-
-from .conftest import eventually
+from tests.support.eventually import eventually
 
 POSTGRES_URL = os.environ.get('BERTH_TEST_DATABASE_URL', 'postgresql://berth:berth@localhost:5432/berth_test')
 OLD_JOBS_TABLE = (

@@ -13,8 +13,8 @@ from nicegui import ui
 from nicegui.testing import User
 
 from components.image_table import ImageTable
+from tests.support import BUSYBOX
 
-from ..conftest import BUSYBOX
 from .test_pages import sign_in
 
 

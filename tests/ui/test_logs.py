@@ -19,7 +19,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from components.log_lines import WINDOW, LogLines
-from tests.conftest import BUSYBOX
+from tests.support import BUSYBOX
 
 from .test_pages import sign_in
 
