@@ -32,7 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.async_api import Page, async_playwright
 
-from bench.common import BUSYBOX, CHROMIUM, PROJECT_ROOT, Panel, launch_chromium, signed_in_page
+from tests.support import BUSYBOX, PROJECT_ROOT
+from tests.support.browser import CHROMIUM, launch_chromium, signed_in_page
+from tests.support.panel import Panel
 
 LABELS = {'berth-bench': '1', 'berth-bench-kind': 'events'}  # the kind: never touch other benches' containers
 LABEL_FILTER = [f'{key}={value}' for key, value in LABELS.items()]

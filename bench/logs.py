@@ -34,7 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.async_api import Browser, Page, async_playwright
 
-from bench.common import BUSYBOX, PROJECT_ROOT, Panel, launch_chromium, save_results, signed_in_page
+from bench.common import save_results
+from tests.support import BUSYBOX, PROJECT_ROOT
+from tests.support.browser import launch_chromium, signed_in_page
+from tests.support.panel import Panel
 
 RESULTS = PROJECT_ROOT / 'bench' / 'results' / 'logs.json'
 TRIGGERED = 'while [ ! -f /tmp/go ]; do usleep 20000; done; seq 1 {lines}; sleep 3600'

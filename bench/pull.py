@@ -34,8 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import docker
 from playwright.async_api import Page, async_playwright
 
-from bench.common import PROJECT_ROOT, Panel, launch_chromium, save_results, signed_in_page
-from tests.integration.registry import LocalRegistry, ThrottledProxy, build_layered_image, push_and_forget
+from bench.common import save_results
+from tests.support import PROJECT_ROOT
+from tests.support.browser import launch_chromium, signed_in_page
+from tests.support.panel import Panel
+from tests.support.registry import LocalRegistry, ThrottledProxy, build_layered_image, push_and_forget
 
 RESULTS = PROJECT_ROOT / 'bench' / 'results' / 'pull.json'
 SUCCEEDED = "document.querySelector('[aria-label=\"Pull status\"]')?.textContent?.trim() === 'succeeded'"

@@ -28,15 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.async_api import Browser, Page, async_playwright
 
-from bench.common import (
-    PROJECT_ROOT,
-    Panel,
-    launch_chromium,
-    machine_facts,
-    save_results,
-    signed_in_page,
-    start_sleeper,
-)
+from bench.common import machine_facts, save_results, start_sleeper
+from tests.support import PROJECT_ROOT
+from tests.support.browser import launch_chromium, signed_in_page
+from tests.support.panel import Panel
 
 RESULTS = PROJECT_ROOT / 'bench' / 'results' / 'terminal.json'
 MARKER = 'BENCH-42-END'

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs Berth with the embedded default (no Redis, no identity provider): installs the Python dependencies if missing.
+# Runs Berth with the embedded default (no Redis, no identity provider), from the virtualenv .venv: creates it and
+# installs requirements.txt into it when missing or changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -c 'import nicegui, docker, dramatiq, authlib, argon2' 2>/dev/null || python3 -m pip install -q -r requirements.txt
-exec python3 main.py "$@"
+. scripts/venv.sh
+ensure_venv runtime 'nicegui, docker, dramatiq, authlib, argon2, re2' requirements.txt
+exec "$VENV/bin/python" main.py "$@"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts, idempotently, everything the test suite talks to for real:
-# Docker Engine, Redis, PostgreSQL, a local registry, Chromium, the Python dependencies and the local test images.
+# Docker Engine, Redis, PostgreSQL, a local registry, Chromium, the Python dependencies (in .venv) and the local test
+# images.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '[test-env] %s\n' "$*"; }
@@ -35,12 +36,10 @@ if ! redis-cli -p 6379 ping >/dev/null 2>&1; then
   for _ in $(seq 1 20); do redis-cli -p 6379 ping >/dev/null 2>&1 && break; sleep 0.25; done
 fi
 
-if ! python3 -c 'import nicegui, docker, dramatiq, authlib, playwright, pytest, mypy, re2' 2>/dev/null \
-   || [ requirements.txt -nt .venv-stamp ] || [ requirements-dev.txt -nt .venv-stamp ]; then
-  log 'pip install requirements'
-  python3 -m pip install -q -r requirements.txt -r requirements-dev.txt
-  touch .venv-stamp
-fi
+# The Python packages, in the virtualenv .venv (never the system's Python): reinstalled when a requirements file changes
+. scripts/venv.sh
+modules='nicegui, docker, dramatiq, authlib, argon2, re2, psycopg, playwright, pytest, pytest_asyncio, ruff, mypy'
+ensure_venv dev "$modules" requirements.txt requirements-dev.txt
 
 if ! docker image inspect berth-test/busybox:latest >/dev/null 2>&1; then
   log 'building berth-test/busybox:latest'
@@ -52,9 +51,13 @@ if ! docker image inspect berth-test/busybox:latest >/dev/null 2>&1; then
   tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' - berth-test/busybox:latest >/dev/null
   rm -rf "$root"
 fi
-if [ ! -d tests/idp/node_modules/oidc-provider ]; then
+# The test identity provider's packages: exactly the committed lockfile, again whenever that lockfile changes
+lock_sum=$(sha256sum tests/idp/package-lock.json | cut -d' ' -f1)
+if [ ! -d tests/idp/node_modules/oidc-provider ] \
+   || [ "$(cat tests/idp/node_modules/.berth-lock-sha256 2>/dev/null)" != "$lock_sum" ]; then
   log 'npm ci (test identity provider)'
-  (cd tests/idp && npm ci --no-audit --no-fund --silent)  # exactly the committed lockfile
+  (cd tests/idp && npm ci --no-audit --no-fund --silent)
+  echo "$lock_sum" > tests/idp/node_modules/.berth-lock-sha256
 fi
 
 # PostgreSQL for tests/integration/test_database_postgres.py: role berth (password berth), database berth_test

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
@@ -13,11 +12,11 @@ import docker
 import pytest
 import redis
 
+from tests.support import BUSYBOX
+
 pytest_plugins = ['nicegui.testing.user_plugin']
 
-BUSYBOX = 'berth-test/busybox:latest'
 REDIS_URL = os.environ.get('BERTH_TEST_REDIS_URL', 'redis://127.0.0.1:6379/15')
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope='session')
@@ -63,12 +62,6 @@ def redis_url() -> Iterator[str]:
     yield REDIS_URL
     client.flushdb()
     client.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

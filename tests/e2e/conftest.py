@@ -9,8 +9,10 @@ from collections.abc import AsyncIterator, Callable, Generator, Iterator
 import pytest
 from playwright.async_api import Browser, async_playwright
 
-from bench.common import BUSYBOX, Panel, launch_chromium
-from tests.counting_proxy import CountingProxy
+from tests.support import BUSYBOX
+from tests.support.browser import launch_chromium
+from tests.support.counting_proxy import CountingProxy
+from tests.support.panel import Panel
 
 PANEL_LOG_TAIL = 30_000
 TICKER = 'i=0; while true; do echo "tick $i <img src=x onerror=alert(1)>"; i=$((i+1)); sleep 0.1; done'

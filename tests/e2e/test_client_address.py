@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -12,9 +10,10 @@ import pytest
 from playwright.async_api import Browser
 
 from auth.accounts import Accounts
-from bench.common import Panel
-from core.storage.audit import AuditLog
+from core.storage.audit import AuditEntry, AuditLog
 from core.storage.sqlite import SQLiteDatabase
+from tests.support.eventually import eventually
+from tests.support.panel import Panel
 
 FORWARDED = '203.0.113.9'
 
@@ -38,13 +37,12 @@ async def sign_in_address(panel: Panel, browser: Browser) -> str:
     await page.get_by_role('button', name='Sign in').click()
     await page.wait_for_url('**/containers')
     await context.close()
-    deadline = time.monotonic() + 5
-    while not (
-        entries := [entry for entry in AuditLog(database).entries(username=username) if entry.action == 'auth.login']
-    ):
-        assert time.monotonic() < deadline, 'no sign-in in the audit log'
-        await asyncio.sleep(0.1)
-    return entries[0].address
+
+    def sign_ins() -> list[AuditEntry]:
+        return [entry for entry in AuditLog(database).entries(username=username) if entry.action == 'auth.login']
+
+    await eventually(sign_ins, 5, 'the sign-in in the audit log', interval=0.1)
+    return sign_ins()[0].address
 
 
 async def test_forwarded_for_is_ignored_from_an_untrusted_peer(panel: Panel, browser: Browser) -> None:

@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 from playwright.async_api import Browser, Page, expect
 
-from bench.common import Panel, container_row, signed_in_page
+from tests.support.browser import container_row, signed_in_page
+from tests.support.panel import Panel
 
 # `sleep` as PID 1 ignores SIGTERM; with SIGKILL as its stop signal, Stop ends it at once instead of after 10 s.
 FAST_STOP = ['--stop-signal', 'KILL']

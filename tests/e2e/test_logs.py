@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import re
 import subprocess
-import time
 from collections.abc import Callable
 
 import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
-from bench.common import Panel, signed_in_page
-from tests.counting_proxy import CountingProxy
+from tests.support.browser import signed_in_page
+from tests.support.counting_proxy import CountingProxy
+from tests.support.eventually import eventually
+from tests.support.panel import Panel
 
 TIMEOUT_MS = 15_000
 
@@ -21,15 +22,6 @@ TIMEOUT_MS = 15_000
 def printed(name: str) -> int:
     """How many lines the container has printed so far (per ``docker logs``)."""
     return subprocess.run(['docker', 'logs', name], capture_output=True, check=True).stdout.count(b'\n')
-
-
-async def until(predicate: object, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        await asyncio.sleep(0.2)
-    return False
 
 
 async def test_live_lines_stop_resume_and_closing_the_tab(
@@ -55,7 +47,7 @@ async def test_live_lines_stop_resume_and_closing_the_tab(
     await page.get_by_role('button', name='Stop following').click()
     await expect(page.get_by_role('button', name='Resume following')).to_be_visible()
     await page.wait_for_timeout(500)  # lines already on their way may still land
-    assert await until(lambda: streams.live == 0), 'the stream was not closed'
+    await eventually(lambda: streams.live == 0, 20, 'the stream to close')
     shown = await log.locator('.berth-chunk > div').count()
     stopped_at = printed(ticker)
     await page.wait_for_timeout(1500)
@@ -71,7 +63,9 @@ async def test_live_lines_stop_resume_and_closing_the_tab(
     # Closing the tab ends its stream (once NiceGUI gives the tab up: reconnect timeout 5 s)
     assert streams.live == 1
     await page.context.close()
-    assert await until(lambda: streams.live == 0), f'{streams.live} log streams still open:\n{panel.log()[-3000:]}'
+    await eventually(
+        lambda: streams.live == 0, 20, lambda: f'no log stream open, not {streams.live}:\n{panel.log()[-3000:]}'
+    )
 
 
 BANGS = (

@@ -9,9 +9,10 @@ from collections.abc import Callable
 from playwright.async_api import Browser
 
 from auth.accounts import Accounts
-from bench.common import Panel, signed_in_page
 from core.settings import Settings
 from core.storage import make_database
+from tests.support.browser import signed_in_page
+from tests.support.panel import Panel
 
 SECRET, PLAIN = 'e2e-hunter2-secret', 'e2e-visible-greeting'
 

@@ -10,8 +10,9 @@ import docker
 import pytest
 from playwright.async_api import Browser, expect
 
-from bench.common import Panel, signed_in_page
-from tests.integration.registry import (
+from tests.support.browser import signed_in_page
+from tests.support.panel import Panel
+from tests.support.registry import (
     LocalRegistry,
     ThrottledProxy,
     build_layered_image,

@@ -22,9 +22,11 @@ import socketio
 from playwright.async_api import Browser, Page
 
 from auth.accounts import Accounts
-from bench.common import Panel, signed_in_page
 from core.storage.sqlite import SQLiteDatabase
-from tests.counting_proxy import CountingProxy
+from tests.support.browser import signed_in_page
+from tests.support.counting_proxy import CountingProxy
+from tests.support.eventually import eventually
+from tests.support.panel import Panel
 
 TIMEOUT_MS = 20_000
 
@@ -52,15 +54,6 @@ def processes(container: str) -> list[str]:
     return [line.split(None, 7)[-1] for line in lines[1:]]
 
 
-async def until(predicate: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.1)
-    return True
-
-
 async def test_a_disabled_users_open_terminal_ends_at_once(
     panel: Panel, browser: Browser, make_container: Callable[..., str]
 ) -> None:
@@ -72,13 +65,21 @@ async def test_a_disabled_users_open_terminal_ends_at_once(
     await page.locator('.xterm-rows').get_by_text('/ #').first.wait_for(timeout=TIMEOUT_MS)
     await page.locator('[data-berth-terminal]').click()
     await page.keyboard.type('sleep 1003\n')
-    assert await until(lambda: processes(container) == ['sleep 600', '/bin/sh', 'sleep 1003'], 10), processes(container)
+    expected = ['sleep 600', '/bin/sh', 'sleep 1003']
+    await eventually(
+        lambda: processes(container) == expected, 10, lambda: f'{expected}, not {processes(container)}', interval=0.2
+    )
     await ignore_navigation(page)
     # When an admin disables the account
     admin = await on_users_page(browser, panel, username)
     await admin.get_by_role('button', name='Disable').click()
     # Then the shell and what it runs are gone, although the operator's browser is still on the page
-    assert await until(lambda: processes(container) == ['sleep 600'], 10), processes(container)
+    await eventually(
+        lambda: processes(container) == ['sleep 600'],
+        10,
+        lambda: f'only sleep 600, not {processes(container)}',
+        interval=0.2,
+    )
     assert page.url.endswith('/terminal')
 
 
@@ -96,7 +97,7 @@ async def test_signing_out_stops_a_log_view_open_in_another_tab(
 
     page.on('websocket', lambda socket: socket.on('framereceived', count_lines))
     await page.goto(f'/containers/{ticker}/logs')
-    assert await until(lambda: len(frames_with_lines) > 3 and streams.live == 1, 15)
+    await eventually(lambda: len(frames_with_lines) > 3 and streams.live == 1, 15, 'lines in the page, one stream')
     await ignore_navigation(page)
     # When the same browser signs out in another tab
     other = await page.context.new_page()
@@ -105,7 +106,7 @@ async def test_signing_out_stops_a_log_view_open_in_another_tab(
     await other.wait_for_url('**/login**')
     signed_out = time.monotonic()
     # Then the log stream is closed on the server, and no line reaches the page any more
-    assert await until(lambda: streams.live == 0, 5), 'the log stream is still open'
+    await eventually(lambda: streams.live == 0, 5, 'the log stream to close')
     await asyncio.sleep(2)
     assert [at for at in frames_with_lines if at > signed_out + 0.5] == []
     assert page.url.endswith('/logs')
@@ -171,17 +172,25 @@ class PageSocket:
                 'args': [json.dumps(arg) for arg in args],
             },
         )
-        return await until(
-            lambda: any(
-                event == 'update' and any(value is not None for key, value in data.items() if key != '_id')
-                for event, data in self.received
-            ),
-            1.5,
-        )
+        try:
+            await eventually(
+                lambda: any(
+                    event == 'update' and any(value is not None for key, value in data.items() if key != '_id')
+                    for event, data in self.received
+                ),
+                1.5,
+                'an update from the server',
+            )
+        except AssertionError:
+            return False
+        return True
 
-    async def sent_to_login(self, timeout: float) -> bool:
-        return await until(
-            lambda: any(event == 'open' and data.get('path') == '/login' for event, data in self.received), timeout
+    async def sent_to_login(self, timeout: float) -> None:
+        """Waits until the server has told the page to open /login."""
+        await eventually(
+            lambda: any(event == 'open' and data.get('path') == '/login' for event, data in self.received),
+            timeout,
+            'the page sent to /login',
         )
 
 
@@ -208,7 +217,7 @@ async def test_a_downgraded_admins_audit_page_stops_answering(panel: Panel, brow
     await admin.get_by_role('option', name='viewer', exact=True).click()
     await admin.get_by_role('button', name='Set role').click()
     # Then the page is sent to sign-in, and answers neither a filter change nor anything else
-    assert await audit.sent_to_login(timeout=5)
+    await audit.sent_to_login(timeout=5)
     assert not await audit.answers(user_filter, 'admin')
     assert not await audit.answers(dark_mode_button(audit))
     await audit.sio.disconnect()
@@ -227,5 +236,5 @@ async def test_a_role_taken_away_elsewhere_stops_the_page_at_once_and_closes_it_
     )
     # Then the socket guard drops the page's next event at once, and the page is closed within seconds
     assert not await audit.answers(dark_mode)
-    assert await audit.sent_to_login(timeout=10)
+    await audit.sent_to_login(timeout=10)
     await audit.sio.disconnect()

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import httpx
 from playwright.async_api import Browser, BrowserContext, Page
 
-from bench.common import ADMIN_PASSWORD, Panel
+from tests.support.panel import ADMIN_PASSWORD, Panel
 
 
 def browser_id(cookie: str) -> str:

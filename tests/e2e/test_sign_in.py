@@ -9,7 +9,6 @@ import re
 import secrets
 import signal
 import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,10 +21,12 @@ from playwright.async_api import Browser, Page
 from auth.accounts import Accounts
 from auth.oidc import OidcLogin
 from auth.session import Sessions
-from bench.common import Panel, free_port
 from core.settings import Settings
 from core.storage.audit import AuditLog
 from core.storage.sqlite import SQLiteDatabase
+from tests.support import free_port
+from tests.support.eventually import eventually_sync
+from tests.support.panel import Panel
 
 from .test_session_rotation import browser_id, is_signed_in
 
@@ -38,7 +39,8 @@ def idp_and_panel() -> Iterator[tuple[str, Panel]]:
     panel = Panel(env={})
     port = free_port()
     issuer = f'http://127.0.0.1:{port}'
-    log = open(Path(panel.log_path).with_name('idp.log'), 'wb')
+    log_path = Path(panel.log_path).with_name('idp.log')
+    log = log_path.open('wb')
     idp = subprocess.Popen(
         ['node', 'idp.mjs'],
         cwd=IDP_DIR,
@@ -47,30 +49,34 @@ def idp_and_panel() -> Iterator[tuple[str, Panel]]:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 20
-    while True:
+
+    def idp_answers() -> bool:
+        if idp.poll() is not None:
+            raise AssertionError(f'the test identity provider exited:\n{log_path.read_text(errors="replace")}')
         try:
             urllib.request.urlopen(f'{issuer}/.well-known/openid-configuration', timeout=1).close()
-            break
         except OSError:
-            if time.monotonic() > deadline or idp.poll() is not None:
-                raise AssertionError('the test identity provider did not start') from None
-            time.sleep(0.2)
-    panel.extra_env = {
-        'BERTH_PUBLIC_URL': panel.base_url,
-        'BERTH_OIDC_ISSUER': issuer,
-        'BERTH_OIDC_CLIENT_ID': 'berth',
-        'BERTH_OIDC_CLIENT_SECRET': 'berth-secret',
-        'BERTH_OIDC_PROVIDER_NAME': 'Test IdP',
-        'BERTH_OIDC_ADMIN_GROUPS': 'berth-admins',
-        'BERTH_OIDC_OPERATOR_GROUPS': 'berth-operators',
-        'BERTH_OIDC_VIEWER_GROUPS': 'berth-viewers',
-    }
-    panel.start(timeout=30)
+            return False
+        return True
+
     try:
-        yield issuer, panel
+        eventually_sync(idp_answers, 20, 'the test identity provider to start', interval=0.2)
+        panel.extra_env = {
+            'BERTH_PUBLIC_URL': panel.base_url,
+            'BERTH_OIDC_ISSUER': issuer,
+            'BERTH_OIDC_CLIENT_ID': 'berth',
+            'BERTH_OIDC_CLIENT_SECRET': 'berth-secret',
+            'BERTH_OIDC_PROVIDER_NAME': 'Test IdP',
+            'BERTH_OIDC_ADMIN_GROUPS': 'berth-admins',
+            'BERTH_OIDC_OPERATOR_GROUPS': 'berth-operators',
+            'BERTH_OIDC_VIEWER_GROUPS': 'berth-viewers',
+        }
+        panel.start(timeout=30)
+        try:
+            yield issuer, panel
+        finally:
+            panel.stop()
     finally:
-        panel.stop()
         os.killpg(idp.pid, signal.SIGTERM)
         idp.wait(10)
         log.close()

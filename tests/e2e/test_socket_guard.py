@@ -11,7 +11,8 @@ import pytest
 import socketio
 from playwright.async_api import Browser
 
-from bench.common import Panel, signed_in_page
+from tests.support.browser import signed_in_page
+from tests.support.panel import Panel
 
 
 async def connect(panel: Panel, client_id: str, headers: dict[str, str]) -> socketio.AsyncClient:

@@ -3,7 +3,6 @@ behind when the page goes away, a viewer's and an operator's refusal, and a page
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 import subprocess
@@ -15,10 +14,12 @@ from pathlib import Path
 from playwright.async_api import Browser, Page, expect
 
 from auth.accounts import Accounts
-from bench.common import Panel, signed_in_page
 from components.terminal_output import PAUSED
-from core.storage.audit import AuditLog
+from core.storage.audit import AuditEntry, AuditLog
 from core.storage.sqlite import SQLiteDatabase
+from tests.support.browser import signed_in_page
+from tests.support.eventually import eventually
+from tests.support.panel import Panel
 
 MakeContainer = Callable[..., str]
 TIMEOUT_MS = 20_000
@@ -51,10 +52,12 @@ def processes(container: str) -> list[str]:
 
 
 async def wait_for_processes(container: str, expected: list[str], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while (found := processes(container)) != expected:
-        assert time.monotonic() < deadline, f'processes in the container: {found}, expected {expected}'
-        await asyncio.sleep(0.2)
+    await eventually(
+        lambda: processes(container) == expected,
+        timeout,
+        lambda: f'processes {expected} in the container, not {processes(container)}',
+        interval=0.2,
+    )
 
 
 async def open_terminal(browser: Browser, panel: Panel, container: str) -> Page:
@@ -134,12 +137,14 @@ async def test_closing_terminals_leaves_no_shell_in_the_container(
     await wait_for_processes(container, ['sleep 600'])
     # And the session's start and end are in the audit log: who, where, what, how it ended
     audit = AuditLog(SQLiteDatabase(panel.data_dir / 'berth.sqlite3'))
-    deadline = time.monotonic() + 10
-    while len(entries := [entry for entry in audit.entries(action='container.exec') if entry.target == container]) < 4:
-        assert time.monotonic() < deadline, f'audit entries: {entries}'
-        await asyncio.sleep(0.2)
-    assert {(entry.username, json.loads(entry.params)['command']) for entry in entries} == {('admin', '/bin/sh')}
-    results = sorted(entry.result.split(' after ')[0] for entry in entries)
+
+    def entries() -> list[AuditEntry]:
+        return [entry for entry in audit.entries(action='container.exec') if entry.target == container]
+
+    await eventually(lambda: len(entries()) >= 4, 10, lambda: f'four audit entries, not {entries()}', interval=0.2)
+    found = entries()
+    assert {(entry.username, json.loads(entry.params)['command']) for entry in found} == {('admin', '/bin/sh')}
+    results = sorted(entry.result.split(' after ')[0] for entry in found)
     assert results == ['ended: exit code 129', 'ended: exit code 129', 'started', 'started']
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.support import PROJECT_ROOT
 
 PYTHON_BASE = 'berth-test/python-base:bookworm'
 REDIS_IMAGE = 'berth-test/redis:bookworm'

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, free_port
+from tests.support import PROJECT_ROOT, free_port
+from tests.support.eventually import eventually_sync
 
 from .conftest import run
 
@@ -34,14 +35,21 @@ def healthz(port: int) -> dict[str, Any] | None:
 def wait_for_health(
     port: int, ready: Callable[[dict[str, Any]], bool], *, timeout: float, logs: Callable[[], str]
 ) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    health = None
-    while time.monotonic() < deadline:
+    health: dict[str, Any] | None = None
+
+    def answers_ready() -> bool:
+        nonlocal health
         health = healthz(port)
-        if health is not None and ready(health):
-            return health
-        time.sleep(0.5)
-    pytest.fail(f'/healthz not ready after {timeout:.0f} s; last answer: {health}\n--- logs ---\n{logs()[-6000:]}')
+        return health is not None and ready(health)
+
+    eventually_sync(
+        answers_ready,
+        timeout,
+        lambda: f'/healthz ready; last answer: {health}\n--- logs ---\n{logs()[-6000:]}',
+        interval=0.5,
+    )
+    assert health is not None
+    return health
 
 
 def host_container_count() -> int:

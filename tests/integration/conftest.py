@@ -1,37 +1,30 @@
-"""Integration fixtures: the real services object (watcher, bus, broker, worker) against the real engine."""
+"""Integration fixtures: the real services object (watcher, bus, broker, worker) against the real engine, and a real
+image registry for the image tests."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import docker
 import pytest
 
 from core.permissions import Identity
 from core.settings import Settings
 from system import Services, build
-
-from ..conftest import PROJECT_ROOT
-from .registry import absent, pushed_image, registry  # noqa: F401 — fixtures for the image tests
+from tests.support.eventually import eventually
+from tests.support.registry import (
+    REPOSITORY,
+    LocalRegistry,
+    build_layered_image,
+    forget_locally,
+    push_and_forget,
+    require_insecure_loopback,
+)
 
 OPERATOR = Identity(username='olga', role='operator', address='127.0.0.1')
 VIEWER = Identity(username='victor', role='viewer', address='127.0.0.1')
-
-
-async def eventually(predicate: Callable[[], bool], timeout: float = 15.0, what: str = 'condition') -> None:
-    """Waits (yielding to the loop) until ``predicate`` holds; fails with ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f'timed out after {timeout} s waiting for: {what}')
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture
@@ -44,18 +37,24 @@ async def services(tmp_path: Path) -> AsyncIterator[Services]:
     await running.stop()
 
 
-@contextmanager
-def dramatiq_worker(**environment: str) -> Iterator[subprocess.Popen[bytes]]:
-    """`dramatiq tasks` from the project root, exactly as the README tells operators to run it; killed at the end."""
-    process = subprocess.Popen(
-        [sys.executable, '-m', 'dramatiq', 'tasks', '--processes', '1', '--threads', '2'],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, 'PYTHONUNBUFFERED': '1', **environment},
-        start_new_session=True,
-    )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
+@pytest.fixture(scope='session')
+def registry(docker_client: docker.DockerClient) -> Iterator[LocalRegistry]:
+    require_insecure_loopback(docker_client)
+    with LocalRegistry() as running:
+        yield running
+
+
+@pytest.fixture(scope='session')
+def pushed_image(docker_client: docker.DockerClient, registry: LocalRegistry) -> str:
+    """'127.0.0.1:PORT/berth-test/pull:TAG': busybox plus three layers (2, 3 and 4 MB) this engine does not have."""
+    local = f'berth-test/pull-build:{uuid.uuid4().hex[:8]}'
+    build_layered_image(docker_client, local, [2, 3, 4])
+    return push_and_forget(docker_client, local, registry.address, f'{REPOSITORY}:{uuid.uuid4().hex[:8]}')
+
+
+@pytest.fixture
+def absent(pushed_image: str) -> Iterator[str]:
+    """The pushed image, not present locally before the test nor after it."""
+    forget_locally(pushed_image)
+    yield pushed_image
+    forget_locally(pushed_image)

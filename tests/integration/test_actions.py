@@ -10,8 +10,9 @@ import pytest
 
 from core.jobs.store import Job
 from system import Services
+from tests.support.eventually import eventually
 
-from .conftest import OPERATOR, eventually
+from .conftest import OPERATOR
 
 
 async def finished(services: Services, job: Job, timeout: float = 30) -> Job:

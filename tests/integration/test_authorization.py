@@ -15,9 +15,8 @@ from core.commands.spec import ContainerSpec
 from core.container_actions import ACTIONS
 from core.permissions import Forbidden, Identity
 from system import Services
-
-from ..conftest import BUSYBOX
-from .conftest import eventually
+from tests.support import BUSYBOX
+from tests.support.eventually import eventually
 
 ROLE_ALLOWED = {'viewer': False, 'operator': True, 'admin': True}
 BEFORE = {'start': 'exited', 'unpause': 'paused'}

@@ -16,9 +16,10 @@ from core.commands.spec_form import spec_from_form
 from core.jobs.store import Job
 from core.permissions import Forbidden, Identity, Permission
 from system import Services
+from tests.support import BUSYBOX, free_port
+from tests.support.eventually import eventually
 
-from ..conftest import BUSYBOX, free_port
-from .conftest import OPERATOR, VIEWER, eventually
+from .conftest import OPERATOR, VIEWER
 
 ADMIN = Identity(username='ada', role='admin', address='127.0.0.1')
 NewName = Callable[[], str]

@@ -26,8 +26,7 @@ from core.storage.credentials import RegistryCredentials, SecretBox
 from core.storage.database import Database, DatabaseUnavailable
 from core.storage.postgres import PostgresDatabase
 from system import build
-
-from .conftest import eventually
+from tests.support.eventually import eventually
 
 POSTGRES_URL = os.environ.get('BERTH_TEST_DATABASE_URL', 'postgresql://berth:berth@localhost:5432/berth_test')
 OLD_JOBS_TABLE = (

@@ -15,8 +15,7 @@ import pytest
 import core.streams.exec_hangup
 from core.streams.exec_output import Coalescer
 from core.streams.exec_session import ExecRequest, ExecSession, SessionError
-
-from .conftest import eventually
+from tests.support.eventually import eventually
 
 MakeContainer = Callable[..., str]
 FAKE_BASH = 'printf "#!/bin/sh\\nexport SHELL_KIND=bash\\nexec /bin/sh \\"\\$@\\"\\n" > /bin/bash && chmod +x /bin/bash'

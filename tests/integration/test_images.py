@@ -16,9 +16,10 @@ from core.jobs.store import Job
 from core.permissions import Forbidden
 from core.state.images import prune_candidates
 from system import Services
+from tests.support import BUSYBOX
+from tests.support.eventually import eventually
 
-from ..conftest import BUSYBOX
-from .conftest import OPERATOR, VIEWER, eventually
+from .conftest import OPERATOR, VIEWER
 
 MakeImage = Callable[[str], str]
 

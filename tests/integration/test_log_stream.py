@@ -14,9 +14,8 @@ import pytest
 from core.streams.log_decode import CUT, LINE_LIMIT, MARKER, STDERR, STDOUT, LogLine
 from core.streams.log_stream import LogFollower
 from system import Services
-from tests.counting_proxy import CountingProxy
-
-from .conftest import eventually
+from tests.support.counting_proxy import CountingProxy
+from tests.support.eventually import eventually
 
 BUSYBOX = 'berth-test/busybox:latest'
 COUNTER = 'i=0; while true; do echo "out $i"; echo "err $i" >&2; i=$((i+1)); sleep 0.05; done'

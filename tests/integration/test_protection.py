@@ -13,9 +13,10 @@ import pytest
 from core.commands.spec import ContainerSpec, MountSpec
 from core.permissions import Forbidden, Identity
 from system import Services
+from tests.support import BUSYBOX
+from tests.support.eventually import eventually
 
-from ..conftest import BUSYBOX
-from .conftest import OPERATOR, eventually
+from .conftest import OPERATOR
 from .test_create import create_skipping_the_command, finished
 
 ADMIN = Identity(username='ada', role='admin', address='127.0.0.1')

@@ -19,10 +19,9 @@ from core.jobs.store import Job, JobUpdate
 from core.permissions import Forbidden
 from core.settings import Settings
 from system import Services, build
-
-from ..conftest import free_port
-from .conftest import OPERATOR, VIEWER, dramatiq_worker, eventually
-from .registry import (
+from tests.support import free_port
+from tests.support.eventually import eventually
+from tests.support.registry import (
     PASSWORD,
     USERNAME,
     LocalRegistry,
@@ -32,6 +31,9 @@ from .registry import (
     push_and_forget,
     require_insecure_loopback,
 )
+from tests.support.worker import dramatiq_worker
+
+from .conftest import OPERATOR, VIEWER
 
 
 async def finished(services: Services, job: Job, timeout: float = 60) -> Job:

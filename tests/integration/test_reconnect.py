@@ -5,11 +5,7 @@ never stopped or restarted by a test."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import subprocess
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -17,12 +13,10 @@ import pytest
 
 from core.settings import Settings
 from system import Services, build
-
-from ..conftest import BUSYBOX
-from .conftest import eventually
-from .socket_proxy import SocketProxy
-
-BRIDGE = 'berthtest0'
+from tests.support import BUSYBOX
+from tests.support.engine import OwnEngine, started_engine
+from tests.support.eventually import eventually
+from tests.support.socket_proxy import SocketProxy
 
 
 @pytest.fixture
@@ -64,78 +58,8 @@ async def test_socket_gone_then_back_resyncs_what_changed_meanwhile(
 @pytest.fixture
 def own_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnEngine]:
     """A second Docker Engine of this test's own (own bridge, data root, exec root, socket), never the host's."""
-    root = tmp_path_factory.mktemp('engine')
-    engine = OwnEngine(root)
-    subprocess.run(['ip', 'link', 'add', BRIDGE, 'type', 'bridge'], capture_output=True)
-    subprocess.run(['ip', 'addr', 'add', '172.31.251.1/24', 'dev', BRIDGE], capture_output=True)
-    subprocess.run(['ip', 'link', 'set', BRIDGE, 'up'], check=True, capture_output=True)
-    engine.start()
-    try:
-        image = subprocess.run(['docker', 'save', BUSYBOX], check=True, capture_output=True).stdout
-        engine.cli('load', input=image)
+    with started_engine(tmp_path_factory.mktemp('engine')) as engine:
         yield engine
-    finally:
-        subprocess.run(
-            ['sh', '-c', f'docker -H {engine.url} ps -aq | xargs -r docker -H {engine.url} rm -f'],
-            capture_output=True,
-            timeout=60,
-        )
-        engine.stop()  # a clean stop takes containerd and its shims along; SIGKILL only if it hangs
-        engine.kill()
-        subprocess.run(['ip', 'link', 'delete', BRIDGE], capture_output=True)
-
-
-class OwnEngine:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.socket = root / 'docker.sock'
-        self.url = f'unix://{self.socket}'
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        (self.root / 'data').mkdir(exist_ok=True)
-        with (self.root / 'dockerd.log').open('ab') as log:
-            self.process = subprocess.Popen(
-                [
-                    'dockerd',
-                    '--data-root',
-                    str(self.root / 'data'),
-                    '--exec-root',
-                    str(self.root / 'exec'),
-                    '--pidfile',
-                    str(self.root / 'docker.pid'),
-                    '-H',
-                    self.url,
-                    f'--bridge={BRIDGE}',
-                    '--iptables=false',
-                    '--ip-masq=false',
-                ],
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 60
-        while subprocess.run(['docker', '-H', self.url, 'version'], capture_output=True).returncode != 0:
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                raise AssertionError(f'the test engine did not start:\n{(self.root / "dockerd.log").read_text()}')
-            time.sleep(0.25)
-
-    def stop(self) -> None:
-        """SIGTERM, as a service manager stops the daemon; waits until it has gone."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(30)
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
-
-    def cli(self, *arguments: str, input: bytes | None = None) -> str:
-        return subprocess.run(
-            ['docker', '-H', self.url, *arguments], check=True, capture_output=True, input=input
-        ).stdout.decode()
 
 
 async def test_daemon_restart_is_survived(own_engine: OwnEngine, tmp_path: Path) -> None:

@@ -15,9 +15,11 @@ import pytest
 from core.commands.spec import ContainerSpec
 from core.settings import Settings
 from system import Services, build
+from tests.support import BUSYBOX
+from tests.support.eventually import eventually
+from tests.support.worker import dramatiq_worker
 
-from ..conftest import BUSYBOX
-from .conftest import OPERATOR, dramatiq_worker, eventually
+from .conftest import OPERATOR
 
 LOST_AFTER = 12.0  # more than two heartbeats (tasks/context.py HEARTBEAT_SECONDS): a live worker is never "lost"
 

@@ -7,8 +7,7 @@ from collections.abc import Callable
 
 from core.state.model import StateChange
 from system import Services
-
-from .conftest import eventually
+from tests.support.eventually import eventually
 
 
 async def test_container_made_with_the_cli_appears_changes_and_goes(

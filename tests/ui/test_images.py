@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
-import time
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -13,18 +11,20 @@ from nicegui import ui
 from nicegui.testing import User
 
 from components.image_table import ImageTable
+from tests.support import BUSYBOX
+from tests.support.eventually import eventually
 
-from ..conftest import BUSYBOX
 from .test_pages import sign_in
 
 
 async def image_rows(user: User, predicate: Callable[[list[dict]], bool], timeout: float = 10) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while True:
-        rows = [row for table in user.find(ImageTable).elements for row in table.rows]  # type: ignore[attr-defined]
-        if predicate(rows) or time.monotonic() > deadline:
-            return rows
-        await asyncio.sleep(0.05)
+    """The rows of the page's image tables, once ``predicate`` holds for them."""
+
+    def rows() -> list[dict]:
+        return [row for table in user.find(ImageTable).elements for row in table.rows]  # type: ignore[attr-defined]
+
+    await eventually(lambda: predicate(rows()), timeout, lambda: f'image rows to match, have {rows()}')
+    return rows()
 
 
 @pytest.fixture

@@ -6,10 +6,8 @@ the browser answers the pushes (``user.javascript_rules``).
 
 from __future__ import annotations
 
-import asyncio
 import re
 import subprocess
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +17,8 @@ from nicegui import ui
 from nicegui.testing import User
 
 from components.log_lines import WINDOW, LogLines
-from tests.conftest import BUSYBOX
+from tests.support import BUSYBOX
+from tests.support.eventually import eventually
 
 from .test_pages import sign_in
 
@@ -131,11 +130,3 @@ def skipped_now(user: User) -> int:
 async def skipped(user: User) -> int:
     await eventually(lambda: skipped_now(user) > 0, what='a count of skipped lines')
     return skipped_now(user)
-
-
-async def eventually(predicate: Callable[[], bool], timeout: float = 15.0, what: str = 'condition') -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f'timed out after {timeout} s waiting for: {what}')
-        await asyncio.sleep(0.05)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 
 from nicegui import ui
 from nicegui.testing import User
 
 from components.container_table import ContainerTable
+from tests.support.eventually import eventually
 
 PASSWORD = 'admin-test-password'
 
@@ -24,13 +23,13 @@ async def sign_in(user: User, username: str = 'admin', password: str = PASSWORD,
 
 
 async def rows_of(user: User, predicate: Callable[[list[dict]], bool], timeout: float = 10) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while True:
-        tables = user.find(ContainerTable).elements
-        rows = [row for table in tables for row in table.all_rows]  # type: ignore[attr-defined]
-        if predicate(rows) or time.monotonic() > deadline:
-            return rows
-        await asyncio.sleep(0.05)
+    """The rows of the page's container tables, once ``predicate`` holds for them."""
+
+    def rows() -> list[dict]:
+        return [row for table in user.find(ContainerTable).elements for row in table.all_rows]  # type: ignore[attr-defined]
+
+    await eventually(lambda: predicate(rows()), timeout, lambda: f'container rows to match, have {rows()}')
+    return rows()
 
 
 async def test_everything_needs_a_session(user: User) -> None:

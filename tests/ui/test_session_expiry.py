@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 
 import pytest
 from nicegui.testing import User
+
+from tests.support.eventually import eventually
 
 from .test_pages import sign_in
 
@@ -23,8 +24,6 @@ async def test_an_idle_sessions_open_page_is_closed(idle_after_six_seconds: None
     assert user.client is not None
     page, signed_in = user.client, time.monotonic()
     # When the session has been idle for longer than allowed
-    while not page.is_deleted and time.monotonic() - signed_in < 20:
-        await asyncio.sleep(0.25)
-    # Then the page was closed by the server, soon after the session expired
-    assert page.is_deleted
+    # Then the page is closed by the server, soon after the session expired
+    await eventually(lambda: page.is_deleted, 20, 'the page closed by the server', interval=0.25)
     assert time.monotonic() - signed_in >= 6

@@ -16,8 +16,8 @@ from nicegui.testing import User
 
 import components.terminal_output
 from components.terminal_output import PAUSED, WINDOW
+from tests.support.eventually import eventually
 
-from ..integration.conftest import eventually
 from .test_terminal_access import WRITE, processes, refusals, sign_in_as_operator
 
 MakeContainer = Callable[..., str]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from tests.conftest import PROJECT_ROOT
+from tests.support import PROJECT_ROOT
 
 ABOVE_CORE = ('auth', 'tasks', 'pages', 'components', 'system', 'main', 'nicegui.ui')
 

@@ -11,6 +11,7 @@ from nicegui import core
 from components.log_render import LineFilter, render_line
 from components.log_render_queue import RenderQueue
 from core.streams.log_decode import STDOUT, LogLine
+from tests.support.eventually import eventually
 
 
 @pytest.fixture(autouse=True)
@@ -42,11 +43,7 @@ class Sent:
 
 
 async def until_idle(queue: RenderQueue) -> None:
-    for _ in range(200):
-        if queue.idle:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError('the queue never emptied')
+    await eventually(lambda: queue.idle, 2, 'the queue to empty', interval=0.01)
 
 
 async def test_filtered_batches_are_rendered_off_the_loop_in_order() -> None:

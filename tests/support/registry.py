@@ -13,17 +13,15 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 import docker
-import pytest
 
-from ..conftest import BUSYBOX, free_port
+from . import BUSYBOX, free_port
+from .eventually import eventually_sync
 
 REGISTRY_BINARY = shutil.which('docker-registry') or '/usr/bin/docker-registry'
 REPOSITORY = 'berth-test/pull'
@@ -63,18 +61,20 @@ class LocalRegistry:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f'docker-registry exited: {(self.root / "registry.log").read_text()}')
-            try:
-                urllib.request.urlopen(f'http://{self.address}/v2/', timeout=1).close()
-                return self
-            except urllib.error.HTTPError:  # 401 with auth: it answers
-                return self
-            except OSError:
-                time.sleep(0.1)
-        raise TimeoutError(f'docker-registry did not answer on {self.address}')
+        eventually_sync(self._answers, 15, f'docker-registry to answer on {self.address}')
+        return self
+
+    def _answers(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise RuntimeError(f'docker-registry exited: {(self.root / "registry.log").read_text()}')
+        try:
+            urllib.request.urlopen(f'http://{self.address}/v2/', timeout=1).close()
+        except urllib.error.HTTPError:  # 401 with auth: it answers
+            return True
+        except OSError:
+            return False
+        return True
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -167,27 +167,6 @@ def forget_locally(reference: str) -> None:
 def require_insecure_loopback(client: docker.DockerClient) -> None:
     cidrs = (client.info().get('RegistryConfig') or {}).get('InsecureRegistryCIDRs') or []
     if '127.0.0.0/8' not in cidrs:
-        pytest.fail(f'the engine must allow plain-HTTP registries on 127.0.0.0/8 (its default); it has {cidrs}')
-
-
-@pytest.fixture(scope='session')
-def registry(docker_client: docker.DockerClient) -> Iterator[LocalRegistry]:
-    require_insecure_loopback(docker_client)
-    with LocalRegistry() as running:
-        yield running
-
-
-@pytest.fixture(scope='session')
-def pushed_image(docker_client: docker.DockerClient, registry: LocalRegistry) -> str:
-    """'127.0.0.1:PORT/berth-test/pull:TAG': busybox plus three layers (2, 3 and 4 MB) this engine does not have."""
-    local = f'berth-test/pull-build:{uuid.uuid4().hex[:8]}'
-    build_layered_image(docker_client, local, [2, 3, 4])
-    return push_and_forget(docker_client, local, registry.address, f'{REPOSITORY}:{uuid.uuid4().hex[:8]}')
-
-
-@pytest.fixture
-def absent(pushed_image: str) -> Iterator[str]:
-    """The pushed image, not present locally before the test nor after it."""
-    forget_locally(pushed_image)
-    yield pushed_image
-    forget_locally(pushed_image)
+        raise AssertionError(
+            f'the engine must allow plain-HTTP registries on 127.0.0.0/8 (its default); it has {cidrs}'
+        )

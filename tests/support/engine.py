@@ -1,0 +1,105 @@
+"""A Docker Engine of a test's own (own bridge, data root, exec root and socket), to stop and start at will: the
+host's own engine is never stopped or restarted by a test."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+from . import BUSYBOX
+from .eventually import eventually_sync
+
+BRIDGE = 'berthtest0'
+BRIDGE_ADDRESS = '172.31.251.1/24'
+
+
+class OwnEngine:
+    """``dockerd`` on ``ROOT/docker.sock`` with its state under ``root``; its log is ``ROOT/dockerd.log``."""
+
+    def __init__(self, root: Path, bridge: str = BRIDGE) -> None:
+        self.root = root
+        self.bridge = bridge
+        self.socket = root / 'docker.sock'
+        self.url = f'unix://{self.socket}'
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60) -> None:
+        (self.root / 'data').mkdir(exist_ok=True)
+        with (self.root / 'dockerd.log').open('ab') as log:
+            process = self.process = subprocess.Popen(
+                [
+                    'dockerd',
+                    '--data-root',
+                    str(self.root / 'data'),
+                    '--exec-root',
+                    str(self.root / 'exec'),
+                    '--pidfile',
+                    str(self.root / 'docker.pid'),
+                    '-H',
+                    self.url,
+                    f'--bridge={self.bridge}',
+                    '--iptables=false',
+                    '--ip-masq=false',
+                ],
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+
+        def answers() -> bool:
+            if process.poll() is not None:
+                raise AssertionError(f'the test engine exited:\n{self.log()}')
+            return subprocess.run(['docker', '-H', self.url, 'version'], capture_output=True).returncode == 0
+
+        eventually_sync(answers, timeout, lambda: f'the test engine to start:\n{self.log()}', interval=0.25)
+
+    def stop(self) -> None:
+        """SIGTERM, as a service manager stops the daemon; waits until it has gone."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(30)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def cli(self, *arguments: str, input: bytes | None = None) -> str:
+        return subprocess.run(
+            ['docker', '-H', self.url, *arguments], check=True, capture_output=True, input=input
+        ).stdout.decode()
+
+    def log(self) -> str:
+        try:
+            return (self.root / 'dockerd.log').read_text(errors='replace')
+        except OSError:
+            return '(no log)'
+
+
+@contextlib.contextmanager
+def started_engine(root: Path, bridge: str = BRIDGE) -> Iterator[OwnEngine]:
+    """A started engine with its own bridge and the host's busybox image loaded; afterwards its containers, the
+    daemon (with containerd and its shims) and the bridge are gone."""
+    engine = OwnEngine(root, bridge)
+    subprocess.run(['ip', 'link', 'add', bridge, 'type', 'bridge'], capture_output=True)
+    subprocess.run(['ip', 'addr', 'add', BRIDGE_ADDRESS, 'dev', bridge], capture_output=True)
+    subprocess.run(['ip', 'link', 'set', bridge, 'up'], check=True, capture_output=True)
+    try:
+        engine.start()
+        image = subprocess.run(['docker', 'save', BUSYBOX], check=True, capture_output=True).stdout
+        engine.cli('load', input=image)
+        yield engine
+    finally:
+        subprocess.run(
+            ['sh', '-c', f'docker -H {engine.url} ps -aq | xargs -r docker -H {engine.url} rm -f'],
+            capture_output=True,
+            timeout=60,
+        )
+        engine.stop()  # a clean stop takes containerd and its shims along; SIGKILL only if it hangs
+        engine.kill()
+        subprocess.run(['ip', 'link', 'delete', bridge], capture_output=True)

@@ -1,0 +1,36 @@
+"""A Dramatiq worker process, started as the README tells operators to: ``dramatiq tasks`` from the project root."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from . import PROJECT_ROOT
+
+
+def dramatiq_command() -> list[str]:
+    """The ``dramatiq`` entry point next to this interpreter (the virtualenv's), else its module with it."""
+    entry_point = Path(sys.executable).parent / 'dramatiq'
+    return [str(entry_point)] if entry_point.is_file() else [sys.executable, '-m', 'dramatiq']
+
+
+@contextmanager
+def dramatiq_worker(**environment: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`dramatiq tasks` with one process and two threads, in its own process group; killed at the end."""
+    process = subprocess.Popen(
+        [*dramatiq_command(), 'tasks', '--processes', '1', '--threads', '2'],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, 'PYTHONUNBUFFERED': '1', **environment},
+        start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
