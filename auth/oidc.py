@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from html import escape
 from typing import Any
 from urllib.parse import quote
 
@@ -169,7 +170,6 @@ class OidcLogin:
 
 
 def error_page(sentence: str, status: int) -> HTMLResponse:
-    from html import escape
 
     body = (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Berth · sign-in</title></head>'

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import nicegui
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -269,7 +270,6 @@ def machine(client: docker.DockerClient) -> dict[str, Any]:
         (line.split()[1] for line in Path('/proc/meminfo').read_text().splitlines() if line.startswith('MemTotal')), '0'
     )
     chromium = subprocess.run([CHROMIUM, '--version'], check=False, capture_output=True, text=True).stdout.strip()
-    import nicegui
 
     return {
         'host': platform.node(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from core.storage.database import Database
+from core.storage.postgres import PostgresDatabase
 from core.storage.sqlite import SQLiteDatabase
 
 if TYPE_CHECKING:
@@ -17,8 +18,6 @@ def make_database(settings: Settings) -> Database:
     Raises :class:`DatabaseUnavailable` with a sentence to print when the database cannot be reached.
     """
     if settings.database_url:
-        from core.storage.postgres import PostgresDatabase
-
         return PostgresDatabase(settings.database_url)
     settings.ensure_data_dir()
     return SQLiteDatabase(settings.database_path)

@@ -12,6 +12,7 @@ import pytest
 
 from core.commands.spec import ContainerSpec, MountSpec
 from core.permissions import Forbidden, Identity
+from core.protection import Protection
 from system import Services
 from tests.support import BUSYBOX
 from tests.support.eventually import eventually
@@ -109,7 +110,6 @@ async def test_lifecycle_of_a_protected_container_needs_an_admin(
 async def test_the_panel_finds_its_own_container_and_protects_its_project(
     services: Services, make_container: Callable[..., str]
 ) -> None:
-    from core.protection import Protection
 
     # Given a container of a compose project, seen as the panel's own container
     own = make_container(labels={'com.docker.compose.project': 'berth-own-test'})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from collections.abc import Callable
 
@@ -40,7 +41,6 @@ async def test_the_state_only_changes_through_events(services: Services, make_co
     resyncs = services.state.synced_at
     changes: list[StateChange] = []
     services.state.subscribe(changes.append)
-    import asyncio
 
     await asyncio.sleep(2)
     row = services.state.find(name)

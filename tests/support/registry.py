@@ -44,7 +44,7 @@ class LocalRegistry:
         if self.with_auth:
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore', DeprecationWarning)
-                import crypt  # bcrypt for htpasswd; the stdlib module is enough on Python 3.11
+                import crypt
 
                 hashed = crypt.crypt(PASSWORD, crypt.mksalt(crypt.METHOD_BLOWFISH))
             (self.root / 'htpasswd').write_text(f'{USERNAME}:{hashed}\n')

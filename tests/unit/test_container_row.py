@@ -1,5 +1,8 @@
 from datetime import UTC, datetime
 
+import docker.errors
+import requests.exceptions
+
 from core.docker.client import describe_error
 from core.state.containers import ContainerRow, format_ports
 
@@ -43,8 +46,6 @@ def test_ports_without_bindings() -> None:
 
 
 def test_describe_error_never_a_traceback() -> None:
-    import docker.errors
-    import requests.exceptions
 
     assert describe_error(requests.exceptions.ConnectionError('boom')) == 'Docker engine unreachable'
     assert (

@@ -1,3 +1,4 @@
+import sqlite3
 import time
 
 from core.jobs.store import JobStore, JobUpdate
@@ -66,7 +67,6 @@ def test_update_round_trips_as_json() -> None:
 
 
 def test_a_database_from_an_earlier_schema_is_migrated_and_keeps_its_jobs(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import sqlite3
 
     path = tmp_path / 'old.sqlite3'
     old = sqlite3.connect(path)
