@@ -21,7 +21,7 @@ from auth.accounts import Accounts
 from auth.session import Sessions
 from components.notifications import JobNotifier
 from core.commands.dispatch import Commands
-from core.docker.client import make_client
+from core.docker.endpoints import LOCAL, Endpoints
 from core.jobs.bus import Bus, make_bus
 from core.jobs.cancel import CancelFlags, make_cancel_flags
 from core.jobs.store import FINISHED, Job, JobStore, JobUpdate
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 @dataclass(kw_only=True)
 class Services:
     settings: Settings
+    endpoints: Endpoints  # the Docker engines, and the panel's shared client for each
     database: Database
     accounts: Accounts
     sessions: Sessions
@@ -55,15 +56,12 @@ class Services:
     terminal_quota: StreamQuota
     log_quota: StreamQuota
     protection: Protection  # the panel's own containers: found at start
-    _docker: docker.DockerClient | None = None
     _worker: dramatiq.Worker | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
-    def docker(self) -> docker.DockerClient:
-        """A shared client for the panel's own reads (inspect); call it through ``run.io_bound``."""
-        if self._docker is None:
-            self._docker = make_client(self.settings.docker_host)
-        return self._docker
+    def docker(self, endpoint: str = LOCAL) -> docker.DockerClient:
+        """The endpoint's shared client for the panel's own reads (inspect); call it through ``run.io_bound``."""
+        return self.endpoints.client(endpoint)
 
     async def start(self) -> None:
         """Starts the watcher, the bus subscriber, the embedded worker (if any), the lost-job check and the sweep that
@@ -102,8 +100,7 @@ class Services:
             task.cancel()
         if self._worker is not None:
             await asyncio.get_running_loop().run_in_executor(None, self._worker.stop)
-        if self._docker is not None:
-            self._docker.close()
+        self.endpoints.close()
 
     async def _check_lost_jobs(self) -> None:
         while True:
@@ -138,8 +135,10 @@ def build(settings: Settings) -> Services:
     credentials = RegistryCredentials(database, secrets)
     cancel = make_cancel_flags(settings.redis_url)
     protection = Protection()
+    endpoints = Endpoints.from_settings(settings)
     services = Services(
         settings=settings,
+        endpoints=endpoints,
         database=database,
         accounts=accounts,
         sessions=Sessions(
@@ -147,7 +146,7 @@ def build(settings: Settings) -> Services:
         ),
         audit=audit,
         state=state,
-        watcher=EventWatcher(state, settings.docker_host),
+        watcher=EventWatcher(state, endpoints.get(LOCAL)),
         bus=bus,
         jobs=jobs,
         commands=Commands(
@@ -157,6 +156,7 @@ def build(settings: Settings) -> Services:
             credentials=credentials,
             cancel=cancel,
             protection=protection,
+            endpoints=endpoints,
             signer=secrets.signer,
             senders={  # job kind → the actor's send (the actor re-reads its broker at each send)
                 'container': tasks.containers.container_action.send,
@@ -172,7 +172,6 @@ def build(settings: Settings) -> Services:
         log_quota=StreamQuota(kind='log views', limit=settings.log_views_per_user),
         protection=protection,
     )
-    services.commands.docker = services.docker
     jobs.subscribe(services.audit_finished_job)
     return services
 

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from nicegui import ui
 
+from core.docker.endpoints import LOCAL
 from core.permissions import Forbidden, Identity, require
 from core.streams.log_buffer import VIEW_CHARS, LineBuffer
 from core.streams.log_decode import LogLine
@@ -199,7 +200,7 @@ class LogView(ui.column):
             self._say('')
         self.follower = LogFollower(
             state=self.services.state,
-            docker_host=self.services.settings.docker_host,
+            endpoint=self.services.endpoints.get(LOCAL),
             names=self.names,
             on_lines=self._on_lines,
             tail=self.tail,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from nicegui import run
 
 from core.docker.client import describe_error
+from core.docker.endpoints import LOCAL
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
@@ -32,12 +33,12 @@ async def look_up_body(services: Services, container_id: str) -> TerminalBody:
     """Inspects the container, and lists the protected volumes only when it mounts a named volume; off the event loop.
 
     Raises what the Docker SDK raises (no such container, engine unreachable)."""
-    inspect = await run.io_bound(lambda: services.docker().api.inspect_container(container_id))
+    inspect = await run.io_bound(lambda: services.docker(LOCAL).api.inspect_container(container_id))
     if inspect is None:  # the panel is stopping; never let an unknown body through
         raise RuntimeError('the panel is stopping')
     volumes: frozenset[str] = frozenset()
     if any(mount.get('Type') == 'volume' for mount in inspect.get('Mounts') or []):
-        found = await run.io_bound(lambda: services.protection.protected_volumes(services.docker().api))
+        found = await run.io_bound(lambda: services.protection.protected_volumes(services.docker(LOCAL).api))
         if found is None:
             raise RuntimeError('the panel is stopping')
         volumes = frozenset(found)

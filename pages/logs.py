@@ -14,6 +14,7 @@ from components.frame import frame, on_client_delete, page_identity
 from components.log_render import plain_text
 from components.log_text import log_filename
 from components.log_view import WHOLE_LOG_PATH, LogView
+from core.docker.endpoints import LOCAL
 from core.permissions import Forbidden, Identity, require
 from core.state.containers import ContainerRow
 from core.state.model import StateChange
@@ -106,7 +107,7 @@ def register(services: Services) -> None:
             result='succeeded',
             address=address,
         )
-        lines = whole_log(services.settings.docker_host, [(row.id, row.name) for row in rows])
+        lines = whole_log(services.endpoints.get(LOCAL), [(row.id, row.name) for row in rows])
         return StreamingResponse(
             _as_text(lines, timestamps=bool(timestamps), tagged=len(rows) > 1),
             media_type='text/plain; charset=utf-8',

@@ -6,10 +6,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import docker
 from nicegui import run
 
 from core.commands.images import ImageCommands
+from core.docker.endpoints import LOCAL, Endpoints, UnknownEndpoint
 from core.errors import CommandError
 from core.jobs.cancel import CancelFlags
 from core.jobs.seal import JobSigner
@@ -36,12 +36,12 @@ class Commands(ImageCommands):
         credentials: RegistryCredentials | None = None,
         cancel: CancelFlags | None = None,
         protection: Protection | None = None,
-        docker: Callable[[], docker.DockerClient] | None = None,
+        endpoints: Endpoints | None = None,
         signer: JobSigner | None = None,
     ) -> None:
         self.state = state
         self.signer = signer  # signs each job, so a worker runs only what this panel checked (core/job_seal.py)
-        self.docker = docker  # the panel's shared client, for the few reads a command needs (off the loop)
+        self.endpoints = endpoints  # the engines, for the few reads a command needs (off the loop)
         self.protection = protection or Protection()  # the panel's own containers, filled in at start
         self.jobs = jobs
         self.audit = audit
@@ -62,11 +62,13 @@ class Commands(ImageCommands):
         params: dict[str, Any],
         audit_params: dict[str, Any] | None = None,
         arguments: tuple[Any, ...] = (),
+        endpoint: str = LOCAL,
     ) -> Job:
         """The one way a job starts: role check (audited when refused), queued job, audit entry, actor send.
 
         ``arguments`` go to the actor after the job payload; ``audit_params`` is what the audit log keeps
-        (never credentials). A broker that cannot be reached makes the job fail with a sentence.
+        (never credentials). ``endpoint`` names the engine the job runs against (signed with the job). A broker that
+        cannot be reached makes the job fail with a sentence.
         """
         try:
             require(identity, role, what)
@@ -82,6 +84,11 @@ class Commands(ImageCommands):
             )
             raise
         assert identity is not None
+        if self.endpoints is not None:
+            try:
+                self.endpoints.get(endpoint)
+            except UnknownEndpoint as error:
+                raise CommandError(str(error)) from None
         update = JobUpdate(
             job_id=new_job_id(),
             status='queued',
@@ -108,6 +115,7 @@ class Commands(ImageCommands):
             'target_name': target_name,
             'requested_by': identity.username,
             'role': identity.role,
+            'endpoint': endpoint,
         }
         if self.signer is not None:
             payload = self.signer.sign(payload, arguments, params)

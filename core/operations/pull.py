@@ -12,6 +12,7 @@ from typing import Any
 import docker
 from docker import auth
 
+from core.docker.raw import decoded_messages, post_stream
 from core.docker.reference import ImageReference
 from core.state.images import format_size
 
@@ -132,7 +133,7 @@ class PullStream:
     """The daemon's pull as decoded messages; :meth:`close` from any thread ends it, and with it the daemon's pull.
 
     docker-py's ``pull(stream=True)`` hides the HTTP response, and closing its generator does not wake a reader
-    blocked on a quiet stream: this opens the same request (docker-py 7.1's own helpers) and keeps the response.
+    blocked on a quiet stream: this opens the same request (:mod:`core.docker.raw`) and keeps the response.
     """
 
     def __init__(
@@ -147,17 +148,12 @@ class PullStream:
                 headers['X-Registry-Auth'] = header
         self._api = api
         self._closed = threading.Event()
-        self._response = api._post(
-            api._url('/images/create'),
-            params={'fromImage': reference.name, 'tag': reference.pull_tag},
-            headers=headers,
-            stream=True,
-            timeout=None,
+        self._response = post_stream(
+            api, '/images/create', params={'fromImage': reference.name, 'tag': reference.pull_tag}, headers=headers
         )
-        api._raise_for_status(self._response)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        yield from self._api._stream_helper(self._response, decode=True)
+        yield from decoded_messages(self._api, self._response)
 
     @property
     def closed(self) -> bool:

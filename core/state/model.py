@@ -13,7 +13,8 @@ from typing import Any
 import docker
 import docker.errors
 
-from core.docker.client import describe_error, make_client
+from core.docker.client import describe_error
+from core.docker.endpoints import Endpoint
 from core.state.containers import ContainerRow
 from core.state.images import ImageRow
 
@@ -143,9 +144,9 @@ class DockerState:
 class EventWatcher:
     """Follows the daemon's event stream in a thread; full resync at start and after every reconnect."""
 
-    def __init__(self, state: DockerState, docker_host: str | None, *, retry_seconds: float = 1.0) -> None:
+    def __init__(self, state: DockerState, endpoint: Endpoint, *, retry_seconds: float = 1.0) -> None:
         self.state = state
-        self.docker_host = docker_host
+        self.endpoint = endpoint
         self.retry_seconds = retry_seconds
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
@@ -154,7 +155,7 @@ class EventWatcher:
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._thread = threading.Thread(target=self._run, name='berth-event-watcher', daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f'berth-event-watcher-{self.endpoint.id}', daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -177,7 +178,7 @@ class EventWatcher:
         while not self._stop.is_set():
             client: docker.DockerClient | None = None
             try:
-                client = make_client(self.docker_host, timeout=10)
+                client = self.endpoint.connect(timeout=10)
                 client.ping()
                 # open the stream before listing, so nothing that happens during the resync is missed
                 self._stream = client.api.events(decode=True, filters={'type': ['container', 'image']})

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 from docker import APIClient
 
 from core.docker.client import describe_error
+from core.docker.raw import buffered_bytes, path_exists, unwrap_socket
 from core.streams.exec_hangup import GRACE_SECONDS, TOKEN_VARIABLE, hang_up
 from core.streams.exec_output import Coalescer, OutputDecoder
 
@@ -113,13 +114,13 @@ class ExecSession:
             raise
         except Exception as error:  # daemon refused (not running, paused, no such user...) or unreachable
             raise SessionError(describe_error(error)) from error
-        raw = getattr(response_socket, '_sock', response_socket)
+        raw, handles = unwrap_socket(response_socket)
         raw.settimeout(None)
-        early = self._buffered_bytes(response_socket)
+        early = buffered_bytes(response_socket)
         with self._room:
             closed_meanwhile = self._closed
             if not closed_meanwhile:
-                self._socket, self._handles = raw, [response_socket, getattr(response_socket, '_response', None)]
+                self._socket, self._handles = raw, handles
         if closed_meanwhile:  # close() came while the exec started: it could not reach the socket, so end it here
             self._close_handles([raw, response_socket])
             if self.exec_id:
@@ -213,30 +214,9 @@ class ExecSession:
 
     def _auto_command(self) -> list[str]:
         for path in BASH_PATHS:
-            # HEAD on the archive endpoint stats a path without running anything in the container
-            response = self.api.head(
-                self.api._url('/containers/{0}/archive', self.request.container_id), params={'path': path}, timeout=10
-            )
-            if response.status_code == 200:
+            if path_exists(self.api, self.request.container_id, path):
                 return [path]
         return [FALLBACK_SHELL]
-
-    @staticmethod
-    def _buffered_bytes(response_socket: Any) -> bytes:
-        """Output that arrived with the HTTP upgrade answer sits in the HTTP reader's buffer, not in the socket."""
-        response = getattr(response_socket, '_response', None)
-        reader = getattr(getattr(getattr(response, 'raw', None), '_fp', None), 'fp', None)
-        raw = getattr(response_socket, '_sock', None)
-        if reader is None or raw is None:
-            return b''
-        try:
-            raw.settimeout(0)
-            pending = reader.peek()
-            return bytes(reader.read(len(pending))) if pending else b''
-        except (OSError, ValueError):
-            return b''
-        finally:
-            raw.settimeout(None)
 
     def _read(self, early: bytes) -> None:
         coalescer = self._coalescer

@@ -1,0 +1,22 @@
+"""Endpoints: the engines by id, one ``local`` from the settings, and a sentence for an id nobody serves."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.docker.endpoints import LOCAL, Endpoint, Endpoints, UnknownEndpoint
+from core.settings import Settings
+
+
+def test_one_local_endpoint_from_docker_host() -> None:
+    endpoints = Endpoints.from_settings(Settings(docker_host='tcp://engine.example:2375'))
+    assert endpoints.ids == (LOCAL,)
+    assert endpoints.get(LOCAL) == Endpoint(id=LOCAL, name='local', url='tcp://engine.example:2375')
+    assert endpoints.default.id == LOCAL
+
+
+def test_an_unknown_endpoint_is_a_sentence() -> None:
+    endpoints = Endpoints([Endpoint(id=LOCAL, name='local'), Endpoint(id='build', name='Build host', url='ssh://b')])
+    with pytest.raises(UnknownEndpoint) as refusal:
+        endpoints.client('prod')
+    assert str(refusal.value) == 'unknown Docker endpoint "prod" (known here: local, build)'
