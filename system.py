@@ -32,6 +32,7 @@ from core.storage import make_database
 from core.storage.audit import AuditLog
 from core.storage.credentials import RegistryCredentials, SecretBox
 from core.storage.database import Database
+from core.streams.exec_session import Terminals
 from core.streams.quota import StreamQuota
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class Services:
     secrets: SecretBox
     credentials: RegistryCredentials
     cancel: CancelFlags
+    terminals: Terminals  # open terminal sessions, ended at stop
     terminal_quota: StreamQuota
     log_quota: StreamQuota
     protection: Protection  # the panel's own containers: found at start
@@ -98,6 +100,7 @@ class Services:
         self.bus.stop()
         for task in self._tasks:
             task.cancel()
+        await self.terminals.stop()
         if self._worker is not None:
             await asyncio.get_running_loop().run_in_executor(None, self._worker.stop)
         self.endpoints.close()
@@ -168,6 +171,7 @@ def build(settings: Settings) -> Services:
         secrets=secrets,
         credentials=credentials,
         cancel=cancel,
+        terminals=Terminals(endpoints),
         terminal_quota=StreamQuota(kind='terminals', limit=settings.terminals_per_user),
         log_quota=StreamQuota(kind='log views', limit=settings.log_views_per_user),
         protection=protection,
