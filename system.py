@@ -16,7 +16,6 @@ from nicegui import app
 
 import auth.setup
 import pages
-import tasks
 from auth.accounts import Accounts
 from auth.session import Sessions
 from components.notifications import JobNotifier
@@ -34,6 +33,9 @@ from core.storage.credentials import RegistryCredentials, SecretBox
 from core.storage.database import Database
 from core.streams.exec_session import Terminals
 from core.streams.quota import StreamQuota
+from tasks.actors import Actors, declare
+from tasks.broker import make_broker, start_worker
+from tasks.context import WorkerContext
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,8 @@ class Services:
     terminal_quota: StreamQuota
     log_quota: StreamQuota
     protection: Protection  # the panel's own containers: found at start
+    broker: dramatiq.Broker  # chosen once from the settings; without Redis, the embedded worker's
+    actors: Actors  # declared on ``broker``
     _worker: dramatiq.Worker | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -75,16 +79,8 @@ class Services:
         self.watcher.start(loop)
         self.bus.start(loop, self.jobs.apply)
 
-        tasks.broker.ensure(self.settings.redis_url, fresh=self.settings.embedded)
         if self.settings.embedded:
-            tasks.context.configure(
-                self.bus,
-                self.settings.docker_host,
-                cancel=self.cancel,
-                secrets=self.secrets,
-                protection=self.protection,
-            )
-            self._worker = tasks.broker.start_embedded_worker(self.settings.worker_threads)
+            self._worker = start_worker(self.broker, self.settings.worker_threads)
         self._tasks.append(asyncio.create_task(self._check_lost_jobs()))
         self._tasks.append(asyncio.create_task(self.sessions.sweep()))
 
@@ -103,6 +99,7 @@ class Services:
         await self.terminals.stop()
         if self._worker is not None:
             await asyncio.get_running_loop().run_in_executor(None, self._worker.stop)
+        self.broker.close()
         self.endpoints.close()
 
     async def _check_lost_jobs(self) -> None:
@@ -139,6 +136,12 @@ def build(settings: Settings) -> Services:
     cancel = make_cancel_flags(settings.redis_url)
     protection = Protection()
     endpoints = Endpoints.from_settings(settings)
+    broker = make_broker(settings)
+    actors = declare(broker)
+    if settings.embedded:  # worker threads in this process run the actors with the panel's own bus, flags and key
+        broker.add_middleware(
+            WorkerContext(endpoints=endpoints, bus=bus, cancel=cancel, secrets=secrets, protection=protection)
+        )
     services = Services(
         settings=settings,
         endpoints=endpoints,
@@ -161,12 +164,7 @@ def build(settings: Settings) -> Services:
             protection=protection,
             endpoints=endpoints,
             signer=secrets.signer,
-            senders={  # job kind → the actor's send (the actor re-reads its broker at each send)
-                'container': tasks.containers.container_action.send,
-                'image.pull': tasks.images.pull_image.send,
-                'image': tasks.images.image_operation.send,
-                'container.create': tasks.images.create_container.send,
-            },
+            senders=actors.senders(),
         ),
         secrets=secrets,
         credentials=credentials,
@@ -175,6 +173,8 @@ def build(settings: Settings) -> Services:
         terminal_quota=StreamQuota(kind='terminals', limit=settings.terminals_per_user),
         log_quota=StreamQuota(kind='log views', limit=settings.log_views_per_user),
         protection=protection,
+        broker=broker,
+        actors=actors,
     )
     jobs.subscribe(services.audit_finished_job)
     return services

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from typing import Any
 
 import docker
+
+from core.docker.client import describe_error
+from core.docker.endpoints import Endpoint
+from core.operations.report import JobReporter
 
 ACTIONS = ('start', 'stop', 'restart', 'pause', 'unpause', 'kill', 'remove')
 ACTION_VERBS = {
@@ -49,3 +54,16 @@ def run_container_action(
         'kill': 'killed',
         'remove': 'removed',
     }[action]
+
+
+def container_action(
+    endpoint: Endpoint, reporter: JobReporter, action: str, container_id: str, params: dict[str, Any]
+) -> None:
+    """The job: one lifecycle action on ``endpoint``, reported as succeeded or failed with the daemon's words."""
+    try:
+        with closing(endpoint.connect()) as client:
+            done = run_container_action(client, action, container_id, params)
+    except Exception as error:  # every failure becomes a failed job with a sentence
+        reporter.publish('failed', describe_error(error))
+        return
+    reporter.publish('succeeded', done)
