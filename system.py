@@ -16,17 +16,16 @@ from nicegui import app
 
 import auth.setup
 import pages
-import tasks
 from auth.accounts import Accounts
 from auth.session import Sessions
 from components.notifications import JobNotifier
 from core.commands.dispatch import Commands
-from core.container_actions import ContainerAction
-from core.docker.client import make_client
+from core.docker.endpoints import Endpoints
 from core.docker.reads import EngineReads
 from core.jobs.bus import Bus, make_bus
 from core.jobs.cancel import CancelFlags, make_cancel_flags
 from core.jobs.store import FINISHED, Job, JobStore, JobUpdate
+from core.permissions import LOCAL_ENDPOINT
 from core.protection import Protection
 from core.settings import Settings
 from core.state.model import DockerState, EventWatcher
@@ -34,7 +33,11 @@ from core.storage import make_database
 from core.storage.audit import AuditLog
 from core.storage.credentials import RegistryCredentials, SecretBox
 from core.storage.database import Database
+from core.streams.exec_session import Terminals
 from core.streams.quota import StreamQuota
+from tasks.actors import Actors, declare
+from tasks.broker import make_broker, start_worker
+from tasks.context import WorkerContext
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,7 @@ log = logging.getLogger(__name__)
 @dataclass(kw_only=True)
 class Services:
     settings: Settings
+    endpoints: Endpoints  # the Docker engines, and the panel's shared client for each
     database: Database
     accounts: Accounts
     sessions: Sessions
@@ -54,22 +58,22 @@ class Services:
     secrets: SecretBox
     credentials: RegistryCredentials
     cancel: CancelFlags
+    terminals: Terminals  # open terminal sessions, ended at stop
     terminal_quota: StreamQuota
     log_quota: StreamQuota
     protection: Protection  # the panel's own containers: found at start
+    broker: dramatiq.Broker  # chosen once from the settings; without Redis, the embedded worker's
+    actors: Actors  # declared on ``broker``
     reads: EngineReads = field(init=False)  # what pages read beyond the live state, off the loop
-    _docker: docker.DockerClient | None = None
     _worker: dramatiq.Worker | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.reads = EngineReads(self.docker)
 
-    def docker(self) -> docker.DockerClient:
-        """A shared client for the panel's own reads (inspect); call it through ``run.io_bound``."""
-        if self._docker is None:
-            self._docker = make_client(self.settings.docker_host)
-        return self._docker
+    def docker(self, endpoint: str = LOCAL_ENDPOINT) -> docker.DockerClient:
+        """The endpoint's shared client for the panel's own reads (inspect); call it through ``run.io_bound``."""
+        return self.endpoints.client(endpoint)
 
     async def start(self) -> None:
         """Starts the watcher, the bus subscriber, the embedded worker (if any), the lost-job check and the sweep that
@@ -81,16 +85,8 @@ class Services:
         self.watcher.start(loop)
         self.bus.start(loop, self.jobs.apply)
 
-        tasks.broker.ensure(self.settings.redis_url, fresh=self.settings.embedded)
         if self.settings.embedded:
-            tasks.context.configure(
-                self.bus,
-                self.settings.docker_host,
-                cancel=self.cancel,
-                secrets=self.secrets,
-                protection=self.protection,
-            )
-            self._worker = tasks.broker.start_embedded_worker(self.settings.worker_threads)
+            self._worker = start_worker(self.broker, self.settings.worker_threads)
         self._tasks.append(asyncio.create_task(self._check_lost_jobs()))
         self._tasks.append(asyncio.create_task(self.sessions.sweep()))
 
@@ -106,10 +102,11 @@ class Services:
         self.bus.stop()
         for task in self._tasks:
             task.cancel()
+        await self.terminals.stop()
         if self._worker is not None:
             await asyncio.get_running_loop().run_in_executor(None, self._worker.stop)
-        if self._docker is not None:
-            self._docker.close()
+        self.broker.close()
+        self.endpoints.close()
 
     async def _check_lost_jobs(self) -> None:
         while True:
@@ -144,8 +141,16 @@ def build(settings: Settings) -> Services:
     credentials = RegistryCredentials(database, secrets)
     cancel = make_cancel_flags(settings.redis_url)
     protection = Protection()
+    endpoints = Endpoints.from_settings(settings)
+    broker = make_broker(settings)
+    actors = declare(broker)
+    if settings.embedded:  # worker threads in this process run the actors with the panel's own bus, flags and key
+        broker.add_middleware(
+            WorkerContext(endpoints=endpoints, bus=bus, cancel=cancel, secrets=secrets, protection=protection)
+        )
     services = Services(
         settings=settings,
+        endpoints=endpoints,
         database=database,
         accounts=accounts,
         sessions=Sessions(
@@ -153,7 +158,7 @@ def build(settings: Settings) -> Services:
         ),
         audit=audit,
         state=state,
-        watcher=EventWatcher(state, settings.docker_host),
+        watcher=EventWatcher(state, endpoints.get(LOCAL_ENDPOINT)),
         bus=bus,
         jobs=jobs,
         commands=Commands(
@@ -163,22 +168,20 @@ def build(settings: Settings) -> Services:
             credentials=credentials,
             cancel=cancel,
             protection=protection,
+            endpoints=endpoints,
             signer=secrets.signer,
-            senders={  # job kind (= its audit action) → the actor's send (the actor re-reads its broker at each send)
-                **{action.kind: tasks.containers.container_action.send for action in ContainerAction},
-                'image.pull': tasks.images.pull_image.send,
-                **{f'image.{action}': tasks.images.image_operation.send for action in ('remove', 'tag', 'prune')},
-                'container.create': tasks.images.create_container.send,
-            },
+            senders=actors.senders(),
         ),
         secrets=secrets,
         credentials=credentials,
         cancel=cancel,
+        terminals=Terminals(endpoints),
         terminal_quota=StreamQuota(kind='terminals', limit=settings.terminals_per_user),
         log_quota=StreamQuota(kind='log views', limit=settings.log_views_per_user),
         protection=protection,
+        broker=broker,
+        actors=actors,
     )
-    services.commands.docker = services.docker
     jobs.subscribe(services.audit_finished_job)
     return services
 

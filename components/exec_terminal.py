@@ -145,8 +145,7 @@ class ExecTerminal(ui.column):
             self._refuse(refusal, retry=True)
             return
         self.terminal.run_terminal_method('reset')
-        session = ExecSession(
-            self.services.docker().api,
+        session = self.services.terminals.session(
             self.request,
             loop=asyncio.get_running_loop(),
             window=WINDOW,

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from nicegui import ui
 
-from core.permissions import Forbidden, Identity, Permission, require
+from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, require
 from core.streams.log_buffer import VIEW_CHARS, LineBuffer
 from core.streams.log_decode import LogLine
 from core.streams.log_stream import LogFollower
@@ -199,7 +199,7 @@ class LogView(ui.column):
             self._say('')
         self.follower = LogFollower(
             state=self.services.state,
-            docker_host=self.services.settings.docker_host,
+            endpoint=self.services.endpoints.get(LOCAL_ENDPOINT),
             names=self.names,
             on_lines=self._on_lines,
             tail=self.tail,

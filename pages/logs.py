@@ -108,7 +108,7 @@ def register(services: Services) -> None:
             result='succeeded',
             address=address,
         )
-        lines = whole_log(services.settings.docker_host, [(row.id, row.name) for row in rows])
+        lines = whole_log(services.endpoints.get(LOCAL_ENDPOINT), [(row.id, row.name) for row in rows])
         return StreamingResponse(
             _as_text(lines, timestamps=bool(timestamps), tagged=len(rows) > 1),
             media_type='text/plain; charset=utf-8',

@@ -3,10 +3,9 @@ workspace as the content of the container page's Terminal tab."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
-from nicegui import app, background_tasks, ui
+from nicegui import background_tasks, ui
 
 from components.exec_terminal import PERMISSION, WHAT, ExecTerminal
 from components.frame import frame, page_identity
@@ -14,7 +13,7 @@ from components.links import HOSTS, container_path, on_host
 from components.terminal_access import refusal_for
 from core.permissions import LOCAL_ENDPOINT, Forbidden, require
 from core.state.containers import ContainerRow
-from core.streams.exec_session import ExecRequest, ExecSession
+from core.streams.exec_session import ExecRequest
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
@@ -24,8 +23,7 @@ PANEL_HEIGHT = '65vh'
 
 
 def register(services: Services) -> None:
-    """Adds the full-window terminal page, and ends every open terminal session when the panel stops."""
-    app.on_shutdown(lambda: asyncio.to_thread(ExecSession.close_all))
+    """Adds the full-window terminal page (the system object ends every open terminal session when it stops)."""
 
     @ui.page('/containers/{name_or_id}/terminal')
     @ui.page(HOSTS + '/containers/{name_or_id}/terminal')

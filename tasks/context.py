@@ -1,46 +1,81 @@
-"""What actors need, built once per process: the Docker endpoint and the bus they report through."""
+"""What actors need, handed to them by the broker that runs them: the :class:`WorkerContext` middleware.
+
+The panel (embedded worker threads) and ``dramatiq tasks`` (``tasks/worker.py``) each add one to their broker; an
+actor finds the context on the broker it was declared on, so no module keeps any state. :func:`actor` defines an
+actor body; :meth:`ActorDefinition.declare` declares it on a broker behind the admission check.
+"""
 
 from __future__ import annotations
 
-import functools
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 import docker
-from docker import DockerClient
+import dramatiq
 
-from core.docker.client import make_client
+from core.docker.endpoints import Endpoint, Endpoints, UnknownEndpoint
 from core.jobs.bus import Bus, make_bus
 from core.jobs.cancel import CancelFlags, make_cancel_flags
 from core.jobs.seal import JobClaims, JobRefused, make_job_claims
-from core.jobs.store import JobUpdate
+from core.operations.report import JobReporter
 from core.protection import Protection
 from core.settings import Settings
 from core.storage.credentials import SecretBox
 
-HEARTBEAT_SECONDS = 5.0
+from .broker import QUEUE
+
 log = logging.getLogger(__name__)
 
 
-@dataclass(kw_only=True, slots=True)
-class WorkerContext:
-    bus: Bus
-    docker_host: str | None
-    cancel: CancelFlags
-    secrets: SecretBox | None = None  # opens registry credentials the panel sealed; None: this worker has no key
-    claims: JobClaims = field(default_factory=JobClaims)
-    protection: Protection | None = None  # the worker's own container, found on first use
-    settings: Settings | None = None  # a standalone worker's settings: the key file may appear after it started
+class WorkerContext(dramatiq.Middleware):
+    """The endpoints, the bus, the cancel flags, the key and the job claims of the process that runs the actors.
 
-    def docker(self) -> docker.DockerClient:
-        return make_client(self.docker_host)
+    A middleware, so that it belongs to one broker: :meth:`of` finds it there.
+    """
 
-    def admit(self, job: dict[str, Any], arguments: tuple[Any, ...], params: dict[str, Any]) -> None:
-        """Raises :class:`JobRefused` unless the panel signed this job and no worker has started it before."""
+    def __init__(
+        self,
+        *,
+        endpoints: Endpoints,
+        bus: Bus,
+        cancel: CancelFlags,
+        secrets: SecretBox | None = None,  # opens credentials the panel sealed; None: this worker has no key
+        claims: JobClaims | None = None,
+        protection: Protection | None = None,  # the worker's own containers, found on first use
+        settings: Settings | None = None,  # a standalone worker's settings: the key file may appear after it started
+    ) -> None:
+        self.endpoints = endpoints
+        self.bus = bus
+        self.cancel = cancel
+        self.secrets = secrets
+        self.claims = claims or JobClaims()
+        self.protection = protection
+        self.settings = settings
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WorkerContext:
+        """A standalone worker's context: its own bus, flags and claims on Redis, and the key it can read."""
+        return cls(
+            endpoints=Endpoints.from_settings(settings),
+            bus=make_bus(settings.redis_url),
+            cancel=make_cancel_flags(settings.redis_url),
+            secrets=SecretBox.from_settings(settings, create=False),
+            claims=make_job_claims(settings.redis_url),
+            settings=settings,
+        )
+
+    @staticmethod
+    def of(broker: dramatiq.Broker) -> WorkerContext:
+        for middleware in broker.middleware:
+            if isinstance(middleware, WorkerContext):
+                return middleware
+        raise LookupError('this broker runs no actors: it has no WorkerContext middleware')
+
+    def admit(self, job: dict[str, Any], arguments: tuple[Any, ...], params: dict[str, Any]) -> Endpoint:
+        """The endpoint the job runs against; raises :class:`JobRefused` unless the panel signed this job, this worker
+        serves its endpoint, and no worker has started it before."""
         if self.secrets is None and self.settings is not None:
             self.secrets = SecretBox.from_settings(self.settings, create=False)
         if self.secrets is None:
@@ -49,10 +84,21 @@ class WorkerContext:
                 'panel and every worker the same BERTH_SECRET_KEY (or the same BERTH_DATA_DIR)'
             )
         self.secrets.signer.verify(job, arguments, params)
+        endpoint_id = str(job.get('endpoint') or '')
+        if not endpoint_id:
+            raise JobRefused('refused: the job names no Docker endpoint')
+        try:
+            endpoint = self.endpoints.get(endpoint_id)
+        except UnknownEndpoint as unknown:
+            raise JobRefused(
+                f'refused: this worker does not serve the Docker endpoint "{endpoint_id}" '
+                f'(it serves {", ".join(unknown.known)})'
+            ) from None
         if not self.claims.claim(str(job.get('job_id', ''))):
             raise Replayed(f'job {job.get("job_id")} has been started before')
+        return endpoint
 
-    def own_protection(self, client: DockerClient) -> Protection:
+    def own_protection(self, client: docker.DockerClient) -> Protection:
         if self.protection is None:
             self.protection = Protection.discover(client)
         return self.protection
@@ -62,104 +108,64 @@ class Replayed(JobRefused):
     """The same signed message again (a replay, or a redelivery): it never runs twice."""
 
 
-_context: WorkerContext | None = None
-_lock = threading.Lock()
+@dataclass(kw_only=True, slots=True, frozen=True)
+class Run:
+    """One admitted job, as its actor body gets it."""
+
+    context: WorkerContext
+    endpoint: Endpoint
+    job: dict[str, Any]
+    reporter: JobReporter
+
+    @property
+    def job_id(self) -> str:
+        return str(self.job.get('job_id', ''))
 
 
-def configure(
-    bus: Bus,
-    docker_host: str | None,
-    *,
-    cancel: CancelFlags | None = None,
-    secrets: SecretBox | None = None,
-    protection: Protection | None = None,
-) -> None:
-    """The panel hands its own bus (and cancel flags, and key) over in the embedded mode: all stays in-process."""
-    global _context
-    _context = WorkerContext(
-        bus=bus,
-        docker_host=docker_host,
-        cancel=cancel or make_cancel_flags(None),
-        secrets=secrets,
-        protection=protection,
-    )
+Body = Callable[..., None]  # (run: Run, *arguments): what the panel sent after the job payload
 
 
-def context() -> WorkerContext:
-    """The context; a standalone ``dramatiq tasks`` worker builds it from the environment."""
-    global _context
-    with _lock:
-        if _context is None:
-            settings = Settings()
-            _context = WorkerContext(
-                bus=make_bus(settings.redis_url),
-                docker_host=settings.docker_host,
-                cancel=make_cancel_flags(settings.redis_url),
-                secrets=SecretBox.from_settings(settings, create=False),
-                claims=make_job_claims(settings.redis_url),
-                settings=settings,
-            )
-        return _context
+@dataclass(kw_only=True, slots=True, frozen=True)
+class ActorDefinition:
+    """An actor body and its options, declared on a broker by :meth:`declare` (see ``tasks.actors.declare``)."""
+
+    body: Body
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.body.__name__
+
+    def declare(self, broker: dramatiq.Broker) -> dramatiq.Actor[..., None]:
+        """The actor on ``broker``: not retried (a repeated stop or remove would only repeat the daemon's answer), and
+        run only for a job the panel signed, once (see :mod:`core.jobs.seal`). A refusal fails the job with its
+        sentence; a replay is only logged (the job it copies keeps its own outcome)."""
+        body = self.body
+
+        def admitted(job: dict[str, Any], *arguments: Any) -> None:
+            context = WorkerContext.of(broker)
+            try:
+                endpoint = context.admit(job, arguments[:-1], arguments[-1] if arguments else {})
+            except Replayed as replay:
+                log.warning('not running a job again: %s', replay)
+                return
+            except JobRefused as refusal:
+                log.warning('refused a job message: %s', refusal)
+                JobReporter(context.bus, job).publish('failed', str(refusal))
+                return
+            with JobReporter(context.bus, job) as reporter:
+                body(Run(context=context, endpoint=endpoint, job=job, reporter=reporter), *arguments)
+
+        admitted.__name__ = admitted.__qualname__ = self.name
+        admitted.__doc__, admitted.__module__ = body.__doc__, body.__module__
+        declare = dramatiq.actor(broker=broker, actor_name=self.name, queue_name=QUEUE, max_retries=0, **self.options)
+        return declare(admitted)
 
 
-class JobReporter:
-    """Publishes running, a heartbeat while the job runs, and the end: every job ends succeeded or failed."""
+def actor(*, minutes: float) -> Callable[[Body], ActorDefinition]:
+    """Defines an actor body that may run ``minutes`` at most; declared later, on the broker of whoever runs it."""
 
-    def __init__(self, bus: Bus, job: dict[str, Any]) -> None:
-        self.bus = bus
-        fields = ('job_id', 'kind', 'target', 'target_name', 'requested_by')
-        self.job: dict[str, Any] = {key: str(job.get(key, '')) for key in fields}
-        self._stop = threading.Event()
-        self._heartbeat = threading.Thread(
-            target=self._beat, name=f'berth-heartbeat-{self.job["job_id"][:8]}', daemon=True
-        )
+    def define(body: Body) -> ActorDefinition:
+        return ActorDefinition(body=body, options={'time_limit': int(minutes * 60 * 1000)})
 
-    def __enter__(self) -> JobReporter:
-        self.publish('running')
-        self._heartbeat.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self._stop.set()
-
-    def publish(
-        self,
-        status: str,
-        message: str = '',
-        progress: float | None = None,
-        detail: dict[str, Any] | None = None,
-        output: str = '',
-    ) -> None:
-        self.bus.publish(
-            JobUpdate(status=status, message=message, progress=progress, detail=detail, output=output, **self.job)
-        )
-
-    def _beat(self) -> None:
-        while not self._stop.wait(HEARTBEAT_SECONDS):
-            self.publish('heartbeat')
-
-
-Actor = Callable[..., None]
-
-
-def admitted(actor: Actor) -> Actor:
-    """Runs the actor only for a job the panel signed, once (see :mod:`core.jobs.seal`); a refusal fails the job with
-    its sentence, a replay is only logged (the job it copies keeps its own outcome)."""
-
-    @functools.wraps(actor)
-    def run(job: dict[str, Any], *arguments: Any) -> None:
-        worker = context()
-        try:
-            worker.admit(job, arguments[:-1], arguments[-1] if arguments else {})
-        except Replayed as replay:
-            log.warning('not running a job again: %s', replay)
-            return
-        except JobRefused as refusal:
-            log.warning('refused a job message: %s', refusal)
-            JobReporter(worker.bus, job).publish('failed', str(refusal))
-            return
-        actor(job, *arguments)
-
-    return run
+    return define

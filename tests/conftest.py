@@ -9,8 +9,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import docker
+import dramatiq
 import pytest
 import redis
+from dramatiq.brokers.stub import StubBroker
 
 from tests.support import BUSYBOX
 
@@ -72,3 +74,22 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv('BERTH_ADMIN_PASSWORD', 'admin-test-password')
     monkeypatch.delenv('REDIS_URL', raising=False)
     return path
+
+
+@pytest.fixture
+def stub_broker() -> Iterator[StubBroker]:
+    """A fresh in-memory broker for one test (as dramatiq's own ``stub_broker``); nothing is global."""
+    broker = StubBroker()
+    broker.emit_after('process_boot')
+    yield broker
+    broker.flush_all()
+    broker.close()
+
+
+@pytest.fixture
+def stub_worker(stub_broker: StubBroker) -> Iterator[dramatiq.Worker]:
+    """Worker threads on the test's broker (as dramatiq's own ``stub_worker``); stopped after the test."""
+    worker = dramatiq.Worker(stub_broker, worker_timeout=100)
+    worker.start()
+    yield worker
+    worker.stop()

@@ -6,11 +6,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import docker
 from nicegui import run
 
 from core.commands.images import ImageCommands
 from core.container_actions import parse_action
+from core.docker.endpoints import Endpoints, UnknownEndpoint
 from core.errors import CommandError
 from core.jobs.cancel import CancelFlags
 from core.jobs.seal import JobSigner
@@ -36,12 +36,12 @@ class Commands(ImageCommands):
         credentials: RegistryCredentials | None = None,
         cancel: CancelFlags | None = None,
         protection: Protection | None = None,
-        docker: Callable[[], docker.DockerClient] | None = None,
+        endpoints: Endpoints | None = None,
         signer: JobSigner | None = None,
     ) -> None:
         self.state = state
         self.signer = signer  # signs each job, so a worker runs only what this panel checked (core/job_seal.py)
-        self.docker = docker  # the panel's shared client, for the few reads a command needs (off the loop)
+        self.endpoints = endpoints  # the engines, for the few reads a command needs (off the loop)
         self.protection = protection or Protection()  # the panel's own containers, filled in at start
         self.jobs = jobs
         self.audit = audit
@@ -67,7 +67,9 @@ class Commands(ImageCommands):
         audit entry, then the send of the actor for ``kind`` (a job's kind is its audit action).
 
         ``arguments`` go to the actor after the job payload; ``audit_params`` is what the audit log keeps
-        (never credentials). A broker that cannot be reached makes the job fail with a sentence.
+        (never credentials). ``scope`` is the resource's: its endpoint is the engine the job runs against (signed with
+        the job), its owner what an own-resources-only grant compares. A broker that cannot be reached makes the job
+        fail with a sentence.
         """
         try:
             require(identity, permission, what, scope)
@@ -83,6 +85,12 @@ class Commands(ImageCommands):
             )
             raise
         assert identity is not None
+        endpoint = scope.endpoint
+        if self.endpoints is not None:
+            try:
+                self.endpoints.get(endpoint)
+            except UnknownEndpoint as error:
+                raise CommandError(str(error)) from None
         update = JobUpdate(
             job_id=new_job_id(),
             status='queued',
@@ -109,6 +117,7 @@ class Commands(ImageCommands):
             'target_name': target_name,
             'requested_by': identity.username,
             'role': identity.role,
+            'endpoint': endpoint,
         }
         if self.signer is not None:
             payload = self.signer.sign(payload, arguments, params)

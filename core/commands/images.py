@@ -6,7 +6,6 @@ checks what the user asked for, then goes through the one ``dispatch`` (role che
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import docker
@@ -15,11 +14,12 @@ from nicegui import run
 from core.commands import policy
 from core.commands.spec import ContainerSpec, SpecError
 from core.docker.client import describe_error
+from core.docker.endpoints import Endpoints
 from core.docker.reference import InvalidReference, parse_reference
 from core.errors import CommandError
 from core.jobs.cancel import CancelFlags
 from core.jobs.store import ACTIVE, Job, JobStore
-from core.permissions import Forbidden, Identity, Permission, require, role_allows
+from core.permissions import ANYWHERE, LOCAL_ENDPOINT, Forbidden, Identity, Permission, Scope, require, role_allows
 from core.protection import Protection
 from core.state.images import ImageRow, prune_candidates
 from core.state.model import DockerState
@@ -39,7 +39,7 @@ class ImageCommands:
     credentials: RegistryCredentials | None
     cancel: CancelFlags | None
     protection: Protection
-    docker: Callable[[], docker.DockerClient] | None
+    endpoints: Endpoints | None
 
     if TYPE_CHECKING:
 
@@ -55,6 +55,7 @@ class ImageCommands:
             params: dict[str, Any],
             audit_params: dict[str, Any] | None = None,
             arguments: tuple[Any, ...] = (),
+            scope: Scope = ANYWHERE,
         ) -> Job: ...
 
     async def pull_image(
@@ -233,12 +234,14 @@ class ImageCommands:
         """Berth's protected volumes, looked up (off the loop) only when a non-admin asks for named volumes."""
         if (
             role_allows(role, Permission.BERTH_INTERNALS)
-            or self.docker is None
+            or self.endpoints is None
             or not any(mount.kind == 'volume' and mount.source for mount in spec.mounts)
         ):
             return set()
+        endpoints = self.endpoints
         try:
-            return set(await run.io_bound(self.protection.protected_volumes, self.docker().api) or ())
+            found = await run.io_bound(lambda: self.protection.protected_volumes(endpoints.client(LOCAL_ENDPOINT).api))
+            return set(found or ())
         except docker.errors.DockerException as error:
             raise CommandError(f"could not check the volumes against Berth's own: {describe_error(error)}") from None
 

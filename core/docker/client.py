@@ -6,12 +6,13 @@ import docker
 import docker.errors
 import requests.exceptions
 
+LOCAL_SOCKET = 'unix:///var/run/docker.sock'
 
-def make_client(docker_host: str | None, timeout: int = 30) -> docker.DockerClient:
-    """A Docker SDK client for the endpoint (``DOCKER_HOST`` or the local socket)."""
-    if docker_host:
-        return docker.DockerClient(base_url=docker_host, timeout=timeout)
-    return docker.DockerClient(base_url='unix:///var/run/docker.sock', timeout=timeout)
+
+def make_client(docker_host: str | None, timeout: int = 30, version: str | None = None) -> docker.DockerClient:
+    """The one constructor of Docker SDK clients: for ``docker_host`` (None: the local socket). With ``version``
+    known, no version request is made. Callers go through :class:`core.docker.endpoints.Endpoints`."""
+    return docker.DockerClient(base_url=docker_host or LOCAL_SOCKET, timeout=timeout, version=version)
 
 
 def describe_error(error: BaseException) -> str:

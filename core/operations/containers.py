@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from typing import Any
 
 import docker
 
 from core.container_actions import parse_action
+from core.docker.client import describe_error
+from core.docker.endpoints import Endpoint
+from core.operations.report import JobReporter
 
 
 def run_container_action(
@@ -33,3 +37,16 @@ def run_container_action(
     elif action == 'remove':
         api.remove_container(container_id, v=bool(params.get('volumes', False)), force=bool(params.get('force', False)))
     return known.spec.past
+
+
+def container_action(
+    endpoint: Endpoint, reporter: JobReporter, action: str, container_id: str, params: dict[str, Any]
+) -> None:
+    """The job: one lifecycle action on ``endpoint``, reported as succeeded or failed with the daemon's words."""
+    try:
+        with closing(endpoint.connect()) as client:
+            done = run_container_action(client, action, container_id, params)
+    except Exception as error:  # every failure becomes a failed job with a sentence
+        reporter.publish('failed', describe_error(error))
+        return
+    reporter.publish('succeeded', done)

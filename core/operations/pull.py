@@ -6,14 +6,21 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import docker
 from docker import auth
 
-from core.docker.reference import ImageReference
+from core.docker.client import describe_error
+from core.docker.endpoints import Endpoint
+from core.docker.raw import decoded_messages, post_stream
+from core.docker.reference import ImageReference, parse_reference
+from core.jobs.cancel import CancelFlags
+from core.operations.report import JobReporter
 from core.state.images import format_size
+from core.storage.credentials import TRANSIT_SECONDS, SecretBox, SecretError
 
 PUBLISH_SECONDS = 0.1  # at most ~10 progress messages a second, whatever the daemon sends
 CANCEL_CHECK_SECONDS = 0.25
@@ -132,7 +139,7 @@ class PullStream:
     """The daemon's pull as decoded messages; :meth:`close` from any thread ends it, and with it the daemon's pull.
 
     docker-py's ``pull(stream=True)`` hides the HTTP response, and closing its generator does not wake a reader
-    blocked on a quiet stream: this opens the same request (docker-py 7.1's own helpers) and keeps the response.
+    blocked on a quiet stream: this opens the same request (:mod:`core.docker.raw`) and keeps the response.
     """
 
     def __init__(
@@ -147,17 +154,12 @@ class PullStream:
                 headers['X-Registry-Auth'] = header
         self._api = api
         self._closed = threading.Event()
-        self._response = api._post(
-            api._url('/images/create'),
-            params={'fromImage': reference.name, 'tag': reference.pull_tag},
-            headers=headers,
-            stream=True,
-            timeout=None,
+        self._response = post_stream(
+            api, '/images/create', params={'fromImage': reference.name, 'tag': reference.pull_tag}, headers=headers
         )
-        api._raise_for_status(self._response)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        yield from self._api._stream_helper(self._response, decode=True)
+        yield from decoded_messages(self._api, self._response)
 
     @property
     def closed(self) -> bool:
@@ -232,3 +234,58 @@ def run_pull(
     if canceller:
         raise PullCancelled(f'cancelled by {canceller[0]}')
     return tracker
+
+
+def pull_image(
+    endpoint: Endpoint,
+    reporter: JobReporter,
+    job_id: str,
+    reference: str,
+    sealed_credentials: str,
+    *,
+    cancel: CancelFlags,
+    secrets: SecretBox | None,
+) -> None:
+    """The job: pulls one image on ``endpoint``, publishing per-layer progress (coalesced to ~10 messages a second)
+    until it ends. ``sealed_credentials`` is the panel's Fernet token (or ''), opened here and never logged."""
+    try:
+        who = cancel.requested_by(job_id)
+        if who:
+            raise PullCancelled(f'cancelled by {who} before it started')
+        auth_config = open_credentials(secrets, sealed_credentials)
+        with closing(endpoint.connect()) as client:
+            tracker = run_pull(
+                client.api,
+                parse_reference(reference),
+                auth_config,
+                lambda summary, fraction, detail, output: reporter.publish(
+                    'progress', summary, fraction, detail, output
+                ),
+                lambda: cancel.requested_by(job_id),
+            )
+    except (PullCancelled, PullFailed, SecretError) as error:
+        reporter.publish('failed', str(error))
+        return
+    except Exception as error:  # unknown image, unreachable registry, refused credentials: the daemon's words
+        reporter.publish('failed', describe_error(error))
+        return
+    finally:
+        cancel.clear(job_id)
+    layers = [layer for layer in tracker.layers.values() if layer.status != 'Already exists']
+    size = sum(layer.total for layer in layers)
+    result = (tracker.result or 'pulled').split(' for ', 1)[0]  # 'Downloaded newer image for <reference>'
+    if layers:
+        result += f' ({len(layers)} new layer{"s" if len(layers) != 1 else ""}, {format_size(size)})'
+    reporter.publish('succeeded', result[:1].lower() + result[1:], 1.0, tracker.detail(), tracker.take_output())
+
+
+def open_credentials(secrets: SecretBox | None, sealed: str) -> dict[str, str] | None:
+    """The registry credentials the panel sealed for this job (None: the engine host's own login)."""
+    if not sealed:
+        return None
+    if secrets is None:
+        raise SecretError(
+            'this worker has no key to open the registry credentials: give the panel and every '
+            'worker the same BERTH_SECRET_KEY (or the same BERTH_DATA_DIR)'
+        )
+    return secrets.open(sealed, max_age=TRANSIT_SECONDS)

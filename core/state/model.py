@@ -14,7 +14,8 @@ from typing import Any
 import docker
 import docker.errors
 
-from core.docker.client import describe_error, make_client
+from core.docker.client import describe_error
+from core.docker.endpoints import Endpoint
 from core.permissions import LOCAL_ENDPOINT
 from core.state.containers import ContainerRow
 from core.state.images import ImageRow
@@ -163,17 +164,9 @@ class DockerState:
 class EventWatcher:
     """Follows the daemon's event stream in a thread; full resync at start and after every reconnect."""
 
-    def __init__(
-        self,
-        state: DockerState,
-        docker_host: str | None,
-        *,
-        retry_seconds: float = 1.0,
-        endpoint: str = LOCAL_ENDPOINT,
-    ) -> None:
+    def __init__(self, state: DockerState, endpoint: Endpoint, *, retry_seconds: float = 1.0) -> None:
         self.state = state
-        self.endpoint = endpoint  # every row it hands over says which engine it came from
-        self.docker_host = docker_host
+        self.endpoint = endpoint
         self.retry_seconds = retry_seconds
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
@@ -182,7 +175,7 @@ class EventWatcher:
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._thread = threading.Thread(target=self._run, name='berth-event-watcher', daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f'berth-event-watcher-{self.endpoint.id}', daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -205,7 +198,7 @@ class EventWatcher:
         while not self._stop.is_set():
             client: docker.DockerClient | None = None
             try:
-                client = make_client(self.docker_host, timeout=10)
+                client = self.endpoint.connect(timeout=10)
                 client.ping()
                 # open the stream before listing, so nothing that happens during the resync is missed
                 self._stream = client.api.events(decode=True, filters={'type': ['container', 'image']})
@@ -238,7 +231,7 @@ class EventWatcher:
         self._hand_over(self.state.replace_all, rows)
         self._hand_over(
             self.state.replace_images,
-            [ImageRow.from_summary(summary, self.endpoint) for summary in client.api.images()],
+            [ImageRow.from_summary(summary, self.endpoint.id) for summary in client.api.images()],
         )
 
     def _apply(self, client: docker.DockerClient, event: dict[str, Any]) -> None:
@@ -268,7 +261,7 @@ class EventWatcher:
             self._hand_over(self.state.remove_image, reference)
             return
         try:
-            row = ImageRow.from_inspect(client.api.inspect_image(reference), self.endpoint)
+            row = ImageRow.from_inspect(client.api.inspect_image(reference), self.endpoint.id)
         except docker.errors.NotFound:
             if reference.startswith('sha256:'):
                 self._hand_over(self.state.remove_image, reference)
@@ -277,6 +270,6 @@ class EventWatcher:
 
     def _inspect(self, client: docker.DockerClient, container_id: str) -> ContainerRow | None:
         try:
-            return ContainerRow.from_inspect(client.api.inspect_container(container_id), self.endpoint)
+            return ContainerRow.from_inspect(client.api.inspect_container(container_id), self.endpoint.id)
         except docker.errors.NotFound:
             return None

@@ -20,11 +20,14 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from docker import APIClient
 
 from core.docker.client import describe_error
+from core.docker.endpoints import Endpoints
+from core.docker.raw import buffered_bytes, path_exists, unwrap_socket
+from core.permissions import LOCAL_ENDPOINT
 from core.streams.exec_hangup import GRACE_SECONDS, TOKEN_VARIABLE, hang_up
 from core.streams.exec_output import Coalescer, OutputDecoder
 
@@ -60,11 +63,11 @@ class ExecSession:
 
     ``on_output`` receives coalesced text and ``on_exit`` the exit code (None when unknown, e.g. after detaching),
     both on ``loop``; ``on_exit`` runs exactly once, also after :meth:`close`. With ``window`` set, reading pauses
-    while more than ``window`` characters wait for :meth:`acknowledge`, so a flood cannot outrun the terminal.
+    while more than ``window`` characters wait for :meth:`acknowledge`, so a flood cannot outrun the terminal. Made
+    through :meth:`Terminals.session`, an open session is one of the panel's, ended when the panel stops.
     """
 
     read_bytes = 64 * 1024
-    _open: ClassVar[weakref.WeakSet[ExecSession]] = weakref.WeakSet()
 
     def __init__(
         self,
@@ -76,8 +79,10 @@ class ExecSession:
         on_exit: Callable[[int | None], None],
         window: int | None = None,
         coalescer: Coalescer | None = None,
+        terminals: Terminals | None = None,
     ) -> None:
         self.api = api
+        self.terminals = terminals
         self.request = request
         self.loop = loop
         self.on_output = on_output
@@ -113,13 +118,13 @@ class ExecSession:
             raise
         except Exception as error:  # daemon refused (not running, paused, no such user...) or unreachable
             raise SessionError(describe_error(error)) from error
-        raw = getattr(response_socket, '_sock', response_socket)
+        raw, handles = unwrap_socket(response_socket)
         raw.settimeout(None)
-        early = self._buffered_bytes(response_socket)
+        early = buffered_bytes(response_socket)
         with self._room:
             closed_meanwhile = self._closed
             if not closed_meanwhile:
-                self._socket, self._handles = raw, [response_socket, getattr(response_socket, '_response', None)]
+                self._socket, self._handles = raw, handles
         if closed_meanwhile:  # close() came while the exec started: it could not reach the socket, so end it here
             self._close_handles([raw, response_socket])
             if self.exec_id:
@@ -130,17 +135,9 @@ class ExecSession:
         self._reader = threading.Thread(target=self._read, args=(early,), name='berth-exec-reader', daemon=True)
         self._reader.start()
         threading.Thread(target=self._write_input, name='berth-exec-writer', daemon=True).start()
-        ExecSession._open.add(self)
-
-    @classmethod
-    def close_all(cls, timeout: float = 10.0) -> None:
-        """Ends every open session, in parallel (the panel is stopping: its shells must not outlive it). Blocking."""
-        threads = [threading.Thread(target=session.close, name='berth-exec-close') for session in list(cls._open)]
-        for thread in threads:
-            thread.start()
-        deadline = time.monotonic() + timeout
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        if self.terminals is not None and not self.terminals.add(self):
+            self.close()
+            raise SessionError('the panel is stopping')
 
     def write(self, data: str) -> None:
         """Queues keyboard input for the process; never blocks."""
@@ -177,7 +174,8 @@ class ExecSession:
             self._closed = True
             self._room.notify_all()
             sock = self._socket
-        ExecSession._open.discard(self)
+        if self.terminals is not None:
+            self.terminals.discard(self)
         self._input.put(None)
         if sock is None:  # not open yet: open() ends what it started
             return
@@ -213,30 +211,9 @@ class ExecSession:
 
     def _auto_command(self) -> list[str]:
         for path in BASH_PATHS:
-            # HEAD on the archive endpoint stats a path without running anything in the container
-            response = self.api.head(
-                self.api._url('/containers/{0}/archive', self.request.container_id), params={'path': path}, timeout=10
-            )
-            if response.status_code == 200:
+            if path_exists(self.api, self.request.container_id, path):
                 return [path]
         return [FALLBACK_SHELL]
-
-    @staticmethod
-    def _buffered_bytes(response_socket: Any) -> bytes:
-        """Output that arrived with the HTTP upgrade answer sits in the HTTP reader's buffer, not in the socket."""
-        response = getattr(response_socket, '_response', None)
-        reader = getattr(getattr(getattr(response, 'raw', None), '_fp', None), 'fp', None)
-        raw = getattr(response_socket, '_sock', None)
-        if reader is None or raw is None:
-            return b''
-        try:
-            raw.settimeout(0)
-            pending = reader.peek()
-            return bytes(reader.read(len(pending))) if pending else b''
-        except (OSError, ValueError):
-            return b''
-        finally:
-            raw.settimeout(None)
 
     def _read(self, early: bytes) -> None:
         coalescer = self._coalescer
@@ -329,3 +306,70 @@ class ExecSession:
             return None if info['ExitCode'] is None else int(info['ExitCode'])
         except Exception:  # container gone with its exec: nothing left to ask
             return None
+
+
+class Terminals:
+    """The panel's terminal sessions: opened through it, and all ended when the panel stops (its shells must not
+    outlive it). Owned by the system object (``Services.terminals``)."""
+
+    def __init__(self, endpoints: Endpoints) -> None:
+        self.endpoints = endpoints
+        self._open: weakref.WeakSet[ExecSession] = weakref.WeakSet()  # a session nobody holds any more is let go
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def session(
+        self,
+        request: ExecRequest,
+        *,
+        loop: asyncio.AbstractEventLoop,
+        on_output: Callable[[str], None],
+        on_exit: Callable[[int | None], None],
+        endpoint: str = LOCAL_ENDPOINT,
+        window: int | None = None,
+        coalescer: Coalescer | None = None,
+    ) -> ExecSession:
+        """A session in ``endpoint``'s container, not open yet (see :meth:`ExecSession.open`)."""
+        return ExecSession(
+            self.endpoints.client(endpoint).api,
+            request,
+            loop=loop,
+            on_output=on_output,
+            on_exit=on_exit,
+            window=window,
+            coalescer=coalescer,
+            terminals=self,
+        )
+
+    @property
+    def open_sessions(self) -> list[ExecSession]:
+        with self._lock:
+            return list(self._open)
+
+    def add(self, session: ExecSession) -> bool:
+        """Records a session that opened; False once the panel is stopping (the session must end)."""
+        with self._lock:
+            if self._stopped:
+                return False
+            self._open.add(session)
+            return True
+
+    def discard(self, session: ExecSession) -> None:
+        with self._lock:
+            self._open.discard(session)
+
+    def close_all(self, timeout: float = 10.0) -> None:
+        """Ends every open session, in parallel; no new one opens after. Blocking."""
+        with self._lock:
+            self._stopped = True
+            sessions = list(self._open)
+        threads = [threading.Thread(target=session.close, name='berth-exec-close') for session in sessions]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    async def stop(self) -> None:
+        """:meth:`close_all` off the event loop."""
+        await asyncio.to_thread(self.close_all)

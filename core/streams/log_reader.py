@@ -21,7 +21,8 @@ import docker
 import requests
 from docker.types.daemon import CancellableStream
 
-from core.docker.client import make_client
+from core.docker.endpoints import Endpoint
+from core.docker.raw import get_stream
 from core.streams.log_decode import (
     MARKER,
     Dechunker,
@@ -36,7 +37,6 @@ from core.streams.log_decode import (
 READ_SIZE = 256 * 1024
 CATCH_UP = 10_000  # at most this many lines are read back when (re)joining a log: more are dropped from view anyway
 GAP = f'— more than {CATCH_UP:,} lines were printed meanwhile: the older ones are not shown; download the whole log —'
-DEFAULT_SOCKET = 'unix:///var/run/docker.sock'  # as core.docker.client.make_client
 
 
 @dataclass(kw_only=True, slots=True, frozen=True)
@@ -59,7 +59,7 @@ class LogReader(threading.Thread):
     def __init__(
         self,
         *,
-        docker_host: str | None,
+        endpoint: Endpoint,
         container_id: str,
         name: str,
         start: ReaderStart,
@@ -70,7 +70,7 @@ class LogReader(threading.Thread):
     ) -> None:
         super().__init__(name=f'berth-logs-{name}', daemon=True)
         self.container_name = name
-        self.docker_host = docker_host
+        self.endpoint = endpoint
         self.api_version = api_version  # known: no version request; learned here otherwise, for the next reader
         self.history_first = history_first
         self.container_id = container_id
@@ -98,7 +98,7 @@ class LogReader(threading.Thread):
         error: BaseException | None = None
         client: docker.APIClient | None = None
         try:
-            client = api_client(self.docker_host, self.api_version)
+            client = api_client(self.endpoint, self.api_version)
             self.api_version = client.api_version
             start = self.start_at
             self.position = (start.since_timestamp, start.skip)
@@ -163,19 +163,19 @@ class LogReader(threading.Thread):
             close_response(response)
 
 
-def api_client(docker_host: str | None, version: str | None = None) -> docker.APIClient:
+def api_client(endpoint: Endpoint, version: str | None = None) -> docker.APIClient:
     """A low-level client that holds one connection per stream: no version request when ``version`` is known.
 
     (Each docker-py request path gets its own pooled keep-alive connection, so the version probe is closed at once
     and the container's TTY flag is read from the stream itself rather than from an inspect.)
     """
     if version is None:
-        probe = make_client(docker_host, timeout=10)
+        probe = endpoint.connect(timeout=10)
         try:
             version = str(probe.api.api_version)
         finally:
             probe.close()
-    return docker.APIClient(base_url=docker_host or DEFAULT_SOCKET, version=version, timeout=30)
+    return endpoint.connect(timeout=30, version=version).api
 
 
 def open_logs(
@@ -191,11 +191,8 @@ def open_logs(
     }
     if since:
         params['since'] = since
-    response = api._get(api._url('/containers/{0}/logs', container_id), params=params, stream=True)
-    api._raise_for_status(response)
     # a quiet container must not make the read time out; stopping closes the socket instead
-    api._disable_socket_timeout(api._get_raw_response_socket(response))
-    return response
+    return get_stream(api, '/containers/{0}/logs', container_id, params=params)
 
 
 def close_response(response: requests.Response) -> None:
@@ -238,9 +235,9 @@ def _body(response: requests.Response) -> Iterator[bytes]:
             return
 
 
-def whole_log(docker_host: str | None, containers: list[tuple[str, str]]) -> Iterator[LogLine]:
+def whole_log(endpoint: Endpoint, containers: list[tuple[str, str]]) -> Iterator[LogLine]:
     """Every line of each ``(container_id, name)`` log, merged in time order; blocking, for downloads in a thread."""
-    client = api_client(docker_host)
+    client = api_client(endpoint)
     responses: list[requests.Response] = []
     try:
         streams: list[Iterator[LogLine]] = []

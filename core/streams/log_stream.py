@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import docker.errors
 
 from core.docker.client import describe_error
+from core.docker.endpoints import Endpoint
 from core.state.containers import ContainerRow, ContainerState
 from core.state.model import CONTAINER_CHANGES, ChangeKind, DockerState, StateChange
 from core.streams.log_buffer import VIEW_CHARS, LineBuffer
@@ -55,7 +56,7 @@ class LogFollower:
         self,
         *,
         state: DockerState,
-        docker_host: str | None,
+        endpoint: Endpoint,
         names: list[str],
         on_lines: LinesCallback,
         tail: int | None = 500,
@@ -66,7 +67,7 @@ class LogFollower:
         history_wait: float = 2.0,
     ) -> None:
         self.state = state
-        self.docker_host = docker_host
+        self.endpoint = endpoint
         self.on_lines = on_lines
         self.tail = tail
         self.since = since
@@ -160,7 +161,7 @@ class LogFollower:
             start = ReaderStart(tail=None, since=self.since)
         self._detach(target)
         target.reader = LogReader(
-            docker_host=self.docker_host,
+            endpoint=self.endpoint,
             container_id=row.id,
             name=target.name,
             start=start,

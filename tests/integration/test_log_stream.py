@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from core.docker.endpoints import Endpoint
+from core.permissions import LOCAL_ENDPOINT
 from core.streams.log_decode import CUT, LINE_LIMIT, MARKER, STDERR, STDOUT, LogLine
 from core.streams.log_stream import LogFollower
 from system import Services
@@ -84,7 +86,8 @@ def proxy(tmp_path: Path) -> Iterator[CountingProxy]:
 def follower(
     services: Services, names: list[str], collector: Collector, docker_host: str | None = None, **options: object
 ) -> LogFollower:
-    created = LogFollower(state=services.state, docker_host=docker_host, names=names, on_lines=collector, **options)  # type: ignore[arg-type]
+    endpoint = Endpoint(id=LOCAL_ENDPOINT, name='local', url=docker_host)
+    created = LogFollower(state=services.state, endpoint=endpoint, names=names, on_lines=collector, **options)  # type: ignore[arg-type]
     created.start()
     return created
 

@@ -242,9 +242,6 @@ async def redis_panel(tmp_path: Path, redis_url: str, secret_key: str) -> AsyncI
     await eventually(lambda: running.state.engine_ok, what='engine connected')
     yield running
     await running.stop()
-    import tasks
-
-    tasks.broker.ensure(None)
 
 
 async def test_with_redis_a_worker_process_pulls_with_sealed_credentials_and_cancels(

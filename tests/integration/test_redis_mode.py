@@ -21,7 +21,7 @@ from tests.support.worker import dramatiq_worker
 
 from .conftest import OPERATOR
 
-LOST_AFTER = 12.0  # more than two heartbeats (tasks/context.py HEARTBEAT_SECONDS): a live worker is never "lost"
+LOST_AFTER = 12.0  # more than two heartbeats (core/operations/report.py): a live worker is never "lost"
 
 
 @pytest.fixture
@@ -38,9 +38,6 @@ async def redis_services(tmp_path: Path, redis_url: str) -> AsyncIterator[Servic
     await eventually(lambda: running.state.engine_ok, what='engine connected')
     yield running
     await running.stop()
-    import tasks
-
-    tasks.broker.ensure(None)
 
 
 async def test_action_runs_in_a_separate_worker_and_the_result_comes_back_over_redis(
@@ -100,9 +97,6 @@ async def test_redis_down_when_queueing_is_a_failed_job_not_a_crash(
         assert job.status == 'failed' and 'job queue unreachable' in job.message
     finally:
         await running.stop()
-        import tasks
-
-        tasks.broker.ensure(None)
 
 
 async def test_the_worker_runs_only_jobs_the_panel_signed_and_each_only_once(
@@ -112,7 +106,6 @@ async def test_the_worker_runs_only_jobs_the_panel_signed_and_each_only_once(
     make_container: Callable[..., str],
     redis_url: str,
 ) -> None:
-    import tasks
     from core.jobs.seal import JobSigner
 
     # Given anyone who can write to Redis, asking for a privileged container in an admin's name
@@ -130,8 +123,9 @@ async def test_the_worker_runs_only_jobs_the_panel_signed_and_each_only_once(
     }
     other_key = JobSigner(b'not the panel key')
     # When they queue it unsigned, and signed with another key
-    tasks.images.create_container.send(forged, spec, {})
-    tasks.images.create_container.send(other_key.sign({**forged, 'job_id': 'e' * 32}, (spec,), {}), spec, {})
+    create_container = redis_services.actors.create_container
+    create_container.send(forged, spec, {})
+    create_container.send(other_key.sign({**forged, 'job_id': 'e' * 32}, (spec,), {}), spec, {})
     # Then both fail with a sentence, and no container was made
     await eventually(
         lambda: (
@@ -157,7 +151,7 @@ async def test_the_worker_runs_only_jobs_the_panel_signed_and_each_only_once(
     await eventually(lambda: redis_services.jobs.jobs[job.job_id].status == 'succeeded', timeout=30, what='killed')
     docker_client.api.start(first)
     # When the same message is put on the queue again, followed by a fresh kill of another container
-    tasks.containers.container_action.send(*sent[0])
+    redis_services.actors.container_action.send(*sent[0])
     other = redis_services.state.find(second)
     assert other is not None
     control = await redis_services.commands.container_action(OPERATOR, 'kill', other.id)

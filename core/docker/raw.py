@@ -1,0 +1,71 @@
+"""The requests docker-py has no public call for, and every use of its private helpers (docker-py 7.1).
+
+Streams need the HTTP response itself (to shut its socket from another thread) or the raw socket of an upgraded
+connection; docker-py's public calls hide both. Everything that reaches into ``APIClient._*`` or a response socket's
+private attributes is here, so a docker-py upgrade is checked in one place.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import docker
+import requests
+
+
+def get_stream(
+    api: docker.APIClient, path: str, *path_arguments: str, params: dict[str, Any], read_timeout: bool = False
+) -> requests.Response:
+    """``GET path`` as a streamed response, unread; the daemon's error raised as docker-py raises it. Without
+    ``read_timeout`` a quiet stream never times out: closing the response ends it instead."""
+    response = api._get(api._url(path, *path_arguments), params=params, stream=True)
+    api._raise_for_status(response)
+    if not read_timeout:
+        api._disable_socket_timeout(api._get_raw_response_socket(response))
+    return response
+
+
+def post_stream(
+    api: docker.APIClient, path: str, *path_arguments: str, params: dict[str, Any], headers: dict[str, str]
+) -> requests.Response:
+    """``POST path`` as a streamed response without a timeout, unread; the daemon's error raised as docker-py does."""
+    response = api._post(api._url(path, *path_arguments), params=params, headers=headers, stream=True, timeout=None)
+    api._raise_for_status(response)
+    return response
+
+
+def decoded_messages(api: docker.APIClient, response: requests.Response) -> Iterator[dict[str, Any]]:
+    """The JSON messages of a streamed response (pull, push, build progress), as docker-py decodes them."""
+    yield from api._stream_helper(response, decode=True)
+
+
+def path_exists(api: docker.APIClient, container_id: str, path: str, timeout: int = 10) -> bool:
+    """Whether ``path`` exists in the container: HEAD on the archive endpoint stats it without running anything."""
+    response = api.head(api._url('/containers/{0}/archive', container_id), params={'path': path}, timeout=timeout)
+    return bool(response.status_code == 200)
+
+
+def unwrap_socket(response_socket: Any) -> tuple[socket.socket, list[Any]]:
+    """The raw socket of an exec or attach connection (``socket=True``), and the handles docker-py keeps with it (to
+    close with it)."""
+    raw = getattr(response_socket, '_sock', response_socket)
+    return raw, [response_socket, getattr(response_socket, '_response', None)]
+
+
+def buffered_bytes(response_socket: Any) -> bytes:
+    """Output that arrived with the HTTP upgrade answer sits in the HTTP reader's buffer, not in the socket."""
+    response = getattr(response_socket, '_response', None)
+    reader = getattr(getattr(getattr(response, 'raw', None), '_fp', None), 'fp', None)
+    raw = getattr(response_socket, '_sock', None)
+    if reader is None or raw is None:
+        return b''
+    try:
+        raw.settimeout(0)
+        pending = reader.peek()
+        return bytes(reader.read(len(pending))) if pending else b''
+    except (OSError, ValueError):
+        return b''
+    finally:
+        raw.settimeout(None)

@@ -1,0 +1,40 @@
+"""Every actor, declared on a given broker: the panel declares them on its broker to send, a worker to run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import dramatiq
+
+from core.container_actions import ContainerAction
+
+from . import containers, images
+
+Actor = dramatiq.Actor[..., None]
+
+
+@dataclass(kw_only=True, slots=True, frozen=True)
+class Actors:
+    container_action: Actor
+    pull_image: Actor
+    image_operation: Actor
+    create_container: Actor
+
+    def senders(self) -> dict[str, Callable[..., object]]:
+        """Kind of job (= its audit action, as ``Commands.dispatch`` names it) → the actor's send."""
+        return {
+            **{action.kind: self.container_action.send for action in ContainerAction},
+            'image.pull': self.pull_image.send,
+            **{f'image.{operation}': self.image_operation.send for operation in ('remove', 'tag', 'prune')},
+            'container.create': self.create_container.send,
+        }
+
+
+def declare(broker: dramatiq.Broker) -> Actors:
+    return Actors(
+        container_action=containers.container_action.declare(broker),
+        pull_image=images.pull_image.declare(broker),
+        image_operation=images.image_operation.declare(broker),
+        create_container=images.create_container.declare(broker),
+    )
