@@ -13,6 +13,7 @@ import docker
 import pytest
 
 from core.commands.spec import ContainerSpec
+from core.jobs.seal import JobSigner
 from core.settings import Settings
 from system import Services, build
 from tests.support import BUSYBOX
@@ -106,8 +107,6 @@ async def test_the_worker_runs_only_jobs_the_panel_signed_and_each_only_once(
     make_container: Callable[..., str],
     redis_url: str,
 ) -> None:
-    from core.jobs.seal import JobSigner
-
     # Given anyone who can write to Redis, asking for a privileged container in an admin's name
     name = f'berth-test-forged-{os.getpid()}'
     spec = ContainerSpec(

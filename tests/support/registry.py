@@ -44,7 +44,7 @@ class LocalRegistry:
         if self.with_auth:
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore', DeprecationWarning)
-                import crypt
+                import crypt  # noqa: PLC0415 — deprecated: imported under the warnings filter above
 
                 hashed = crypt.crypt(PASSWORD, crypt.mksalt(crypt.METHOD_BLOWFISH))
             (self.root / 'htpasswd').write_text(f'{USERNAME}:{hashed}\n')

@@ -32,3 +32,22 @@ def test_core_imports_nothing_above_it() -> None:
 def test_the_rule_sees_function_level_and_from_imports() -> None:
     source = 'def f():\n    import tasks\nfrom nicegui import ui\nfrom auth.session import Sessions\n'
     assert {'tasks', 'nicegui.ui', 'auth.session'} <= imported_modules(ast.parse(source))
+
+
+def test_pages_and_components_never_call_docker() -> None:
+    # they read through services (core/docker/reads.py, the state, the streams) and act through commands
+    offences = []
+    for folder in ('pages', 'components'):
+        for path in sorted((PROJECT_ROOT / folder).rglob('*.py')):
+            tree = ast.parse(path.read_text(), str(path))
+            for name in imported_modules(tree):
+                if name == 'docker' or name.startswith('docker.'):
+                    offences.append(f'{path.relative_to(PROJECT_ROOT)} imports {name}')
+            for node in ast.walk(tree):
+                if (
+                    isinstance(node, ast.Attribute)
+                    and node.attr in ('docker', 'api')
+                    and isinstance(node.ctx, ast.Load)
+                ):
+                    offences.append(f'{path.relative_to(PROJECT_ROOT)}:{node.lineno} uses .{node.attr}')
+    assert not offences, '\n'.join(offences)
