@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import redis
 
+from core.handover import hand_over
 from core.jobs.store import JobUpdate
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,8 @@ class InProcessBus(Bus):
         self._handler: Handler | None = None
 
     def publish(self, update: JobUpdate) -> None:
-        if self._loop is not None and self._handler is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._handler, update)
+        if self._handler is not None:
+            hand_over(self._loop, self._handler, update)
 
     def start(self, loop: asyncio.AbstractEventLoop, handler: Handler) -> None:
         self._loop, self._handler = loop, handler
@@ -103,9 +104,8 @@ class RedisBus(Bus):
                         except (ValueError, TypeError):
                             log.warning('ignored a malformed job update on %s', CHANNEL)
                             continue
-                        if self._stop.is_set() or loop.is_closed():
+                        if self._stop.is_set() or not hand_over(loop, handler, update):
                             return
-                        loop.call_soon_threadsafe(handler, update)
             except redis.RedisError as error:
                 self._connected = False
                 log.warning('job bus: Redis unreachable (%s) — retrying', error)

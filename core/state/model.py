@@ -16,6 +16,7 @@ import docker.errors
 
 from core.docker.client import describe_error
 from core.docker.endpoints import Endpoint
+from core.handover import hand_over
 from core.permissions import LOCAL_ENDPOINT
 from core.state.containers import ContainerRow
 from core.state.images import ImageRow
@@ -188,11 +189,8 @@ class EventWatcher:
                 pass
 
     def _hand_over(self, function: Callable[..., None], *args: Any) -> None:
-        if self._loop is not None and not self._loop.is_closed() and not self._stop.is_set():
-            try:
-                self._loop.call_soon_threadsafe(function, *args)
-            except RuntimeError:  # the loop closed between the check and the call: we are shutting down
-                pass
+        if not self._stop.is_set():
+            hand_over(self._loop, function, *args)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -27,6 +27,7 @@ from docker import APIClient
 from core.docker.client import describe_error
 from core.docker.endpoints import Endpoints
 from core.docker.raw import buffered_bytes, path_exists, unwrap_socket
+from core.handover import hand_over
 from core.permissions import LOCAL_ENDPOINT
 from core.streams.exec_hangup import GRACE_SECONDS, TOKEN_VARIABLE, hang_up
 from core.streams.exec_output import Coalescer, OutputDecoder
@@ -278,8 +279,7 @@ class ExecSession:
                 return
 
     def _hand_over(self, function: Callable[..., None], *args: Any) -> None:
-        with contextlib.suppress(RuntimeError):  # the loop is closed: the panel is shutting down
-            self.loop.call_soon_threadsafe(function, *args)
+        hand_over(self.loop, function, *args)
 
     def _emit(self, text: str) -> None:
         try:

@@ -8,7 +8,6 @@ is shown twice. Batches reach ``on_lines`` on the event loop a few ms apart, in 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 import time
@@ -19,6 +18,7 @@ import docker.errors
 
 from core.docker.client import describe_error
 from core.docker.endpoints import Endpoint
+from core.handover import hand_over
 from core.state.containers import ContainerRow, ContainerState
 from core.state.model import CONTAINER_CHANGES, ChangeKind, DockerState, StateChange
 from core.streams.log_buffer import VIEW_CHARS, LineBuffer
@@ -270,10 +270,7 @@ class LogFollower:
         return True
 
     def _call_soon(self, function: Callable[..., None], *args: object) -> None:
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):  # the loop closed just now: the app is shutting down
-                loop.call_soon_threadsafe(function, *args)
+        hand_over(self._loop, function, *args)
 
     def _schedule_flush(self) -> None:
         if self._flush_handle is None and self._loop is not None:
