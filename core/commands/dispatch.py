@@ -13,7 +13,7 @@ from core.commands.images import ImageCommands
 from core.errors import CommandError
 from core.jobs.cancel import CancelFlags
 from core.jobs.seal import JobSigner
-from core.jobs.store import Job, JobStore, JobUpdate, new_job_id
+from core.jobs.store import Job, JobStatus, JobStore, JobUpdate, new_job_id
 from core.operations.containers import ACTION_VERBS, ACTIONS
 from core.permissions import Forbidden, Identity, require
 from core.protection import Protection
@@ -84,7 +84,7 @@ class Commands(ImageCommands):
         assert identity is not None
         update = JobUpdate(
             job_id=new_job_id(),
-            status='queued',
+            status=JobStatus.QUEUED,
             kind=kind,
             target=target,
             target_name=target_name,
@@ -118,7 +118,7 @@ class Commands(ImageCommands):
             self.jobs.apply(
                 JobUpdate(
                     job_id=update.job_id,
-                    status='failed',
+                    status=JobStatus.FAILED,
                     kind=kind,
                     target=target,
                     target_name=target_name,

@@ -1,6 +1,7 @@
+import json
 import time
 
-from core.jobs.store import JobStore, JobUpdate
+from core.jobs.store import JobStatus, JobStore, JobUpdate
 from core.storage.sqlite import SQLiteDatabase
 
 
@@ -82,3 +83,22 @@ def test_a_database_from_an_earlier_schema_is_migrated_and_keeps_its_jobs(tmp_pa
     old.close()
     jobs = JobStore(SQLiteDatabase(path))
     assert jobs.jobs['j0'].message == 'stopped' and list(jobs.jobs['j0'].output) == []
+
+
+def test_statuses_keep_their_words_on_the_bus_and_in_the_database() -> None:
+    assert [status.value for status in JobStatus] == [
+        'queued',
+        'running',
+        'heartbeat',
+        'progress',
+        'succeeded',
+        'failed',
+    ]
+    jobs = store()
+    jobs.apply(update(JobStatus.QUEUED))
+    jobs.apply(update('running'))
+    assert jobs.jobs['j1'].status is JobStatus.RUNNING and jobs.jobs['j1'].status == 'running'
+    rows = jobs.database.query('SELECT status FROM jobs')
+    assert rows == [{'status': 'running'}] and type(rows[0]['status']) is str
+    assert json.loads(update(JobStatus.FAILED).to_json())['status'] == 'failed'
+    assert JobStore(jobs.database).jobs['j1'].status is JobStatus.FAILED  # loaded back as the enum
