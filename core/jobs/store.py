@@ -45,6 +45,7 @@ class JobUpdate:
     progress: float | None = None
     detail: dict[str, Any] | None = None
     output: str = ''
+    endpoint: str = 'local'  # the Docker endpoint the job runs against
     at: float = field(default_factory=time.time)
 
     def to_json(self) -> str:
@@ -65,6 +66,7 @@ class Job:
     target: str
     target_name: str
     requested_by: str
+    endpoint: str = 'local'  # the Docker endpoint the job runs against
     status: JobStatus = JobStatus.QUEUED
     message: str = ''
     progress: float | None = None
@@ -150,6 +152,7 @@ class JobStore:
                 target=update.target,
                 target_name=update.target_name,
                 requested_by=update.requested_by,
+                endpoint=update.endpoint,
                 created_at=update.at,
             )
             self.jobs[job.job_id] = job
@@ -190,6 +193,7 @@ class JobStore:
                 target=job.target,
                 target_name=job.target_name,
                 requested_by=job.requested_by,
+                endpoint=job.endpoint,
                 message='lost contact with the worker while the job was running (worker stopped?)',
             )
             for job in self.jobs.values()
@@ -206,6 +210,7 @@ class JobStore:
                 'target': job.target,
                 'target_name': job.target_name,
                 'requested_by': job.requested_by,
+                'endpoint': job.endpoint,
                 'status': job.status.value,
                 'message': job.message,
                 'created_at': job.created_at,

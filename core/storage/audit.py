@@ -20,6 +20,7 @@ class AuditEntry:
     params: str
     result: str
     address: str
+    endpoint: str  # the Docker endpoint the action was about ('local' for the panel's own engine)
 
 
 class AuditLog:
@@ -38,12 +39,13 @@ class AuditLog:
         params: dict[str, Any] | None = None,
         result: str,
         address: str = '',
+        endpoint: str = 'local',
     ) -> None:
         summary = json.dumps(params or {}, sort_keys=True, default=str)[:1000]
         self.database.execute(
-            'INSERT INTO audit (at, username, role, action, target, params, result, address) '
-            'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-            (time.time(), username, role, action, target, summary, result[:1000], address),
+            'INSERT INTO audit (at, username, role, action, target, params, result, address, endpoint) '
+            'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            (time.time(), username, role, action, target, summary, result[:1000], address, endpoint),
         )
 
     def entries(self, *, limit: int = 200, username: str | None = None, action: str | None = None) -> list[AuditEntry]:

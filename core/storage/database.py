@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     created_at {real} NOT NULL,
     started_at {real},
     finished_at {real},
-    output TEXT NOT NULL DEFAULT ''
+    output TEXT NOT NULL DEFAULT '',
+    endpoint TEXT NOT NULL DEFAULT 'local'
 );
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
 CREATE TABLE IF NOT EXISTS audit (
@@ -43,7 +44,8 @@ CREATE TABLE IF NOT EXISTS audit (
     target TEXT NOT NULL,
     params TEXT NOT NULL,
     result TEXT NOT NULL,
-    address TEXT NOT NULL
+    address TEXT NOT NULL,
+    endpoint TEXT NOT NULL DEFAULT 'local'
 );
 CREATE TABLE IF NOT EXISTS registry_credentials (
     registry TEXT PRIMARY KEY,
@@ -53,7 +55,11 @@ CREATE TABLE IF NOT EXISTS registry_credentials (
 );
 """
 # (table, column, declaration) for every column added after the first release of a table
-ADDED_COLUMNS = [('jobs', 'output', "TEXT NOT NULL DEFAULT ''")]
+ADDED_COLUMNS = [
+    ('jobs', 'output', "TEXT NOT NULL DEFAULT ''"),
+    ('jobs', 'endpoint', "TEXT NOT NULL DEFAULT 'local'"),  # the Docker endpoint a job ran against
+    ('audit', 'endpoint', "TEXT NOT NULL DEFAULT 'local'"),  # the Docker endpoint an action was about
+]
 
 
 class Database(ABC):

@@ -36,6 +36,16 @@ OLD_JOBS_TABLE = (
     'created_at REAL NOT NULL, started_at REAL, finished_at REAL)'
 )
 OLD_JOB = "INSERT INTO jobs VALUES ('j0', 'container.stop', 'c', 'web', 'alice', 'succeeded', 'stopped', 1, 1, 2)"
+# the jobs and audit tables before the endpoint columns (the jobs table already had its output)
+JOBS_WITHOUT_ENDPOINT = OLD_JOBS_TABLE[:-1] + ", output TEXT NOT NULL DEFAULT '')"
+AUDIT_WITHOUT_ENDPOINT = (
+    'CREATE TABLE audit (id {serial_id}, at REAL NOT NULL, username TEXT NOT NULL, role TEXT NOT NULL, '
+    'action TEXT NOT NULL, target TEXT NOT NULL, params TEXT NOT NULL, result TEXT NOT NULL, address TEXT NOT NULL)'
+)
+OLD_AUDIT_ENTRY = (
+    'INSERT INTO audit (at, username, role, action, target, params, result, address) '
+    "VALUES (1, 'alice', 'operator', 'container.stop', 'web', '{}', 'queued', '')"
+)
 
 
 @dataclass
@@ -198,6 +208,30 @@ def test_a_database_from_an_earlier_schema_is_migrated(backend: Backend) -> None
     assert database.query('SELECT output FROM jobs WHERE job_id = ?', ('j0',)) == [{'output': 'kept'}]
     database.close()
     assert list(JobStore(backend.open()).jobs['j0'].output) == ['kept']  # a second start migrates nothing twice
+
+
+def test_a_database_without_the_endpoint_columns_is_migrated(backend: Backend) -> None:
+    serial_id = 'INTEGER PRIMARY KEY AUTOINCREMENT' if backend.name == 'sqlite' else 'BIGSERIAL PRIMARY KEY'
+    for sql in (
+        JOBS_WITHOUT_ENDPOINT,
+        OLD_JOB.replace(', 2)', ", 2, '')"),
+        AUDIT_WITHOUT_ENDPOINT.format(serial_id=serial_id),
+        OLD_AUDIT_ENTRY,
+    ):
+        backend.raw(sql)
+    database = backend.open()
+    jobs, audit = JobStore(database), AuditLog(database)
+    assert jobs.jobs['j0'].endpoint == 'local'
+    assert [(entry.action, entry.endpoint) for entry in audit.entries()] == [('container.stop', 'local')]
+    jobs.apply(update('queued', endpoint='edge-1'))
+    audit.record(username='bob', role='admin', action='image.pull', target='busybox', result='ok', endpoint='edge-1')
+    database.close()
+    reopened = backend.open()  # a second start migrates nothing twice
+    assert JobStore(reopened).jobs['j1'].endpoint == 'edge-1'
+    assert [entry.endpoint for entry in AuditLog(reopened).entries()] == ['edge-1', 'local']
+    with pytest.raises((sqlite3.DatabaseError, psycopg.Error), match='append-only'):
+        reopened.execute("UPDATE audit SET endpoint = 'x'")  # the migrated table is still append-only
+    reopened.close()
 
 
 async def test_full_services_start_and_stop(backend: Backend) -> None:
