@@ -104,6 +104,7 @@ class Services:
             await asyncio.get_running_loop().run_in_executor(None, self._worker.stop)
         if self._docker is not None:
             self._docker.close()
+        await asyncio.get_running_loop().run_in_executor(None, self.database.writer.stop)  # the last jobs and audit
 
     async def _check_lost_jobs(self) -> None:
         while True:

@@ -104,7 +104,8 @@ JobListener = Callable[[Job, JobUpdate], None]
 
 
 class JobStore:
-    """Recent jobs in memory, every job in the database; changed on the event loop only."""
+    """Recent jobs in memory, every job in the database (written by the database's writer thread, in order);
+    changed on the event loop only."""
 
     def __init__(self, database: Database, *, history: int = 500, lost_after: float = 30.0) -> None:
         self.database = database
@@ -201,7 +202,8 @@ class JobStore:
         ]
 
     def _persist(self, job: Job) -> None:
-        self.database.upsert(
+        """Queues the job's row for the database writer (core/storage/writer.py): the loop never waits for it."""
+        self.database.writer.upsert(
             'jobs',
             'job_id',
             {
@@ -218,4 +220,5 @@ class JobStore:
                 'finished_at': job.finished_at,
                 'output': '\n'.join(job.output),
             },
+            what=f'job {job.job_id} ({job.kind} {job.target_name}, {job.status.value})',
         )

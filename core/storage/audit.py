@@ -41,11 +41,13 @@ class AuditLog:
         address: str = '',
         endpoint: str = 'local',
     ) -> None:
+        """Queues the entry for the database writer (core/storage/writer.py); :meth:`entries` sees it."""
         summary = json.dumps(params or {}, sort_keys=True, default=str)[:1000]
-        self.database.execute(
+        self.database.writer.execute(
             'INSERT INTO audit (at, username, role, action, target, params, result, address, endpoint) '
             'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
             (time.time(), username, role, action, target, summary, result[:1000], address, endpoint),
+            what=f'the audit entry {action} {target} by {username or "(nobody)"}',
         )
 
     def entries(self, *, limit: int = 200, username: str | None = None, action: str | None = None) -> list[AuditEntry]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -234,6 +235,28 @@ def test_a_database_without_the_endpoint_columns_is_migrated(backend: Backend) -
     reopened.close()
 
 
+@pytest.mark.parametrize('backend', ['postgresql'], indirect=True)
+def test_a_dropped_postgresql_connection_loses_no_write(backend: Backend, caplog: pytest.LogCaptureFixture) -> None:
+    database = backend.open()
+    database.writer.retry_seconds = (0.05, 0.2)
+    audit = AuditLog(database)
+    audit.record(username='alice', role='operator', action='before', target='web', result='ok')
+    pid = database.query('SELECT pg_backend_pid() AS pid')[0]['pid']
+    # When the server drops the panel's connection (a restart, an administrator), while entries are being recorded
+    backend.raw(f'SELECT pg_terminate_backend({int(pid)})')
+    for action in ('during 1', 'during 2'):
+        audit.record(username='alice', role='operator', action=action, target='web', result='ok')
+    # Then the writer connects again and writes them, in order; nothing was lost
+    deadline = time.monotonic() + 15
+    while not database.writer.flush():
+        assert time.monotonic() < deadline, f'still failing: {database.writer.failing}'
+        time.sleep(0.05)
+    assert [entry.action for entry in audit.entries()] == ['during 2', 'during 1', 'before']
+    assert database.query('SELECT pg_backend_pid() AS pid')[0]['pid'] != pid
+    assert 'wait in memory and are tried again' in caplog.text and 'the database answers again' in caplog.text
+    database.close()
+
+
 async def test_full_services_start_and_stop(backend: Backend) -> None:
     services = build(backend.settings)
     assert isinstance(services.database, PostgresDatabase) == (backend.name == 'postgresql')
@@ -242,6 +265,7 @@ async def test_full_services_start_and_stop(backend: Backend) -> None:
     await eventually(lambda: services.state.engine_ok and services.state.synced_at > 0, what='first resync')
     services.audit.record(username='admin', role='admin', action='test', target='x', result='ok')
     await services.stop()
+    assert services.database.writer.pending == 0  # stopping wrote what was queued
     assert [entry.action for entry in AuditLog(backend.open()).entries()] == ['test']
 
 
