@@ -114,7 +114,7 @@ class Services:
 
     def audit_finished_job(self, job: Job, update: JobUpdate) -> None:
         if update.status in FINISHED and update.status == job.status:
-            account = self.accounts.get(job.requested_by)
+            account = self.accounts.cached(job.requested_by)
             self.audit.record(
                 username=job.requested_by,
                 role=account.role if account else '',

@@ -106,7 +106,7 @@ def setup(settings: Settings, accounts: Accounts, sessions: Sessions, audit: Aud
     async def complete_sign_in(request: Request, token: str = '') -> RedirectResponse:
         """Where a local sign-in lands: the session starts here, in a new browser id set by this response."""
         pending = sessions.redeem(request, token)
-        account = accounts.get(pending.username) if pending is not None else None
+        account = accounts.cached(pending.username) if pending is not None else None
         if pending is None or account is None or account.disabled:
             return RedirectResponse('/login', status_code=303)
         await sessions.sign_in(request, account.username)
