@@ -107,6 +107,7 @@ class Services:
             await asyncio.get_running_loop().run_in_executor(None, self._worker.stop)
         self.broker.close()
         self.endpoints.close()
+        await asyncio.get_running_loop().run_in_executor(None, self.database.writer.stop)  # the last jobs and audit
 
     async def _check_lost_jobs(self) -> None:
         while True:
@@ -116,7 +117,7 @@ class Services:
 
     def audit_finished_job(self, job: Job, update: JobUpdate) -> None:
         if update.status in FINISHED and update.status == job.status:
-            account = self.accounts.get(job.requested_by)
+            account = self.accounts.cached(job.requested_by)
             self.audit.record(
                 username=job.requested_by,
                 role=account.role if account else '',

@@ -1,11 +1,19 @@
-"""Local accounts with argon2 hashes; the first admin is created at first start, never with a known password."""
+"""Local accounts with argon2 hashes; the first admin is created at first start, never with a known password.
+
+The one place that changes accounts. The checks made on every request, socket event and keystroke read
+:meth:`Accounts.cached`: what the last change made here, or the last :meth:`Accounts.refresh` (the session sweep, off
+the loop, every few seconds: changes made outside this panel) left in memory.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
+import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,11 +23,9 @@ from core.storage.database import Database
 
 log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
-# verifying against this keeps the time of a login for an unknown user close to a known one
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(kw_only=True, slots=True, frozen=True)
 class Account:
     username: str
     role: str
@@ -30,6 +36,9 @@ class Account:
 class Accounts:
     def __init__(self, database: Database) -> None:
         self.database = database
+        self._lock = threading.Lock()
+        self._known: dict[str, Account] = {}  # username → the account as the last change or refresh left it
+        self._changes = 0  # counts changes made here, so that a read begun before one is not kept
 
     def ensure_first_admin(self, password: str | None) -> str | None:
         """Creates ``admin`` if there is no local account yet; returns the generated password to print once."""
@@ -42,6 +51,7 @@ class Accounts:
         return generated
 
     def create(self, username: str, password: str, role: str) -> None:
+        """Hashes with argon2 (tens of milliseconds of CPU): call it off the event loop."""
         if role not in ROLES:
             raise ValueError(f'unknown role {role!r}')
         self.database.execute(
@@ -49,6 +59,7 @@ class Accounts:
             "VALUES (?, ?, ?, 'local', 0, ?)",
             (username, _hasher.hash(password), role, time.time()),
         )
+        self._changed(username, Account(username=username, role=role, source='local', disabled=False))
 
     def upsert_external(self, username: str, role: str, *, source: str) -> bool:
         """Creates or updates an SSO account with the role from this sign-in; False when disabled or taken locally."""
@@ -59,10 +70,12 @@ class Accounts:
                 'VALUES (?, NULL, ?, ?, 0, ?)',
                 (username, role, source, time.time()),
             )
+            self._changed(username, Account(username=username, role=role, source=source, disabled=False))
             return True
         if account.disabled or account.source != source:
             return False
         self.database.execute('UPDATE users SET role = ? WHERE username = ?', (role, username))
+        self._changed(username, replace(account, role=role))
         return True
 
     def all(self) -> list[Account]:
@@ -73,24 +86,55 @@ class Accounts:
         if role not in ROLES:
             raise ValueError(f'unknown role {role!r}')
         self.database.execute('UPDATE users SET role = ? WHERE username = ?', (role, username))
+        self._changed(username, lambda account: replace(account, role=role))
 
     def set_disabled(self, username: str, disabled: bool) -> None:
         self.database.execute('UPDATE users SET disabled = ? WHERE username = ?', (int(disabled), username))
+        self._changed(username, lambda account: replace(account, disabled=disabled))
 
     def set_password(self, username: str, password: str) -> None:
+        """Hashes with argon2 (tens of milliseconds of CPU): call it off the event loop."""
         self.database.execute(
             "UPDATE users SET password_hash = ? WHERE username = ? AND source = 'local'",
             (_hasher.hash(password), username),
         )
 
     def get(self, username: str) -> Account | None:
+        """The account as the database has it now."""
         rows = self.database.query('SELECT username, role, source, disabled FROM users WHERE username = ?', (username,))
         return Account(**{**rows[0], 'disabled': bool(rows[0]['disabled'])}) if rows else None
 
+    def cached(self, username: str) -> Account | None:
+        """The account for the checks made on every request and event: from memory, read from the database only
+        when nothing is known of it yet (an unknown name is read each time: its session ends at that check)."""
+        with self._lock:
+            account, changes = self._known.get(username), self._changes
+        if account is not None:
+            return account
+        account = self.get(username)
+        if account is not None:
+            with self._lock:
+                if changes == self._changes:  # else a change came in meanwhile: this read may predate it
+                    self._known[username] = account
+        return account
+
+    def refresh(self) -> list[Account]:
+        """Reads every account (call it off the loop) and makes that what the checks see: this is how a change made
+        outside this panel (another instance, the database directly) reaches them."""
+        with self._lock:
+            changes = self._changes
+        listed = self.all()
+        with self._lock:
+            if changes == self._changes:
+                self._known = {account.username: account for account in listed}
+        return listed
+
     def verify(self, username: str, password: str) -> Account | None:
-        """The account when the password is right and the account is enabled; None otherwise."""
+        """The account when the password is right and the account is enabled; None otherwise.
+
+        Runs argon2 (tens of milliseconds of CPU, also for an unknown user): call it off the event loop."""
         rows = self.database.query("SELECT * FROM users WHERE username = ? AND source = 'local'", (username,))
-        stored = rows[0]['password_hash'] if rows else _DUMMY_HASH
+        stored = rows[0]['password_hash'] if rows else _dummy_hash()
         try:
             _hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):
@@ -98,3 +142,20 @@ class Accounts:
         if not rows or rows[0]['disabled']:
             return None
         return self.get(username)
+
+    def _changed(self, username: str, change: Account | Callable[[Account], Account]) -> None:
+        """Keeps the checks in step with a change just written: the new account, or how the known one changed."""
+        with self._lock:
+            self._changes += 1
+            known = self._known.get(username)
+            if isinstance(change, Account):
+                self._known[username] = change
+            elif known is not None:
+                self._known[username] = change(known)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps the time of a sign-in for an unknown user close to a known one's; made at the
+    first such sign-in (off the loop), not at import."""
+    return _hasher.hash(secrets.token_urlsafe(16))

@@ -1,4 +1,6 @@
-"""Sessions in NiceGUI's server-side user storage; the role is read from the database on every check.
+"""Sessions in NiceGUI's server-side user storage; every check (each request, socket event, keystroke) reads the
+account from memory (``Accounts.cached``), never the database: a change made through the panel is there at once, one
+made outside it is brought in by the sweep every few seconds, which reads all accounts off the loop.
 
 A session starts and ends in a new browser id (see ``browser_storage``): a cookie planted before sign-in or copied
 before sign-out is never signed in. Every open page records the role it needs; when its session ends or loses that
@@ -105,7 +107,7 @@ class Sessions:
         if storage is None or not storage.get('username'):
             return None
         now = time.time()
-        account = None if self._expired(storage, now) else self.accounts.get(storage['username'])
+        account = None if self._expired(storage, now) else self.accounts.cached(storage['username'])
         if account is None or account.disabled:
             storage.clear()
             return None
@@ -158,19 +160,18 @@ class Sessions:
         return self.close_pages(lambda page: page.username == username)
 
     async def sweep(self) -> None:
-        """Closes, every few seconds, the pages whose session expired or lost the page's role, also by a change made
-        outside this panel (another instance, the database directly)."""
+        """Every few seconds: brings the accounts the checks use up to date with the database (a change made outside
+        this panel: another instance, the database directly), and closes the pages whose session expired or lost the
+        page's role."""
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
-            if not self.pages:
-                continue
             try:
                 await self.sweep_once()
             except Exception:  # a database hiccup must not end the sweeping for good
                 log.exception('could not check the open pages against their sessions')
 
     async def sweep_once(self) -> int:
-        listed = await run.io_bound(self.accounts.all)
+        listed = await run.io_bound(self.accounts.refresh)
         if listed is None:  # the app is stopping
             return 0
         accounts = {account.username: account for account in listed}

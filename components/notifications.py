@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from nicegui import Client, ui
 
 from core.container_actions import parse_action
-from core.jobs.store import FINISHED, Job, JobUpdate
+from core.jobs.store import FINISHED, Job, JobStatus, JobUpdate
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
@@ -31,7 +31,7 @@ class JobNotifier:
             with client:
                 ui.notify(
                     text,
-                    type='positive' if job.status == 'succeeded' else 'negative',
+                    type='positive' if job.status == JobStatus.SUCCEEDED else 'negative',
                     position='bottom-right',
                     timeout=8000,
                     close_button='Dismiss',
@@ -59,6 +59,6 @@ def describe_job(job: Job) -> str:
     """'Stop web: stopped — asked by alice' / 'Start web failed: No such container — asked by bob' /
     'Pull 127.0.0.1:5000/app:1: downloaded newer image … — asked by olga'."""
     verb = job_verb(job)
-    if job.status == 'succeeded':
+    if job.status == JobStatus.SUCCEEDED:
         return f'{verb} {job.target_name}: {job.message or "done"} — asked by {job.requested_by}'
     return f'{verb} {job.target_name} failed: {job.message} — asked by {job.requested_by}'

@@ -7,12 +7,17 @@ from typing import Any
 
 from nicegui import ui
 
-from core.jobs.store import ACTIVE, Job
+from core.jobs.store import ACTIVE, Job, JobStatus
 from core.operations.pull import DONE, LayerProgress
 from core.state.images import format_size
 
 PHASE_COLORS = {'Downloading': 'primary', 'Extracting': 'secondary'}
-STATUS_COLORS = {'queued': 'grey', 'running': 'info', 'succeeded': 'positive', 'failed': 'negative'}
+STATUS_COLORS = {
+    JobStatus.QUEUED: 'grey',
+    JobStatus.RUNNING: 'info',
+    JobStatus.SUCCEEDED: 'positive',
+    JobStatus.FAILED: 'negative',
+}
 
 
 class LayerBar(ui.row):

@@ -8,7 +8,7 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
-from nicegui import ui
+from nicegui import run, ui
 
 from components.frame import frame, page_identity
 from core.permissions import ROLES, Forbidden, Identity, Permission, require
@@ -103,7 +103,7 @@ class UsersView:
             address=admin.address,
         )
 
-    def create(self) -> None:
+    async def create(self) -> None:
         admin = self._admin('create users')
         name = (self.new_name.value or '').strip()
         if admin is None:
@@ -114,9 +114,9 @@ class UsersView:
         if self.services.accounts.get(name) is not None:
             ui.notify(f'There is already a user named {name}.', type='warning')
             return
-        password = secrets.token_urlsafe(12)
-        self.services.accounts.create(name, password, self.new_role.value)
-        self._audit(admin, 'user.create', name, {'role': self.new_role.value})
+        password, role = secrets.token_urlsafe(12), self.new_role.value
+        await run.io_bound(self.services.accounts.create, name, password, role)  # argon2: off the loop
+        self._audit(admin, 'user.create', name, {'role': role})
         self.secret.text = f'Password for {name} (shown once): {password}'
         self.render()
 
@@ -129,7 +129,7 @@ class UsersView:
         self.render()
         self.services.sessions.close_pages_of(name)  # their open pages (maybe this one) reopen with the new role
 
-    def reset_password(self) -> None:
+    async def reset_password(self) -> None:
         admin, name = self._admin('reset passwords'), self._selected()
         if admin is None or name is None:
             return
@@ -138,7 +138,7 @@ class UsersView:
             ui.notify(f'{name} signs in with single sign-on; there is no password to reset.', type='warning')
             return
         password = secrets.token_urlsafe(12)
-        self.services.accounts.set_password(name, password)
+        await run.io_bound(self.services.accounts.set_password, name, password)  # argon2: off the loop
         self._audit(admin, 'user.password_reset', name)
         self.secret.text = f'New password for {name} (shown once): {password}'
 

@@ -10,7 +10,7 @@ from nicegui import ui
 from components.container_table import ContainerTable
 from components.frame import frame, on_client_delete, page_identity
 from core.container_actions import CONTAINER_ACTIONS
-from core.jobs.store import Job, JobUpdate
+from core.jobs.store import Job, JobStatus, JobUpdate
 from core.permissions import Permission
 from core.state.containers import ContainerRow, ContainerState
 from core.state.model import ChangeKind, StateChange
@@ -79,7 +79,7 @@ class ContainersView:
             self.schedule()
 
     def on_job(self, job: Job, update: JobUpdate) -> None:
-        if update.status != 'heartbeat' and job.target in self.services.state.containers:
+        if update.status != JobStatus.HEARTBEAT and job.target in self.services.state.containers:
             self.schedule()
 
     def schedule(self) -> None:

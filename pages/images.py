@@ -16,7 +16,7 @@ from components.pull_progress import PullCard
 from core.commands.images import PRUNE_MODES
 from core.docker.client import describe_error
 from core.errors import CommandError
-from core.jobs.store import Job, JobUpdate
+from core.jobs.store import Job, JobStatus, JobUpdate
 from core.permissions import Forbidden, Identity, Permission
 from core.state.images import format_size, prune_candidates
 from core.state.model import CONTAINER_CHANGES, IMAGE_CHANGES, StateChange
@@ -88,7 +88,7 @@ class ImagesView:
 
     def on_job(self, job: Job, update: JobUpdate) -> None:
         card = self.cards.get(job.job_id)
-        if card is not None and update.status != 'heartbeat':
+        if card is not None and update.status != JobStatus.HEARTBEAT:
             card.show(job)
 
     def on_state(self, change: StateChange) -> None:

@@ -12,7 +12,7 @@ from components.notifications import describe_job, job_verb
 from components.pull_progress import STATUS_COLORS, PullProgress
 from core.commands.images import CANCELLABLE
 from core.errors import CommandError
-from core.jobs.store import ACTIVE, OUTPUT_LINES, Job, JobUpdate
+from core.jobs.store import ACTIVE, FINISHED, OUTPUT_LINES, Job, JobStatus, JobUpdate
 from core.permissions import Forbidden, Permission
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
@@ -61,7 +61,7 @@ class JobView:
         on_client_delete(services.jobs.subscribe(self.on_job))
 
     def on_job(self, job: Job, update: JobUpdate) -> None:
-        if job.job_id != self.job_id or update.status == 'heartbeat':
+        if job.job_id != self.job_id or update.status == JobStatus.HEARTBEAT:
             return
         for line in update.output.splitlines():
             self.output.push(line)
@@ -73,7 +73,7 @@ class JobView:
         started = time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(job.created_at))
         duration = f', {job.duration:.1f} s' if job.duration is not None else ''
         self.facts.text = f'asked by {job.requested_by} at {started}{duration}'
-        self.message.text = describe_job(job) if job.status in ('succeeded', 'failed') else job.message
+        self.message.text = describe_job(job) if job.status in FINISHED else job.message
         self.cancel.set_visibility(self.operator and job.kind in CANCELLABLE and job.status in ACTIVE)
         if self.progress is not None:
             self.progress.show(job.progress, job.detail)

@@ -9,7 +9,7 @@ from nicegui import ui
 
 from components.frame import frame, on_client_delete, page_identity
 from components.notifications import describe_job
-from core.jobs.store import Job, JobUpdate
+from core.jobs.store import Job, JobStatus, JobUpdate
 from core.permissions import Permission
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
@@ -51,7 +51,7 @@ def register(services: Services) -> None:
             table.add_slot('body-cell-what', WHAT_CELL)
 
             def render(job: Job | None = None, update: JobUpdate | None = None) -> None:
-                if update is not None and update.status == 'heartbeat':
+                if update is not None and update.status == JobStatus.HEARTBEAT:
                     return
                 table.rows = [job_row(job) for job in services.jobs.recent()]
 
@@ -69,5 +69,5 @@ def job_row(job: Job) -> dict[str, Any]:
         'who': job.requested_by,
         'when': time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(job.created_at)),
         'duration': f'{duration:.1f} s' if duration is not None else '',
-        'message': describe_job(job) if job.status == 'failed' else job.message,
+        'message': describe_job(job) if job.status == JobStatus.FAILED else job.message,
     }

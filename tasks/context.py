@@ -19,6 +19,7 @@ from core.docker.endpoints import Endpoint, Endpoints, UnknownEndpoint
 from core.jobs.bus import Bus, make_bus
 from core.jobs.cancel import CancelFlags, make_cancel_flags
 from core.jobs.seal import JobClaims, JobRefused, make_job_claims
+from core.jobs.store import JobStatus
 from core.operations.report import JobReporter
 from core.protection import Protection
 from core.settings import Settings
@@ -151,7 +152,7 @@ class ActorDefinition:
                 return
             except JobRefused as refusal:
                 log.warning('refused a job message: %s', refusal)
-                JobReporter(context.bus, job).publish('failed', str(refusal))
+                JobReporter(context.bus, job).publish(JobStatus.FAILED, str(refusal))
                 return
             with JobReporter(context.bus, job) as reporter:
                 body(Run(context=context, endpoint=endpoint, job=job, reporter=reporter), *arguments)

@@ -6,6 +6,7 @@ from typing import Any
 
 from dramatiq.middleware import TimeLimitExceeded
 
+from core.jobs.store import JobStatus
 from core.operations import create, images, pull
 
 from .context import Run, actor
@@ -27,7 +28,7 @@ def pull_image(run: Run, reference: str, sealed_credentials: str, params: dict[s
             secrets=run.context.secrets,
         )
     except TimeLimitExceeded:
-        run.reporter.publish('failed', f'the pull took longer than {PULL_MINUTES} minutes')
+        run.reporter.publish(JobStatus.FAILED, f'the pull took longer than {PULL_MINUTES} minutes')
 
 
 @actor(minutes=10)

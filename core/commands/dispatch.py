@@ -14,7 +14,7 @@ from core.docker.endpoints import Endpoints, UnknownEndpoint
 from core.errors import CommandError
 from core.jobs.cancel import CancelFlags
 from core.jobs.seal import JobSigner
-from core.jobs.store import Job, JobStore, JobUpdate, new_job_id
+from core.jobs.store import Job, JobStatus, JobStore, JobUpdate, new_job_id
 from core.permissions import ANYWHERE, Forbidden, Identity, Permission, Scope, require
 from core.protection import Protection
 from core.state.model import DockerState
@@ -82,6 +82,7 @@ class Commands(ImageCommands):
                 params=audit_params if audit_params is not None else params,
                 result=f'refused: {refusal}',
                 address=identity.address if identity else '',
+                endpoint=scope.endpoint,
             )
             raise
         assert identity is not None
@@ -93,11 +94,12 @@ class Commands(ImageCommands):
                 raise CommandError(str(error)) from None
         update = JobUpdate(
             job_id=new_job_id(),
-            status='queued',
+            status=JobStatus.QUEUED,
             kind=kind,
             target=target,
             target_name=target_name,
             requested_by=identity.username,
+            endpoint=endpoint,
         )
         self.jobs.apply(update)
         self.audit.record(
@@ -108,6 +110,7 @@ class Commands(ImageCommands):
             params=audit_params if audit_params is not None else params,
             result=f'queued job {update.job_id}',
             address=identity.address,
+            endpoint=endpoint,
         )
         # the role checked here travels with the job, signed, so an actor can re-check body-level policy against it
         payload: dict[str, Any] = {
@@ -128,7 +131,7 @@ class Commands(ImageCommands):
             self.jobs.apply(
                 JobUpdate(
                     job_id=update.job_id,
-                    status='failed',
+                    status=JobStatus.FAILED,
                     kind=kind,
                     target=target,
                     target_name=target_name,

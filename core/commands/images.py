@@ -18,7 +18,7 @@ from core.docker.endpoints import Endpoints
 from core.docker.reference import InvalidReference, parse_reference
 from core.errors import CommandError
 from core.jobs.cancel import CancelFlags
-from core.jobs.store import ACTIVE, Job, JobStore
+from core.jobs.store import ACTIVE, Job, JobStatus, JobStore
 from core.permissions import ANYWHERE, LOCAL_ENDPOINT, Forbidden, Identity, Permission, Scope, require, role_allows
 from core.protection import Protection
 from core.state.images import ImageRow, prune_candidates
@@ -83,7 +83,7 @@ class ImageCommands:
             audit_params={'reference': str(parsed), 'credentials': source, 'save_credentials': bool(save and username)},
             arguments=(str(parsed), sealed),
         )
-        if save and username and job.status != 'failed' and self.credentials is not None and identity is not None:
+        if save and username and job.status != JobStatus.FAILED and self.credentials and identity:
             self.credentials.save(parsed.registry_key, username, password, identity.username)
         return job
 

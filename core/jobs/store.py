@@ -8,13 +8,28 @@ import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
+from core.permissions import LOCAL_ENDPOINT
 from core.storage.database import Database
 
-ACTIVE = ('queued', 'running')
+
+class JobStatus(StrEnum):
+    """What a job update says (and, of the first, last two and ``running``, what a job is); the values are what the
+    database rows and the bus messages carry."""
+
+    QUEUED = 'queued'
+    RUNNING = 'running'
+    HEARTBEAT = 'heartbeat'  # a running job is still alive
+    PROGRESS = 'progress'  # a running job reports how far it got
+    SUCCEEDED = 'succeeded'
+    FAILED = 'failed'
+
+
+ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 OUTPUT_LINES = 2000
-FINISHED = ('succeeded', 'failed')
+FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED)
 
 
 @dataclass(kw_only=True, slots=True)
@@ -31,6 +46,7 @@ class JobUpdate:
     progress: float | None = None
     detail: dict[str, Any] | None = None
     output: str = ''
+    endpoint: str = LOCAL_ENDPOINT  # the Docker endpoint the job runs against
     at: float = field(default_factory=time.time)
 
     def to_json(self) -> str:
@@ -51,7 +67,8 @@ class Job:
     target: str
     target_name: str
     requested_by: str
-    status: str = 'queued'
+    endpoint: str = LOCAL_ENDPOINT  # the Docker endpoint the job runs against
+    status: JobStatus = JobStatus.QUEUED
     message: str = ''
     progress: float | None = None
     detail: dict[str, Any] = field(default_factory=dict)
@@ -72,6 +89,14 @@ class Job:
         return self.kind.rsplit('.', 1)[-1]
 
 
+def _job_of(row: dict[str, Any]) -> Job:
+    """A job as the database row has it (its output, one line per line, in the same column)."""
+    output = row.pop('output') or ''
+    job = Job(**{**row, 'status': JobStatus(row['status'])})
+    job.output.extend(output.splitlines())
+    return job
+
+
 def new_job_id() -> str:
     return uuid.uuid4().hex
 
@@ -80,7 +105,8 @@ JobListener = Callable[[Job, JobUpdate], None]
 
 
 class JobStore:
-    """Recent jobs in memory, every job in the database; changed on the event loop only."""
+    """Recent jobs in memory, every job in the database (written by the database's writer thread, in order);
+    changed on the event loop only."""
 
     def __init__(self, database: Database, *, history: int = 500, lost_after: float = 30.0) -> None:
         self.database = database
@@ -89,11 +115,9 @@ class JobStore:
         self.jobs: OrderedDict[str, Job] = OrderedDict()
         self._listeners: list[JobListener] = []
         for row in reversed(database.query('SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?', (history,))):
-            output = row.pop('output') or ''
-            job = Job(**row)
-            job.output.extend(output.splitlines())
+            job = _job_of(row)
             if job.status in ACTIVE:  # the panel stopped while it ran: nobody will report it any more
-                job.status, job.finished_at = 'failed', time.time()
+                job.status, job.finished_at = JobStatus.FAILED, time.time()
                 job.message = 'the panel restarted while the job was active'
                 self._persist(job)
             self.jobs[job.job_id] = job
@@ -118,12 +142,7 @@ class JobStore:
         if job_id in self.jobs:
             return self.jobs[job_id]
         rows = self.database.query('SELECT * FROM jobs WHERE job_id = ?', (job_id,))
-        if not rows:
-            return None
-        output = rows[0].pop('output') or ''
-        job = Job(**rows[0])
-        job.output.extend(output.splitlines())
-        return job
+        return _job_of(rows[0]) if rows else None
 
     def apply(self, update: JobUpdate) -> None:
         """Folds one bus message into the job; unknown jobs (other panels' jobs) are created from it."""
@@ -135,6 +154,7 @@ class JobStore:
                 target=update.target,
                 target_name=update.target_name,
                 requested_by=update.requested_by,
+                endpoint=update.endpoint,
                 created_at=update.at,
             )
             self.jobs[job.job_id] = job
@@ -143,12 +163,12 @@ class JobStore:
         if job.status in FINISHED and update.status not in FINISHED:
             return  # a late heartbeat after the end changes nothing
         job.last_seen = time.time()
-        if update.status in ('running', 'heartbeat', 'progress'):
+        if update.status in (JobStatus.RUNNING, JobStatus.HEARTBEAT, JobStatus.PROGRESS):
             if job.started_at is None:
                 job.started_at = update.at
-            job.status = 'running'
+            job.status = JobStatus.RUNNING
         elif update.status in FINISHED:
-            job.status = update.status
+            job.status = JobStatus(update.status)
             job.finished_at = update.at
             job.started_at = job.started_at or update.at
         if update.message:
@@ -159,7 +179,7 @@ class JobStore:
             job.detail.update(update.detail)
         if update.output:
             job.output.extend(update.output.splitlines())
-        if update.status in FINISHED or update.status in ('queued', 'running'):
+        if update.status in FINISHED or update.status in ACTIVE:
             self._persist(job)
         for listener in list(self._listeners):
             listener(job, update)
@@ -170,19 +190,21 @@ class JobStore:
         return [
             JobUpdate(
                 job_id=job.job_id,
-                status='failed',
+                status=JobStatus.FAILED,
                 kind=job.kind,
                 target=job.target,
                 target_name=job.target_name,
                 requested_by=job.requested_by,
+                endpoint=job.endpoint,
                 message='lost contact with the worker while the job was running (worker stopped?)',
             )
             for job in self.jobs.values()
-            if job.status == 'running' and now - job.last_seen > self.lost_after
+            if job.status == JobStatus.RUNNING and now - job.last_seen > self.lost_after
         ]
 
     def _persist(self, job: Job) -> None:
-        self.database.upsert(
+        """Queues the job's row for the database writer (core/storage/writer.py): the loop never waits for it."""
+        self.database.writer.upsert(
             'jobs',
             'job_id',
             {
@@ -191,11 +213,13 @@ class JobStore:
                 'target': job.target,
                 'target_name': job.target_name,
                 'requested_by': job.requested_by,
-                'status': job.status,
+                'endpoint': job.endpoint,
+                'status': job.status.value,
                 'message': job.message,
                 'created_at': job.created_at,
                 'started_at': job.started_at,
                 'finished_at': job.finished_at,
                 'output': '\n'.join(job.output),
             },
+            what=f'job {job.job_id} ({job.kind} {job.target_name}, {job.status.value})',
         )

@@ -10,6 +10,7 @@ import docker
 from core.container_actions import parse_action
 from core.docker.client import describe_error
 from core.docker.endpoints import Endpoint
+from core.jobs.store import JobStatus
 from core.operations.report import JobReporter
 
 
@@ -47,6 +48,6 @@ def container_action(
         with closing(endpoint.connect()) as client:
             done = run_container_action(client, action, container_id, params)
     except Exception as error:  # every failure becomes a failed job with a sentence
-        reporter.publish('failed', describe_error(error))
+        reporter.publish(JobStatus.FAILED, describe_error(error))
         return
-    reporter.publish('succeeded', done)
+    reporter.publish(JobStatus.SUCCEEDED, done)

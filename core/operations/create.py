@@ -12,6 +12,7 @@ from core.commands import policy
 from core.commands.spec import ContainerSpec, SpecError, create_arguments
 from core.docker.client import describe_error
 from core.docker.endpoints import Endpoint
+from core.jobs.store import JobStatus
 from core.operations.report import JobReporter
 from core.protection import Protection
 
@@ -28,29 +29,29 @@ def create_container(
     try:
         spec = ContainerSpec.from_dict(spec_data)
     except SpecError as error:
-        reporter.publish('failed', f'the request is not valid: {error}')
+        reporter.publish(JobStatus.FAILED, f'the request is not valid: {error}')
         return
     try:
         with closing(endpoint.connect()) as client:
             protected = protection(client).protected_volumes(client.api) if role != 'admin' else set()
             reasons = policy.refusals(spec, role, protected)
             if reasons:
-                reporter.publish('failed', f'refused: {"; ".join(reasons)}')
+                reporter.publish(JobStatus.FAILED, f'refused: {"; ".join(reasons)}')
                 return
             created = client.api.create_container(**create_arguments(client.api, spec))
             container_id = str(created['Id'])
             warnings = '\n'.join(f'warning: {warning}' for warning in created.get('Warnings') or [])
             name = str(client.api.inspect_container(container_id)['Name']).lstrip('/')
             if not spec.start:
-                reporter.publish('succeeded', f'created {name} ({container_id[:12]})', output=warnings)
+                reporter.publish(JobStatus.SUCCEEDED, f'created {name} ({container_id[:12]})', output=warnings)
                 return
             try:
                 client.api.start(container_id)
             except docker.errors.APIError as error:
                 reporter.publish(
-                    'failed', f'created {name} but it did not start: {describe_error(error)}', output=warnings
+                    JobStatus.FAILED, f'created {name} but it did not start: {describe_error(error)}', output=warnings
                 )
                 return
-            reporter.publish('succeeded', f'created and started {name} ({container_id[:12]})', output=warnings)
+            reporter.publish(JobStatus.SUCCEEDED, f'created and started {name} ({container_id[:12]})', output=warnings)
     except Exception as error:  # no such image, name taken, port in use: the daemon's words
-        reporter.publish('failed', describe_error(error))
+        reporter.publish(JobStatus.FAILED, describe_error(error))

@@ -9,6 +9,7 @@ import docker
 
 from core.docker.client import describe_error
 from core.docker.endpoints import Endpoint
+from core.jobs.store import JobStatus
 from core.operations.report import JobReporter
 from core.state.images import format_size
 
@@ -21,17 +22,17 @@ def image_operation(
         with closing(endpoint.connect()) as client:
             if operation == 'remove':
                 answer = client.api.remove_image(image_id, force=bool(params.get('force')))
-                reporter.publish('succeeded', 'removed', output=deleted_lines(answer))
+                reporter.publish(JobStatus.SUCCEEDED, 'removed', output=deleted_lines(answer))
             elif operation == 'tag':
                 client.api.tag(image_id, str(params['repository']), str(params['tag']))
-                reporter.publish('succeeded', f'tagged as {params["repository"]}:{params["tag"]}')
+                reporter.publish(JobStatus.SUCCEEDED, f'tagged as {params["repository"]}:{params["tag"]}')
             elif operation == 'prune':
                 status, message, output = prune(client, [str(item) for item in params.get('image_ids') or []])
                 reporter.publish(status, message, output=output)
             else:
-                reporter.publish('failed', f'unknown image operation {operation!r}')
+                reporter.publish(JobStatus.FAILED, f'unknown image operation {operation!r}')
     except Exception as error:  # in use, not found, conflict: the daemon's own words
-        reporter.publish('failed', describe_error(error))
+        reporter.publish(JobStatus.FAILED, describe_error(error))
 
 
 def prune(client: docker.DockerClient, image_ids: list[str]) -> tuple[str, str, str]:
@@ -52,7 +53,11 @@ def prune(client: docker.DockerClient, image_ids: list[str]) -> tuple[str, str, 
     message = f'removed {removed} image{"s" if removed != 1 else ""}, {format_size(freed)} reclaimed'
     if kept:
         message += f'; kept {len(kept)}: ' + '; '.join(kept)
-    return ('succeeded' if removed or not kept else 'failed'), message, '\n'.join(line for line in lines if line)
+    return (
+        (JobStatus.SUCCEEDED if removed or not kept else JobStatus.FAILED),
+        message,
+        '\n'.join(line for line in lines if line),
+    )
 
 
 def deleted_lines(answer: Any) -> str:

@@ -18,6 +18,7 @@ from core.docker.endpoints import Endpoint
 from core.docker.raw import decoded_messages, post_stream
 from core.docker.reference import ImageReference, parse_reference
 from core.jobs.cancel import CancelFlags
+from core.jobs.store import JobStatus
 from core.operations.report import JobReporter
 from core.state.images import format_size
 from core.storage.credentials import TRANSIT_SECONDS, SecretBox, SecretError
@@ -259,15 +260,15 @@ def pull_image(
                 parse_reference(reference),
                 auth_config,
                 lambda summary, fraction, detail, output: reporter.publish(
-                    'progress', summary, fraction, detail, output
+                    JobStatus.PROGRESS, summary, fraction, detail, output
                 ),
                 lambda: cancel.requested_by(job_id),
             )
     except (PullCancelled, PullFailed, SecretError) as error:
-        reporter.publish('failed', str(error))
+        reporter.publish(JobStatus.FAILED, str(error))
         return
     except Exception as error:  # unknown image, unreachable registry, refused credentials: the daemon's words
-        reporter.publish('failed', describe_error(error))
+        reporter.publish(JobStatus.FAILED, describe_error(error))
         return
     finally:
         cancel.clear(job_id)
@@ -276,7 +277,7 @@ def pull_image(
     result = (tracker.result or 'pulled').split(' for ', 1)[0]  # 'Downloaded newer image for <reference>'
     if layers:
         result += f' ({len(layers)} new layer{"s" if len(layers) != 1 else ""}, {format_size(size)})'
-    reporter.publish('succeeded', result[:1].lower() + result[1:], 1.0, tracker.detail(), tracker.take_output())
+    reporter.publish(JobStatus.SUCCEEDED, result[:1].lower() + result[1:], 1.0, tracker.detail(), tracker.take_output())
 
 
 def open_credentials(secrets: SecretBox | None, sealed: str) -> dict[str, str] | None:

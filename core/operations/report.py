@@ -7,7 +7,8 @@ from types import TracebackType
 from typing import Any
 
 from core.jobs.bus import Bus
-from core.jobs.store import JobUpdate
+from core.jobs.store import JobStatus, JobUpdate
+from core.permissions import LOCAL_ENDPOINT
 
 HEARTBEAT_SECONDS = 5.0
 
@@ -19,13 +20,14 @@ class JobReporter:
         self.bus = bus
         fields = ('job_id', 'kind', 'target', 'target_name', 'requested_by')
         self.job: dict[str, Any] = {key: str(job.get(key, '')) for key in fields}
+        self.job['endpoint'] = str(job.get('endpoint') or LOCAL_ENDPOINT)  # other panels learn where it ran
         self._stop = threading.Event()
         self._heartbeat = threading.Thread(
             target=self._beat, name=f'berth-heartbeat-{self.job["job_id"][:8]}', daemon=True
         )
 
     def __enter__(self) -> JobReporter:
-        self.publish('running')
+        self.publish(JobStatus.RUNNING)
         self._heartbeat.start()
         return self
 
@@ -48,4 +50,4 @@ class JobReporter:
 
     def _beat(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS):
-            self.publish('heartbeat')
+            self.publish(JobStatus.HEARTBEAT)

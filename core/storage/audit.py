@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from core.permissions import LOCAL_ENDPOINT
 from core.storage.database import Database
 
 
@@ -20,6 +21,7 @@ class AuditEntry:
     params: str
     result: str
     address: str
+    endpoint: str  # the Docker endpoint the action was about ('local' for the panel's own engine)
 
 
 class AuditLog:
@@ -38,12 +40,15 @@ class AuditLog:
         params: dict[str, Any] | None = None,
         result: str,
         address: str = '',
+        endpoint: str = LOCAL_ENDPOINT,
     ) -> None:
+        """Queues the entry for the database writer (core/storage/writer.py); :meth:`entries` sees it."""
         summary = json.dumps(params or {}, sort_keys=True, default=str)[:1000]
-        self.database.execute(
-            'INSERT INTO audit (at, username, role, action, target, params, result, address) '
-            'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-            (time.time(), username, role, action, target, summary, result[:1000], address),
+        self.database.writer.execute(
+            'INSERT INTO audit (at, username, role, action, target, params, result, address, endpoint) '
+            'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            (time.time(), username, role, action, target, summary, result[:1000], address, endpoint),
+            what=f'the audit entry {action} {target} by {username or "(nobody)"}',
         )
 
     def entries(self, *, limit: int = 200, username: str | None = None, action: str | None = None) -> list[AuditEntry]:

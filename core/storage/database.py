@@ -3,12 +3,18 @@
 :class:`Database` is what every backend offers: ``execute``, ``query`` and ``upsert`` with SQLite-flavoured SQL and
 ``?`` placeholders (PostgreSQL translates them). Embedded SQLite under ``BERTH_DATA_DIR`` by default
 (core/storage/sqlite.py); PostgreSQL when ``BERTH_DATABASE_URL`` is set (core/storage/postgres.py);
-``core.storage.make_database`` picks one."""
+``core.storage.make_database`` picks one. Jobs and audit entries are written by one thread per database, in order
+(core/storage/writer.py); every read waits for the writes queued before it."""
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from typing import Any
+
+from core.storage.writer import DatabaseWriter, flush_all
+
+_WRITER_LOCK = threading.Lock()
 
 # Both backends make the same tables; only these two types differ (see core/postgres.py for its triggers).
 TABLES = """
@@ -31,7 +37,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     created_at {real} NOT NULL,
     started_at {real},
     finished_at {real},
-    output TEXT NOT NULL DEFAULT ''
+    output TEXT NOT NULL DEFAULT '',
+    endpoint TEXT NOT NULL DEFAULT 'local'
 );
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
 CREATE TABLE IF NOT EXISTS audit (
@@ -43,7 +50,8 @@ CREATE TABLE IF NOT EXISTS audit (
     target TEXT NOT NULL,
     params TEXT NOT NULL,
     result TEXT NOT NULL,
-    address TEXT NOT NULL
+    address TEXT NOT NULL,
+    endpoint TEXT NOT NULL DEFAULT 'local'
 );
 CREATE TABLE IF NOT EXISTS registry_credentials (
     registry TEXT PRIMARY KEY,
@@ -53,19 +61,39 @@ CREATE TABLE IF NOT EXISTS registry_credentials (
 );
 """
 # (table, column, declaration) for every column added after the first release of a table
-ADDED_COLUMNS = [('jobs', 'output', "TEXT NOT NULL DEFAULT ''")]
+ADDED_COLUMNS = [
+    ('jobs', 'output', "TEXT NOT NULL DEFAULT ''"),
+    ('jobs', 'endpoint', "TEXT NOT NULL DEFAULT 'local'"),  # the Docker endpoint a job ran against
+    ('audit', 'endpoint', "TEXT NOT NULL DEFAULT 'local'"),  # the Docker endpoint an action was about
+]
 
 
 class Database(ABC):
-    """The interface every backend keeps: ``execute``, ``query``, ``upsert``, ``close``."""
+    """The interface every backend keeps: ``execute``, ``query``, ``upsert``, ``close``, and a :attr:`writer` for
+    the writes nobody waits for (jobs, audit entries).
 
-    @abstractmethod
+    A backend implements ``_execute``, ``_query`` and ``_close``; every statement and query waits first for the
+    writes queued before it in this process (``core/storage/writer.py``), so it sees them."""
+
+    _writer: DatabaseWriter | None = None
+
+    @property
+    def writer(self) -> DatabaseWriter:
+        """This database's one writer thread: writes queued in order, the caller never waits (made on first use)."""
+        with _WRITER_LOCK:
+            if self._writer is None:
+                self._writer = DatabaseWriter(self)
+            return self._writer
+
     def execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> int:
-        """Runs one statement; returns the number of changed rows."""
+        """Runs one statement (after the queued writes); returns the number of changed rows."""
+        flush_all()
+        return self._execute(sql, parameters)
 
-    @abstractmethod
     def query(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        """Runs one query; returns its rows as dicts."""
+        """Runs one query (after the queued writes); returns its rows as dicts."""
+        flush_all()
+        return self._query(sql, parameters)
 
     def upsert(self, table: str, key: str, row: dict[str, Any]) -> int:
         """Inserts ``row`` into ``table``, or updates the row with the same ``key`` column; returns changed rows."""
@@ -77,9 +105,27 @@ class Database(ABC):
         )
         return self.execute(sql, tuple(row.values()))
 
-    @abstractmethod
     def close(self) -> None:
-        """Closes the connection; the object is unusable afterwards."""
+        """Writes what the writer holds, then closes the connection; the object is unusable afterwards."""
+        if self._writer is not None:
+            self._writer.stop()
+        self._close()
+
+    def unreachable(self, error: Exception) -> bool:
+        """Does ``error`` say the database could not be reached (or was busy), so the same write may work later?"""
+        return False
+
+    @abstractmethod
+    def _execute(self, sql: str, parameters: tuple[Any, ...]) -> int:
+        """Runs one statement now; returns the number of changed rows."""
+
+    @abstractmethod
+    def _query(self, sql: str, parameters: tuple[Any, ...]) -> list[dict[str, Any]]:
+        """Runs one query now; returns its rows as dicts."""
+
+    @abstractmethod
+    def _close(self) -> None:
+        """Closes the connection."""
 
 
 class DatabaseUnavailable(RuntimeError):

@@ -1,7 +1,8 @@
 """The PostgreSQL backend (``BERTH_DATABASE_URL=postgresql://user:password@host:port/database``).
 
 The same tables as the SQLite file, and the same interface: callers keep their ``?`` placeholders, which are
-translated to psycopg's ``%s`` here. One autocommit connection behind a lock, like the SQLite backend.
+translated to psycopg's ``%s`` here. One autocommit connection behind a lock, like the SQLite backend; when the
+server drops it (a restart), the next statement connects again.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class PostgresDatabase(Database):
     def __init__(self, url: str) -> None:  # the SQLite constructor does not apply: no super().__init__()
         self.url = url
         self._lock = threading.Lock()
+        self._closed = False  # by close(): no reconnecting then
         try:
             self._postgres = psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=10)
         except psycopg.Error as error:
@@ -93,17 +95,25 @@ class PostgresDatabase(Database):
             if not rows:
                 self._postgres.execute(f'ALTER TABLE {table} ADD COLUMN {column} {declaration}'.encode())
 
-    def execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> int:
-        """Runs one statement; returns the number of changed rows."""
+    def _execute(self, sql: str, parameters: tuple[Any, ...]) -> int:
         with self._lock:
-            return self._postgres.execute(translate(sql).encode(), parameters).rowcount
+            return self._connection().execute(translate(sql).encode(), parameters).rowcount
 
-    def query(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        """Runs one query; returns its rows as dicts."""
+    def _query(self, sql: str, parameters: tuple[Any, ...]) -> list[dict[str, Any]]:
         with self._lock:
-            return list(self._postgres.execute(translate(sql).encode(), parameters).fetchall())
+            return list(self._connection().execute(translate(sql).encode(), parameters).fetchall())
 
-    def close(self) -> None:
-        """Closes the connection; the object is unusable afterwards."""
+    def _close(self) -> None:
         with self._lock:
+            self._closed = True
             self._postgres.close()
+
+    def unreachable(self, error: Exception) -> bool:
+        """The server went away, refused the connection or cancelled the statement: the same write may work later."""
+        return isinstance(error, (psycopg.OperationalError, psycopg.InterfaceError)) and not self._closed
+
+    def _connection(self) -> psycopg.Connection[dict[str, Any]]:
+        """The connection; a new one when the server dropped the last (a restart), so the panel carries on."""
+        if self._postgres.closed and not self._closed:
+            self._postgres = psycopg.connect(self.url, autocommit=True, row_factory=dict_row, connect_timeout=10)
+        return self._postgres

@@ -19,6 +19,9 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 )
 
+# SQLITE_BUSY, _LOCKED, _NOMEM, _READONLY, _IOERR, _FULL, _CANTOPEN, _PROTOCOL (primary result codes)
+UNREACHABLE_CODES = {5, 6, 7, 8, 10, 13, 14, 15}
+
 
 class SQLiteDatabase(Database):
     """A small thread-safe wrapper around SQLite: one connection, one lock, WAL journal."""
@@ -41,17 +44,19 @@ class SQLiteDatabase(Database):
             if column not in existing:
                 self._connection.execute(f'ALTER TABLE {table} ADD COLUMN {column} {declaration}')
 
-    def execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> int:
-        """Runs one statement; returns the number of changed rows."""
+    def _execute(self, sql: str, parameters: tuple[Any, ...]) -> int:
         with self._lock:
             return self._connection.execute(sql, parameters).rowcount
 
-    def query(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        """Runs one query; returns its rows as dicts."""
+    def _query(self, sql: str, parameters: tuple[Any, ...]) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(row) for row in self._connection.execute(sql, parameters).fetchall()]
 
-    def close(self) -> None:
-        """Closes the connection; the object is unusable afterwards."""
+    def _close(self) -> None:
         with self._lock:
             self._connection.close()
+
+    def unreachable(self, error: Exception) -> bool:
+        """Busy, locked, out of disk, unreadable or read-only file: the same write may work later."""
+        code = getattr(error, 'sqlite_errorcode', None)
+        return isinstance(error, sqlite3.OperationalError) and code is not None and code & 0xFF in UNREACHABLE_CODES

@@ -175,8 +175,9 @@ async def test_input_is_refused_once_the_role_is_taken_away(
     await page.locator('[data-berth-terminal]').click()
     await type_line(page, 'echo typed-$((1+1))')
     await shows_line(page, 'typed-2')
-    # When they are made a viewer (here in the database, as another panel instance would), their keystrokes are
-    # dropped by the socket guard, the shell is ended and the page is closed (a viewer lands on the containers page)
+    # When they are made a viewer (here in the database, as another panel instance would), then once the sweep has
+    # read it (within seconds) their keystrokes are dropped by the socket guard, the shell is ended and the page is
+    # closed (a viewer lands on the containers page)
     database.execute('UPDATE users SET role = ? WHERE username = ?', ('viewer', username))
     await type_line(page, 'sleep 1004')
     await wait_for_processes(container, ['sleep 600'])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,6 +36,16 @@ OLD_JOBS_TABLE = (
     'created_at REAL NOT NULL, started_at REAL, finished_at REAL)'
 )
 OLD_JOB = "INSERT INTO jobs VALUES ('j0', 'container.stop', 'c', 'web', 'alice', 'succeeded', 'stopped', 1, 1, 2)"
+# the jobs and audit tables before the endpoint columns (the jobs table already had its output)
+JOBS_WITHOUT_ENDPOINT = OLD_JOBS_TABLE[:-1] + ", output TEXT NOT NULL DEFAULT '')"
+AUDIT_WITHOUT_ENDPOINT = (
+    'CREATE TABLE audit (id {serial_id}, at REAL NOT NULL, username TEXT NOT NULL, role TEXT NOT NULL, '
+    'action TEXT NOT NULL, target TEXT NOT NULL, params TEXT NOT NULL, result TEXT NOT NULL, address TEXT NOT NULL)'
+)
+OLD_AUDIT_ENTRY = (
+    'INSERT INTO audit (at, username, role, action, target, params, result, address) '
+    "VALUES (1, 'alice', 'operator', 'container.stop', 'web', '{}', 'queued', '')"
+)
 
 
 @dataclass
@@ -199,6 +210,52 @@ def test_a_database_from_an_earlier_schema_is_migrated(backend: Backend) -> None
     assert list(JobStore(backend.open()).jobs['j0'].output) == ['kept']  # a second start migrates nothing twice
 
 
+def test_a_database_without_the_endpoint_columns_is_migrated(backend: Backend) -> None:
+    serial_id = 'INTEGER PRIMARY KEY AUTOINCREMENT' if backend.name == 'sqlite' else 'BIGSERIAL PRIMARY KEY'
+    for sql in (
+        JOBS_WITHOUT_ENDPOINT,
+        OLD_JOB.replace(', 2)', ", 2, '')"),
+        AUDIT_WITHOUT_ENDPOINT.format(serial_id=serial_id),
+        OLD_AUDIT_ENTRY,
+    ):
+        backend.raw(sql)
+    database = backend.open()
+    jobs, audit = JobStore(database), AuditLog(database)
+    assert jobs.jobs['j0'].endpoint == 'local'
+    assert [(entry.action, entry.endpoint) for entry in audit.entries()] == [('container.stop', 'local')]
+    jobs.apply(update('queued', endpoint='edge-1'))
+    audit.record(username='bob', role='admin', action='image.pull', target='busybox', result='ok', endpoint='edge-1')
+    database.close()
+    reopened = backend.open()  # a second start migrates nothing twice
+    assert JobStore(reopened).jobs['j1'].endpoint == 'edge-1'
+    assert [entry.endpoint for entry in AuditLog(reopened).entries()] == ['edge-1', 'local']
+    with pytest.raises((sqlite3.DatabaseError, psycopg.Error), match='append-only'):
+        reopened.execute("UPDATE audit SET endpoint = 'x'")  # the migrated table is still append-only
+    reopened.close()
+
+
+@pytest.mark.parametrize('backend', ['postgresql'], indirect=True)
+def test_a_dropped_postgresql_connection_loses_no_write(backend: Backend, caplog: pytest.LogCaptureFixture) -> None:
+    database = backend.open()
+    database.writer.retry_seconds = (0.05, 0.2)
+    audit = AuditLog(database)
+    audit.record(username='alice', role='operator', action='before', target='web', result='ok')
+    pid = database.query('SELECT pg_backend_pid() AS pid')[0]['pid']
+    # When the server drops the panel's connection (a restart, an administrator), while entries are being recorded
+    backend.raw(f'SELECT pg_terminate_backend({int(pid)})')
+    for action in ('during 1', 'during 2'):
+        audit.record(username='alice', role='operator', action=action, target='web', result='ok')
+    # Then the writer connects again and writes them, in order; nothing was lost
+    deadline = time.monotonic() + 15
+    while not database.writer.flush():
+        assert time.monotonic() < deadline, f'still failing: {database.writer.failing}'
+        time.sleep(0.05)
+    assert [entry.action for entry in audit.entries()] == ['during 2', 'during 1', 'before']
+    assert database.query('SELECT pg_backend_pid() AS pid')[0]['pid'] != pid
+    assert 'wait in memory and are tried again' in caplog.text and 'the database answers again' in caplog.text
+    database.close()
+
+
 async def test_full_services_start_and_stop(backend: Backend) -> None:
     services = build(backend.settings)
     assert isinstance(services.database, PostgresDatabase) == (backend.name == 'postgresql')
@@ -207,6 +264,7 @@ async def test_full_services_start_and_stop(backend: Backend) -> None:
     await eventually(lambda: services.state.engine_ok and services.state.synced_at > 0, what='first resync')
     services.audit.record(username='admin', role='admin', action='test', target='x', result='ok')
     await services.stop()
+    assert services.database.writer.pending == 0  # stopping wrote what was queued
     assert [entry.action for entry in AuditLog(backend.open()).entries()] == ['test']
 
 

@@ -16,7 +16,7 @@ async def create_account(admin: User, username: str, role: str) -> str:
     admin.find('New role').click()
     admin.find(role).click()
     admin.find(kind=ui.button, content='Create user').click()
-    await admin.should_see(f'Password for {username} (shown once):')
+    await admin.should_see(f'Password for {username} (shown once):', retries=50)  # hashed off the loop
     label = next(iter(admin.find(content=f'Password for {username}').elements))
     return str(label.text).rsplit(': ', 1)[1]  # type: ignore[attr-defined]
 

@@ -20,6 +20,8 @@ async def sign_in(user: User, username: str = 'admin', password: str = PASSWORD,
     user.find(kind=ui.button, content='Sign in').click()
     if succeeds:
         await user.should_see(kind=ContainerTable, retries=50)
+    else:  # the password is checked off the event loop: wait for the page's answer
+        await user.should_see(marker='sign-in-error', retries=50)
 
 
 async def rows_of(user: User, predicate: Callable[[list[dict]], bool], timeout: float = 10) -> list[dict]:

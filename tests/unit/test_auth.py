@@ -45,7 +45,11 @@ def test_audit_log_is_append_only() -> None:
     database = SQLiteDatabase(':memory:')
     audit = AuditLog(database)
     audit.record(username='alice', role='operator', action='container.stop', target='web', result='queued')
-    assert [entry.action for entry in audit.entries()] == ['container.stop']
+    audit.record(username='alice', role='operator', action='image.pull', target='x', result='queued', endpoint='edge')
+    assert [(entry.action, entry.endpoint) for entry in audit.entries()] == [
+        ('image.pull', 'edge'),
+        ('container.stop', 'local'),
+    ]
     with pytest.raises(sqlite3.DatabaseError, match='append-only'):
         database.execute('DELETE FROM audit')
     with pytest.raises(sqlite3.DatabaseError, match='append-only'):

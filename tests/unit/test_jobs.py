@@ -1,7 +1,8 @@
+import json
 import sqlite3
 import time
 
-from core.jobs.store import JobStore, JobUpdate
+from core.jobs.store import JobStatus, JobStore, JobUpdate
 from core.storage.sqlite import SQLiteDatabase
 
 
@@ -82,3 +83,34 @@ def test_a_database_from_an_earlier_schema_is_migrated_and_keeps_its_jobs(tmp_pa
     old.close()
     jobs = JobStore(SQLiteDatabase(path))
     assert jobs.jobs['j0'].message == 'stopped' and list(jobs.jobs['j0'].output) == []
+    assert jobs.jobs['j0'].endpoint == 'local'
+
+
+def test_a_jobs_endpoint_is_kept_and_loaded(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    database = SQLiteDatabase(tmp_path / 'berth.sqlite3')
+    jobs = JobStore(database)
+    jobs.apply(update('queued', endpoint='edge-1'))
+    jobs.apply(update('succeeded'))
+    jobs.apply(JobUpdate(job_id='j2', status='queued', kind='image.pull', target='i', target_name='i'))
+    restarted = JobStore(database)
+    assert [restarted.jobs[job_id].endpoint for job_id in ('j1', 'j2')] == ['edge-1', 'local']
+    assert JobStore(database, history=0).find('j1').endpoint == 'edge-1'  # type: ignore[union-attr]
+
+
+def test_statuses_keep_their_words_on_the_bus_and_in_the_database() -> None:
+    assert [status.value for status in JobStatus] == [
+        'queued',
+        'running',
+        'heartbeat',
+        'progress',
+        'succeeded',
+        'failed',
+    ]
+    jobs = store()
+    jobs.apply(update(JobStatus.QUEUED))
+    jobs.apply(update('running'))
+    assert jobs.jobs['j1'].status is JobStatus.RUNNING and jobs.jobs['j1'].status == 'running'
+    rows = jobs.database.query('SELECT status FROM jobs')
+    assert rows == [{'status': 'running'}] and type(rows[0]['status']) is str
+    assert json.loads(update(JobStatus.FAILED).to_json())['status'] == 'failed'
+    assert JobStore(jobs.database).jobs['j1'].status is JobStatus.FAILED  # loaded back as the enum
