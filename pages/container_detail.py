@@ -35,6 +35,7 @@ def register(services: Services) -> None:
         identity = page_identity(services, Permission.CONTAINER_READ, 'inspect containers')
         if identity is None:
             return
+        await services.state.first_sync()
         with frame(services, identity, name_or_id):
             row = services.state.find(name_or_id, endpoint)
             if row is None:

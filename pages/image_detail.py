@@ -45,6 +45,7 @@ def register(services: Services) -> None:
         identity = page_identity(services, Permission.IMAGE_READ, 'inspect images')
         if identity is None:
             return
+        await services.state.first_sync()
         with frame(services, identity, reference):
             row = services.state.find_image(reference, endpoint)
             if row is None:

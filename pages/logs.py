@@ -32,10 +32,11 @@ def register(services: Services) -> None:
 
     @ui.page('/containers/{name_or_id}/logs')
     @ui.page(HOSTS + '/containers/{name_or_id}/logs')
-    def container_logs_page(name_or_id: str, endpoint: str = LOCAL_ENDPOINT) -> None:
+    async def container_logs_page(name_or_id: str, endpoint: str = LOCAL_ENDPOINT) -> None:
         identity = page_identity(services, Permission.CONTAINER_LOGS, 'read logs')
         if identity is None:
             return
+        await services.state.first_sync()
         with frame(services, identity, f'Logs · {name_or_id}'):
             row = services.state.find(name_or_id, endpoint)
             with ui.row().classes('w-full items-center gap-2'):

@@ -27,10 +27,11 @@ def register(services: Services) -> None:
 
     @ui.page('/containers/{name_or_id}/terminal')
     @ui.page(HOSTS + '/containers/{name_or_id}/terminal')
-    def terminal_page(name_or_id: str, endpoint: str = LOCAL_ENDPOINT) -> None:
+    async def terminal_page(name_or_id: str, endpoint: str = LOCAL_ENDPOINT) -> None:
         identity = page_identity(services, PERMISSION, WHAT)
         if identity is None:
             return
+        await services.state.first_sync()
         row = services.state.find(name_or_id, endpoint)
         with frame(services, identity, f'Terminal · {row.name if row else name_or_id}'):
             if row is None:

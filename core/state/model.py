@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -77,6 +78,7 @@ class DockerState:
         self.engine_message = 'connecting to the Docker engine'
         self.synced_at = 0.0
         self._listeners: list[Listener] = []
+        self._first_sync = asyncio.Event()  # set by the first full list, or by the engine being unreachable
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Adds a listener; returns the function that removes it."""
@@ -100,6 +102,7 @@ class DockerState:
     def replace_all(self, rows: list[ContainerRow]) -> None:
         self.containers = {row.id: row for row in rows}
         self.synced_at = time.time()
+        self._first_sync.set()
         self._emit(StateChange(kind=ChangeKind.RESET))
 
     def upsert(self, row: ContainerRow) -> None:
@@ -149,7 +152,15 @@ class DockerState:
             counts[row.image_id] = counts.get(row.image_id, 0) + 1
         return counts
 
+    async def first_sync(self, timeout: float = 5.0) -> None:
+        """Waits (at most ``timeout``) for the watcher's first full list, so a page opened just after start does not
+        say "no such container" about one the engine has; returns at once when the engine is known unreachable."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._first_sync.wait(), timeout)
+
     def set_engine(self, ok: bool, message: str) -> None:
+        if not ok:
+            self._first_sync.set()
         if (ok, message) != (self.engine_ok, self.engine_message):
             self.engine_ok, self.engine_message = ok, message
             self._emit(StateChange(kind=ChangeKind.ENGINE))

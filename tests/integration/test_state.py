@@ -37,7 +37,8 @@ async def test_container_made_with_the_cli_appears_changes_and_goes(
 async def test_the_state_only_changes_through_events(services: Services, make_container: Callable[..., str]) -> None:
     """No polling loop: with no daemon events, the model is not touched."""
     name = make_container()
-    await eventually(lambda: services.state.find(name) is not None, what='appears')
+    # created, then started: two events; wait for the second before listening
+    await eventually(lambda: getattr(services.state.find(name), 'state', '') == 'running', what='appears running')
     resyncs = services.state.synced_at
     changes: list[StateChange] = []
     services.state.subscribe(changes.append)

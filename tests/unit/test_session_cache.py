@@ -11,6 +11,7 @@ import pytest
 from auth import browser_storage
 from auth.accounts import Accounts
 from auth.session import OpenPage, Sessions
+from core.permissions import Permission
 from core.storage.sqlite import SQLiteDatabase
 
 
@@ -76,7 +77,7 @@ def test_a_role_change_and_a_disable_count_at_the_next_check_without_a_read(
 async def test_a_change_made_outside_the_panel_counts_once_the_sweep_ran(
     sessions: Sessions, database: CountingDatabase
 ) -> None:
-    sessions.pages['page-1'] = OpenPage(username='vera', browser_id='b1', role='operator')
+    sessions.pages['page-1'] = OpenPage(username='vera', browser_id='b1', permission=Permission.CONTAINER_LIFECYCLE)
     assert role(sessions) == 'operator'
     # When another instance (or someone with the database) makes vera a viewer
     database.execute('UPDATE users SET role = ? WHERE username = ?', ('viewer', 'vera'))
