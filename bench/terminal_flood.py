@@ -33,6 +33,7 @@ from playwright.async_api import async_playwright
 
 from bench.common import (
     PROJECT_ROOT,
+    TERMINAL,
     Panel,
     launch_chromium,
     machine_facts,
@@ -41,7 +42,6 @@ from bench.common import (
     start_sleeper,
 )
 
-TERMINAL = "getElement(document.querySelector('[data-berth-terminal]')).terminal"
 NEVER_ACKNOWLEDGE = '() => { window.berthTerminal.write = () => new Promise(() => {}); }'
 
 
