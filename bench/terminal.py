@@ -26,16 +26,23 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Page, async_playwright
 
-from bench.common import machine_facts, save_results, start_sleeper
+from bench.common import (
+    TERMINAL,
+    echo_latencies,
+    latency_summary,
+    machine_facts,
+    open_terminal,
+    save_results,
+    start_sleeper,
+)
 from tests.support import PROJECT_ROOT
-from tests.support.browser import launch_chromium, signed_in_page
+from tests.support.browser import launch_chromium
 from tests.support.panel import Panel
 
 RESULTS = PROJECT_ROOT / 'bench' / 'results' / 'terminal.json'
 MARKER = 'BENCH-42-END'
-TERMINAL = "getElement(document.querySelector('[data-berth-terminal]')).terminal"
 COUNT_WRITES = """(marker) => {
   const term = TERMINAL;
   const state = window.benchState = {t0: 0, t1: 0, tail: ''};
@@ -50,20 +57,6 @@ COUNT_WRITES = """(marker) => {
   };
 }""".replace('TERMINAL', TERMINAL)
 SEND = '(line) => { window.benchState.t0 = performance.now(); ' + TERMINAL + '.input(line, true); }'
-ECHO = """(ch) => new Promise((resolve) => {
-  const term = TERMINAL;
-  const t0 = performance.now();
-  const echoed = () => {
-    const buffer = term.buffer.active;
-    const line = buffer.getLine(buffer.baseY + buffer.cursorY);
-    return buffer.cursorX > 0 && line && line.translateToString(false)[buffer.cursorX - 1] === ch;
-  };
-  const timer = setTimeout(() => { subscription.dispose(); resolve(-1); }, 5000);
-  const subscription = term.onWriteParsed(() => {
-    if (echoed()) { clearTimeout(timer); subscription.dispose(); resolve(performance.now() - t0); }
-  });
-  term.input(ch, true);
-})""".replace('TERMINAL', TERMINAL)
 
 
 def payload_command(size: int) -> str:
@@ -79,13 +72,6 @@ def raw_throughput(container: str, size: int) -> float:
     return size / (time.perf_counter() - started) / 1e6
 
 
-async def open_terminal(browser: Browser, panel: Panel, container: str) -> Page:
-    page = await signed_in_page(browser, panel.base_url)
-    await page.goto(f'/containers/{container}/terminal')
-    await page.locator('.xterm-rows').get_by_text('/ #').first.wait_for(timeout=20_000)
-    return page
-
-
 async def browser_throughput(page: Page, size: int) -> float:
     await page.evaluate(COUNT_WRITES, MARKER)
     await page.evaluate(SEND, f'{payload_command(size)}; echo; echo BENCH-$((6*7))-END\r')
@@ -93,33 +79,6 @@ async def browser_throughput(page: Page, size: int) -> float:
     seconds = await page.evaluate('(window.benchState.t1 - window.benchState.t0) / 1000')
     await page.evaluate(f'{TERMINAL}.input("clear\\r", true)')
     return size / seconds / 1e6
-
-
-async def echo_latencies(page: Page, keystrokes: int) -> list[float]:
-    await page.evaluate(f'{TERMINAL}.input("cat > /dev/null\\r", true)')
-    await page.wait_for_timeout(300)
-    latencies = []
-    for index in range(keystrokes):
-        if index and index % 50 == 0:
-            await page.evaluate(f'{TERMINAL}.input("\\r", true)')
-            await page.wait_for_timeout(20)
-        latency = await page.evaluate(ECHO, 'abcdefghijklmnopqrstuvwxyz'[index % 26])
-        if latency < 0:
-            raise RuntimeError(f'keystroke {index} was not echoed within 5 s')
-        latencies.append(latency)
-        await page.wait_for_timeout(5)
-    await page.evaluate(f'{TERMINAL}.input("\\u0003", true)')
-    return latencies
-
-
-def summary(latencies: list[float]) -> dict[str, float]:
-    ordered = sorted(latencies)
-    return {
-        'n': len(ordered),
-        'p50_ms': round(statistics.median(ordered), 2),
-        'p99_ms': round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 2),
-        'max_ms': round(ordered[-1], 2),
-    }
 
 
 async def run(arguments: argparse.Namespace) -> dict[str, Any]:
@@ -133,13 +92,13 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
             async with async_playwright() as playwright:
                 browser, flood_browser = await launch_chromium(playwright), await launch_chromium(playwright)
                 try:
-                    page = await open_terminal(browser, panel, container)
+                    page = await open_terminal(browser, panel.base_url, container)
                     raw, shown = [], []
                     for _ in range(arguments.runs):
                         raw.append(raw_throughput(container, size))
                         shown.append(await browser_throughput(page, size))
                     idle = await echo_latencies(page, arguments.keystrokes)
-                    flood = await open_terminal(flood_browser, panel, container)
+                    flood = await open_terminal(flood_browser, panel.base_url, container)
                     await flood.evaluate(f'{TERMINAL}.input("yes\\r", true)')
                     await flood.wait_for_timeout(1000)
                     busy = await echo_latencies(page, arguments.keystrokes)
@@ -153,7 +112,7 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
     finally:
         subprocess.run(['docker', 'rm', '-f', container], check=False, capture_output=True)
     raw_mb_s, shown_mb_s = statistics.median(raw), statistics.median(shown)
-    idle_summary, busy_summary = summary(idle), summary(busy)
+    idle_summary, busy_summary = latency_summary(idle), latency_summary(busy)
     return {
         'measured_at': datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds'),
         'machine': machine_facts(load_before),

@@ -31,12 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.async_api import async_playwright
 
-from bench.common import machine_facts, save_results, start_sleeper
+from bench.common import TERMINAL, machine_facts, save_results, start_sleeper
 from tests.support import PROJECT_ROOT
 from tests.support.browser import launch_chromium, signed_in_page
 from tests.support.panel import Panel
 
-TERMINAL = "getElement(document.querySelector('[data-berth-terminal]')).terminal"
 NEVER_ACKNOWLEDGE = '() => { window.berthTerminal.write = () => new Promise(() => {}); }'
 
 
