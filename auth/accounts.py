@@ -7,13 +7,18 @@ the loop, every few seconds: changes made outside this panel) left in memory.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
+import os
 import secrets
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -23,6 +28,13 @@ from core.storage.database import Database
 
 log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
+T = TypeVar('T')
+HASHING_NICENESS = 10  # the hashing thread yields the CPU to the event loop (and to what it threads argon2's lanes on)
+
+
+def _lower_priority() -> None:
+    with contextlib.suppress(OSError, AttributeError):  # Linux: the nice value is per thread
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
 
 
 @dataclass(kw_only=True, slots=True, frozen=True)
@@ -39,6 +51,13 @@ class Accounts:
         self._lock = threading.Lock()
         self._known: dict[str, Account] = {}  # username → the account as the last change or refresh left it
         self._changes = 0  # counts changes made here, so that a read begun before one is not kept
+        # argon2 takes ~100 ms of CPU on up to 4 lanes: one niced thread does all of it, so a rush of sign-ins queues
+        # there instead of taking both cores from the event loop
+        self._hashing = ThreadPoolExecutor(1, thread_name_prefix='berth-argon2', initializer=_lower_priority)
+
+    async def off_loop(self, method: Callable[..., T], *args: Any) -> T:
+        """Runs a method that hashes (``verify``, ``create``, ``set_password``) on the hashing thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._hashing, functools.partial(method, *args))
 
     def ensure_first_admin(self, password: str | None) -> str | None:
         """Creates ``admin`` if there is no local account yet; returns the generated password to print once."""

@@ -197,7 +197,10 @@ class Sessions:
 
 async def _delete_later(client: Client) -> None:
     await asyncio.sleep(CLOSE_GRACE_SECONDS)
-    if not client.is_deleted and Client.instances.get(client.id) is client:
+    # a page whose browser went (to /login, as told) is deleted by NiceGUI itself after its reconnect timeout, and
+    # deleting it here as well makes that delete fail; only a page still connected (a browser ignoring the
+    # navigation) is deleted here
+    if not client.is_deleted and Client.instances.get(client.id) is client and client.has_socket_connection:
         client.delete()
 
 

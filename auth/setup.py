@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import app, run, ui
+from nicegui import app, ui
 from nicegui.storage import request_contextvar
 from starlette.middleware.base import BaseHTTPMiddleware
 
@@ -56,7 +56,7 @@ def setup(settings: Settings, accounts: Accounts, sessions: Sessions, audit: Aud
                 show_error(f'Too many failed sign-ins. Try again in {int(wait // 60) + 1} minutes.')
                 return
             secret, password.value = password.value, ''
-            account = await run.io_bound(accounts.verify, name, secret)  # argon2: tens of ms of CPU, off the loop
+            account = await accounts.off_loop(accounts.verify, name, secret)  # argon2: tens of ms of CPU, off the loop
             if account is None:
                 rate_limit.failed(name, address)
                 audit.record(

@@ -37,11 +37,12 @@ def register(services: Services) -> None:
                 UsersView(services)
 
     @ui.page('/admin/audit')
-    def audit_page() -> None:
+    async def audit_page() -> None:
         identity = page_identity(services, Permission.AUDIT_READ, 'read the audit log')
         if identity is not None:
             with frame(services, identity, 'Audit log'):
-                AuditView(services)
+                view = AuditView(services)
+            await view.render()
 
 
 class UsersView:
@@ -115,7 +116,7 @@ class UsersView:
             ui.notify(f'There is already a user named {name}.', type='warning')
             return
         password, role = secrets.token_urlsafe(12), self.new_role.value
-        await run.io_bound(self.services.accounts.create, name, password, role)  # argon2: off the loop
+        await self.services.accounts.off_loop(self.services.accounts.create, name, password, role)
         self._audit(admin, 'user.create', name, {'role': role})
         self.secret.text = f'Password for {name} (shown once): {password}'
         self.render()
@@ -138,7 +139,7 @@ class UsersView:
             ui.notify(f'{name} signs in with single sign-on; there is no password to reset.', type='warning')
             return
         password = secrets.token_urlsafe(12)
-        await run.io_bound(self.services.accounts.set_password, name, password)  # argon2: off the loop
+        await self.services.accounts.off_loop(self.services.accounts.set_password, name, password)
         self._audit(admin, 'user.password_reset', name)
         self.secret.text = f'New password for {name} (shown once): {password}'
 
@@ -159,6 +160,7 @@ class UsersView:
 class AuditView:
     def __init__(self, services: Services) -> None:
         self.services = services
+        self._reads = 0
         ui.label('Audit log').classes('text-h5')
         with ui.row().classes('items-end gap-2'):
             self.username = ui.input('User', on_change=self.render).props('dense outlined clearable')
@@ -169,7 +171,6 @@ class AuditView:
             .props('flat bordered dense wrap-cells')
             .classes('w-full')
         )
-        self.render()
 
     def rows(self, limit: int = 1000) -> list[dict[str, Any]]:
         entries = self.services.audit.entries(
@@ -192,11 +193,16 @@ class AuditView:
             for index, entry in enumerate(entries)
         ]
 
-    def render(self) -> None:
+    async def render(self) -> None:
+        """Reads the entries off the loop (each filter keystroke asks); a newer read wins over an older one."""
         identity = self.services.sessions.current()
         if identity is None or not identity.can(Permission.AUDIT_READ):
             return
-        self.table.rows = self.rows()
+        self._reads += 1
+        read = self._reads
+        rows = await run.io_bound(self.rows)
+        if rows is not None and read == self._reads:
+            self.table.rows = rows
 
     def export(self) -> None:
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from nicegui import ui
+from nicegui import run, ui
 
 from components.frame import frame, on_client_delete, page_identity
 from components.notifications import describe_job, job_verb
@@ -21,12 +21,13 @@ if TYPE_CHECKING:  # the system object is built by system.py, which imports the 
 
 def register(services: Services) -> None:
     @ui.page('/jobs/{job_id}')
-    def job_page(job_id: str) -> None:
+    async def job_page(job_id: str) -> None:
         identity = page_identity(services, Permission.JOB_READ, 'see jobs')
         if identity is None:
             return
+        # recent jobs are in memory; an older one (with its output) is read from the database, off the loop
+        job = services.jobs.jobs.get(job_id) or await run.io_bound(services.jobs.find, job_id)
         with frame(services, identity, 'Job'):
-            job = services.jobs.find(job_id)
             if job is None:
                 ui.label(f'No job with id "{job_id}".').classes('text-h6')
                 ui.link('Back to jobs', '/jobs')

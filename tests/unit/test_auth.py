@@ -1,4 +1,7 @@
+import asyncio
+import os
 import sqlite3
+import threading
 
 import pytest
 
@@ -106,3 +109,14 @@ def test_redirect_after_sign_in_stays_on_this_panel(target: str) -> None:
 def test_redirect_after_sign_in_keeps_a_path_of_this_panel() -> None:
     assert checked_redirect('/containers/web/logs?since=10m') == '/containers/web/logs?since=10m'
     assert checked_redirect('/admin/audit') == '/admin/audit'
+
+
+async def test_hashing_runs_on_one_niced_thread_off_the_loop() -> None:
+    accounts = Accounts(SQLiteDatabase(':memory:'))
+
+    def where() -> tuple[str, int]:
+        return threading.current_thread().name, os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    places = await asyncio.gather(*(accounts.off_loop(where) for _ in range(4)))
+    assert {name.split('_')[0] for name, _ in places} == {'berth-argon2'}  # one thread: a rush of sign-ins queues
+    assert all(niceness >= os.getpriority(os.PRIO_PROCESS, 0) + 10 for _, niceness in places)  # yields to the loop
