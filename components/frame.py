@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the system object is built by system.py, which imports the 
 NAVIGATION = (
     ('Containers', '/containers', 'view_list'),
     ('Images', '/images', 'layers'),
+    ('Volumes', '/volumes', 'storage'),
     ('Jobs', '/jobs', 'work_history'),
 )
 ADMIN_NAVIGATION = (('Users', '/admin/users', 'group'), ('Audit', '/admin/audit', 'policy'))

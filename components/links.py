@@ -20,9 +20,9 @@ def image_path(reference: str, endpoint: str = LOCAL_ENDPOINT) -> str:
     return f'/hosts/{quote(endpoint, safe="")}/images/{quote(reference, safe="/:@")}'
 
 
-def js_container_href(name_field: str = 'props.row.name') -> str:
+def js_container_href(name_field: str = 'props.row.name', endpoint_field: str = 'props.row.endpoint') -> str:
     """The same path as a Vue expression for table cells (rows carry ``endpoint``)."""
-    return f"'/hosts/' + encodeURIComponent(props.row.endpoint) + '/containers/' + encodeURIComponent({name_field})"
+    return f"'/hosts/' + encodeURIComponent({endpoint_field}) + '/containers/' + encodeURIComponent({name_field})"
 
 
 def js_image_href() -> str:

@@ -33,6 +33,7 @@ class Permission(StrEnum):
     CONTAINER_BODY_ADMIN = 'container.body.admin'  # privileged, host namespaces, binds, devices…: create or exec
     BERTH_INTERNALS = 'berth.internals'  # Berth's own containers and volumes (core/protection.py)
     IMAGE_READ = 'image.read'
+    VOLUME_READ = 'volume.read'
     IMAGE_PULL = 'image.pull'
     IMAGE_REMOVE = 'image.remove'
     IMAGE_TAG = 'image.tag'
@@ -53,6 +54,7 @@ _VIEWER = {
     Permission.CONTAINER_READ,
     Permission.CONTAINER_LOGS,
     Permission.IMAGE_READ,
+    Permission.VOLUME_READ,
     Permission.JOB_READ,
 }
 _OPERATOR = _VIEWER | {

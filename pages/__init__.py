@@ -16,6 +16,7 @@ from . import (
     jobs,
     logs,
     terminal,
+    volumes,
 )
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
@@ -29,6 +30,7 @@ def register(services: Services) -> None:
     container_detail.register(services)
     images.register(services)
     image_detail.register(services)
+    volumes.register(services)
     jobs.register(services)
     job_detail.register(services)
     admin.register(services)

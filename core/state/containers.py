@@ -41,6 +41,7 @@ class ContainerRow:
     project: str = ''
     labels: dict[str, str] = field(default_factory=dict)
     image_id: str = ''
+    volumes: list[str] = field(default_factory=list)  # names of the volumes it mounts
     endpoint: str = LOCAL_ENDPOINT
 
     @classmethod
@@ -63,6 +64,11 @@ class ContainerRow:
             project=str(labels.get(COMPOSE_PROJECT_LABEL, '')),
             labels={str(k): str(v) for k, v in labels.items()},
             image_id=str(data.get('Image') or ''),
+            volumes=sorted(
+                str(mount['Name'])
+                for mount in data.get('Mounts') or []
+                if mount.get('Type') == 'volume' and mount.get('Name')
+            ),
             endpoint=endpoint,
         )
 

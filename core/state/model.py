@@ -21,6 +21,7 @@ from core.handover import hand_over
 from core.permissions import LOCAL_ENDPOINT
 from core.state.containers import ContainerRow
 from core.state.images import ImageRow
+from core.state.volumes import VolumeRow
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +50,14 @@ class ChangeKind(StrEnum):
     IMAGE_UPSERT = 'image_upsert'
     IMAGE_REMOVE = 'image_remove'
     IMAGE_RESET = 'image_reset'
+    VOLUME_UPSERT = 'volume_upsert'
+    VOLUME_REMOVE = 'volume_remove'
+    VOLUME_RESET = 'volume_reset'
 
 
 CONTAINER_CHANGES = frozenset({ChangeKind.UPSERT, ChangeKind.REMOVE, ChangeKind.RESET})
 IMAGE_CHANGES = frozenset({ChangeKind.IMAGE_UPSERT, ChangeKind.IMAGE_REMOVE, ChangeKind.IMAGE_RESET})
+VOLUME_CHANGES = frozenset({ChangeKind.VOLUME_UPSERT, ChangeKind.VOLUME_REMOVE, ChangeKind.VOLUME_RESET})
 
 
 @dataclass(kw_only=True, slots=True, frozen=True)
@@ -62,6 +67,7 @@ class StateChange:
     kind: ChangeKind
     container_id: str = ''
     image_id: str = ''
+    volume: str = ''
 
 
 Listener = Callable[[StateChange], None]
@@ -74,6 +80,7 @@ class DockerState:
         self.endpoint = endpoint  # the engine this state mirrors
         self.containers: dict[str, ContainerRow] = {}
         self.images: dict[str, ImageRow] = {}
+        self.volumes: dict[str, VolumeRow] = {}
         self.engine_ok = False
         self.engine_message = 'connecting to the Docker engine'
         self.synced_at = 0.0
@@ -145,6 +152,18 @@ class DockerState:
         matches = [row for row in self.images.values() if row.id.removeprefix('sha256:').startswith(bare)]
         return matches[0] if len(matches) == 1 and len(bare) >= 4 else None
 
+    def replace_volumes(self, rows: list[VolumeRow]) -> None:
+        self.volumes = {row.name: row for row in rows}
+        self._emit(StateChange(kind=ChangeKind.VOLUME_RESET))
+
+    def upsert_volume(self, row: VolumeRow) -> None:
+        self.volumes[row.name] = row
+        self._emit(StateChange(kind=ChangeKind.VOLUME_UPSERT, volume=row.name))
+
+    def remove_volume(self, name: str) -> None:
+        if self.volumes.pop(name, None) is not None:
+            self._emit(StateChange(kind=ChangeKind.VOLUME_REMOVE, volume=name))
+
     def containers_using(self) -> dict[str, int]:
         """Image id → how many containers (any state) were created from it."""
         counts: dict[str, int] = {}
@@ -210,7 +229,7 @@ class EventWatcher:
                 client = self.endpoint.connect(timeout=10)
                 client.ping()
                 # open the stream before listing, so nothing that happens during the resync is missed
-                self._stream = client.api.events(decode=True, filters={'type': ['container', 'image']})
+                self._stream = client.api.events(decode=True, filters={'type': ['container', 'image', 'volume']})
                 self._resync(client)
                 self._hand_over(self.state.set_engine, True, 'connected')
                 for event in self._stream:
@@ -242,10 +261,17 @@ class EventWatcher:
             self.state.replace_images,
             [ImageRow.from_summary(summary, self.endpoint.id) for summary in client.api.images()],
         )
+        volumes = (client.api.volumes() or {}).get('Volumes') or []
+        self._hand_over(
+            self.state.replace_volumes, [VolumeRow.from_inspect(data, self.endpoint.id) for data in volumes]
+        )
 
     def _apply(self, client: docker.DockerClient, event: dict[str, Any]) -> None:
         if event.get('Type') == 'image':
             self._apply_image(client, event)
+            return
+        if event.get('Type') == 'volume':
+            self._apply_volume(client, event)
             return
         action = str(event.get('Action') or event.get('status') or '')
         container_id = str(event.get('id') or (event.get('Actor') or {}).get('ID') or '')
@@ -259,6 +285,22 @@ class EventWatcher:
             self._hand_over(self.state.remove, container_id)
         else:
             self._hand_over(self.state.upsert, row)
+
+    def _apply_volume(self, client: docker.DockerClient, event: dict[str, Any]) -> None:
+        """create / destroy; mount and unmount change who uses it, which the container rows already say."""
+        action = str(event.get('Action') or '')
+        name = str((event.get('Actor') or {}).get('ID') or event.get('id') or '')
+        if not name or action not in ('create', 'destroy'):
+            return
+        if action == 'destroy':
+            self._hand_over(self.state.remove_volume, name)
+            return
+        try:
+            row = VolumeRow.from_inspect(client.api.inspect_volume(name), self.endpoint.id)
+        except docker.errors.NotFound:
+            self._hand_over(self.state.remove_volume, name)
+            return
+        self._hand_over(self.state.upsert_volume, row)
 
     def _apply_image(self, client: docker.DockerClient, event: dict[str, Any]) -> None:
         """pull, tag, untag, delete, import, load...: look the image up again (a pull event names the reference)."""

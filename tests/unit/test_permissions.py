@@ -20,7 +20,13 @@ from core.permissions import (
 )
 from core.state.containers import ContainerRow
 
-VIEWER_ONLY = {Permission.CONTAINER_READ, Permission.CONTAINER_LOGS, Permission.IMAGE_READ, Permission.JOB_READ}
+VIEWER_ONLY = {
+    Permission.CONTAINER_READ,
+    Permission.CONTAINER_LOGS,
+    Permission.IMAGE_READ,
+    Permission.VOLUME_READ,
+    Permission.JOB_READ,
+}
 ADMIN_ONLY = {
     Permission.CONTAINER_BODY_ADMIN,
     Permission.BERTH_INTERNALS,
