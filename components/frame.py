@@ -19,6 +19,7 @@ NAVIGATION = (
     ('Containers', '/containers', 'view_list'),
     ('Images', '/images', 'layers'),
     ('Volumes', '/volumes', 'storage'),
+    ('Networks', '/networks', 'lan'),
     ('Jobs', '/jobs', 'work_history'),
 )
 ADMIN_NAVIGATION = (('Users', '/admin/users', 'group'), ('Audit', '/admin/audit', 'policy'))

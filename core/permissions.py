@@ -34,6 +34,7 @@ class Permission(StrEnum):
     BERTH_INTERNALS = 'berth.internals'  # Berth's own containers and volumes (core/protection.py)
     IMAGE_READ = 'image.read'
     VOLUME_READ = 'volume.read'
+    NETWORK_READ = 'network.read'
     IMAGE_PULL = 'image.pull'
     IMAGE_REMOVE = 'image.remove'
     IMAGE_TAG = 'image.tag'
@@ -55,6 +56,7 @@ _VIEWER = {
     Permission.CONTAINER_LOGS,
     Permission.IMAGE_READ,
     Permission.VOLUME_READ,
+    Permission.NETWORK_READ,
     Permission.JOB_READ,
 }
 _OPERATOR = _VIEWER | {

@@ -15,6 +15,7 @@ from . import (
     job_detail,
     jobs,
     logs,
+    networks,
     terminal,
     volumes,
 )
@@ -31,6 +32,7 @@ def register(services: Services) -> None:
     images.register(services)
     image_detail.register(services)
     volumes.register(services)
+    networks.register(services)
     jobs.register(services)
     job_detail.register(services)
     admin.register(services)

@@ -42,6 +42,7 @@ class ContainerRow:
     labels: dict[str, str] = field(default_factory=dict)
     image_id: str = ''
     volumes: list[str] = field(default_factory=list)  # names of the volumes it mounts
+    networks: list[str] = field(default_factory=list)  # names of the networks it is connected to
     endpoint: str = LOCAL_ENDPOINT
 
     @classmethod
@@ -69,6 +70,7 @@ class ContainerRow:
                 for mount in data.get('Mounts') or []
                 if mount.get('Type') == 'volume' and mount.get('Name')
             ),
+            networks=sorted(str(name) for name in ((data.get('NetworkSettings') or {}).get('Networks') or {})),
             endpoint=endpoint,
         )
 

@@ -21,6 +21,7 @@ from core.handover import hand_over
 from core.permissions import LOCAL_ENDPOINT
 from core.state.containers import ContainerRow
 from core.state.images import ImageRow
+from core.state.networks import NetworkRow
 from core.state.volumes import VolumeRow
 
 log = logging.getLogger(__name__)
@@ -53,11 +54,15 @@ class ChangeKind(StrEnum):
     VOLUME_UPSERT = 'volume_upsert'
     VOLUME_REMOVE = 'volume_remove'
     VOLUME_RESET = 'volume_reset'
+    NETWORK_UPSERT = 'network_upsert'
+    NETWORK_REMOVE = 'network_remove'
+    NETWORK_RESET = 'network_reset'
 
 
 CONTAINER_CHANGES = frozenset({ChangeKind.UPSERT, ChangeKind.REMOVE, ChangeKind.RESET})
 IMAGE_CHANGES = frozenset({ChangeKind.IMAGE_UPSERT, ChangeKind.IMAGE_REMOVE, ChangeKind.IMAGE_RESET})
 VOLUME_CHANGES = frozenset({ChangeKind.VOLUME_UPSERT, ChangeKind.VOLUME_REMOVE, ChangeKind.VOLUME_RESET})
+NETWORK_CHANGES = frozenset({ChangeKind.NETWORK_UPSERT, ChangeKind.NETWORK_REMOVE, ChangeKind.NETWORK_RESET})
 
 
 @dataclass(kw_only=True, slots=True, frozen=True)
@@ -68,6 +73,7 @@ class StateChange:
     container_id: str = ''
     image_id: str = ''
     volume: str = ''
+    network_id: str = ''
 
 
 Listener = Callable[[StateChange], None]
@@ -81,6 +87,7 @@ class DockerState:
         self.containers: dict[str, ContainerRow] = {}
         self.images: dict[str, ImageRow] = {}
         self.volumes: dict[str, VolumeRow] = {}
+        self.networks: dict[str, NetworkRow] = {}  # by id
         self.engine_ok = False
         self.engine_message = 'connecting to the Docker engine'
         self.synced_at = 0.0
@@ -164,6 +171,18 @@ class DockerState:
         if self.volumes.pop(name, None) is not None:
             self._emit(StateChange(kind=ChangeKind.VOLUME_REMOVE, volume=name))
 
+    def replace_networks(self, rows: list[NetworkRow]) -> None:
+        self.networks = {row.id: row for row in rows}
+        self._emit(StateChange(kind=ChangeKind.NETWORK_RESET))
+
+    def upsert_network(self, row: NetworkRow) -> None:
+        self.networks[row.id] = row
+        self._emit(StateChange(kind=ChangeKind.NETWORK_UPSERT, network_id=row.id))
+
+    def remove_network(self, network_id: str) -> None:
+        if self.networks.pop(network_id, None) is not None:
+            self._emit(StateChange(kind=ChangeKind.NETWORK_REMOVE, network_id=network_id))
+
     def containers_using(self) -> dict[str, int]:
         """Image id → how many containers (any state) were created from it."""
         counts: dict[str, int] = {}
@@ -229,7 +248,9 @@ class EventWatcher:
                 client = self.endpoint.connect(timeout=10)
                 client.ping()
                 # open the stream before listing, so nothing that happens during the resync is missed
-                self._stream = client.api.events(decode=True, filters={'type': ['container', 'image', 'volume']})
+                self._stream = client.api.events(
+                    decode=True, filters={'type': ['container', 'image', 'volume', 'network']}
+                )
                 self._resync(client)
                 self._hand_over(self.state.set_engine, True, 'connected')
                 for event in self._stream:
@@ -261,6 +282,8 @@ class EventWatcher:
             self.state.replace_images,
             [ImageRow.from_summary(summary, self.endpoint.id) for summary in client.api.images()],
         )
+        networks = [NetworkRow.from_inspect(data, self.endpoint.id) for data in client.api.networks() or []]
+        self._hand_over(self.state.replace_networks, networks)
         volumes = (client.api.volumes() or {}).get('Volumes') or []
         self._hand_over(
             self.state.replace_volumes, [VolumeRow.from_inspect(data, self.endpoint.id) for data in volumes]
@@ -272,6 +295,9 @@ class EventWatcher:
             return
         if event.get('Type') == 'volume':
             self._apply_volume(client, event)
+            return
+        if event.get('Type') == 'network':
+            self._apply_network(client, event)
             return
         action = str(event.get('Action') or event.get('status') or '')
         container_id = str(event.get('id') or (event.get('Actor') or {}).get('ID') or '')
@@ -285,6 +311,30 @@ class EventWatcher:
             self._hand_over(self.state.remove, container_id)
         else:
             self._hand_over(self.state.upsert, row)
+
+    def _apply_network(self, client: docker.DockerClient, event: dict[str, Any]) -> None:
+        """create / destroy change the network; connect / disconnect change a container's networks (the daemon sends
+        no container event for them), so that container is looked up again."""
+        action = str(event.get('Action') or '')
+        actor = event.get('Actor') or {}
+        network_id = str(actor.get('ID') or event.get('id') or '')
+        if action in ('connect', 'disconnect'):
+            container_id = str((actor.get('Attributes') or {}).get('container') or '')
+            row = self._inspect(client, container_id) if container_id else None
+            if row is not None:
+                self._hand_over(self.state.upsert, row)
+            return
+        if not network_id or action not in ('create', 'destroy'):
+            return
+        if action == 'destroy':
+            self._hand_over(self.state.remove_network, network_id)
+            return
+        try:
+            network = NetworkRow.from_inspect(client.api.inspect_network(network_id), self.endpoint.id)
+        except docker.errors.NotFound:
+            self._hand_over(self.state.remove_network, network_id)
+            return
+        self._hand_over(self.state.upsert_network, network)
 
     def _apply_volume(self, client: docker.DockerClient, event: dict[str, Any]) -> None:
         """create / destroy; mount and unmount change who uses it, which the container rows already say."""

@@ -25,6 +25,7 @@ VIEWER_ONLY = {
     Permission.CONTAINER_LOGS,
     Permission.IMAGE_READ,
     Permission.VOLUME_READ,
+    Permission.NETWORK_READ,
     Permission.JOB_READ,
 }
 ADMIN_ONLY = {
