@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
-from components.frame import frame, on_client_delete, page_identity
+from components.frame import frame, page_identity
 from components.links import js_container_href
+from components.live_table import LiveTable
 from core.permissions import Permission
-from core.state.containers import ContainerRow, parse_time
-from core.state.model import CONTAINER_CHANGES, NETWORK_CHANGES, StateChange
-from core.state.networks import NetworkRow, network_members
+from core.state.containers import ContainerRow, containers_by, parse_time
+from core.state.model import CONTAINER_CHANGES, NETWORK_CHANGES
+from core.state.networks import NetworkRow
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
 
-COALESCE_SECONDS = 0.015
 COLUMNS: list[dict[str, Any]] = [
     {'name': 'name', 'label': 'Name', 'field': 'name', 'sortable': True, 'align': 'left'},
     {'name': 'driver', 'label': 'Driver', 'field': 'driver', 'sortable': True, 'align': 'left'},
@@ -48,46 +47,22 @@ def register(services: Services) -> None:
         if identity is None:
             return
         with frame(services, identity, 'Networks'):
-            NetworksView(services)
-
-
-class NetworksView:
-    """A filterable table; re-renders (coalesced) when networks change or a container joins or leaves one."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self._pending: asyncio.TimerHandle | None = None
-        with ui.row().classes('w-full items-center gap-3'):
-            ui.label('Networks').classes('text-h5')
-            self.summary = ui.label().classes('text-caption')
-            ui.space()
-            self.search = (
-                ui.input(placeholder='Filter')
-                .props('clearable dense outlined aria-label="Filter networks"')
-                .classes('w-64')
+            LiveTable(
+                services,
+                title='Networks',
+                columns=COLUMNS,
+                row_key='id',
+                slots={'body-cell-name': NAME_CELL, 'body-cell-members': MEMBERS_CELL},
+                changes=NETWORK_CHANGES | CONTAINER_CHANGES,
+                rows=lambda: network_rows(services),
             )
-        self.table = ui.table(columns=COLUMNS, rows=[], row_key='id', pagination={'rowsPerPage': 50})
-        self.table.props('flat bordered dense wrap-cells').classes('w-full')
-        self.table.add_slot('body-cell-name', NAME_CELL)
-        self.table.add_slot('body-cell-members', MEMBERS_CELL)
-        self.table.bind_filter_from(self.search, 'value')
-        self.render()
-        on_client_delete(services.state.subscribe(self.on_state))
 
-    def on_state(self, change: StateChange) -> None:
-        if (change.kind in NETWORK_CHANGES or change.kind in CONTAINER_CHANGES) and self._pending is None:
-            self._pending = asyncio.get_running_loop().call_later(COALESCE_SECONDS, self._flush)
 
-    def _flush(self) -> None:
-        self._pending = None
-        self.render()
-
-    def render(self) -> None:
-        state = self.services.state
-        members = network_members(state.containers.values())
-        networks = sorted(state.networks.values(), key=lambda network: network.name)
-        self.summary.text = f'{len(networks)} networks'
-        self.table.rows = [row_dict(network, members.get(network.name, [])) for network in networks]
+def network_rows(services: Services) -> tuple[list[dict[str, Any]], str]:
+    state = services.state
+    members = containers_by(state.containers.values(), 'networks')
+    networks = sorted(state.networks.values(), key=lambda network: network.name)
+    return [row_dict(network, members.get(network.name, [])) for network in networks], f'{len(networks)} networks'
 
 
 def row_dict(network: NetworkRow, members: list[ContainerRow]) -> dict[str, Any]:

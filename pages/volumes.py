@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
-from components.frame import frame, on_client_delete, page_identity
+from components.frame import frame, page_identity
 from components.links import js_container_href
+from components.live_table import LiveTable
 from core.permissions import Identity, Permission
-from core.state.containers import parse_time
-from core.state.model import CONTAINER_CHANGES, VOLUME_CHANGES, StateChange
-from core.state.volumes import VolumeRow, volume_users
+from core.state.containers import containers_by, parse_time
+from core.state.model import CONTAINER_CHANGES, VOLUME_CHANGES
+from core.state.volumes import VolumeRow
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
 
-COALESCE_SECONDS = 0.015
 COLUMNS: list[dict[str, Any]] = [
     {'name': 'name', 'label': 'Name', 'field': 'name', 'sortable': True, 'align': 'left'},
     {'name': 'driver', 'label': 'Driver', 'field': 'driver', 'sortable': True, 'align': 'left'},
@@ -47,54 +46,24 @@ def register(services: Services) -> None:
         if identity is None:
             return
         with frame(services, identity, 'Volumes'):
-            VolumesView(services, identity)
-
-
-class VolumesView:
-    """A filterable table; re-renders (coalesced) when volumes change or a container's mounts may have."""
-
-    def __init__(self, services: Services, identity: Identity) -> None:
-        self.services = services
-        self.identity = identity
-        self._pending: asyncio.TimerHandle | None = None
-        with ui.row().classes('w-full items-center gap-3'):
-            ui.label('Volumes').classes('text-h5')
-            self.summary = ui.label().classes('text-caption')
-            ui.space()
-            self.search = (
-                ui.input(placeholder='Filter')
-                .props('clearable dense outlined aria-label="Filter volumes"')
-                .classes('w-64')
+            LiveTable(
+                services,
+                title='Volumes',
+                columns=COLUMNS,
+                row_key='name',
+                slots={'body-cell-name': NAME_CELL, 'body-cell-users': USERS_CELL, 'body-cell-labels': LABELS_CELL},
+                changes=VOLUME_CHANGES | CONTAINER_CHANGES,
+                rows=lambda: volume_rows(services, identity),
             )
-        self.table = ui.table(columns=COLUMNS, rows=[], row_key='name', pagination={'rowsPerPage': 50})
-        self.table.props('flat bordered dense wrap-cells').classes('w-full')
-        self.table.add_slot('body-cell-name', NAME_CELL)
-        self.table.add_slot('body-cell-users', USERS_CELL)
-        self.table.add_slot('body-cell-labels', LABELS_CELL)
-        self.table.bind_filter_from(self.search, 'value')
-        self.render()
-        on_client_delete(services.state.subscribe(self.on_state))
 
-    def on_state(self, change: StateChange) -> None:
-        if (change.kind in VOLUME_CHANGES or change.kind in CONTAINER_CHANGES) and self._pending is None:
-            self._pending = asyncio.get_running_loop().call_later(COALESCE_SECONDS, self._flush)
 
-    def _flush(self) -> None:
-        self._pending = None
-        self.render()
-
-    def render(self) -> None:
-        state = self.services.state
-        users = volume_users(state.containers.values())
-        volumes = [
-            volume
-            for volume in state.volumes.values()
-            if self.identity.can(Permission.VOLUME_READ, volume.access_scope)
-        ]
-        rows = [row_dict(volume, users.get(volume.name, [])) for volume in sorted(volumes, key=lambda v: v.name)]
-        unused = sum(1 for row in rows if not row['users'])
-        self.summary.text = f'{len(rows)} volumes, {unused} unused'
-        self.table.rows = rows
+def volume_rows(services: Services, identity: Identity) -> tuple[list[dict[str, Any]], str]:
+    state = services.state
+    users = containers_by(state.containers.values(), 'volumes')
+    volumes = [volume for volume in state.volumes.values() if identity.can(Permission.VOLUME_READ, volume.access_scope)]
+    rows = [row_dict(volume, users.get(volume.name, [])) for volume in sorted(volumes, key=lambda v: v.name)]
+    unused = sum(1 for row in rows if not row['users'])
+    return rows, f'{len(rows)} volumes, {unused} unused'
 
 
 def row_dict(volume: VolumeRow, users: list[Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -133,3 +134,15 @@ def humanize_since(value: str, now: datetime) -> str:
             count = seconds // size
             return f'{count} {unit}{"s" if count != 1 else ""}'
     return 'Less than a second' if seconds < 1 else f'{seconds} second{"s" if seconds != 1 else ""}'
+
+
+def containers_by(containers: Iterable[ContainerRow], attribute: str) -> dict[str, list[ContainerRow]]:
+    """Volume or network name → the containers (any state, by name) whose ``volumes`` or ``networks`` list it: who
+    uses what, from the container rows alone, never one inspect per volume or network."""
+    users: dict[str, list[ContainerRow]] = {}
+    for row in containers:
+        for name in getattr(row, attribute):
+            users.setdefault(name, []).append(row)
+    for rows in users.values():
+        rows.sort(key=lambda row: row.name)
+    return users

@@ -1,13 +1,11 @@
-"""The network row model the panel shows, and which containers are connected to each (from the container rows)."""
+"""The network row model the panel shows (who is connected: ``core.state.containers.containers_by``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from core.permissions import LOCAL_ENDPOINT
-from core.state.containers import ContainerRow
 
 BUILT_IN = ('bridge', 'host', 'none')  # the engine's own networks: never removed
 
@@ -47,14 +45,3 @@ class NetworkRow:
     @property
     def built_in(self) -> bool:
         return self.name in BUILT_IN
-
-
-def network_members(containers: Iterable[ContainerRow]) -> dict[str, list[ContainerRow]]:
-    """Network name → the containers connected to it, by name."""
-    members: dict[str, list[ContainerRow]] = {}
-    for row in containers:
-        for network in row.networks:
-            members.setdefault(network, []).append(row)
-    for rows in members.values():
-        rows.sort(key=lambda row: row.name)
-    return members

@@ -1,14 +1,11 @@
-"""The volume row model the panel shows, and which containers use each volume (from the container rows alone: never
-one inspect per volume)."""
+"""The volume row model the panel shows (who uses each: ``core.state.containers.containers_by``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from core.permissions import LOCAL_ENDPOINT, Scope
-from core.state.containers import ContainerRow
 
 
 @dataclass(kw_only=True, slots=True)
@@ -42,14 +39,3 @@ class VolumeRow:
     @property
     def access_scope(self) -> Scope:
         return Scope.of(self.labels, self.endpoint)
-
-
-def volume_users(containers: Iterable[ContainerRow]) -> dict[str, list[ContainerRow]]:
-    """Volume name → the containers (any state) that mount it, by name."""
-    users: dict[str, list[ContainerRow]] = {}
-    for row in containers:
-        for volume in row.volumes:
-            users.setdefault(volume, []).append(row)
-    for rows in users.values():
-        rows.sort(key=lambda row: row.name)
-    return users
