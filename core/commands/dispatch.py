@@ -128,17 +128,8 @@ class Commands(ImageCommands):
             await run.io_bound(self.senders[kind], payload, *arguments, params)
         except Exception as error:  # the broker is down: the job fails with a sentence, the panel keeps serving
             log.warning('could not queue %s: %s', kind, error)
-            self.jobs.apply(
-                JobUpdate(
-                    job_id=update.job_id,
-                    status=JobStatus.FAILED,
-                    kind=kind,
-                    target=target,
-                    target_name=target_name,
-                    requested_by=identity.username,
-                    message=f'could not queue the job: job queue unreachable ({error})',
-                )
-            )
+            job = self.jobs.jobs[update.job_id]
+            self.jobs.apply(job.failed(f'could not queue the job: job queue unreachable ({error})'))
         return self.jobs.jobs[update.job_id]
 
     async def container_action(

@@ -88,6 +88,19 @@ class Job:
     def action(self) -> str:
         return self.kind.rsplit('.', 1)[-1]
 
+    def failed(self, message: str) -> JobUpdate:
+        """The update that ends this job as failed when the panel itself decides so (queue unreachable, worker lost)."""
+        return JobUpdate(
+            job_id=self.job_id,
+            status=JobStatus.FAILED,
+            kind=self.kind,
+            target=self.target,
+            target_name=self.target_name,
+            requested_by=self.requested_by,
+            endpoint=self.endpoint,
+            message=message,
+        )
+
 
 def _job_of(row: dict[str, Any]) -> Job:
     """A job as the database row has it (its output, one line per line, in the same column)."""
@@ -188,16 +201,7 @@ class JobStore:
         """Updates that fail running jobs whose worker went silent (killed mid-job)."""
         now = now or time.time()
         return [
-            JobUpdate(
-                job_id=job.job_id,
-                status=JobStatus.FAILED,
-                kind=job.kind,
-                target=job.target,
-                target_name=job.target_name,
-                requested_by=job.requested_by,
-                endpoint=job.endpoint,
-                message='lost contact with the worker while the job was running (worker stopped?)',
-            )
+            job.failed('lost contact with the worker while the job was running (worker stopped?)')
             for job in self.jobs.values()
             if job.status == JobStatus.RUNNING and now - job.last_seen > self.lost_after
         ]

@@ -28,6 +28,7 @@ from core.storage.database import Database, DatabaseUnavailable
 from core.storage.postgres import PostgresDatabase
 from system import build
 from tests.support.eventually import eventually
+from tests.unit.test_jobs import update
 
 POSTGRES_URL = os.environ.get('BERTH_TEST_DATABASE_URL', 'postgresql://berth:berth@localhost:5432/berth_test')
 OLD_JOBS_TABLE = (
@@ -88,18 +89,6 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
     finally:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
             admin.execute(f'DROP SCHEMA {schema} CASCADE'.encode())
-
-
-def update(status: str, **values: object) -> JobUpdate:
-    return JobUpdate(
-        job_id='j1',
-        status=status,
-        kind='container.stop',
-        target='c1',
-        target_name='web',
-        requested_by='alice',
-        **values,
-    )  # type: ignore[arg-type]
 
 
 def test_the_backend_is_the_one_configured(backend: Backend) -> None:
