@@ -31,14 +31,9 @@ async def look_up_body(services: Services, container_id: str) -> TerminalBody:
 
     Raises :class:`core.docker.reads.Gone` for no such container, else what the engine raises."""
     inspect = await services.reads.container(container_id)
-    if inspect is None:  # the panel is stopping; never let an unknown body through
-        raise RuntimeError('the panel is stopping')
     volumes: frozenset[str] = frozenset()
     if any(mount.get('Type') == 'volume' for mount in inspect.get('Mounts') or []):
-        found = await services.reads.call(services.protection.protected_volumes)
-        if found is None:
-            raise RuntimeError('the panel is stopping')
-        volumes = frozenset(found)
+        volumes = frozenset(await services.reads.protected_volumes(services.protection))
     return TerminalBody(inspect=inspect, protected_volumes=volumes)
 
 

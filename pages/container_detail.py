@@ -104,8 +104,6 @@ class ContainerDetail:
             with self.overview:
                 ui.label(f'Could not read the container: {describe_error(error)}').classes('text-negative')
             return
-        if data is None:  # the app is shutting down
-            return
         self.data = data
         self.show()
 

@@ -113,8 +113,6 @@ class ImageDetail:
             with self.overview:
                 ui.label(f'Could not read the image: {describe_error(error)}').classes('text-negative')
             return
-        if data is None or history is None:  # the app is shutting down
-            return
         self.data = data
         self.history.rows = [history_row(index, entry) for index, entry in enumerate(history)]
         self.show()

@@ -16,6 +16,7 @@ import docker.errors
 
 from core.docker.client import describe_error
 from core.permissions import LOCAL_ENDPOINT
+from core.protection import Protection
 
 T = TypeVar('T')
 
@@ -53,6 +54,6 @@ class EngineReads:
     async def network_names(self) -> list[str]:
         return await self._run(lambda api: sorted(str(network['Name']) for network in api.networks() or []))
 
-    async def call(self, read: Callable[[docker.APIClient], T]) -> T:
-        """Any other read that needs the low-level client (for example a protection look-up)."""
-        return await self._run(read)
+    async def protected_volumes(self, protection: Protection) -> set[str]:
+        """The volumes only admins may reach (labelled, or mounted by one of Berth's own containers)."""
+        return await self._run(protection.protected_volumes)
