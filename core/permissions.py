@@ -40,6 +40,14 @@ class Permission(StrEnum):
     IMAGE_TAG = 'image.tag'
     IMAGE_PRUNE = 'image.prune'
     REGISTRY_CREDENTIALS = 'registry.credentials'  # forget saved registry credentials
+    VOLUME_CREATE = 'volume.create'  # name, driver, labels
+    VOLUME_REMOVE = 'volume.remove'
+    VOLUME_PRUNE = 'volume.prune'
+    VOLUME_DRIVER_OPTIONS = 'volume.driver_options'  # driver options can bind any host path: admins only
+    NETWORK_CREATE = 'network.create'  # bridge or internal, subnet / gateway / IP range
+    NETWORK_REMOVE = 'network.remove'
+    NETWORK_PRUNE = 'network.prune'
+    NETWORK_CONNECT = 'network.connect'  # connect and disconnect containers
     JOB_READ = 'job.read'
     JOB_CANCEL = 'job.cancel'
     USERS_MANAGE = 'users.manage'
@@ -70,6 +78,13 @@ _OPERATOR = _VIEWER | {
     Permission.IMAGE_TAG,
     Permission.IMAGE_PRUNE,
     Permission.REGISTRY_CREDENTIALS,
+    Permission.VOLUME_CREATE,
+    Permission.VOLUME_REMOVE,
+    Permission.VOLUME_PRUNE,
+    Permission.NETWORK_CREATE,
+    Permission.NETWORK_REMOVE,
+    Permission.NETWORK_PRUNE,
+    Permission.NETWORK_CONNECT,
     Permission.JOB_CANCEL,
 }
 

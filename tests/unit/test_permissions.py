@@ -30,6 +30,7 @@ VIEWER_ONLY = {
 }
 ADMIN_ONLY = {
     Permission.CONTAINER_BODY_ADMIN,
+    Permission.VOLUME_DRIVER_OPTIONS,
     Permission.BERTH_INTERNALS,
     Permission.USERS_MANAGE,
     Permission.AUDIT_READ,
