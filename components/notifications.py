@@ -46,6 +46,9 @@ KIND_VERBS = {
     'image.tag': 'Tag',
     'image.prune': 'Prune',
     'container.create': 'Create',
+    'volume.create': 'Create volume',
+    'volume.remove': 'Remove volume',
+    'volume.prune': 'Prune',
 }
 
 

@@ -93,6 +93,11 @@ class Protection:
             or str((labels or {}).get(COMPOSE_PROJECT_LABEL, '')) in self.own_projects
         )
 
+    def volume_is_protected(self, labels: Mapping[str, Any] | None, users: Iterable[ContainerRow]) -> bool:
+        """The panel's view of one volume, from the live state: labelled, or mounted by one of ``users`` (the
+        containers that use it) that is protected. The worker looks again with :meth:`protected_volumes`."""
+        return labelled_protected(labels) or any(self.container_is_protected(row.id, row.labels) for row in users)
+
     def protected_volumes(self, api: docker.APIClient) -> set[str]:
         """Names of every protected volume on the engine: labelled, or mounted by a protected container (blocking:
         one volume list and one container list)."""

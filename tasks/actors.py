@@ -9,7 +9,7 @@ import dramatiq
 
 from core.container_actions import ContainerAction
 
-from . import containers, images
+from . import containers, images, volumes
 
 Actor = dramatiq.Actor[..., None]
 
@@ -20,6 +20,7 @@ class Actors:
     pull_image: Actor
     image_operation: Actor
     create_container: Actor
+    volume_operation: Actor
 
     def senders(self) -> dict[str, Callable[..., object]]:
         """Kind of job (= its audit action, as ``Commands.dispatch`` names it) → the actor's send."""
@@ -28,6 +29,7 @@ class Actors:
             'image.pull': self.pull_image.send,
             **{f'image.{operation}': self.image_operation.send for operation in ('remove', 'tag', 'prune')},
             'container.create': self.create_container.send,
+            **{f'volume.{operation}': self.volume_operation.send for operation in ('create', 'remove', 'prune')},
         }
 
 
@@ -37,4 +39,5 @@ def declare(broker: dramatiq.Broker) -> Actors:
         pull_image=images.pull_image.declare(broker),
         image_operation=images.image_operation.declare(broker),
         create_container=images.create_container.declare(broker),
+        volume_operation=volumes.volume_operation.declare(broker),
     )

@@ -15,6 +15,7 @@ import docker
 import docker.errors
 
 from core.docker.client import describe_error
+from core.docker.disk_usage import DiskUsageCache
 from core.permissions import LOCAL_ENDPOINT
 from core.protection import Protection
 
@@ -22,13 +23,14 @@ T = TypeVar('T')
 
 
 class Gone(LookupError):
-    """The container or image no longer exists."""
+    """The container, image or volume no longer exists."""
 
 
 class EngineReads:
     def __init__(self, client: Callable[[], docker.DockerClient], endpoint: str = LOCAL_ENDPOINT) -> None:
         self.client = client  # the panel's shared client for this endpoint
         self.endpoint = endpoint
+        self.disk_usage_cache = DiskUsageCache(self.disk_usage)  # one per endpoint, shared by every page
 
     async def _run(self, call: Callable[[docker.APIClient], T]) -> T:
         def read() -> T:
@@ -50,6 +52,15 @@ class EngineReads:
     async def disk_usage(self) -> dict[str, Any]:
         """``GET /system/df``: slow on a big host, ask only when the answer is needed."""
         return await self._run(lambda api: api.df() or {})
+
+    async def recent_disk_usage(self, *, fresh: bool = False) -> dict[str, Any]:
+        """:meth:`disk_usage`, reused for a few seconds across pages and never asked twice at once
+        (:class:`core.docker.disk_usage.DiskUsageCache`); ``fresh`` asks again now."""
+        return await self.disk_usage_cache.get(fresh=fresh)
+
+    async def volume(self, name: str) -> dict[str, Any]:
+        """The volume's inspect data."""
+        return await self._run(lambda api: api.inspect_volume(name))
 
     async def network_names(self) -> list[str]:
         return await self._run(lambda api: sorted(str(network['Name']) for network in api.networks() or []))

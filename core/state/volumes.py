@@ -1,11 +1,14 @@
-"""The volume row model the panel shows (who uses each: ``core.state.containers.containers_by``)."""
+"""The volume row model the panel shows (who uses each: ``core.state.containers.containers_by``), what a prune would
+remove, and sizes from the engine's disk usage."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from core.permissions import LOCAL_ENDPOINT, Scope
+from core.protection import labelled_protected
 
 
 @dataclass(kw_only=True, slots=True)
@@ -39,3 +42,29 @@ class VolumeRow:
     @property
     def access_scope(self) -> Scope:
         return Scope.of(self.labels, self.endpoint)
+
+
+def prune_candidates(volumes: Iterable[VolumeRow], in_use: Collection[str], *, anonymous_only: bool) -> list[VolumeRow]:
+    """The volumes no container uses (``in_use``: names any container mounts, running or not), only the anonymous
+    ones unless ``anonymous_only`` is False; never one labelled ``berth.protected`` (an admin removes those one by
+    one)."""
+    return sorted(
+        (
+            volume
+            for volume in volumes
+            if volume.name not in in_use
+            and (volume.anonymous or not anonymous_only)
+            and not labelled_protected(volume.labels)
+        ),
+        key=lambda volume: volume.name,
+    )
+
+
+def volume_sizes(disk_usage: Mapping[str, Any]) -> dict[str, int]:
+    """Volume name → bytes, from ``GET /system/df``; a volume whose size the engine does not know (-1) is left out."""
+    sizes = {}
+    for volume in disk_usage.get('Volumes') or []:
+        size = int((volume.get('UsageData') or {}).get('Size', -1))
+        if size >= 0:
+            sizes[str(volume.get('Name', ''))] = size
+    return sizes
