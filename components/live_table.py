@@ -29,6 +29,7 @@ class LiveTable:
         slots: dict[str, str],
         changes: Collection[ChangeKind],
         rows: Callable[[], tuple[list[dict[str, Any]], str]],  # the rows, and the summary beside the title
+        toolbar: Callable[[], None] | None = None,  # lays out the page's buttons, right of the filter
     ) -> None:
         self.changes = changes
         self.rows = rows
@@ -42,6 +43,8 @@ class LiveTable:
                 .props(f'clearable dense outlined aria-label="Filter {title.lower()}"')
                 .classes('w-64')
             )
+            if toolbar is not None:
+                toolbar()
         self.table = ui.table(columns=columns, rows=[], row_key=row_key, pagination={'rowsPerPage': 50})
         self.table.props('flat bordered dense wrap-cells').classes('w-full')
         for name, template in slots.items():

@@ -17,6 +17,7 @@ from . import (
     logs,
     networks,
     terminal,
+    volume_detail,
     volumes,
 )
 
@@ -32,6 +33,7 @@ def register(services: Services) -> None:
     images.register(services)
     image_detail.register(services)
     volumes.register(services)
+    volume_detail.register(services)
     networks.register(services)
     jobs.register(services)
     job_detail.register(services)

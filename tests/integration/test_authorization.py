@@ -78,6 +78,9 @@ def image_commands(services: Services, busybox_id: str, tag: str) -> dict[str, C
         ),
         'job.cancel': lambda who: commands.cancel_job(who, 'no-such-job'),
         'registry.forget': lambda who: commands.forget_credentials(who, '127.0.0.1:1'),
+        'volume.create': lambda who: commands.create_volume(who, 'bt-vol-authz-never'),
+        'volume.remove': lambda who: commands.remove_volume(who, 'bt-vol-authz-never', force=True),
+        'volume.prune': lambda who: commands.prune_volumes(who, 'all', ['bt-vol-authz-never']),
     }
 
 
@@ -101,6 +104,7 @@ async def test_every_other_command_is_refused_below_operator_and_changes_nothing
     assert sorted(image.id for image in docker_client.images.list(all=True)) == images_before
     assert not docker_client.containers.list(all=True, filters={'name': name})
     assert BUSYBOX in docker_client.images.get(BUSYBOX).tags
+    assert not docker_client.volumes.list(filters={'name': 'bt-vol-authz-never'})
 
 
 async def test_an_operator_passes_the_same_guard(services: Services, docker_client: docker.DockerClient) -> None:
