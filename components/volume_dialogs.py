@@ -35,7 +35,9 @@ class CreateVolumeDialog(AskingDialog):
             self.name = (
                 ui.input(
                     'Name',
-                    validation=lambda text: sentence(problem) if (problem := name_problem(text.strip())) else None,
+                    validation=lambda text: (
+                        sentence(problem) if (problem := name_problem((text or '').strip())) else None
+                    ),
                 )
                 .props('autofocus')
                 .classes('w-full')
@@ -56,13 +58,17 @@ class CreateVolumeDialog(AskingDialog):
                 ui.button('Cancel', on_click=lambda: self.submit(None)).props('flat')
                 self.confirm = ui.button('Create', on_click=self._confirm).props('aria-label="Create volume"')
 
+    @property
+    def typed_name(self) -> str:
+        return str(self.name.value or '').strip()
+
     async def _confirm(self) -> None:
         if not self.name.validate():
             return
         self.confirm.props('loading')
         try:
             problem = await self.create(
-                self.name.value.strip(),
+                self.typed_name,
                 self.driver.value or '',
                 self.labels.value or '',
                 self.options.value or '' if self.options is not None else '',
@@ -70,7 +76,7 @@ class CreateVolumeDialog(AskingDialog):
         finally:
             self.confirm.props(remove='loading')
         if problem is None:
-            self.submit(self.name.value.strip())
+            self.submit(self.typed_name)
             return
         self.problem.text = problem
         self.problem.set_visibility(True)

@@ -38,7 +38,7 @@ def cleanup() -> Iterator[Callable[[str, str], str]]:
 
     yield track
     for kind, name in sorted(made, key=lambda item: item[0] != 'container'):  # containers before their volumes
-        command = ['docker', 'rm', '-f', name] if kind == 'container' else ['docker', 'volume', 'rm', '-f', name]
+        command = ['docker', 'rm', '-f', '-v', name] if kind == 'container' else ['docker', 'volume', 'rm', '-f', name]
         subprocess.run(command, capture_output=True, check=False)
 
 
