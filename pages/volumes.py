@@ -132,7 +132,7 @@ class VolumesView:
                     self.services.sessions.current(), name, driver, labels, options
                 )
             except (Forbidden, CommandError) as error:
-                return f'{sentence(error)}'
+                return sentence(error)
             return None
 
         await CreateVolumeDialog(create, driver_options=self.identity.can(Permission.VOLUME_DRIVER_OPTIONS)).ask()

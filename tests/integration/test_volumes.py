@@ -193,6 +193,11 @@ async def test_the_actor_checks_driver_options_and_berths_volumes_again(
         f"refused: {protected} is one of Berth's protected volumes: removing it needs the admin role",
     )
     assert volume_exists(docker_client, protected)
+    # A create of a name that exists by now (the engine would just say yes, keeping the old volume): a sentence
+    params = {'driver': 'local', 'labels': {'berth.protected': 'false'}, 'driver_options': {}}
+    done = await finished(services, await skipping_the_command(services, ADMIN, 'volume.create', protected, params))
+    assert (done.status, done.message) == ('failed', f'a volume named {protected} already exists')
+    assert docker_client.api.inspect_volume(protected)['Labels'] == {'berth.protected': 'true'}
     # (control: an admin removes it)
     done = await finished(services, await services.commands.remove_volume(ADMIN, protected))
     assert done.status == 'succeeded' and not volume_exists(docker_client, protected)
