@@ -123,7 +123,7 @@ class VolumesView:
         if action == 'inspect':
             ui.navigate.to(volume_path(name, self.services.state.endpoint))
         elif action == 'remove':
-            await ask_and_remove(self.services, name)
+            await ask_and_remove(self.services, name, self.services.state.endpoint)
 
     async def create(self) -> None:
         async def create(name: str, driver: str, labels: str, options: str) -> str | None:
