@@ -123,7 +123,7 @@ class PruneVolumesDialog(AskingDialog):
             ).props('aria-label="Which volumes"')
             self.summary = ui.label().classes('text-body2')
             self.space = ui.label().classes('text-body2')
-            with ui.scroll_area().classes('w-full h-64 border'):
+            with ui.scroll_area().classes('w-full h-64 border') as self.scroll:
                 self.list = ui.column().classes('w-full gap-1').props('role=list aria-label="Volumes to remove"')
             with ui.row().classes('w-full justify-end'):
                 ui.button('Cancel', on_click=lambda: self.submit(None)).props('flat')
@@ -144,6 +144,7 @@ class PruneVolumesDialog(AskingDialog):
         self.summary.text = f'Remove {count} volume{"s" if count != 1 else ""}?' if count else f'There are no {what}.'
         self.space.text = self._space()
         self.confirm.set_enabled(count > 0)
+        self.scroll.set_visibility(count > 0)
         self.confirm.text = f'Remove {count}' if count else 'Confirm'
         self.list.clear()
         with self.list:
