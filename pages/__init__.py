@@ -16,6 +16,7 @@ from . import (
     jobs,
     logs,
     networks,
+    recordings,
     terminal,
     volumes,
 )
@@ -38,3 +39,4 @@ def register(services: Services) -> None:
     admin.register(services)
     terminal.register(services)
     logs.register(services)
+    recordings.register(services)

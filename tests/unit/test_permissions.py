@@ -37,10 +37,14 @@ ADMIN_ONLY = {
 }
 
 
+OPERATOR_OWN_ONLY = {Permission.RECORDING_READ}  # operators replay the terminal sessions they opened
+
+
 def test_the_three_roles_keep_the_powers_they_had() -> None:
     for permission in Permission:
         assert role_allows('admin', permission)
-        assert role_allows('operator', permission) == (permission not in ADMIN_ONLY)
+        assert role_allows('operator', permission) == (permission not in ADMIN_ONLY | OPERATOR_OWN_ONLY)
+        assert Identity(username='o', role='operator').holds(permission) == (permission not in ADMIN_ONLY)
         assert role_allows('viewer', permission) == (permission in VIEWER_ONLY)
     assert not role_allows('', Permission.CONTAINER_READ)
     assert not role_allows('root', Permission.CONTAINER_READ)
