@@ -117,7 +117,12 @@ class Sessions:
             return None
         if touch and now - storage.get('last_seen', 0) > 30:
             storage['last_seen'] = now
-        return Identity(username=account.username, role=account.role, address=_client_address(request))
+        return Identity(
+            username=account.username,
+            role=account.role,
+            address=_client_address(request),
+            subject=account.owner_id,
+        )
 
     def page_allowed(self, client: Client) -> bool:
         """For the socket guard: does the session this page was opened in still hold the role the page needs?"""

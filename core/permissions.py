@@ -18,6 +18,7 @@ OWNER_LABEL = 'berth.owner'  # the stable identity of whoever owns a container o
 
 class Role(StrEnum):
     VIEWER = 'viewer'
+    DEVELOPER = 'developer'  # acts on its own things only (its dev environments), sees nothing else
     OPERATOR = 'operator'
     ADMIN = 'admin'
 
@@ -89,10 +90,20 @@ _OPERATOR = _VIEWER | {
     Permission.JOB_CANCEL,
 }
 
+# What a developer may do on the containers (and recordings) that carry its own berth.owner, and on nothing else.
+_DEVELOPER_OWN = {
+    Permission.CONTAINER_READ,
+    Permission.CONTAINER_LOGS,
+    Permission.CONTAINER_LIFECYCLE,
+    Permission.CONTAINER_EXEC,
+    Permission.RECORDING_READ,
+}
+
 # The one table of who may do what. Order matters only for sentences: the first role granting a permission is the
 # one a refusal names ("… needs the operator role").
 ROLE_GRANTS: Mapping[Role, Mapping[Permission, Reach]] = {
     Role.VIEWER: dict.fromkeys(_VIEWER, Reach.ANY),
+    Role.DEVELOPER: dict.fromkeys(_DEVELOPER_OWN, Reach.OWN),
     Role.OPERATOR: {**dict.fromkeys(_OPERATOR, Reach.ANY), Permission.RECORDING_READ: Reach.OWN},
     Role.ADMIN: dict.fromkeys(Permission, Reach.ANY),
 }

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     oidc_roles_claim: str = 'groups'
     oidc_admin_groups: str = ''
     oidc_operator_groups: str = ''
+    oidc_developer_groups: str = ''
     oidc_viewer_groups: str = ''
     oidc_default_role: str | None = None
 

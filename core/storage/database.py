@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS users (
     role TEXT NOT NULL,
     source TEXT NOT NULL DEFAULT 'local',
     disabled INTEGER NOT NULL DEFAULT 0,
-    created_at {real} NOT NULL
+    created_at {real} NOT NULL,
+    subject TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS jobs (
     job_id TEXT PRIMARY KEY,
@@ -62,6 +63,7 @@ CREATE TABLE IF NOT EXISTS registry_credentials (
 """
 # (table, column, declaration) for every column added after the first release of a table
 ADDED_COLUMNS = [
+    ('users', 'subject', "TEXT NOT NULL DEFAULT ''"),  # an SSO account's stable identity: issuer|sub
     ('jobs', 'output', "TEXT NOT NULL DEFAULT ''"),
     ('jobs', 'endpoint', "TEXT NOT NULL DEFAULT 'local'"),  # the Docker endpoint a job ran against
     ('audit', 'endpoint', "TEXT NOT NULL DEFAULT 'local'"),  # the Docker endpoint an action was about
