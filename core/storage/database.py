@@ -54,6 +54,12 @@ CREATE TABLE IF NOT EXISTS audit (
     address TEXT NOT NULL,
     endpoint TEXT NOT NULL DEFAULT 'local'
 );
+CREATE TABLE IF NOT EXISTS templates (
+    name TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    updated_at {real} NOT NULL
+);
 CREATE TABLE IF NOT EXISTS registry_credentials (
     registry TEXT PRIMARY KEY,
     sealed TEXT NOT NULL,
