@@ -106,9 +106,14 @@ def removable(api: docker.APIClient, network_id: str) -> NetworkRow:
     network = NetworkRow.from_inspect(data)
     if built_in(data):
         raise Refused(f"{network.name} is one of the engine's own networks (bridge, host, none): it cannot be removed")
-    connected = api.containers(all=True, filters={'network': network.id}) or []
+    # by name too: a container created on the network but never started has no network id yet
+    connected = {
+        str(item['Id']): str((item.get('Names') or ['?'])[0]).lstrip('/')
+        for key in (network.id, network.name)
+        for item in api.containers(all=True, filters={'network': key}) or []
+    }
     if connected:
-        names = ', '.join(sorted(str((item.get('Names') or ['?'])[0]).lstrip('/') for item in connected))
+        names = ', '.join(sorted(connected.values()))
         raise Refused(f'the network {network.name} still has containers connected ({names}): disconnect them first')
     return network
 
