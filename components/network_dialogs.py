@@ -57,7 +57,11 @@ class NewNetworkDialog(AskingDialog):
             self.error.set_visibility(False)
             with ui.row().classes('w-full justify-end'):
                 ui.button('Cancel', on_click=lambda: self.submit(None)).props('flat')
-                self.create = ui.button('Create', on_click=self._create).props('aria-label="Create network"')
+                self.create = (
+                    ui.button('Create', on_click=self._create)
+                    .props('aria-label="Create network"')
+                    .mark('create-network')
+                )
 
     def values(self) -> dict[str, Any]:
         return {
@@ -122,7 +126,7 @@ class RemoveNetworkDialog(AskingDialog):
                 ui.button('Cancel', on_click=lambda: self.submit(None)).props('flat')
                 ui.button('Remove', color='negative', on_click=lambda: self.submit(True)).props(
                     'aria-label="Confirm remove"'
-                )
+                ).mark('confirm-remove')
 
 
 class PruneNetworksDialog(AskingDialog):
@@ -145,7 +149,7 @@ class PruneNetworksDialog(AskingDialog):
                 ui.button('Cancel', on_click=lambda: self.submit(None)).props('flat')
                 ui.button(
                     'Confirm', color='negative', on_click=lambda: self.submit([network.id for network in networks])
-                ).props('aria-label="Confirm prune"')
+                ).props('aria-label="Confirm prune"').mark('confirm-prune')
 
 
 class DisconnectDialog(AskingDialog):
@@ -160,4 +164,4 @@ class DisconnectDialog(AskingDialog):
                 ui.button('Cancel', on_click=lambda: self.submit(None)).props('flat')
                 ui.button('Disconnect', on_click=lambda: self.submit({'force': bool(self.force.value)})).props(
                     'aria-label="Confirm disconnect"'
-                )
+                ).mark('confirm-disconnect')
