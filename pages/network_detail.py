@@ -127,7 +127,8 @@ class NetworkDetail:
             for row in sorted(self.services.state.containers.values(), key=lambda row: row.name)
             if row.endpoint == self.network.endpoint and self.network.name not in row.networks
         }
-        self.container.set_options(choices, value=self.container.value if self.container.value in choices else None)
+        if choices != self.container.options:  # most container changes do not change the choices
+            self.container.set_options(choices, value=self.container.value if self.container.value in choices else None)
 
     async def connect(self) -> None:
         self.connect_error.text = ''

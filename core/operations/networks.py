@@ -68,16 +68,15 @@ def create(api: docker.APIClient, data: dict[str, Any], role: str) -> str:
         raise Refused(f"Berth's own labels ({', '.join(reserved)}) need the admin role")
     answer = api.create_network(**spec.create_arguments())
     created = NetworkRow.from_inspect(api.inspect_network(answer['Id']))
-    facts = [f'subnet {", ".join(created.subnets)}' if created.subnets else '']
+    facts = [created.driver, f'subnet {", ".join(created.subnets)}' if created.subnets else '']
     facts += ['internal' if created.internal else '', 'attachable' if created.attachable else '']
-    shown = ', '.join(fact for fact in facts if fact)
-    return f'created the {DRIVER} network {created.name}' + (f' ({shown})' if shown else '')
+    return f'created ({", ".join(fact for fact in facts if fact)})'
 
 
 def remove(api: docker.APIClient, network_id: str) -> str:
     network = removable(api, network_id)
     api.remove_network(network.id)
-    return f'removed the network {network.name}'
+    return 'removed'
 
 
 def prune(api: docker.APIClient, networks: dict[str, str]) -> tuple[str, str]:
@@ -133,9 +132,7 @@ def connect(api: docker.APIClient, network_id: str, params: dict[str, Any]) -> s
     details = [f'alias{"es" if len(aliases) > 1 else ""} {", ".join(aliases)}' if aliases else '']
     details.append(f'IPv4 {ipv4}' if ipv4 else '')
     shown = ', '.join(detail for detail in details if detail)
-    return f'connected {params.get("container") or container_id[:12]} to {network.name}' + (
-        f' ({shown})' if shown else ''
-    )
+    return 'connected' + (f' ({shown})' if shown else '')
 
 
 def disconnect(api: docker.APIClient, network_id: str, params: dict[str, Any]) -> str:
@@ -145,7 +142,7 @@ def disconnect(api: docker.APIClient, network_id: str, params: dict[str, Any]) -
         raise Refused(f'containers cannot be disconnected from the {network.name} network')
     container_id = str(params['container_id'])
     api.disconnect_container_from_network(container_id, network.id, force=bool(params.get('force')))
-    return f'disconnected {params.get("container") or container_id[:12]} from {network.name}'
+    return 'disconnected'
 
 
 def built_in(data: dict[str, Any]) -> bool:

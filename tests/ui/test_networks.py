@@ -68,6 +68,10 @@ def bt_networks() -> Iterator[list[str]]:
         subprocess.run(['docker', 'network', 'rm', name], capture_output=True)
 
 
+def bt_container() -> str:
+    return f'bt-net-c-{uuid.uuid4().hex[:8]}'
+
+
 def bt_network(names: list[str], *options: str) -> str:
     names.append(f'bt-net-{uuid.uuid4().hex[:8]}')
     subprocess.run(['docker', 'network', 'create', *options, names[-1]], check=True, capture_output=True)
@@ -117,7 +121,7 @@ async def test_remove_asks_and_names_the_containers_still_connected(
     await sign_in(user)
     await user.open('/networks')
     used, unused = bt_network(bt_networks), bt_network(bt_networks)
-    container = make_container(extra=['--network', used])
+    container = make_container(name=bt_container(), extra=['--network', used])
     await eventually(lambda: members(user, used) == [container], what='the container on its network')
     table = user.find(kind=ui.table)
     # When Remove is pressed on a network a container is connected to, the dialog and then the panel name it
@@ -139,7 +143,7 @@ async def test_prune_previews_exactly_the_unused_networks(
 ) -> None:
     await sign_in(user)
     used, unused = bt_network(bt_networks), bt_network(bt_networks)
-    make_container(extra=['--network', used])
+    make_container(name=bt_container(), extra=['--network', used])
     await user.open('/networks')
     await eventually(lambda: row_of(user, unused) is not None and members(user, used) != [], what='both listed')
     user.find(kind=ui.button, content='Prune').click()
@@ -156,7 +160,7 @@ async def test_detail_page_connects_and_disconnects_and_says_when_the_network_is
     user: User, bt_networks: list[str], make_container: Callable[..., str]
 ) -> None:
     name = bt_network(bt_networks, '--subnet', '10.213.12.0/24', '--label', 'team=<b>ops</b>')
-    container = make_container()
+    container = make_container(name=bt_container())
     await sign_in(user)
     await user.open(f'/networks/{name}')
     await user.should_see('10.213.12.0/24')
@@ -192,7 +196,7 @@ async def test_a_viewer_reads_networks_but_is_offered_no_change(
     create_user: Callable[[], User], bt_networks: list[str], make_container: Callable[..., str]
 ) -> None:
     name = bt_network(bt_networks, '--subnet', '10.213.14.0/24')
-    make_container(extra=['--network', name])
+    make_container(name=bt_container(), extra=['--network', name])
     admin, viewer = create_user(), create_user()
     await sign_in(admin)
     password = await create_account(admin, 'vera', 'viewer')
