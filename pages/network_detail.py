@@ -54,7 +54,9 @@ class NetworkDetail:
     def __init__(self, services: Services, row: NetworkRow, identity: Identity) -> None:
         self.services = services
         self.network = row
-        self.can_connect = identity.can(Permission.NETWORK_CONNECT, row.access_scope)
+        allowed = identity.can(Permission.NETWORK_CONNECT, row.access_scope)
+        self.can_disconnect = allowed and row.driver not in ('host', 'null')  # the engine keeps those as they are
+        self.can_connect = allowed and row.driver == 'bridge'  # the only networks containers are connected to here
         self.member_ids: set[str] = set()
         self.gone = False
         self._pending: asyncio.TimerHandle | None = None
@@ -245,9 +247,9 @@ class NetworkDetail:
             if not members:
                 ui.label('No container is connected.').classes('text-caption')
                 return
-            columns = f'repeat({len(MEMBER_HEADINGS)}, minmax(6rem, auto))' + (' auto' if self.can_connect else '')
+            columns = f'repeat({len(MEMBER_HEADINGS)}, minmax(6rem, auto))' + (' auto' if self.can_disconnect else '')
             with ui.grid(columns=columns).classes('w-full gap-x-4 gap-y-1 items-center'):
-                for heading in MEMBER_HEADINGS + (('',) if self.can_connect else ()):
+                for heading in MEMBER_HEADINGS + (('',) if self.can_disconnect else ()):
                     ui.label(heading).classes('text-weight-medium')
                 for member in members:
                     own = settings.get(member.id) or {}
@@ -259,7 +261,7 @@ class NetworkDetail:
                     ui.label(own.get('MacAddress') or live.get('MacAddress') or '—').classes('font-mono text-sm')
                     aliases = [alias for alias in own.get('Aliases') or [] if not member.id.startswith(alias)]
                     ui.label(', '.join(aliases) or '—').classes('break-all')
-                    if self.can_connect:
+                    if self.can_disconnect:
                         button = ui.button('Disconnect', on_click=lambda member=member: self.disconnect(member))
                         button.props('flat dense no-caps').mark(f'disconnect-{member.name}')
                         button.props['aria-label'] = f'Disconnect {member.name}'
