@@ -46,6 +46,11 @@ KIND_VERBS = {
     'image.tag': 'Tag',
     'image.prune': 'Prune',
     'container.create': 'Create',
+    'network.create': 'Create network',
+    'network.remove': 'Remove network',
+    'network.prune': 'Prune',
+    'network.connect': 'Connect',
+    'network.disconnect': 'Disconnect',
 }
 
 

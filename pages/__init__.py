@@ -15,6 +15,7 @@ from . import (
     job_detail,
     jobs,
     logs,
+    network_detail,
     networks,
     recordings,
     terminal,
@@ -34,6 +35,7 @@ def register(services: Services) -> None:
     image_detail.register(services)
     volumes.register(services)
     networks.register(services)
+    network_detail.register(services)
     jobs.register(services)
     job_detail.register(services)
     admin.register(services)

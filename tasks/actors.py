@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 import dramatiq
 
+from core.commands.networks import NETWORK_OPERATIONS
 from core.container_actions import ContainerAction
 
-from . import containers, images
+from . import containers, images, networks
 
 Actor = dramatiq.Actor[..., None]
 
@@ -20,6 +21,7 @@ class Actors:
     pull_image: Actor
     image_operation: Actor
     create_container: Actor
+    network_operation: Actor
 
     def senders(self) -> dict[str, Callable[..., object]]:
         """Kind of job (= its audit action, as ``Commands.dispatch`` names it) → the actor's send."""
@@ -28,6 +30,7 @@ class Actors:
             'image.pull': self.pull_image.send,
             **{f'image.{operation}': self.image_operation.send for operation in ('remove', 'tag', 'prune')},
             'container.create': self.create_container.send,
+            **{f'network.{operation}': self.network_operation.send for operation in NETWORK_OPERATIONS},
         }
 
 
@@ -37,4 +40,5 @@ def declare(broker: dramatiq.Broker) -> Actors:
         pull_image=images.pull_image.declare(broker),
         image_operation=images.image_operation.declare(broker),
         create_container=images.create_container.declare(broker),
+        network_operation=networks.network_operation.declare(broker),
     )

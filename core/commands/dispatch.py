@@ -9,6 +9,7 @@ from typing import Any
 from nicegui import run
 
 from core.commands.images import ImageCommands
+from core.commands.networks import NetworkCommands
 from core.container_actions import parse_action
 from core.docker.endpoints import Endpoints, UnknownEndpoint
 from core.errors import CommandError
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 Send = Callable[..., object]  # an actor's send: queues the job, returns the message
 
 
-class Commands(ImageCommands):
+class Commands(ImageCommands, NetworkCommands):
     def __init__(
         self,
         *,

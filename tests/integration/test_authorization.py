@@ -76,6 +76,11 @@ def image_commands(services: Services, busybox_id: str, tag: str) -> dict[str, C
         'container.create': lambda who: commands.create_container(
             who, ContainerSpec(image=BUSYBOX, name=tag.rsplit(':', 1)[1], command=['true'], start=False)
         ),
+        'network.create': lambda who: commands.create_network(who, 'bt-net-authz', subnet='10.213.200.0/24'),
+        'network.remove': lambda who: commands.remove_network(who, 'bridge'),
+        'network.prune': lambda who: commands.prune_networks(who, ['bridge']),
+        'network.connect': lambda who: commands.connect_network(who, 'bridge', 'no-such-container'),
+        'network.disconnect': lambda who: commands.disconnect_network(who, 'bridge', 'no-such-container'),
         'job.cancel': lambda who: commands.cancel_job(who, 'no-such-job'),
         'registry.forget': lambda who: commands.forget_credentials(who, '127.0.0.1:1'),
     }
@@ -101,6 +106,7 @@ async def test_every_other_command_is_refused_below_operator_and_changes_nothing
     assert sorted(image.id for image in docker_client.images.list(all=True)) == images_before
     assert not docker_client.containers.list(all=True, filters={'name': name})
     assert BUSYBOX in docker_client.images.get(BUSYBOX).tags
+    assert not docker_client.networks.list(names=['bt-net-authz'])
 
 
 async def test_an_operator_passes_the_same_guard(services: Services, docker_client: docker.DockerClient) -> None:
