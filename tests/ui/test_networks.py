@@ -40,14 +40,14 @@ async def test_networks_appear_show_who_is_connected_and_go_without_a_reload(
     assert bridge is not None and bridge['built_in'] and bridge['driver'] == 'bridge'
     # When a network is created with the CLI, with its own subnet
     subprocess.run(
-        ['docker', 'network', 'create', '--internal', '--subnet', '172.31.250.0/24', network_name],
+        ['docker', 'network', 'create', '--internal', '--subnet', '10.214.250.0/24', network_name],
         check=True,
         capture_output=True,
     )
     # Then the open page lists it with its subnet and flags
     await eventually(lambda: row_of(user, network_name) is not None, what='the new network listed')
     row = row_of(user, network_name)
-    assert row is not None and row['subnet'] == '172.31.250.0/24' and row['internal'] and not row['built_in']
+    assert row is not None and row['subnet'] == '10.214.250.0/24' and row['internal'] and not row['built_in']
     # When a running container is connected and disconnected with the CLI (network events, no container event)
     container = make_container()
     subprocess.run(['docker', 'network', 'connect', network_name, container], check=True, capture_output=True)
