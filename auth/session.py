@@ -143,6 +143,15 @@ class Sessions:
         )
         client.on_delete(lambda: self.pages.pop(client.id, None))
 
+    def identity_of_page(self, client_id: str) -> Identity | None:
+        """Who an open page belongs to, from the account cache (no request needed): for pushing to pages, such as
+        job notifications, only what their user may see."""
+        page = self.pages.get(client_id)
+        account = self.accounts.cached(page.username) if page is not None else None
+        if account is None or account.disabled:
+            return None
+        return Identity(username=account.username, role=account.role, subject=account.owner_id)
+
     def leave(self, client_id: str) -> None:
         """Marks a page that is navigating to /logout by itself."""
         if client_id in self.pages:

@@ -88,7 +88,7 @@ def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
             banner.set_visibility(not services.state.engine_ok)
 
     def show_badge(job: Job | None = None, update: JobUpdate | None = None) -> None:
-        count = services.jobs.active_count
+        count = sum(1 for job in services.jobs.active() if identity.can(Permission.JOB_READ, job.scope))
         badge.text = str(count) if count else ''
         badge.set_visibility(count > 0)
 

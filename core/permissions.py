@@ -97,6 +97,7 @@ _DEVELOPER_OWN = {
     Permission.CONTAINER_LIFECYCLE,
     Permission.CONTAINER_EXEC,
     Permission.RECORDING_READ,
+    Permission.JOB_READ,  # the jobs on its own things
 }
 
 # The one table of who may do what. Order matters only for sentences: the first role granting a permission is the

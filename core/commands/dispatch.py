@@ -101,6 +101,7 @@ class Commands(ImageCommands, NetworkCommands):
             target_name=target_name,
             requested_by=identity.username,
             endpoint=endpoint,
+            owner=scope.owner,
         )
         self.jobs.apply(update)
         self.audit.record(
@@ -122,6 +123,7 @@ class Commands(ImageCommands, NetworkCommands):
             'requested_by': identity.username,
             'role': identity.role,
             'endpoint': endpoint,
+            'owner': scope.owner,
         }
         if self.signer is not None:
             payload = self.signer.sign(payload, arguments, params)

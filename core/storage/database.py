@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     started_at {real},
     finished_at {real},
     output TEXT NOT NULL DEFAULT '',
-    endpoint TEXT NOT NULL DEFAULT 'local'
+    endpoint TEXT NOT NULL DEFAULT 'local',
+    owner TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
 CREATE TABLE IF NOT EXISTS audit (
@@ -72,6 +73,7 @@ ADDED_COLUMNS = [
     ('users', 'subject', "TEXT NOT NULL DEFAULT ''"),  # an SSO account's stable identity: issuer|sub
     ('jobs', 'output', "TEXT NOT NULL DEFAULT ''"),
     ('jobs', 'endpoint', "TEXT NOT NULL DEFAULT 'local'"),  # the Docker endpoint a job ran against
+    ('jobs', 'owner', "TEXT NOT NULL DEFAULT ''"),  # the berth.owner of the resource a job acted on
     ('audit', 'endpoint', "TEXT NOT NULL DEFAULT 'local'"),  # the Docker endpoint an action was about
 ]
 

@@ -60,6 +60,7 @@ def test_a_developer_acts_only_on_what_carries_its_own_identity() -> None:
             Permission.CONTAINER_LIFECYCLE,
             Permission.CONTAINER_EXEC,
             Permission.RECORDING_READ,
+            Permission.JOB_READ,
         }:
             assert dana.holds(permission) and dana.can(permission, mine), permission
             assert not dana.can(permission, Scope(owner='https://idp.example|eve-7')), permission
