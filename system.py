@@ -35,6 +35,7 @@ from core.storage.credentials import RegistryCredentials, SecretBox
 from core.storage.database import Database
 from core.streams.exec_session import Terminals
 from core.streams.quota import StreamQuota
+from core.streams.recording import Recordings
 from tasks.actors import Actors, declare
 from tasks.broker import make_broker, start_worker
 from tasks.context import WorkerContext
@@ -60,6 +61,7 @@ class Services:
     cancel: CancelFlags
     terminals: Terminals  # open terminal sessions, ended at stop
     terminal_quota: StreamQuota
+    recordings: Recordings  # terminal sessions as asciicast files, swept after their retention
     log_quota: StreamQuota
     protection: Protection  # the panel's own containers: found at start
     broker: dramatiq.Broker  # chosen once from the settings; without Redis, the embedded worker's
@@ -89,6 +91,7 @@ class Services:
             self._worker = start_worker(self.broker, self.settings.worker_threads)
         self._tasks.append(asyncio.create_task(self._check_lost_jobs()))
         self._tasks.append(asyncio.create_task(self.sessions.sweep()))
+        self._tasks.append(asyncio.create_task(self._sweep_recordings()))
 
     def _discover_protection(self) -> Protection:
         try:
@@ -108,6 +111,13 @@ class Services:
         self.broker.close()
         self.endpoints.close()
         await asyncio.get_running_loop().run_in_executor(None, self.database.writer.stop)  # the last jobs and audit
+
+    async def _sweep_recordings(self) -> None:
+        while True:
+            deleted = await asyncio.to_thread(self.recordings.sweep)
+            if deleted:
+                log.info('deleted %d terminal recordings older than %g days', deleted, self.recordings.days)
+            await asyncio.sleep(3600)
 
     async def _check_lost_jobs(self) -> None:
         while True:
@@ -178,6 +188,12 @@ def build(settings: Settings) -> Services:
         cancel=cancel,
         terminals=Terminals(endpoints),
         terminal_quota=StreamQuota(kind='terminals', limit=settings.terminals_per_user),
+        recordings=Recordings(
+            settings.data_dir / 'recordings',
+            record_input=settings.record_input,
+            max_bytes=int(settings.recording_max_mb * 2**20) if settings.record_terminals else 0,
+            days=settings.recording_days,
+        ),
         log_quota=StreamQuota(kind='log views', limit=settings.log_views_per_user),
         protection=protection,
         broker=broker,

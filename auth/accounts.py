@@ -43,6 +43,13 @@ class Account:
     role: str
     source: str
     disabled: bool
+    subject: str = ''  # an SSO account's stable identity (issuer|sub); '' for a local account
+
+    @property
+    def owner_id(self) -> str:
+        """What owned resources carry (``berth.owner``): never the display name of an SSO account, which the identity
+        provider may give to someone else later; a local account's name is its id."""
+        return self.subject or f'local:{self.username}'
 
 
 class Accounts:
@@ -80,25 +87,33 @@ class Accounts:
         )
         self._changed(username, Account(username=username, role=role, source='local', disabled=False))
 
-    def upsert_external(self, username: str, role: str, *, source: str) -> bool:
-        """Creates or updates an SSO account with the role from this sign-in; False when disabled or taken locally."""
+    def upsert_external(self, username: str, role: str, *, source: str, subject: str = '') -> str:
+        """Creates or updates an SSO account with the role from this sign-in: '' when signed in, else why not (disabled,
+        the name taken by a local account or by another identity of the provider)."""
         account = self.get(username)
         if account is None:
             self.database.execute(
-                'INSERT INTO users (username, password_hash, role, source, disabled, created_at) '
-                'VALUES (?, NULL, ?, ?, 0, ?)',
-                (username, role, source, time.time()),
+                'INSERT INTO users (username, password_hash, role, source, disabled, created_at, subject) '
+                'VALUES (?, NULL, ?, ?, 0, ?, ?)',
+                (username, role, source, time.time(), subject),
             )
-            self._changed(username, Account(username=username, role=role, source=source, disabled=False))
-            return True
-        if account.disabled or account.source != source:
-            return False
-        self.database.execute('UPDATE users SET role = ? WHERE username = ?', (role, username))
-        self._changed(username, replace(account, role=role))
-        return True
+            self._changed(
+                username, Account(username=username, role=role, source=source, disabled=False, subject=subject)
+            )
+            return ''
+        if account.source != source:
+            return f'the name {username} belongs to a local Berth account'
+        if subject and account.subject and account.subject != subject:
+            return f'the name {username} belongs to another identity in Berth'
+        if account.disabled:
+            return f'the account {username} is disabled in Berth'
+        subject = subject or account.subject  # an account made before subjects were kept takes this one
+        self.database.execute('UPDATE users SET role = ?, subject = ? WHERE username = ?', (role, subject, username))
+        self._changed(username, replace(account, role=role, subject=subject))
+        return ''
 
     def all(self) -> list[Account]:
-        rows = self.database.query('SELECT username, role, source, disabled FROM users ORDER BY username')
+        rows = self.database.query('SELECT username, role, source, disabled, subject FROM users ORDER BY username')
         return [Account(**{**row, 'disabled': bool(row['disabled'])}) for row in rows]
 
     def set_role(self, username: str, role: str) -> None:
@@ -120,7 +135,9 @@ class Accounts:
 
     def get(self, username: str) -> Account | None:
         """The account as the database has it now."""
-        rows = self.database.query('SELECT username, role, source, disabled FROM users WHERE username = ?', (username,))
+        rows = self.database.query(
+            'SELECT username, role, source, disabled, subject FROM users WHERE username = ?', (username,)
+        )
         return Account(**{**rows[0], 'disabled': bool(rows[0]['disabled'])}) if rows else None
 
     def cached(self, username: str) -> Account | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from html import escape
@@ -51,6 +52,7 @@ def role_for(settings: Settings, claims: dict[str, Any]) -> str | None:
     for role, configured in (
         ('admin', settings.oidc_admin_groups),
         ('operator', settings.oidc_operator_groups),
+        ('developer', settings.oidc_developer_groups),
         ('viewer', settings.oidc_viewer_groups),
     ):
         if groups & {group.strip() for group in configured.split(',') if group.strip()}:
@@ -147,8 +149,18 @@ class OidcLogin:
                 'groups that may use Berth. Ask an administrator for access.',
                 403,
             )
-        if not self.accounts.upsert_external(username, role, source='oidc'):
-            return error_page(f'The account {username} is disabled in Berth.', 403)
+        subject = f'{claims.get("iss") or self.settings.oidc_issuer}|{claims["sub"]}'
+        refusal = await asyncio.to_thread(self.accounts.upsert_external, username, role, source='oidc', subject=subject)
+        if refusal:
+            self.audit.record(
+                username=username,
+                role=role,
+                action='auth.login',
+                target='oidc',
+                result=f'refused: {refusal}',
+                address=address,
+            )
+            return error_page(f'{refusal[:1].upper()}{refusal[1:]}.', 403)
         storage = browser_storage.storage_of(request)
         redirect_to = checked_redirect(storage.get('redirect_to') if storage is not None else None)
         await self.sessions.sign_in(request, username, id_token=str(token.get('id_token') or ''))

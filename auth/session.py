@@ -39,7 +39,11 @@ class OpenPage:
     username: str
     browser_id: str
     permission: Permission  # what the page shows needs this; losing it closes the page
+    own: bool = False  # the page needs the permission only on the user's own resources (it shows only those)
     leaving: bool = False  # the tab is on its way to /logout by itself: no navigation to send
+
+    def allows(self, identity: Identity) -> bool:
+        return identity.holds(self.permission) if self.own else identity.can(self.permission)
 
 
 @dataclass(kw_only=True, slots=True, frozen=True)
@@ -113,23 +117,40 @@ class Sessions:
             return None
         if touch and now - storage.get('last_seen', 0) > 30:
             storage['last_seen'] = now
-        return Identity(username=account.username, role=account.role, address=_client_address(request))
+        return Identity(
+            username=account.username,
+            role=account.role,
+            address=_client_address(request),
+            subject=account.owner_id,
+        )
 
     def page_allowed(self, client: Client) -> bool:
         """For the socket guard: does the session this page was opened in still hold the role the page needs?"""
         page = self.pages.get(client.id)
         identity = self.identity_of(_request_of(client))
-        return identity is not None and identity.can(page.permission if page is not None else Permission.CONTAINER_READ)
+        if identity is None:
+            return False
+        return page.allows(identity) if page is not None else identity.can(Permission.CONTAINER_READ)
 
-    def attach(self, identity: Identity, permission: Permission) -> None:
+    def attach(self, identity: Identity, permission: Permission, *, own: bool = False) -> None:
         """Remembers the current page and the permission it needs, so that losing it closes the page."""
         client = ui.context.client
         self.pages[client.id] = OpenPage(
             username=identity.username,
             permission=permission,
+            own=own,
             browser_id=browser_storage.browser_id(_request_of(client)),
         )
         client.on_delete(lambda: self.pages.pop(client.id, None))
+
+    def identity_of_page(self, client_id: str) -> Identity | None:
+        """Who an open page belongs to, from the account cache (no request needed): for pushing to pages, such as
+        job notifications, only what their user may see."""
+        page = self.pages.get(client_id)
+        account = self.accounts.cached(page.username) if page is not None else None
+        if account is None or account.disabled:
+            return None
+        return Identity(username=account.username, role=account.role, subject=account.owner_id)
 
     def leave(self, client_id: str) -> None:
         """Marks a page that is navigating to /logout by itself."""
@@ -186,7 +207,7 @@ class Sessions:
         return (
             account is not None
             and not account.disabled
-            and Identity(username=account.username, role=account.role).can(page.permission)
+            and page.allows(Identity(username=account.username, role=account.role))
         )
 
     def _expired(self, storage: PersistentDict | dict[str, Any], now: float) -> bool:

@@ -11,7 +11,7 @@ from nicegui import background_tasks, run, ui
 from nicegui.events import XtermDataEventArguments, XtermResizeEventArguments
 
 from core.docker.client import describe_error
-from core.permissions import Forbidden, Identity, Permission, require
+from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, require
 from core.streams.exec_output import Coalescer
 from core.streams.exec_session import ExecRequest, ExecSession, SessionError
 from core.streams.quota import QuotaExceeded, StreamSlot
@@ -71,9 +71,12 @@ class ExecTerminal(ui.column):
     started in the container.
     """
 
-    def __init__(self, services: Services, request: ExecRequest, *, container_name: str) -> None:
+    def __init__(
+        self, services: Services, request: ExecRequest, *, container_name: str, endpoint: str = LOCAL_ENDPOINT
+    ) -> None:
         super().__init__()
         self.services = services
+        self.endpoint = endpoint
         self.request = request
         self.container_name = container_name
         self.session: ExecSession | None = None
@@ -145,6 +148,13 @@ class ExecTerminal(ui.column):
             self._refuse(refusal, retry=True)
             return
         self.terminal.run_terminal_method('reset')
+        recorder = self.services.recordings.recorder(
+            username=identity.username,
+            owner=identity.owner_id,
+            container=self.container_name,
+            container_id=self.request.container_id,
+            endpoint=self.endpoint,
+        )
         session = self.services.terminals.session(
             self.request,
             loop=asyncio.get_running_loop(),
@@ -152,6 +162,8 @@ class ExecTerminal(ui.column):
             coalescer=Coalescer(limit=MESSAGE_CHARS),
             on_output=lambda text: output.add(text),  # noqa: PLW0108 — output is made below
             on_exit=lambda code: self._on_exit(session, code),
+            endpoint=self.endpoint,
+            recorder=recorder,
         )
         output = TerminalOutput(
             self.terminal,
@@ -286,12 +298,15 @@ class ExecTerminal(ui.column):
 
     def _params(self, session: ExecSession | None) -> dict[str, object]:
         command = ' '.join(session.command) if session is not None and session.command else self.request.command
-        return {
+        params: dict[str, object] = {
             'command': command or 'auto',
             'user': self.request.user,
             'workdir': self.request.workdir,
             'container_id': self.request.container_id[:12],
         }
+        if session is not None and session.recorder is not None and session.started_at:
+            params['recording'] = session.recorder.id  # the audit page links to the replay
+        return params
 
     def _audit(self, result: str, session: ExecSession) -> None:
         identity = self.identity

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from nicegui import app, ui
 
 from core.jobs.store import Job, JobUpdate
-from core.permissions import Forbidden, Identity, Permission, require
+from core.permissions import ANYWHERE, Forbidden, Identity, Permission, require
 from core.state.model import ChangeKind, StateChange
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
@@ -22,7 +22,11 @@ NAVIGATION = (
     ('Networks', '/networks', 'lan'),
     ('Jobs', '/jobs', 'work_history'),
 )
-ADMIN_NAVIGATION = (('Users', '/admin/users', 'group'), ('Audit', '/admin/audit', 'policy'))
+ADMIN_NAVIGATION = (
+    ('Users', '/admin/users', 'group'),
+    ('Audit', '/admin/audit', 'policy'),
+    ('Recordings', '/recordings', 'smart_display'),
+)
 
 
 def on_client_delete(function: Callable[[], None]) -> None:
@@ -30,17 +34,19 @@ def on_client_delete(function: Callable[[], None]) -> None:
     ui.context.client.on_delete(function)
 
 
-def page_identity(services: Services, permission: Permission, what: str) -> Identity | None:
+def page_identity(services: Services, permission: Permission, what: str, *, own: bool = False) -> Identity | None:
     """The guard at page load: the signed-in identity with ``permission``, or None after sending the browser away.
 
-    The page is remembered with ``permission``: when its session ends or loses it, the page is closed."""
+    With ``own``, a role that grants the permission only on its holder's own resources may open the page too (the
+    page then shows only those). The page is remembered with ``permission``: when its session ends or loses it, the
+    page is closed."""
     identity = services.sessions.current()
     if identity is None:
         ui.navigate.to('/login')
         return None
     try:
-        require(identity, permission, what)
-        services.sessions.attach(identity, permission)
+        require(identity, permission, what, None if own else ANYWHERE)
+        services.sessions.attach(identity, permission, own=own)
         return identity
     except Forbidden as refusal:
         with ui.column().classes('absolute-center items-center'):
@@ -82,7 +88,7 @@ def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
             banner.set_visibility(not services.state.engine_ok)
 
     def show_badge(job: Job | None = None, update: JobUpdate | None = None) -> None:
-        count = services.jobs.active_count
+        count = sum(1 for job in services.jobs.active() if identity.can(Permission.JOB_READ, job.scope))
         badge.text = str(count) if count else ''
         badge.set_visibility(count > 0)
 

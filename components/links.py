@@ -25,6 +25,11 @@ def volume_path(name: str, endpoint: str = LOCAL_ENDPOINT) -> str:
     return f'/hosts/{quote(endpoint, safe="")}/volumes/{quote(name, safe="")}'
 
 
+def network_path(name: str, endpoint: str = LOCAL_ENDPOINT) -> str:
+    """``/hosts/local/networks/backend``."""
+    return f'/hosts/{quote(endpoint, safe="")}/networks/{quote(name, safe="")}'
+
+
 def js_container_href(name_field: str = 'props.row.name', endpoint_field: str = 'props.row.endpoint') -> str:
     """The same path as a Vue expression for table cells (rows carry ``endpoint``)."""
     return f"'/hosts/' + encodeURIComponent({endpoint_field}) + '/containers/' + encodeURIComponent({name_field})"
@@ -36,6 +41,10 @@ def js_image_href() -> str:
 
 def js_volume_href() -> str:
     return "'/hosts/' + encodeURIComponent(props.row.endpoint) + '/volumes/' + encodeURIComponent(props.row.name)"
+
+
+def js_network_href() -> str:
+    return "'/hosts/' + encodeURIComponent(props.row.endpoint) + '/networks/' + encodeURIComponent(props.row.name)"
 
 
 def on_host(endpoint: str) -> str:

@@ -8,6 +8,7 @@ from nicegui import Client, ui
 
 from core.container_actions import parse_action
 from core.jobs.store import FINISHED, Job, JobStatus, JobUpdate
+from core.permissions import Permission
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
@@ -28,6 +29,9 @@ class JobNotifier:
             client = Client.instances.get(client_id)
             if client is None or not client.has_socket_connection:
                 continue
+            identity = self.services.sessions.identity_of_page(client_id)
+            if identity is None or not identity.can(Permission.JOB_READ, job.scope):
+                continue  # a developer hears of the jobs on their own things only
             with client:
                 ui.notify(
                     text,
@@ -49,6 +53,11 @@ KIND_VERBS = {
     'volume.create': 'Create volume',
     'volume.remove': 'Remove volume',
     'volume.prune': 'Prune',
+    'network.create': 'Create network',
+    'network.remove': 'Remove network',
+    'network.prune': 'Prune',
+    'network.connect': 'Connect',
+    'network.disconnect': 'Disconnect',
 }
 
 

@@ -18,6 +18,7 @@ OWNER_LABEL = 'berth.owner'  # the stable identity of whoever owns a container o
 
 class Role(StrEnum):
     VIEWER = 'viewer'
+    DEVELOPER = 'developer'  # acts on its own things only (its dev environments), sees nothing else
     OPERATOR = 'operator'
     ADMIN = 'admin'
 
@@ -49,6 +50,7 @@ class Permission(StrEnum):
     NETWORK_PRUNE = 'network.prune'
     NETWORK_CONNECT = 'network.connect'  # connect and disconnect containers
     JOB_READ = 'job.read'
+    RECORDING_READ = 'recording.read'  # replay and download recorded terminal sessions
     JOB_CANCEL = 'job.cancel'
     USERS_MANAGE = 'users.manage'
     AUDIT_READ = 'audit.read'
@@ -88,11 +90,22 @@ _OPERATOR = _VIEWER | {
     Permission.JOB_CANCEL,
 }
 
+# What a developer may do on the containers (and recordings) that carry its own berth.owner, and on nothing else.
+_DEVELOPER_OWN = {
+    Permission.CONTAINER_READ,
+    Permission.CONTAINER_LOGS,
+    Permission.CONTAINER_LIFECYCLE,
+    Permission.CONTAINER_EXEC,
+    Permission.RECORDING_READ,
+    Permission.JOB_READ,  # the jobs on its own things
+}
+
 # The one table of who may do what. Order matters only for sentences: the first role granting a permission is the
 # one a refusal names ("… needs the operator role").
 ROLE_GRANTS: Mapping[Role, Mapping[Permission, Reach]] = {
     Role.VIEWER: dict.fromkeys(_VIEWER, Reach.ANY),
-    Role.OPERATOR: dict.fromkeys(_OPERATOR, Reach.ANY),
+    Role.DEVELOPER: dict.fromkeys(_DEVELOPER_OWN, Reach.OWN),
+    Role.OPERATOR: {**dict.fromkeys(_OPERATOR, Reach.ANY), Permission.RECORDING_READ: Reach.OWN},
     Role.ADMIN: dict.fromkeys(Permission, Reach.ANY),
 }
 ROLES: tuple[str, ...] = tuple(role.value for role in ROLE_GRANTS)
@@ -131,6 +144,11 @@ class Identity:
     def can(self, permission: Permission, scope: Scope = ANYWHERE) -> bool:
         return role_allows(self.role, permission, scope, owner_id=self.owner_id)
 
+    def holds(self, permission: Permission) -> bool:
+        """Whether the role grants ``permission`` at all, if only on the identity's own resources: enough to open a
+        page that then shows (and acts on) only what :meth:`can` allows, one resource at a time."""
+        return self.role in ROLES and permission in ROLE_GRANTS[Role(self.role)]
+
 
 def role_allows(role: str | None, permission: Permission, scope: Scope = ANYWHERE, *, owner_id: str = '') -> bool:
     """Whether ``role`` grants ``permission`` on a resource in ``scope`` (for ``owner_id``'s own resources)."""
@@ -151,13 +169,16 @@ def lowest_role(permission: Permission) -> str:
     return Role.ADMIN.value
 
 
-def require(identity: Identity | None, permission: Permission, what: str, scope: Scope = ANYWHERE) -> Identity:
-    """Returns the identity when it holds ``permission`` on ``scope``; raises :class:`Forbidden` with a sentence."""
+def require(identity: Identity | None, permission: Permission, what: str, scope: Scope | None = ANYWHERE) -> Identity:
+    """Returns the identity when it holds ``permission`` on ``scope``; raises :class:`Forbidden` with a sentence.
+
+    ``scope=None`` asks only whether the role grants the permission at all, if only on the identity's own
+    resources (:meth:`Identity.holds`): for a page that then filters what it shows."""
     if identity is None:
         raise Forbidden(f'sign in to {what}')
     if identity.role not in ROLES:
         raise Forbidden(f'unknown role: cannot {what}')
-    if not identity.can(permission, scope):
+    if not (identity.holds(permission) if scope is None else identity.can(permission, scope)):
         article = 'an' if identity.role[:1] in 'aeiou' else 'a'
         raise Forbidden(
             f'{identity.username} is {article} {identity.role}: {what} needs the {lowest_role(permission)} role'

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     session_max_hours: int = 24
     terminals_per_user: int = 8  # open terminal sessions one person may hold at once
     log_views_per_user: int = 8  # open live log views one person may hold at once
+    record_terminals: bool = True  # every terminal session is recorded (asciicast v2) under data_dir/recordings
+    record_input: bool = False  # typed input too: off by default, typed passwords would land in the recording
+    recording_max_mb: float = 20  # one recording stops growing (a marker says so) at this size
+    recording_days: float = 30  # recordings older than this are deleted
 
     oidc_issuer: str | None = None
     oidc_client_id: str | None = None
@@ -43,6 +47,7 @@ class Settings(BaseSettings):
     oidc_roles_claim: str = 'groups'
     oidc_admin_groups: str = ''
     oidc_operator_groups: str = ''
+    oidc_developer_groups: str = ''
     oidc_viewer_groups: str = ''
     oidc_default_role: str | None = None
 

@@ -15,7 +15,9 @@ from . import (
     job_detail,
     jobs,
     logs,
+    network_detail,
     networks,
+    recordings,
     terminal,
     volume_detail,
     volumes,
@@ -35,8 +37,10 @@ def register(services: Services) -> None:
     volumes.register(services)
     volume_detail.register(services)
     networks.register(services)
+    network_detail.register(services)
     jobs.register(services)
     job_detail.register(services)
     admin.register(services)
     terminal.register(services)
     logs.register(services)
+    recordings.register(services)

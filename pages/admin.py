@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import secrets
 import time
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,12 @@ AUDIT_COLUMNS: list[dict[str, Any]] = [
     {'name': name, 'label': name.capitalize(), 'field': name, 'align': 'left', 'sortable': name in ('when', 'username')}
     for name in ('when', 'username', 'role', 'action', 'target', 'params', 'result', 'address')
 ]
+# a terminal session's entries link to its recording (the id is the panel's own; the path prefix is fixed)
+RESULT_CELL = (
+    '<q-td :props="props">{{ props.row.result }}<a v-if="props.row.recording" '
+    ':href="\'/recordings/\' + encodeURIComponent(props.row.recording)" class="text-primary q-ml-sm">'
+    'Replay</a></q-td>'
+)
 
 
 def register(services: Services) -> None:
@@ -171,6 +178,7 @@ class AuditView:
             .props('flat bordered dense wrap-cells')
             .classes('w-full')
         )
+        self.table.add_slot('body-cell-result', RESULT_CELL)
 
     def rows(self, limit: int = 1000) -> list[dict[str, Any]]:
         entries = self.services.audit.entries(
@@ -187,6 +195,7 @@ class AuditView:
                 'action': entry.action,
                 'target': entry.target,
                 'params': entry.params,
+                'recording': _recording_of(entry.params),
                 'result': entry.result,
                 'address': entry.address,
             }
@@ -223,6 +232,16 @@ class AuditView:
             address=admin.address,
         )
         ui.download.content(buffer.getvalue().encode(), 'berth-audit.csv', 'text/csv')
+
+
+def _recording_of(params: str) -> str:
+    """The recording a terminal session's entry names ('' for every other entry)."""
+    if '"recording"' not in params:
+        return ''
+    try:
+        return str(json.loads(params).get('recording') or '')
+    except (ValueError, AttributeError):
+        return ''
 
 
 def _csv_cell(value: Any) -> Any:

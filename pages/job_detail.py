@@ -22,11 +22,23 @@ if TYPE_CHECKING:  # the system object is built by system.py, which imports the 
 def register(services: Services) -> None:
     @ui.page('/jobs/{job_id}')
     async def job_page(job_id: str) -> None:
-        identity = page_identity(services, Permission.JOB_READ, 'see jobs')
+        identity = page_identity(services, Permission.JOB_READ, 'see jobs', own=True)
         if identity is None:
             return
         # recent jobs are in memory; an older one (with its output) is read from the database, off the loop
         job = services.jobs.jobs.get(job_id) or await run.io_bound(services.jobs.find, job_id)
+        if job is not None and not identity.can(Permission.JOB_READ, job.scope):
+            services.audit.record(
+                username=identity.username,
+                role=identity.role,
+                action='job.read',
+                target=job.target_name,
+                params={'job': job_id},
+                result=f'refused: {identity.username} may see only the jobs on their own things',
+                address=identity.address,
+                endpoint=job.endpoint,
+            )
+            job = None  # someone else's job: as if there were none
         with frame(services, identity, 'Job'):
             if job is None:
                 ui.label(f'No job with id "{job_id}".').classes('text-h6')

@@ -37,7 +37,7 @@ WHAT_CELL = (
 def register(services: Services) -> None:
     @ui.page('/jobs')
     def jobs_page() -> None:
-        identity = page_identity(services, Permission.JOB_READ, 'see jobs')
+        identity = page_identity(services, Permission.JOB_READ, 'see jobs', own=True)
         if identity is None:
             return
         with frame(services, identity, 'Jobs'):
@@ -53,7 +53,9 @@ def register(services: Services) -> None:
             def render(job: Job | None = None, update: JobUpdate | None = None) -> None:
                 if update is not None and update.status == JobStatus.HEARTBEAT:
                     return
-                table.rows = [job_row(job) for job in services.jobs.recent()]
+                table.rows = [
+                    job_row(job) for job in services.jobs.recent() if identity.can(Permission.JOB_READ, job.scope)
+                ]
 
             render()
             on_client_delete(services.jobs.subscribe(render))

@@ -1,4 +1,5 @@
-"""/networks: every network, live from the event stream: driver, scope, subnets, gateways, the containers on it."""
+"""/networks: every network, live from the event stream: driver, scope, subnets, gateways, the containers on it;
+"New network", "Prune", and per row "Inspect" and "Remove" (operators; checked again on the server)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,17 @@ from typing import TYPE_CHECKING, Any
 from nicegui import ui
 
 from components.frame import frame, page_identity
-from components.links import js_container_href
+from components.links import js_container_href, js_network_href, network_path
 from components.live_table import LiveTable
-from core.permissions import Permission
+from components.network_dialogs import NewNetworkDialog, PruneNetworksDialog, RemoveNetworkDialog
+from components.table_cells import RowAction, action_buttons_cell
+from core.errors import CommandError
+from core.permissions import Forbidden, Identity, Permission
 from core.state.containers import ContainerRow, containers_by, parse_time
 from core.state.model import CONTAINER_CHANGES, NETWORK_CHANGES
 from core.state.networks import NetworkRow
+
+from .images import run_command, sentence
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
@@ -26,9 +32,12 @@ COLUMNS: list[dict[str, Any]] = [
     {'name': 'members', 'label': 'Containers', 'field': 'member_names', 'align': 'left'},
     {'name': 'created', 'label': 'Created', 'field': 'created', 'sortable': True, 'align': 'left'},
 ]
+ACTIONS_COLUMN = {'name': 'actions', 'label': 'Actions', 'field': 'id', 'align': 'right'}
+INSPECT: RowAction = ('inspect', 'Inspect', 'info', 'true')
+REMOVE: RowAction = ('remove', 'Remove', 'delete', '!props.row.built_in')
 # Vue interpolation only: names come from the engine and are never HTML
 NAME_CELL = (
-    '<q-td :props="props"><span class="break-all">{{ props.row.name }}</span>'
+    f'<q-td :props="props"><a :href="{js_network_href()}" class="text-primary break-all">{{{{ props.row.name }}}}</a>'
     '<q-badge v-if="props.row.built_in" color="blue-grey" label="built-in" class="q-ml-sm" />'
     '<q-badge v-if="props.row.internal" color="info" label="internal" class="q-ml-sm" />'
     '<q-badge v-if="props.row.attachable" color="grey" label="attachable" class="q-ml-sm" /></q-td>'
@@ -47,15 +56,80 @@ def register(services: Services) -> None:
         if identity is None:
             return
         with frame(services, identity, 'Networks'):
-            LiveTable(
-                services,
-                title='Networks',
-                columns=COLUMNS,
-                row_key='id',
-                slots={'body-cell-name': NAME_CELL, 'body-cell-members': MEMBERS_CELL},
-                changes=NETWORK_CHANGES | CONTAINER_CHANGES,
-                rows=lambda: network_rows(services),
-            )
+            NetworksView(services, identity)
+
+
+class NetworksView:
+    """The live table; operators also get "New network", "Prune" and a "Remove" per row."""
+
+    def __init__(self, services: Services, identity: Identity) -> None:
+        self.services = services
+        can_remove = identity.can(Permission.NETWORK_REMOVE)
+        self.live = LiveTable(
+            services,
+            title='Networks',
+            columns=[*COLUMNS, ACTIONS_COLUMN],
+            row_key='id',
+            slots={
+                'body-cell-name': NAME_CELL,
+                'body-cell-members': MEMBERS_CELL,
+                'body-cell-actions': action_buttons_cell([INSPECT, REMOVE] if can_remove else [INSPECT]),
+            },
+            changes=NETWORK_CHANGES | CONTAINER_CHANGES,
+            rows=lambda: network_rows(services),
+        )
+        self.live.table.on('row_action', lambda event: self.row_action(event.args['action'], event.args['id']))
+        title_row = self.live.search.parent_slot  # the table's title row: the buttons go beside the filter
+        assert title_row is not None
+        with title_row:
+            if identity.can(Permission.NETWORK_PRUNE):
+                ui.button('Prune', icon='cleaning_services', on_click=self.prune).props(
+                    'flat no-caps aria-label="Prune"'
+                )
+            if identity.can(Permission.NETWORK_CREATE):
+                ui.button('New network', icon='add', on_click=self.new_network).props(
+                    'flat no-caps aria-label="New network"'
+                )
+
+    async def new_network(self) -> None:
+        await NewNetworkDialog(self.create).ask()
+
+    async def create(self, values: dict[str, Any]) -> str | None:
+        """The dialog's values → queued; a wrong request comes back as the dialog's sentence, a refusal as a notice."""
+        try:
+            await self.services.commands.create_network(self.services.sessions.current(), **values)
+        except CommandError as error:
+            return sentence(error)
+        except Forbidden as error:
+            ui.notify(sentence(error), type='negative', multi_line=True)
+        return None
+
+    async def row_action(self, action: str, network_id: str) -> None:
+        network = self.services.state.networks.get(network_id)
+        if network is None:
+            ui.notify('That network no longer exists.', type='warning')
+            return
+        if action == 'inspect':
+            ui.navigate.to(network_path(network.name, network.endpoint))
+        elif action == 'remove':
+            await remove_network(self.services, network)
+
+    async def prune(self) -> None:
+        candidates = self.services.commands.network_prune_candidates()
+        if not candidates:
+            ui.notify('There are no unused networks to remove.', type='info')
+            return
+        confirmed = await PruneNetworksDialog(candidates).ask()
+        if confirmed:
+            await run_command(self.services, self.services.commands.prune_networks, confirmed)
+
+
+async def remove_network(services: Services, network: NetworkRow) -> bool:
+    """Asks, then queues the removal; True when it was queued."""
+    connected = containers_by(services.state.containers.values(), 'networks').get(network.name, [])
+    if await RemoveNetworkDialog(network, [row.name for row in connected]).ask() is None:
+        return False
+    return await run_command(services, services.commands.remove_network, network.id, network.endpoint) is not None
 
 
 def network_rows(services: Services) -> tuple[list[dict[str, Any]], str]:

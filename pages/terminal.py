@@ -131,7 +131,7 @@ class TerminalWorkspace(ui.column):
         with self.tabs:
             tab = ui.tab(name, f'{self.count}: {label[:24]}')
         with self.panels, ui.tab_panel(tab).classes('q-pa-none h-full') as panel:
-            ExecTerminal(self.services, request, container_name=self.row.name)
+            ExecTerminal(self.services, request, container_name=self.row.name, endpoint=self.row.endpoint)
         with tab:
             ui.button(icon='close').props('flat dense round size=xs aria-label="Close terminal"').mark(
                 'close-terminal'

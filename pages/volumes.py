@@ -165,7 +165,7 @@ async def ask_and_remove(services: Services, name: str, endpoint: str = LOCAL_EN
 
 def may_remove(services: Services, identity: Identity, volume: VolumeRow, users: list[ContainerRow]) -> bool:
     """Whether to show Remove: the permission removing this volume needs (Berth's own: the admin's), on its scope."""
-    permission, _ = services.commands.remove_permission(volume, users)
+    permission, _ = services.commands.volume_remove_permission(volume, users)
     return identity.can(Permission.VOLUME_REMOVE, volume.access_scope) and identity.can(permission, volume.access_scope)
 
 

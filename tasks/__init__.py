@@ -11,6 +11,7 @@ from . import broker as broker
 from . import containers as containers
 from . import context as context
 from . import images as images
+from . import networks as networks
 from . import volumes as volumes
 
 if 'dramatiq.cli' in sys.modules:  # this process is a worker started by dramatiq's command line

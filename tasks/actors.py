@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 import dramatiq
 
+from core.commands.networks import NETWORK_OPERATIONS
 from core.container_actions import ContainerAction
 
-from . import containers, images, volumes
+from . import containers, images, networks, volumes
 
 Actor = dramatiq.Actor[..., None]
 
@@ -21,6 +22,7 @@ class Actors:
     image_operation: Actor
     create_container: Actor
     volume_operation: Actor
+    network_operation: Actor
 
     def senders(self) -> dict[str, Callable[..., object]]:
         """Kind of job (= its audit action, as ``Commands.dispatch`` names it) → the actor's send."""
@@ -30,6 +32,7 @@ class Actors:
             **{f'image.{operation}': self.image_operation.send for operation in ('remove', 'tag', 'prune')},
             'container.create': self.create_container.send,
             **{f'volume.{operation}': self.volume_operation.send for operation in ('create', 'remove', 'prune')},
+            **{f'network.{operation}': self.network_operation.send for operation in NETWORK_OPERATIONS},
         }
 
 
@@ -40,4 +43,5 @@ def declare(broker: dramatiq.Broker) -> Actors:
         image_operation=images.image_operation.declare(broker),
         create_container=images.create_container.declare(broker),
         volume_operation=volumes.volume_operation.declare(broker),
+        network_operation=networks.network_operation.declare(broker),
     )

@@ -9,6 +9,7 @@ from typing import Any
 from nicegui import run
 
 from core.commands.images import ImageCommands
+from core.commands.networks import NetworkCommands
 from core.commands.volumes import VolumeCommands
 from core.container_actions import parse_action
 from core.docker.endpoints import Endpoints, UnknownEndpoint
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 Send = Callable[..., object]  # an actor's send: queues the job, returns the message
 
 
-class Commands(ImageCommands, VolumeCommands):
+class Commands(ImageCommands, VolumeCommands, NetworkCommands):
     def __init__(
         self,
         *,
@@ -101,6 +102,7 @@ class Commands(ImageCommands, VolumeCommands):
             target_name=target_name,
             requested_by=identity.username,
             endpoint=endpoint,
+            owner=scope.owner,
         )
         self.jobs.apply(update)
         self.audit.record(
@@ -122,6 +124,7 @@ class Commands(ImageCommands, VolumeCommands):
             'requested_by': identity.username,
             'role': identity.role,
             'endpoint': endpoint,
+            'owner': scope.owner,
         }
         if self.signer is not None:
             payload = self.signer.sign(payload, arguments, params)

@@ -99,7 +99,7 @@ class VolumeCommands:
         if volume is None:
             raise CommandError(f'volume {name} no longer exists')
         users = self.volume_users(volume)
-        permission, what = self.remove_permission(volume, users)
+        permission, what = self.volume_remove_permission(volume, users)
         self._guard(identity, permission, what, 'volume.remove', name, volume.access_scope)
         if users and not force:
             names = ', '.join(row.name for row in users)
@@ -180,7 +180,7 @@ class VolumeCommands:
         """The containers (any state) that mount ``volume``, from the live container rows."""
         return containers_by(self.state.containers.values(), 'volumes').get(volume.name, [])
 
-    def remove_permission(self, volume: VolumeRow, users: list[ContainerRow]) -> tuple[Permission, str]:
+    def volume_remove_permission(self, volume: VolumeRow, users: list[ContainerRow]) -> tuple[Permission, str]:
         """What removing ``volume`` needs: Berth's own volumes (labelled, or mounted by its containers) are admins'."""
         if self.protection.volume_is_protected(volume.labels, users):
             return Permission.BERTH_INTERNALS, "remove Berth's own volumes"

@@ -62,6 +62,27 @@ class EngineReads:
         """The volume's inspect data."""
         return await self._run(lambda api: api.inspect_volume(name))
 
+    async def network(self, network_id: str) -> dict[str, Any]:
+        """The network's inspect data (its ``Containers`` are the running ones, with their addresses)."""
+        return await self._run(lambda api: api.inspect_network(network_id))
+
+    async def network_endpoints(self, network_name: str, container_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Container id → its settings on the network (addresses, MAC, aliases), for the containers listed: one
+        inspect each, so only for a network's own page. A container that went meanwhile is left out."""
+
+        def read(api: docker.APIClient) -> dict[str, dict[str, Any]]:
+            found = {}
+            for container_id in container_ids:
+                try:
+                    networks = (api.inspect_container(container_id).get('NetworkSettings') or {}).get('Networks') or {}
+                except docker.errors.NotFound:
+                    continue
+                if network_name in networks:
+                    found[container_id] = networks[network_name] or {}
+            return found
+
+        return await self._run(read)
+
     async def network_names(self) -> list[str]:
         return await self._run(lambda api: sorted(str(network['Name']) for network in api.networks() or []))
 

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from core.permissions import LOCAL_ENDPOINT
+from core.permissions import LOCAL_ENDPOINT, Scope
 from core.storage.database import Database
 
 
@@ -47,6 +47,7 @@ class JobUpdate:
     detail: dict[str, Any] | None = None
     output: str = ''
     endpoint: str = LOCAL_ENDPOINT  # the Docker endpoint the job runs against
+    owner: str = ''  # the berth.owner of the resource it acts on ('' for resources nobody owns)
     at: float = field(default_factory=time.time)
 
     def to_json(self) -> str:
@@ -68,6 +69,7 @@ class Job:
     target_name: str
     requested_by: str
     endpoint: str = LOCAL_ENDPOINT  # the Docker endpoint the job runs against
+    owner: str = ''  # the berth.owner of the resource it acts on: who else may see the job
     status: JobStatus = JobStatus.QUEUED
     message: str = ''
     progress: float | None = None
@@ -85,6 +87,11 @@ class Job:
         return (self.finished_at or time.time()) - self.started_at
 
     @property
+    def scope(self) -> Scope:
+        """The job is seen where its resource is: an own-resources-only reader sees the jobs on their own things."""
+        return Scope(endpoint=self.endpoint, owner=self.owner)
+
+    @property
     def action(self) -> str:
         return self.kind.rsplit('.', 1)[-1]
 
@@ -98,6 +105,7 @@ class Job:
             target_name=self.target_name,
             requested_by=self.requested_by,
             endpoint=self.endpoint,
+            owner=self.owner,
             message=message,
         )
 
@@ -143,6 +151,9 @@ class JobStore:
     def active_count(self) -> int:
         return sum(1 for job in self.jobs.values() if job.status in ACTIVE)
 
+    def active(self) -> list[Job]:
+        return [job for job in self.jobs.values() if job.status in ACTIVE]
+
     def active_targets(self) -> set[str]:
         return {job.target for job in self.jobs.values() if job.status in ACTIVE}
 
@@ -168,6 +179,7 @@ class JobStore:
                 target_name=update.target_name,
                 requested_by=update.requested_by,
                 endpoint=update.endpoint,
+                owner=update.owner,
                 created_at=update.at,
             )
             self.jobs[job.job_id] = job
@@ -218,6 +230,7 @@ class JobStore:
                 'target_name': job.target_name,
                 'requested_by': job.requested_by,
                 'endpoint': job.endpoint,
+                'owner': job.owner,
                 'status': job.status.value,
                 'message': job.message,
                 'created_at': job.created_at,

@@ -21,6 +21,7 @@ class JobReporter:
         fields = ('job_id', 'kind', 'target', 'target_name', 'requested_by')
         self.job: dict[str, Any] = {key: str(job.get(key, '')) for key in fields}
         self.job['endpoint'] = str(job.get('endpoint') or LOCAL_ENDPOINT)  # other panels learn where it ran
+        self.job['owner'] = str(job.get('owner') or '')  # and whose resource it acted on
         self._stop = threading.Event()
         self._heartbeat = threading.Thread(
             target=self._beat, name=f'berth-heartbeat-{self.job["job_id"][:8]}', daemon=True

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.permissions import LOCAL_ENDPOINT
+from core.permissions import LOCAL_ENDPOINT, Scope
 
 BUILT_IN = ('bridge', 'host', 'none')  # the engine's own networks: never removed
 
@@ -45,3 +46,27 @@ class NetworkRow:
     @property
     def built_in(self) -> bool:
         return self.name in BUILT_IN
+
+    @property
+    def access_scope(self) -> Scope:
+        """Where it lives and whom it belongs to, for the permission guard (``scope`` is the engine's own word)."""
+        return Scope.of(self.labels, self.endpoint)
+
+
+def find_network(networks: Iterable[NetworkRow], name_or_id: str, endpoint: str | None = None) -> NetworkRow | None:
+    """A network by full id, exact name or unique id prefix (of at least 4 characters), on ``endpoint`` if given."""
+    rows = [row for row in networks if endpoint is None or row.endpoint == endpoint]
+    for row in rows:
+        if name_or_id in (row.id, row.name):
+            return row
+    matches = [row for row in rows if len(name_or_id) >= 4 and row.id.startswith(name_or_id)]
+    return matches[0] if len(matches) == 1 else None
+
+
+def unused_networks(networks: Iterable[NetworkRow], in_use: Iterable[str]) -> list[NetworkRow]:
+    """What a network prune removes: networks no container (in any state) lists, never the engine's own, by name.
+
+    Stricter than ``docker network prune``, which also removes a network that only stopped containers are connected
+    to (they then fail to start): here a stopped container keeps its network."""
+    used = set(in_use)
+    return sorted((row for row in networks if not row.built_in and row.name not in used), key=lambda row: row.name)

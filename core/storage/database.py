@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS users (
     role TEXT NOT NULL,
     source TEXT NOT NULL DEFAULT 'local',
     disabled INTEGER NOT NULL DEFAULT 0,
-    created_at {real} NOT NULL
+    created_at {real} NOT NULL,
+    subject TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS jobs (
     job_id TEXT PRIMARY KEY,
@@ -38,7 +39,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     started_at {real},
     finished_at {real},
     output TEXT NOT NULL DEFAULT '',
-    endpoint TEXT NOT NULL DEFAULT 'local'
+    endpoint TEXT NOT NULL DEFAULT 'local',
+    owner TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
 CREATE TABLE IF NOT EXISTS audit (
@@ -53,6 +55,12 @@ CREATE TABLE IF NOT EXISTS audit (
     address TEXT NOT NULL,
     endpoint TEXT NOT NULL DEFAULT 'local'
 );
+CREATE TABLE IF NOT EXISTS templates (
+    name TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    updated_at {real} NOT NULL
+);
 CREATE TABLE IF NOT EXISTS registry_credentials (
     registry TEXT PRIMARY KEY,
     sealed TEXT NOT NULL,
@@ -62,8 +70,10 @@ CREATE TABLE IF NOT EXISTS registry_credentials (
 """
 # (table, column, declaration) for every column added after the first release of a table
 ADDED_COLUMNS = [
+    ('users', 'subject', "TEXT NOT NULL DEFAULT ''"),  # an SSO account's stable identity: issuer|sub
     ('jobs', 'output', "TEXT NOT NULL DEFAULT ''"),
     ('jobs', 'endpoint', "TEXT NOT NULL DEFAULT 'local'"),  # the Docker endpoint a job ran against
+    ('jobs', 'owner', "TEXT NOT NULL DEFAULT ''"),  # the berth.owner of the resource a job acted on
     ('audit', 'endpoint', "TEXT NOT NULL DEFAULT 'local'"),  # the Docker endpoint an action was about
 ]
 

@@ -31,6 +31,7 @@ from core.handover import hand_over
 from core.permissions import LOCAL_ENDPOINT
 from core.streams.exec_hangup import GRACE_SECONDS, TOKEN_VARIABLE, hang_up
 from core.streams.exec_output import Coalescer, OutputDecoder
+from core.streams.recording import Recorder
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +82,10 @@ class ExecSession:
         window: int | None = None,
         coalescer: Coalescer | None = None,
         terminals: Terminals | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         self.api = api
+        self.recorder = recorder  # records output, resizes (and input, when allowed) from the session's threads
         self.terminals = terminals
         self.request = request
         self.loop = loop
@@ -132,6 +135,8 @@ class ExecSession:
                 hang_up(self.api, self.request.container_id, self.exec_id, self._token)
             raise SessionError('the terminal was closed while it opened')
         self.started_at = time.time()
+        if self.recorder is not None:
+            self.recorder.begin(rows, cols, ' '.join(self.command))
         self.resize(rows, cols)
         self._reader = threading.Thread(target=self._read, args=(early,), name='berth-exec-reader', daemon=True)
         self._reader.start()
@@ -155,6 +160,8 @@ class ExecSession:
                     self.api.resize(self.request.container_id, height=rows, width=cols)
                 else:
                     self.api.exec_resize(self.exec_id, height=rows, width=cols)
+                if self.recorder is not None:
+                    self.recorder.resize(rows, cols)
                 return
             except Exception as error:  # the process may not be running yet (just started) or any more
                 log.debug('resize failed (attempt %d): %s', attempt + 1, describe_error(error))
@@ -234,6 +241,8 @@ class ExecSession:
             self._deliver(coalescer.take() + self._decoder.decode(b'', final=True))
             self.exit_code = self._find_exit_code()
             self.ended_at = time.time()
+            if self.recorder is not None:
+                self.recorder.close()
             self._close_handles([self._socket, *self._handles])
             self._hand_over(self._finish)
 
@@ -266,6 +275,8 @@ class ExecSession:
 
     def _deliver(self, text: str) -> None:
         if text:
+            if self.recorder is not None:
+                self.recorder.output(text)
             with self._room:
                 self._unacknowledged += len(text)
             self._hand_over(self._emit, text)
@@ -275,6 +286,8 @@ class ExecSession:
             try:
                 assert self._socket is not None
                 self._socket.sendall(data)
+                if self.recorder is not None:
+                    self.recorder.input(data.decode(errors='replace'))
             except OSError:  # the session ended; the reader reports it
                 return
 
@@ -328,6 +341,7 @@ class Terminals:
         endpoint: str = LOCAL_ENDPOINT,
         window: int | None = None,
         coalescer: Coalescer | None = None,
+        recorder: Recorder | None = None,
     ) -> ExecSession:
         """A session in ``endpoint``'s container, not open yet (see :meth:`ExecSession.open`)."""
         return ExecSession(
@@ -339,6 +353,7 @@ class Terminals:
             window=window,
             coalescer=coalescer,
             terminals=self,
+            recorder=recorder,
         )
 
     @property

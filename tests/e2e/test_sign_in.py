@@ -70,6 +70,7 @@ def idp_and_panel() -> Iterator[tuple[str, Panel]]:
             'BERTH_OIDC_ADMIN_GROUPS': 'berth-admins',
             'BERTH_OIDC_OPERATOR_GROUPS': 'berth-operators',
             'BERTH_OIDC_VIEWER_GROUPS': 'berth-viewers',
+            'BERTH_OIDC_DEVELOPER_GROUPS': 'berth-developers',
         }
         panel.start(timeout=30)
         try:
@@ -139,6 +140,25 @@ async def test_sign_in_gets_the_role_from_groups_and_signs_out(
     await page.wait_for_url('**/login**')
     await page.goto('/containers')
     await page.wait_for_url('**/login**')
+
+
+async def test_an_sso_account_is_owned_by_issuer_and_subject_never_by_its_name(
+    idp_and_panel: tuple[str, Panel], browser: Browser
+) -> None:
+    issuer, panel = idp_and_panel
+    page = await start_sso(browser, panel)
+    await submit_idp_login(page, 'dana', 'dana-password')
+    await page.wait_for_url(f'{panel.base_url}/**')
+    accounts = Accounts(SQLiteDatabase(panel.data_dir / 'berth.sqlite3'))
+    dana = accounts.get('dana')
+    assert dana is not None and (dana.role, dana.source, dana.owner_id) == ('developer', 'oidc', f'{issuer}|dana')
+    # another identity of the provider that comes with the same name is not given dana's account (and what she owns)
+    accounts.database.execute('UPDATE users SET subject = ? WHERE username = ?', (f'{issuer}|someone-else', 'dana'))
+    page = await start_sso(browser, panel)
+    await submit_idp_login(page, 'dana', 'dana-password')
+    await page.get_by_text('The name dana belongs to another identity in Berth.').wait_for()
+    entries = AuditLog(accounts.database).entries(username='dana', action='auth.login')
+    assert entries[0].result == 'refused: the name dana belongs to another identity in Berth'
 
 
 async def test_user_in_no_group_is_refused_with_a_clear_page(

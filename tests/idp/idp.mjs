@@ -13,6 +13,8 @@ const users = {
   oscar: { password: 'oscar-password', groups: ['berth-operators'] },
   vera: { password: 'vera-password', groups: ['berth-viewers', 'staff'] },
   nora: { password: 'nora-password', groups: ['staff'] },
+  dana: { password: 'dana-password', groups: ['berth-developers', 'staff'] },
+  dev2: { password: 'dev2-password', groups: ['berth-developers'] },
 };
 
 // a fresh key id per start, so a relying party never caches a new key under an old kid

@@ -13,7 +13,7 @@ import pytest
 
 from core.commands.spec import ContainerSpec
 from core.container_actions import ACTIONS
-from core.permissions import Forbidden, Identity
+from core.permissions import Forbidden, Identity, Permission
 from system import Services
 from tests.support import BUSYBOX
 from tests.support.eventually import eventually
@@ -76,6 +76,11 @@ def image_commands(services: Services, busybox_id: str, tag: str) -> dict[str, C
         'container.create': lambda who: commands.create_container(
             who, ContainerSpec(image=BUSYBOX, name=tag.rsplit(':', 1)[1], command=['true'], start=False)
         ),
+        'network.create': lambda who: commands.create_network(who, 'bt-net-authz', subnet='10.213.200.0/24'),
+        'network.remove': lambda who: commands.remove_network(who, 'bridge'),
+        'network.prune': lambda who: commands.prune_networks(who, ['bridge']),
+        'network.connect': lambda who: commands.connect_network(who, 'bridge', 'no-such-container'),
+        'network.disconnect': lambda who: commands.disconnect_network(who, 'bridge', 'no-such-container'),
         'job.cancel': lambda who: commands.cancel_job(who, 'no-such-job'),
         'registry.forget': lambda who: commands.forget_credentials(who, '127.0.0.1:1'),
         'volume.create': lambda who: commands.create_volume(who, 'bt-vol-authz-never'),
@@ -105,6 +110,7 @@ async def test_every_other_command_is_refused_below_operator_and_changes_nothing
     assert not docker_client.containers.list(all=True, filters={'name': name})
     assert BUSYBOX in docker_client.images.get(BUSYBOX).tags
     assert not docker_client.volumes.list(filters={'name': 'bt-vol-authz-never'})
+    assert not docker_client.networks.list(names=['bt-net-authz'])
 
 
 async def test_an_operator_passes_the_same_guard(services: Services, docker_client: docker.DockerClient) -> None:
@@ -125,3 +131,29 @@ async def test_an_operator_passes_the_same_guard(services: Services, docker_clie
     finally:
         subprocess.run(['docker', 'rm', '-f', name], capture_output=True)
         subprocess.run(['docker', 'rmi', f'berth-test/authz:{name}'], capture_output=True)
+
+
+async def test_a_developer_acts_on_its_own_containers_only_and_sees_only_those_jobs(
+    services: Services, make_container: Callable[..., str]
+) -> None:
+    dana = Identity(username='dana', role='developer', address='127.0.0.1', subject='https://idp|dana-42')
+    mine = make_container(labels={'berth.owner': dana.owner_id})
+    named_like_her = make_container(labels={'berth.owner': 'dana'})  # the display name is no owner
+    nobodys = make_container()
+    await eventually(lambda: all(services.state.find(name) for name in (mine, named_like_her, nobodys)), what='rows')
+    for name in (named_like_her, nobodys):
+        row = services.state.find(name)
+        assert row is not None
+        with pytest.raises(Forbidden, match='dana is a developer: stop containers needs the operator role'):
+            await services.commands.container_action(dana, 'stop', row.id, {'timeout': 1})
+    refusals = services.audit.entries(username='dana', action='container.stop')
+    assert [entry.target for entry in refusals] == [nobodys, named_like_her]
+    assert all(entry.result.startswith('refused:') for entry in refusals)
+    row = services.state.find(mine)
+    assert row is not None
+    job = await services.commands.container_action(dana, 'stop', row.id, {'timeout': 1})
+    await eventually(lambda: services.jobs.jobs[job.job_id].status == 'succeeded', timeout=30, what='stopped')
+    assert services.jobs.jobs[job.job_id].owner == dana.owner_id
+    eve = Identity(username='eve', role='developer', subject='https://idp|eve-7')
+    assert dana.can(Permission.JOB_READ, services.jobs.jobs[job.job_id].scope)
+    assert not eve.can(Permission.JOB_READ, services.jobs.jobs[job.job_id].scope)

@@ -109,10 +109,12 @@ def test_accounts_create_verify_disable(backend: Backend) -> None:
     accounts.set_disabled('vera', True)
     assert accounts.verify('vera', 'a long password') is None
     assert accounts.get('vera') is not None and accounts.get('vera').disabled  # type: ignore[union-attr]
-    assert accounts.upsert_external('sam', 'operator', source='oidc')
-    assert accounts.upsert_external('sam', 'admin', source='oidc')
+    assert accounts.upsert_external('sam', 'operator', source='oidc', subject='https://idp|s-1') == ''
+    assert accounts.upsert_external('sam', 'admin', source='oidc', subject='https://idp|s-1') == ''
     assert accounts.get('sam').role == 'admin'  # type: ignore[union-attr]
-    assert not accounts.upsert_external('vera', 'admin', source='oidc')
+    assert accounts.get('sam').owner_id == 'https://idp|s-1'  # type: ignore[union-attr]
+    assert accounts.upsert_external('sam', 'admin', source='oidc', subject='https://idp|s-2') != ''
+    assert accounts.upsert_external('vera', 'admin', source='oidc') != ''
     assert [account.username for account in accounts.all()] == ['admin', 'sam', 'vera']
     database.close()
 

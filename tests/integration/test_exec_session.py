@@ -4,9 +4,11 @@ Ctrl-C under a flood, attach, and no process left in the container once a sessio
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -15,6 +17,7 @@ import pytest
 import core.streams.exec_hangup
 from core.streams.exec_output import Coalescer
 from core.streams.exec_session import ExecRequest, ExecSession, SessionError
+from core.streams.recording import Recordings
 from tests.support.eventually import eventually
 
 MakeContainer = Callable[..., str]
@@ -296,3 +299,31 @@ async def test_attach_needs_a_tty(open_session: Callable[..., Any], make_contain
     container = make_container()
     with pytest.raises(SessionError, match='started with a TTY'):
         await open_session(ExecRequest(container_id=container, attach=True))
+
+
+@pytest.mark.parametrize('record_input', [False, True])
+async def test_a_recorded_session_keeps_the_output_and_typed_input_only_when_allowed(
+    open_session: Callable[..., Any], make_container: MakeContainer, tmp_path: Path, record_input: bool
+) -> None:
+    recordings = Recordings(tmp_path, record_input=record_input, max_bytes=2**20)
+    recorder = recordings.recorder(username='olga', owner='olga', container='c', container_id='c', endpoint='local')
+    session, screen = await open_session(
+        ExecRequest(container_id=make_container()), rows=30, cols=100, recorder=recorder
+    )
+    session.write('stty -echo; echo ready-$((6*7))\n')  # no echo: what is typed next reaches the output only via read
+    await screen.shows('ready-42\r\n')
+    session.write('read secret; echo "got ${#secret} characters"\n')
+    session.write('hunter2-typed\n')
+    await screen.shows('got 13 characters')
+    await asyncio.to_thread(session.resize, 40, 120)
+    session.write('exit\n')
+    await screen.ended()
+    lines = [json.loads(line) for line in (tmp_path / f'{session.recorder.id}.cast').read_text().splitlines()]
+    header, events = lines[0], lines[1:]
+    assert (header['width'], header['height'], header['berth']['command']) == (100, 30, '/bin/sh')
+    output = ''.join(data for _, kind, data in events if kind == 'o')
+    assert 'ready-42' in output and 'got 13 characters' in output
+    assert ['r', '120x40'] in [event[1:] for event in events]
+    typed = ''.join(data for _, kind, data in events if kind == 'i')
+    assert 'hunter2-typed' not in output
+    assert ('hunter2-typed' in typed) is record_input

@@ -3,6 +3,7 @@ import sqlite3
 import time
 
 from core.jobs.store import JobStatus, JobStore, JobUpdate
+from core.permissions import Identity, Permission
 from core.storage.sqlite import SQLiteDatabase
 
 
@@ -114,3 +115,19 @@ def test_statuses_keep_their_words_on_the_bus_and_in_the_database() -> None:
     assert rows == [{'status': 'running'}] and type(rows[0]['status']) is str
     assert json.loads(update(JobStatus.FAILED).to_json())['status'] == 'failed'
     assert JobStore(jobs.database).jobs['j1'].status is JobStatus.FAILED  # loaded back as the enum
+
+
+def test_a_jobs_owner_is_kept_and_decides_who_sees_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    database = SQLiteDatabase(tmp_path / 'berth.sqlite3')
+    jobs = JobStore(database)
+    jobs.apply(update('queued', owner='local:dana'))
+    jobs.apply(JobUpdate(job_id='j2', status='queued', kind='container.stop', target='c', target_name='shared'))
+    restarted = JobStore(database)
+    assert [restarted.jobs[job_id].owner for job_id in ('j1', 'j2')] == ['local:dana', '']
+    assert restarted.jobs['j1'].failed('lost').owner == 'local:dana'  # the panel's own failure keeps it
+    dana = Identity(username='dana', role='developer', subject='local:dana')
+    eve = Identity(username='eve', role='developer', subject='local:eve')
+    viewer = Identity(username='vic', role='viewer')
+    assert [job.job_id for job in restarted.recent() if dana.can(Permission.JOB_READ, job.scope)] == ['j1']
+    assert [job.job_id for job in restarted.recent() if eve.can(Permission.JOB_READ, job.scope)] == []
+    assert len([job for job in restarted.recent() if viewer.can(Permission.JOB_READ, job.scope)]) == 2

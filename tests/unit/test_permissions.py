@@ -37,13 +37,40 @@ ADMIN_ONLY = {
 }
 
 
+OPERATOR_OWN_ONLY = {Permission.RECORDING_READ}  # operators replay the terminal sessions they opened
+
+
 def test_the_three_roles_keep_the_powers_they_had() -> None:
     for permission in Permission:
         assert role_allows('admin', permission)
-        assert role_allows('operator', permission) == (permission not in ADMIN_ONLY)
+        assert role_allows('operator', permission) == (permission not in ADMIN_ONLY | OPERATOR_OWN_ONLY)
+        assert Identity(username='o', role='operator').holds(permission) == (permission not in ADMIN_ONLY)
         assert role_allows('viewer', permission) == (permission in VIEWER_ONLY)
     assert not role_allows('', Permission.CONTAINER_READ)
     assert not role_allows('root', Permission.CONTAINER_READ)
+
+
+def test_a_developer_acts_only_on_what_carries_its_own_identity() -> None:
+    dana = Identity(username='dana', role='developer', subject='https://idp.example|dana-42')
+    mine = Scope(owner=dana.owner_id)
+    for permission in Permission:
+        if permission in {
+            Permission.CONTAINER_READ,
+            Permission.CONTAINER_LOGS,
+            Permission.CONTAINER_LIFECYCLE,
+            Permission.CONTAINER_EXEC,
+            Permission.RECORDING_READ,
+            Permission.JOB_READ,
+        }:
+            assert dana.holds(permission) and dana.can(permission, mine), permission
+            assert not dana.can(permission, Scope(owner='https://idp.example|eve-7')), permission
+            assert not dana.can(permission), permission  # nobody's (unowned) containers are not hers either
+        else:
+            assert not dana.holds(permission) and not dana.can(permission, mine), permission
+    # the display name is no owner: a container labelled with 'dana' is not hers
+    assert not dana.can(Permission.CONTAINER_EXEC, Scope(owner='dana'))
+    with pytest.raises(Forbidden, match='dana is a developer: open a terminal needs the operator role'):
+        require(dana, Permission.CONTAINER_EXEC, 'open a terminal')
 
 
 def test_a_refusal_names_the_lowest_role_that_grants_the_permission() -> None:
