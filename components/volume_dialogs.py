@@ -114,6 +114,7 @@ class PruneVolumesDialog(AskingDialog):
         self.candidates = candidates
         self.sizes = sizes
         self.listed: list[VolumeRow] = []
+        self.kept: set[str] = set()  # listed volumes the user unticked: they stay
         with self, ui.card().classes('gap-2 w-[40rem] max-w-full').props('role=dialog aria-label="Prune volumes"'):
             ui.label('Prune volumes').classes('text-h6')
             self.mode = ui.radio(
@@ -139,31 +140,56 @@ class PruneVolumesDialog(AskingDialog):
     def show(self) -> None:
         mode = str(self.mode.value)
         self.listed = self.candidates(mode)
-        count = len(self.listed)
-        what = VOLUME_PRUNE_MODES[mode]
-        self.summary.text = f'Remove {count} volume{"s" if count != 1 else ""}?' if count else f'There are no {what}.'
-        self.space.text = self._space()
-        self.confirm.set_enabled(count > 0)
-        self.scroll.set_visibility(count > 0)
-        self.confirm.text = f'Remove {count}' if count else 'Confirm'
+        self.kept &= {volume.name for volume in self.listed}
+        self._render_list()
+
+    def _render_list(self) -> None:
+        self._tick('', True)  # summary, space and the confirm button for what is ticked
+        self.scroll.set_visibility(bool(self.listed))
         self.list.clear()
         with self.list:
             for volume in self.listed:
-                with ui.row().classes('w-full no-wrap gap-3').props('role=listitem'):
+                with ui.row().classes('w-full no-wrap gap-3 items-center').props('role=listitem'):
+                    ui.checkbox(
+                        value=volume.name not in self.kept,
+                        on_change=lambda event, name=volume.name: self._tick(name, bool(event.value)),
+                    ).props(f'dense aria-label="Remove {volume.name}"')
                     ui.label(volume.name).classes('grow break-all font-mono text-sm')
                     size = self.sizes.get(volume.name) if self.sizes is not None else None
                     ui.label(format_size(size) if size is not None else '—').classes('w-20 text-right')
 
-    def _space(self) -> str:
+    @property
+    def chosen(self) -> list[VolumeRow]:
+        return [volume for volume in self.listed if volume.name not in self.kept]
+
+    def _tick(self, name: str, remove: bool) -> None:
+        if not remove:
+            self.kept.add(name)
+        elif name:
+            self.kept.discard(name)
+        self.summary.text, self.space.text = self._summary(), self._space()
+        count = len(self.chosen)
+        self.confirm.set_enabled(count > 0)
+        self.confirm.text = f'Remove {count}' if count else 'Confirm'
+
+    def _summary(self) -> str:
+        count = len(self.chosen)
+        what = VOLUME_PRUNE_MODES[str(self.mode.value)]
         if not self.listed:
+            return f'There are no {what}.'
+        return f'Remove {count} volume{"s" if count != 1 else ""}?' if count else 'Nothing ticked to remove.'
+
+    def _space(self) -> str:
+        chosen = self.chosen
+        if not chosen:
             return ''
         if self.sizes is None:
             return 'The space that comes back is not known yet.'
-        known = [self.sizes[volume.name] for volume in self.listed if volume.name in self.sizes]
+        known = [self.sizes[volume.name] for volume in chosen if volume.name in self.sizes]
         text = f'{format_size(sum(known))} of disk space comes back'
-        unknown = len(self.listed) - len(known)
+        unknown = len(chosen) - len(known)
         return f'{text} (and whatever the {unknown} not measured hold).' if unknown else f'{text}.'
 
     def _confirm(self) -> None:
-        if self.listed:
-            self.submit((str(self.mode.value), [volume.name for volume in self.listed]))
+        if self.chosen:
+            self.submit((str(self.mode.value), [volume.name for volume in self.chosen]))
