@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from nicegui import ui
 
 from components.confirm import RemoveDialog
-from core.commands.dispatch import CommandError
+from core.errors import CommandError
 from core.permissions import Forbidden
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages

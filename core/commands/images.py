@@ -6,12 +6,11 @@ checks what the user asked for, then goes through the one ``dispatch`` (role che
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 import docker
 from nicegui import run
 
 from core.commands import policy
+from core.commands.base import CommandBase
 from core.commands.spec import ContainerSpec, SpecError
 from core.docker.client import describe_error
 from core.docker.endpoints import Endpoints
@@ -19,7 +18,7 @@ from core.docker.reference import InvalidReference, parse_reference
 from core.errors import CommandError
 from core.jobs.cancel import CancelFlags
 from core.jobs.store import ACTIVE, Job, JobStatus, JobStore
-from core.permissions import ANYWHERE, LOCAL_ENDPOINT, Forbidden, Identity, Permission, Scope, require, role_allows
+from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, role_allows
 from core.protection import Protection
 from core.state.images import ImageRow, prune_candidates
 from core.state.model import DockerState
@@ -30,7 +29,7 @@ CANCELLABLE = ('image.pull',)
 PRUNE_MODES = {'dangling': 'dangling images', 'unused': 'unused images'}
 
 
-class ImageCommands:
+class ImageCommands(CommandBase):
     """The image and create commands; ``Commands`` provides the state, stores and ``dispatch``."""
 
     state: DockerState
@@ -40,23 +39,6 @@ class ImageCommands:
     cancel: CancelFlags | None
     protection: Protection
     endpoints: Endpoints | None
-
-    if TYPE_CHECKING:
-
-        async def dispatch(
-            self,
-            identity: Identity | None,
-            *,
-            permission: Permission,
-            what: str,
-            kind: str,
-            target: str,
-            target_name: str,
-            params: dict[str, Any],
-            audit_params: dict[str, Any] | None = None,
-            arguments: tuple[Any, ...] = (),
-            scope: Scope = ANYWHERE,
-        ) -> Job: ...
 
     async def pull_image(
         self, identity: Identity | None, reference: str, *, username: str = '', password: str = '', save: bool = False
@@ -250,32 +232,3 @@ class ImageCommands:
         if row is None:
             raise CommandError(f'image {image_id.removeprefix("sha256:")[:12]} no longer exists')
         return row
-
-    def _require(
-        self,
-        identity: Identity | None,
-        permission: Permission,
-        what: str,
-        kind: str,
-        target_name: str,
-        params: dict[str, Any] | None = None,
-    ) -> Identity:
-        """The permission before anything else is looked at; a refusal is audited like dispatch audits it."""
-        try:
-            return require(identity, permission, what)
-        except Forbidden as refusal:
-            self._refused(identity, kind, target_name, params or {}, refusal)
-            raise
-
-    def _refused(
-        self, identity: Identity | None, kind: str, target_name: str, params: dict[str, Any], refusal: Forbidden
-    ) -> None:
-        self.audit.record(
-            username=identity.username if identity else '(anonymous)',
-            role=identity.role if identity else '',
-            action=kind,
-            target=target_name,
-            params=params,
-            result=f'refused: {refusal}',
-            address=identity.address if identity else '',
-        )

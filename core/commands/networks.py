@@ -8,14 +8,14 @@ through the one ``dispatch``. The actor (tasks/networks.py) checks the built-in 
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from core.commands.base import CommandBase
 from core.commands.network_spec import NetworkSpec, check_ipv4, overlapping, parse_aliases
 from core.commands.spec import SpecError
 from core.errors import CommandError
 from core.jobs.store import Job
 from core.permissions import (
-    ANYWHERE,
     LOCAL_ENDPOINT,
     Forbidden,
     Identity,
@@ -33,42 +33,11 @@ NETWORK_OPERATIONS = ('create', 'remove', 'prune', 'connect', 'disconnect')  # j
 UNUSED = 'unused networks'
 
 
-class NetworkCommands:
+class NetworkCommands(CommandBase):
     """The network commands; ``Commands`` provides the state, ``dispatch`` and the audited permission check."""
 
     state: DockerState
     protection: Protection
-
-    if TYPE_CHECKING:
-
-        async def dispatch(
-            self,
-            identity: Identity | None,
-            *,
-            permission: Permission,
-            what: str,
-            kind: str,
-            target: str,
-            target_name: str,
-            params: dict[str, Any],
-            audit_params: dict[str, Any] | None = None,
-            arguments: tuple[Any, ...] = (),
-            scope: Scope = ANYWHERE,
-        ) -> Job: ...
-
-        def _require(
-            self,
-            identity: Identity | None,
-            permission: Permission,
-            what: str,
-            kind: str,
-            target_name: str,
-            params: dict[str, Any] | None = None,
-        ) -> Identity: ...
-
-        def _refused(
-            self, identity: Identity | None, kind: str, target_name: str, params: dict[str, Any], refusal: Forbidden
-        ) -> None: ...
 
     async def create_network(
         self,

@@ -8,12 +8,12 @@ a volume comes from the live container rows (``containers_by``), never from one 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
 
+from core.commands.base import CommandBase
 from core.commands.volume_input import volume_request
 from core.errors import CommandError
 from core.jobs.store import Job
-from core.permissions import ANYWHERE, LOCAL_ENDPOINT, Forbidden, Identity, Permission, Scope, require
+from core.permissions import LOCAL_ENDPOINT, Identity, Permission, Scope
 from core.protection import Protection
 from core.state.containers import ContainerRow, containers_by
 from core.state.model import DockerState
@@ -24,29 +24,12 @@ from core.storage.audit import AuditLog
 VOLUME_PRUNE_MODES = {'anonymous': 'unused anonymous volumes', 'all': 'all unused volumes'}
 
 
-class VolumeCommands:
+class VolumeCommands(CommandBase):
     """The volume commands; ``Commands`` provides the state, the audit log, the protection and ``dispatch``."""
 
     state: DockerState
     audit: AuditLog
     protection: Protection
-
-    if TYPE_CHECKING:
-
-        async def dispatch(
-            self,
-            identity: Identity | None,
-            *,
-            permission: Permission,
-            what: str,
-            kind: str,
-            target: str,
-            target_name: str,
-            params: dict[str, Any],
-            audit_params: dict[str, Any] | None = None,
-            arguments: tuple[Any, ...] = (),
-            scope: Scope = ANYWHERE,
-        ) -> Job: ...
 
     async def create_volume(
         self,
@@ -61,17 +44,23 @@ class VolumeCommands:
         """Checks the name (the engine's rule), driver, ``key=value`` labels and driver options (admins only: one can
         bind any host path), then queues the create. The actor checks the options again against the signed role."""
         where = Scope(endpoint=endpoint)
-        identity = self._guard(identity, Permission.VOLUME_CREATE, 'create volumes', 'volume.create', name, where)
+        identity = self._require(
+            identity, Permission.VOLUME_CREATE, 'create volumes', 'volume.create', name, scope=where
+        )
         request, problems = volume_request(name, driver, labels, driver_options)
         if problems:
             raise CommandError('; '.join(problems))
         summary = request.audit_summary()
         if request.driver_options:
             what = 'set volume driver options'
-            self._guard(identity, Permission.VOLUME_DRIVER_OPTIONS, what, 'volume.create', request.name, where, summary)
+            self._require(
+                identity, Permission.VOLUME_DRIVER_OPTIONS, what, 'volume.create', request.name, summary, scope=where
+            )
         if request.reserved_labels:
             what = f"set Berth's own labels ({', '.join(request.reserved_labels)})"
-            self._guard(identity, Permission.BERTH_INTERNALS, what, 'volume.create', request.name, where, summary)
+            self._require(
+                identity, Permission.BERTH_INTERNALS, what, 'volume.create', request.name, summary, scope=where
+            )
         if self._volume_row(request.name, endpoint) is not None:
             raise CommandError(f'a volume named {request.name} already exists')
         return await self.dispatch(
@@ -95,12 +84,14 @@ class VolumeCommands:
         volumes need the admin role."""
         volume = self._volume_row(name, endpoint)
         scope = volume.access_scope if volume else Scope(endpoint=endpoint)
-        identity = self._guard(identity, Permission.VOLUME_REMOVE, 'remove volumes', 'volume.remove', name, scope)
+        identity = self._require(
+            identity, Permission.VOLUME_REMOVE, 'remove volumes', 'volume.remove', name, scope=scope
+        )
         if volume is None:
             raise CommandError(f'volume {name} no longer exists')
         users = self.volume_users(volume)
         permission, what = self.volume_remove_permission(volume, users)
-        self._guard(identity, permission, what, 'volume.remove', name, volume.access_scope)
+        self._require(identity, permission, what, 'volume.remove', name, scope=volume.access_scope)
         if users and not force:
             names = ', '.join(row.name for row in users)
             them = 'them' if len(users) > 1 else 'it'
@@ -111,7 +102,7 @@ class VolumeCommands:
             needed = Permission.CONTAINER_LIFECYCLE
             if self.protection.container_is_protected(row.id, row.labels):
                 needed = Permission.BERTH_INTERNALS
-            self._guard(identity, needed, f'remove the container {row.name}', 'volume.remove', name, row.scope)
+            self._require(identity, needed, f'remove the container {row.name}', 'volume.remove', name, scope=row.scope)
         return await self.dispatch(
             identity,
             permission=permission,
@@ -138,7 +129,7 @@ class VolumeCommands:
         names = list(dict.fromkeys(names))
         where = Scope(endpoint=endpoint)
         what = VOLUME_PRUNE_MODES.get(mode, mode)
-        identity = self._guard(identity, Permission.VOLUME_PRUNE, 'prune volumes', 'volume.prune', what, where)
+        identity = self._require(identity, Permission.VOLUME_PRUNE, 'prune volumes', 'volume.prune', what, scope=where)
         if mode not in VOLUME_PRUNE_MODES:
             raise CommandError(f'unknown prune mode {mode!r}')
         if not names:
@@ -188,29 +179,3 @@ class VolumeCommands:
 
     def _volume_row(self, name: str, endpoint: str) -> VolumeRow | None:
         return self.state.volumes.get(name) if endpoint == self.state.endpoint else None
-
-    def _guard(
-        self,
-        identity: Identity | None,
-        permission: Permission,
-        what: str,
-        kind: str,
-        target_name: str,
-        scope: Scope,
-        params: dict[str, Any] | None = None,
-    ) -> Identity:
-        """``require`` on ``scope``, with the refusal audited (as dispatch audits its own) before it is raised."""
-        try:
-            return require(identity, permission, what, scope)
-        except Forbidden as refusal:
-            self.audit.record(
-                username=identity.username if identity else '(anonymous)',
-                role=identity.role if identity else '',
-                action=kind,
-                target=target_name,
-                params=params or {},
-                result=f'refused: {refusal}',
-                address=identity.address if identity else '',
-                endpoint=scope.endpoint,
-            )
-            raise

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 import docker
 import pytest
 
-from core.commands.dispatch import CommandError
+from core.errors import CommandError
 from core.jobs.store import Job
 from core.permissions import Forbidden
 from core.state.images import prune_candidates

@@ -14,7 +14,7 @@ import pytest
 import redis
 from cryptography.fernet import Fernet
 
-from core.commands.dispatch import CommandError
+from core.errors import CommandError
 from core.jobs.store import Job, JobUpdate
 from core.permissions import Forbidden
 from core.settings import Settings
