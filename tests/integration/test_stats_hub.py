@@ -15,24 +15,15 @@ from core.docker.endpoints import Endpoint, Endpoints
 from core.permissions import LOCAL_ENDPOINT
 from core.streams.stats_hub import StatsHub, StatsUpdate
 from system import Services
-from tests.support import BUSYBOX
+from tests.support.busy import busy_container
 from tests.support.counting_proxy import CountingProxy
 from tests.support.eventually import eventually
-
-BUSY = 'while :; do :; done'
 
 
 @pytest.fixture
 def busy() -> Iterator[str]:
-    """A container spinning a shell loop (held to a quarter of a CPU: the machine is shared)."""
-    name = f'bt-stats-{uuid.uuid4().hex[:8]}'
-    subprocess.run(
-        ['docker', 'run', '-d', '--name', name, '--label', 'berth-test=1', '--cpus', '0.25', BUSYBOX, 'sh', '-c', BUSY],
-        check=True,
-        capture_output=True,
-    )
-    yield name
-    subprocess.run(['docker', 'rm', '-f', name], capture_output=True, check=False)
+    with busy_container(f'bt-stats-{uuid.uuid4().hex[:8]}') as name:
+        yield name
 
 
 @pytest.fixture
