@@ -1,7 +1,9 @@
 """What the Stats tab draws: the charts' ECharts options (readable in light and dark mode) and the figures' wording.
 
-Each chart keeps one ``[milliseconds, value]`` list per series; :class:`StatsChart` changes those lists in place and
-sends the options again (at most once a second, the view decides), never making the chart anew.
+Each chart keeps one ``[milliseconds, value]`` list per series in its options. The options go to the browser whole
+only when a view (re)subscribes and draws the history; after that each second's new points go alone
+(:data:`PUSH_SCRIPT`): the browser appends them to the same lists and drops the points older than five minutes, as the
+server does, so the chart is never made anew and a second costs a few hundred bytes per viewer, not the whole history.
 """
 
 from __future__ import annotations
@@ -32,6 +34,28 @@ BINARY_BYTES = """(value) => {
 }"""
 
 
+# defined once per page; ``berthStatsPush([[elementId, pointsPerSeries, min, max], ...])`` appends each chart's new
+# points (skipping any it has already: a whole update may have carried them) and redraws it from its own options
+PUSH_SCRIPT = """
+window.berthStatsPush = (charts) => {
+  for (const [id, points, min, max] of charts) {
+    const element = getElement(id);
+    if (!element || !element.options) continue;
+    const series = element.options.series;
+    points.forEach((added, index) => {
+      const data = series[index].data;
+      for (const point of added) if (!data.length || point[0] > data[data.length - 1][0]) data.push(point);
+      let old = 0;
+      while (old < data.length && data[old][0] < min) old++;
+      if (old) data.splice(0, old);
+    });
+    Object.assign(element.options.xAxis, { min, max });
+    if (element.chart) element.chart.setOption({ xAxis: { min, max }, series: series.map((s) => ({ data: s.data })) });
+  }
+};
+"""
+
+
 @dataclass(kw_only=True, slots=True, frozen=True)
 class SeriesSpec:
     name: str
@@ -39,34 +63,63 @@ class SeriesSpec:
 
 
 class StatsChart(ui.echart):
-    """A line chart over the last five minutes; ``add`` and ``clear_data`` change its data, ``update`` sends it."""
+    """A line chart over the last five minutes; ``add`` and ``clear_data`` change its data, ``update`` sends all of it,
+    ``pushed`` takes what was added since the last ``update`` or ``pushed``, for :data:`PUSH_SCRIPT`."""
 
     def __init__(self, *, label: str, series: list[SeriesSpec], axis_label: str, low_max: float = 1.0) -> None:
+        self._added: list[list[list[Any]]] = [[] for _ in series]  # before the element's own updates
+        self.newest = 0
         super().__init__(chart_options(series, axis_label, low_max))
         self.props(f'role=img aria-label="{label} over the last 5 minutes"')
         self.classes('w-full h-44')
-        self.newest = 0
 
     @property
     def data(self) -> list[list[list[Any]]]:
         return [series['data'] for series in self.options['series']]
 
     def clear_data(self) -> None:
-        for points in self.data:
-            points.clear()
+        with self.props.suspend_updates():  # the options are observed: a change would send them whole at once
+            for points in self.data:
+                points.clear()
+        for added in self._added:
+            added.clear()
         self.newest = 0
 
     def add(self, at_ms: int, values: list[float]) -> None:
         """One sample: a value per series, at ``at_ms``; a gap since the last one breaks the lines."""
-        for points, value in zip(self.data, values, strict=True):
-            if self.newest and at_ms - self.newest > GAP_MS:
-                points.append([self.newest + 1, None])
-            points.append([at_ms, value])
-            while points and points[0][0] < at_ms - WINDOW_MS:
-                points.pop(0)
+        if at_ms <= self.newest:
+            return
+        with self.props.suspend_updates():  # sent whole by ``update``, or the new points alone by ``pushed``
+            self._add(at_ms, values)
+
+    def _add(self, at_ms: int, values: list[float]) -> None:
+        for points, added, value in zip(self.data, self._added, values, strict=True):
+            gap = bool(self.newest) and at_ms - self.newest > GAP_MS
+            new: list[list[Any]] = [[self.newest + 1, None], [at_ms, value]] if gap else [[at_ms, value]]
+            points.extend(new)
+            added.extend(new)
+            old = 0
+            while old < len(points) and points[old][0] < at_ms - WINDOW_MS:
+                old += 1
+            del points[:old]
+            del added[: max(0, len(added) - len(points))]
         self.newest = at_ms
         self.options['xAxis']['min'] = at_ms - WINDOW_MS
         self.options['xAxis']['max'] = at_ms
+
+    def update(self) -> None:
+        """Sends the whole options (the history); what was added so far goes with them."""
+        for added in self._added:
+            added.clear()
+        super().update()
+
+    def pushed(self) -> list[Any]:
+        """``[id, points added per series, window start, window end]`` since the last call or update; then forgets
+        them."""
+        points = [list(added) for added in self._added]
+        for added in self._added:
+            added.clear()
+        return [self.id, points, self.options['xAxis'].get('min'), self.options['xAxis'].get('max')]
 
 
 def chart_options(series: list[SeriesSpec], axis_label: str, low_max: float) -> dict[str, Any]:

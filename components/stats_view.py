@@ -3,12 +3,14 @@ minutes, with the current figures beside them.
 
 The view subscribes to the panel's shared stream (``services.stats``) only while it is shown, after checking the
 viewer may read the container (again at every showing); leaving the tab, closing the page or deleting the element
-unsubscribes. Samples are drawn at most once a second, by changing the charts' data in place.
+unsubscribes. The history is drawn whole when the view subscribes; then new samples go out at most once a second,
+alone (see ``components/stats_charts.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -19,6 +21,7 @@ from components.stats_charts import (
     BYTES_PER_SECOND,
     COUNT,
     PERCENT,
+    PUSH_SCRIPT,
     SeriesSpec,
     StatsChart,
     binary_size,
@@ -54,9 +57,10 @@ class StatsView(ui.column):
         self.closed = False
         self.latest: StatsSample | None = None
         self.status_text = ''
-        self.charts_changed = False
+        self.redraw = False  # the history came: send the charts whole
         self.flush_handle: asyncio.TimerHandle | None = None
         self.sent_at = 0.0
+        ui.add_head_html(f'<script>{PUSH_SCRIPT}</script>')
         with self:
             self.status = ui.label(WAITING).classes('text-caption').props('role=status')
             self.refusal = ui.label().props('role=alert')
@@ -110,7 +114,7 @@ class StatsView(ui.column):
         if update.history:
             for chart in self.charts:
                 chart.clear_data()
-            self.charts_changed = True
+            self.redraw = True
         for sample in update.samples:
             self._add(sample)
         self.status_text = update.status
@@ -125,7 +129,6 @@ class StatsView(ui.column):
         self.block_chart.add(at_ms, [round(rates.block_read), round(rates.block_write)])
         self.pids_chart.add(at_ms, [frame.pids])
         self.latest = sample
-        self.charts_changed = True
 
     def _schedule(self) -> None:
         if self.flush_handle is not None:
@@ -139,10 +142,14 @@ class StatsView(ui.column):
         if self.closed or self.is_deleted:
             return
         self.sent_at = asyncio.get_running_loop().time()
-        if self.charts_changed:
-            self.charts_changed = False
+        if self.redraw:
+            self.redraw = False
             for chart in self.charts:
                 chart.update()
+        else:
+            pushes = [chart.pushed() for chart in self.charts]
+            if any(any(points) for _, points, _, _ in pushes):
+                self.client.run_javascript(f'berthStatsPush({json.dumps(pushes)})')
         self.status.text = self.status_text or (LIVE if self.latest is not None else WAITING)
         if self.latest is not None:
             self._show_figures(self.latest)

@@ -15,6 +15,7 @@ from tests.support.panel import Panel
 
 TIMEOUT_MS = 20_000
 CPU = re.compile(r'^CPU \d+\.\d %$')
+DRAWN = 'getElement(element).chart.getOption().series[0].data.length'  # points of the CPU line, as drawn
 
 
 @pytest.fixture
@@ -35,8 +36,11 @@ async def test_the_stats_tab_of_a_busy_container_shows_changing_figures(
     first = await cpu.inner_text()
     await expect(cpu).not_to_have_text(first, timeout=TIMEOUT_MS)
     await expect(cpu).to_have_text(CPU)
-    # And the chart is drawn (ECharts paints on a canvas in the chart's element)
+    # And the chart is drawn (ECharts paints on a canvas in the chart's element) and grows, one point a second
     chart = page.get_by_role('img', name='CPU over the last 5 minutes')
     await expect(chart.locator('canvas')).to_have_count(1, timeout=TIMEOUT_MS)
     assert (await chart.bounding_box() or {}).get('height', 0) > 100
+    drawn = await chart.evaluate(f'(element) => {DRAWN}')
+    more = f'([element, drawn]) => {DRAWN} > drawn'
+    await page.wait_for_function(more, arg=[await chart.element_handle(), drawn], timeout=TIMEOUT_MS)
     await page.context.close()
