@@ -36,6 +36,7 @@ from core.storage.database import Database
 from core.streams.exec_session import Terminals
 from core.streams.quota import StreamQuota
 from core.streams.recording import Recordings
+from core.streams.stats_hub import StatsHub
 from tasks.actors import Actors, declare
 from tasks.broker import make_broker, start_worker
 from tasks.context import WorkerContext
@@ -60,6 +61,7 @@ class Services:
     credentials: RegistryCredentials
     cancel: CancelFlags
     terminals: Terminals  # open terminal sessions, ended at stop
+    stats: StatsHub  # one daemon stats stream per container, shared by its viewers; ended at stop
     terminal_quota: StreamQuota
     recordings: Recordings  # terminal sessions as asciicast files, swept after their retention
     log_quota: StreamQuota
@@ -106,6 +108,7 @@ class Services:
         for task in self._tasks:
             task.cancel()
         await self.terminals.stop()
+        self.stats.stop()
         if self._worker is not None:
             await asyncio.get_running_loop().run_in_executor(None, self._worker.stop)
         self.broker.close()
@@ -187,6 +190,7 @@ def build(settings: Settings) -> Services:
         credentials=credentials,
         cancel=cancel,
         terminals=Terminals(endpoints),
+        stats=StatsHub(endpoints, state),
         terminal_quota=StreamQuota(kind='terminals', limit=settings.terminals_per_user),
         recordings=Recordings(
             settings.data_dir / 'recordings',

@@ -1,4 +1,4 @@
-"""/containers/{name-or-id}: inspect data rendered readably, and as raw JSON."""
+"""/containers/{name-or-id}: inspect data rendered readably, logs, terminals, live stats, and raw JSON."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from nicegui import ui
 from components.environment_access import EnvironmentAccess
 from components.frame import frame, on_client_delete, page_identity
 from components.links import HOSTS, on_host
+from components.stats_view import StatsView
 from core.container_actions import CONTAINER_ACTIONS
 from core.docker.client import describe_error
 from core.docker.reads import Gone
@@ -72,6 +73,7 @@ class ContainerDetail:
             ui.tab('overview', 'Overview')
             ui.tab('logs', 'Logs')
             ui.tab('terminal', 'Terminal')
+            ui.tab('stats', 'Stats')
             ui.tab('raw', 'Raw JSON')
         with ui.tab_panels(tabs, value='overview').classes('w-full').props('keep-alive'):
             with ui.tab_panel('overview'):
@@ -80,8 +82,12 @@ class ContainerDetail:
                 logs_panel(services, self.container_id)
             with ui.tab_panel('terminal'):
                 terminal_panel(services, self.container_id)
+            with ui.tab_panel('stats'):
+                self.stats = StatsView(services, row)
             with ui.tab_panel('raw'):
                 self.raw = ui.code('', language='json').classes('w-full')
+        # the shared stats stream is followed only while the Stats tab is shown
+        tabs.on_value_change(lambda event: self.stats.show() if event.value == 'stats' else self.stats.hide())
         on_client_delete(services.state.subscribe(self.on_state))
 
     def on_state(self, change: StateChange) -> None:

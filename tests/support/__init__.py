@@ -4,7 +4,8 @@
 - ``panel``: Berth as a subprocess on a free port; ``browser``: headless Chromium and signing in with it;
 - ``registry``: a local image registry and a throttling proxy; ``socket_proxy`` / ``counting_proxy``: unix
   sockets in front of the Docker socket (one that can be cut, one that counts connections);
-- ``engine``: a Docker Engine of a test's own; ``worker``: a Dramatiq worker process.
+- ``engine``: a Docker Engine of a test's own; ``worker``: a Dramatiq worker process; ``busy``: a container spinning
+  a shell loop (the stats tests and bench).
 
 Fixtures stay in the ``conftest.py`` files and call into these modules.
 """

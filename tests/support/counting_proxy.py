@@ -14,13 +14,15 @@ from pathlib import Path
 
 
 class CountingProxy:
-    """Counts open connections; with ``only``, just those whose first request line contains it (e.g. '/logs?')."""
+    """Counts open connections (``live``) and every one opened (``opened``); with ``only``, just those whose first
+    request line contains it (e.g. '/logs?')."""
 
     def __init__(self, path: Path, *, only: str = '', target: str = '/var/run/docker.sock') -> None:
         self.url = f'unix://{path}'
         self.only = only.encode()
         self.target = target
         self.live = 0
+        self.opened = 0
         self._lock = threading.Lock()
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._server.bind(str(path))
@@ -49,6 +51,7 @@ class CountingProxy:
             if counted:
                 with self._lock:
                     self.live += 1
+                    self.opened += 1
             if first:
                 upstream.sendall(first)
                 self._pipe(client, upstream)
