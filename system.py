@@ -22,6 +22,7 @@ from components.notifications import JobNotifier
 from core.commands.dispatch import Commands
 from core.docker.endpoints import Endpoints
 from core.docker.reads import EngineReads
+from core.environments.templates import Templates
 from core.jobs.bus import Bus, make_bus
 from core.jobs.cancel import CancelFlags, make_cancel_flags
 from core.jobs.store import FINISHED, Job, JobStore, JobUpdate
@@ -68,6 +69,7 @@ class Services:
     protection: Protection  # the panel's own containers: found at start
     broker: dramatiq.Broker  # chosen once from the settings; without Redis, the embedded worker's
     actors: Actors  # declared on ``broker``
+    templates: Templates  # what dev environments are made from (seeded from BERTH_DATA_DIR/templates.yaml)
     reads: EngineReads = field(init=False)  # what pages read beyond the live state, off the loop
     _worker: dramatiq.Worker | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -158,6 +160,7 @@ def build(settings: Settings) -> Services:
     endpoints = Endpoints.from_settings(settings)
     broker = make_broker(settings)
     actors = declare(broker)
+    templates = Templates(database)
     if settings.embedded:  # worker threads in this process run the actors with the panel's own bus, flags and key
         broker.add_middleware(
             WorkerContext(endpoints=endpoints, bus=bus, cancel=cancel, secrets=secrets, protection=protection)
@@ -185,6 +188,7 @@ def build(settings: Settings) -> Services:
             endpoints=endpoints,
             signer=secrets.signer,
             senders=actors.senders(),
+            templates=templates,
         ),
         secrets=secrets,
         credentials=credentials,
@@ -202,6 +206,7 @@ def build(settings: Settings) -> Services:
         protection=protection,
         broker=broker,
         actors=actors,
+        templates=templates,
     )
     jobs.subscribe(services.audit_finished_job)
     return services
@@ -217,6 +222,8 @@ def create(settings: Settings) -> Services:
             'Berth: it is shown only this once; set BERTH_ADMIN_PASSWORD to choose it yourself.',
             flush=True,
         )
+    for problem in services.templates.seed(settings.data_dir / 'templates.yaml'):
+        log.warning('environment template not loaded: %s', problem)
     auth.setup.setup(settings, services.accounts, services.sessions, services.audit)
     pages.register(services)
     JobNotifier(services)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import logging
 import os
 import secrets
@@ -29,6 +30,7 @@ from core.storage.database import Database
 log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
 T = TypeVar('T')
+COLUMNS = 'username, role, source, disabled, subject, sso_groups'
 HASHING_NICENESS = 10  # the hashing thread yields the CPU to the event loop (and to what it threads argon2's lanes on)
 
 
@@ -44,6 +46,7 @@ class Account:
     source: str
     disabled: bool
     subject: str = ''  # an SSO account's stable identity (issuer|sub); '' for a local account
+    groups: tuple[str, ...] = ()  # the groups claim of its last SSO sign-in (templates may be limited to some)
 
     @property
     def owner_id(self) -> str:
@@ -87,18 +90,22 @@ class Accounts:
         )
         self._changed(username, Account(username=username, role=role, source='local', disabled=False))
 
-    def upsert_external(self, username: str, role: str, *, source: str, subject: str = '') -> str:
-        """Creates or updates an SSO account with the role from this sign-in: '' when signed in, else why not (disabled,
-        the name taken by a local account or by another identity of the provider)."""
+    def upsert_external(
+        self, username: str, role: str, *, source: str, subject: str = '', groups: tuple[str, ...] = ()
+    ) -> str:
+        """Creates or updates an SSO account with the role and groups from this sign-in: '' when signed in, else why
+        not (disabled, the name taken by a local account or by another identity of the provider)."""
         account = self.get(username)
+        groups = tuple(sorted(set(groups)))
         if account is None:
             self.database.execute(
-                'INSERT INTO users (username, password_hash, role, source, disabled, created_at, subject) '
-                'VALUES (?, NULL, ?, ?, 0, ?, ?)',
-                (username, role, source, time.time(), subject),
+                'INSERT INTO users (username, password_hash, role, source, disabled, created_at, subject, sso_groups) '
+                'VALUES (?, NULL, ?, ?, 0, ?, ?, ?)',
+                (username, role, source, time.time(), subject, json.dumps(groups)),
             )
             self._changed(
-                username, Account(username=username, role=role, source=source, disabled=False, subject=subject)
+                username,
+                Account(username=username, role=role, source=source, disabled=False, subject=subject, groups=groups),
             )
             return ''
         if account.source != source:
@@ -108,13 +115,21 @@ class Accounts:
         if account.disabled:
             return f'the account {username} is disabled in Berth'
         subject = subject or account.subject  # an account made before subjects were kept takes this one
-        self.database.execute('UPDATE users SET role = ?, subject = ? WHERE username = ?', (role, subject, username))
-        self._changed(username, replace(account, role=role, subject=subject))
+        self.database.execute(
+            'UPDATE users SET role = ?, subject = ?, sso_groups = ? WHERE username = ?',
+            (role, subject, json.dumps(groups), username),
+        )
+        self._changed(username, replace(account, role=role, subject=subject, groups=groups))
         return ''
 
     def all(self) -> list[Account]:
-        rows = self.database.query('SELECT username, role, source, disabled, subject FROM users ORDER BY username')
-        return [Account(**{**row, 'disabled': bool(row['disabled'])}) for row in rows]
+        rows = self.database.query(f'SELECT {COLUMNS} FROM users ORDER BY username')
+        return [_account(row) for row in rows]
+
+    def known(self) -> list[Account]:
+        """The accounts the checks know now (from memory: the last refresh, every few seconds, and changes made here)."""
+        with self._lock:
+            return list(self._known.values())
 
     def set_role(self, username: str, role: str) -> None:
         if role not in ROLES:
@@ -135,10 +150,8 @@ class Accounts:
 
     def get(self, username: str) -> Account | None:
         """The account as the database has it now."""
-        rows = self.database.query(
-            'SELECT username, role, source, disabled, subject FROM users WHERE username = ?', (username,)
-        )
-        return Account(**{**rows[0], 'disabled': bool(rows[0]['disabled'])}) if rows else None
+        rows = self.database.query(f'SELECT {COLUMNS} FROM users WHERE username = ?', (username,))
+        return _account(rows[0]) if rows else None
 
     def cached(self, username: str) -> Account | None:
         """The account for the checks made on every request and event: from memory, read from the database only
@@ -188,6 +201,21 @@ class Accounts:
                 self._known[username] = change
             elif known is not None:
                 self._known[username] = change(known)
+
+
+def _account(row: dict[str, Any]) -> Account:
+    try:
+        groups = tuple(str(group) for group in json.loads(row.get('sso_groups') or '[]'))
+    except (TypeError, ValueError):
+        groups = ()
+    return Account(
+        username=row['username'],
+        role=row['role'],
+        source=row['source'],
+        disabled=bool(row['disabled']),
+        subject=row.get('subject') or '',
+        groups=groups,
+    )
 
 
 @functools.cache

@@ -45,10 +45,15 @@ class StateCache:
         self._values.pop(key, None)
 
 
+def groups_of(settings: Settings, claims: dict[str, Any]) -> set[str]:
+    """The groups the roles claim (default ``groups``) names: one string or a list."""
+    value = claims.get(settings.oidc_roles_claim) or []
+    return {value} if isinstance(value, str) else {str(group) for group in value}
+
+
 def role_for(settings: Settings, claims: dict[str, Any]) -> str | None:
     """Maps the roles claim (default ``groups``) to the highest matching role, or the default role, or None."""
-    value = claims.get(settings.oidc_roles_claim) or []
-    groups = {value} if isinstance(value, str) else {str(group) for group in value}
+    groups = groups_of(settings, claims)
     for role, configured in (
         ('admin', settings.oidc_admin_groups),
         ('operator', settings.oidc_operator_groups),
@@ -150,7 +155,10 @@ class OidcLogin:
                 403,
             )
         subject = f'{claims.get("iss") or self.settings.oidc_issuer}|{claims["sub"]}'
-        refusal = await asyncio.to_thread(self.accounts.upsert_external, username, role, source='oidc', subject=subject)
+        groups = tuple(groups_of(self.settings, claims))
+        refusal = await asyncio.to_thread(
+            self.accounts.upsert_external, username, role, source='oidc', subject=subject, groups=groups
+        )
         if refusal:
             self.audit.record(
                 username=username,

@@ -122,6 +122,7 @@ class Sessions:
             role=account.role,
             address=_client_address(request),
             subject=account.owner_id,
+            groups=account.groups,
         )
 
     def page_allowed(self, client: Client) -> bool:

@@ -49,6 +49,10 @@ class Permission(StrEnum):
     NETWORK_REMOVE = 'network.remove'
     NETWORK_PRUNE = 'network.prune'
     NETWORK_CONNECT = 'network.connect'  # connect and disconnect containers
+    ENVIRONMENT_CREATE = 'environment.create'  # a dev environment from a template, owned by whoever creates it
+    ENVIRONMENT_DELETE = 'environment.delete'  # remove an environment (and, if asked, its volumes)
+    ENVIRONMENT_ASSIGN = 'environment.assign'  # hand an environment to another person
+    TEMPLATES_MANAGE = 'templates.manage'  # create, edit and delete environment templates
     JOB_READ = 'job.read'
     RECORDING_READ = 'recording.read'  # replay and download recorded terminal sessions
     JOB_CANCEL = 'job.cancel'
@@ -88,9 +92,12 @@ _OPERATOR = _VIEWER | {
     Permission.NETWORK_PRUNE,
     Permission.NETWORK_CONNECT,
     Permission.JOB_CANCEL,
+    Permission.ENVIRONMENT_CREATE,
+    Permission.ENVIRONMENT_DELETE,
 }
 
-# What a developer may do on the containers (and recordings) that carry its own berth.owner, and on nothing else.
+# What a developer may do on the containers (its environments) and recordings that carry its own berth.owner, and on
+# nothing else; creating an environment is asked for on the developer's own scope.
 _DEVELOPER_OWN = {
     Permission.CONTAINER_READ,
     Permission.CONTAINER_LOGS,
@@ -98,6 +105,8 @@ _DEVELOPER_OWN = {
     Permission.CONTAINER_EXEC,
     Permission.RECORDING_READ,
     Permission.JOB_READ,  # the jobs on its own things
+    Permission.ENVIRONMENT_CREATE,
+    Permission.ENVIRONMENT_DELETE,
 }
 
 # The one table of who may do what. Order matters only for sentences: the first role granting a permission is the
@@ -136,6 +145,7 @@ class Identity:
     role: str
     address: str = ''
     subject: str = ''  # the stable identity owned resources carry (defaults to the username)
+    groups: tuple[str, ...] = ()  # the SSO groups of the last sign-in (templates may be limited to some)
 
     @property
     def owner_id(self) -> str:

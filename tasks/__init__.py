@@ -10,6 +10,7 @@ from . import actors as actors
 from . import broker as broker
 from . import containers as containers
 from . import context as context
+from . import environments as environments
 from . import images as images
 from . import networks as networks
 from . import volumes as volumes

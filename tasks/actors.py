@@ -9,8 +9,9 @@ import dramatiq
 
 from core.commands.networks import NETWORK_OPERATIONS
 from core.container_actions import ContainerAction
+from core.environments.environment import ENVIRONMENT_OPERATIONS
 
-from . import containers, images, networks, volumes
+from . import containers, environments, images, networks, volumes
 
 Actor = dramatiq.Actor[..., None]
 
@@ -23,6 +24,7 @@ class Actors:
     create_container: Actor
     volume_operation: Actor
     network_operation: Actor
+    environment_operation: Actor
 
     def senders(self) -> dict[str, Callable[..., object]]:
         """Kind of job (= its audit action, as ``Commands.dispatch`` names it) → the actor's send."""
@@ -33,6 +35,7 @@ class Actors:
             'container.create': self.create_container.send,
             **{f'volume.{operation}': self.volume_operation.send for operation in ('create', 'remove', 'prune')},
             **{f'network.{operation}': self.network_operation.send for operation in NETWORK_OPERATIONS},
+            **{f'environment.{operation}': self.environment_operation.send for operation in ENVIRONMENT_OPERATIONS},
         }
 
 
@@ -44,4 +47,5 @@ def declare(broker: dramatiq.Broker) -> Actors:
         create_container=images.create_container.declare(broker),
         volume_operation=volumes.volume_operation.declare(broker),
         network_operation=networks.network_operation.declare(broker),
+        environment_operation=environments.environment_operation.declare(broker),
     )

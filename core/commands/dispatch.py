@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from core.commands.base import Send
+from core.commands.environments import EnvironmentCommands
 from core.commands.images import ImageCommands
 from core.commands.networks import NetworkCommands
 from core.commands.volumes import VolumeCommands
 from core.container_actions import parse_action
 from core.docker.endpoints import Endpoints
+from core.environments.templates import Templates
 from core.errors import CommandError
 from core.jobs.cancel import CancelFlags
 from core.jobs.seal import JobSigner
@@ -21,7 +23,7 @@ from core.storage.audit import AuditLog
 from core.storage.credentials import RegistryCredentials
 
 
-class Commands(ImageCommands, VolumeCommands, NetworkCommands):
+class Commands(ImageCommands, VolumeCommands, NetworkCommands, EnvironmentCommands):
     def __init__(
         self,
         *,
@@ -34,8 +36,10 @@ class Commands(ImageCommands, VolumeCommands, NetworkCommands):
         protection: Protection | None = None,
         endpoints: Endpoints | None = None,
         signer: JobSigner | None = None,
+        templates: Templates | None = None,
     ) -> None:
         self.state = state
+        self.templates = templates  # environment templates (core/environments/templates.py)
         self.signer = signer  # signs each job, so a worker runs only what this panel checked (core/job_seal.py)
         self.endpoints = endpoints  # the engines, for the few reads a command needs (off the loop)
         self.protection = protection or Protection()  # the panel's own containers, filled in at start

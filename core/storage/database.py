@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS users (
     source TEXT NOT NULL DEFAULT 'local',
     disabled INTEGER NOT NULL DEFAULT 0,
     created_at {real} NOT NULL,
-    subject TEXT NOT NULL DEFAULT ''
+    subject TEXT NOT NULL DEFAULT '',
+    sso_groups TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE IF NOT EXISTS jobs (
     job_id TEXT PRIMARY KEY,
@@ -71,6 +72,7 @@ CREATE TABLE IF NOT EXISTS registry_credentials (
 # (table, column, declaration) for every column added after the first release of a table
 ADDED_COLUMNS = [
     ('users', 'subject', "TEXT NOT NULL DEFAULT ''"),  # an SSO account's stable identity: issuer|sub
+    ('users', 'sso_groups', "TEXT NOT NULL DEFAULT '[]'"),  # the groups claim of its last SSO sign-in (JSON list)
     ('jobs', 'output', "TEXT NOT NULL DEFAULT ''"),
     ('jobs', 'endpoint', "TEXT NOT NULL DEFAULT 'local'"),  # the Docker endpoint a job ran against
     ('jobs', 'owner', "TEXT NOT NULL DEFAULT ''"),  # the berth.owner of the resource a job acted on

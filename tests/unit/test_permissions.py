@@ -34,6 +34,8 @@ ADMIN_ONLY = {
     Permission.BERTH_INTERNALS,
     Permission.USERS_MANAGE,
     Permission.AUDIT_READ,
+    Permission.ENVIRONMENT_ASSIGN,
+    Permission.TEMPLATES_MANAGE,
 }
 
 
@@ -61,6 +63,8 @@ def test_a_developer_acts_only_on_what_carries_its_own_identity() -> None:
             Permission.CONTAINER_EXEC,
             Permission.RECORDING_READ,
             Permission.JOB_READ,
+            Permission.ENVIRONMENT_CREATE,
+            Permission.ENVIRONMENT_DELETE,
         }:
             assert dana.holds(permission) and dana.can(permission, mine), permission
             assert not dana.can(permission, Scope(owner='https://idp.example|eve-7')), permission
@@ -71,6 +75,18 @@ def test_a_developer_acts_only_on_what_carries_its_own_identity() -> None:
     assert not dana.can(Permission.CONTAINER_EXEC, Scope(owner='dana'))
     with pytest.raises(Forbidden, match='dana is a developer: open a terminal needs the operator role'):
         require(dana, Permission.CONTAINER_EXEC, 'open a terminal')
+
+
+def test_environments_are_created_and_deleted_by_their_owner_handed_over_by_admins() -> None:
+    dana = Identity(username='dana', role='developer', subject='https://idp.example|dana-42')
+    olga = Identity(username='olga', role='operator')
+    theirs = Scope(owner='https://idp.example|eve-7')
+    for permission in (Permission.ENVIRONMENT_CREATE, Permission.ENVIRONMENT_DELETE):
+        assert dana.can(permission, Scope(owner=dana.owner_id)) and not dana.can(permission, theirs)
+        assert olga.can(permission, theirs) and not Identity(username='vic', role='viewer').holds(permission)
+    for permission in (Permission.ENVIRONMENT_ASSIGN, Permission.TEMPLATES_MANAGE):
+        assert lowest_role(permission) == 'admin' and not olga.holds(permission) and not dana.holds(permission)
+        assert Identity(username='ada', role='admin').can(permission, theirs)
 
 
 def test_a_refusal_names_the_lowest_role_that_grants_the_permission() -> None:
