@@ -127,7 +127,7 @@ class Accounts:
         return [_account(row) for row in rows]
 
     def known(self) -> list[Account]:
-        """The accounts the checks know now (from memory: the last refresh, every few seconds, and changes made here)."""
+        """The accounts the checks know now, from memory: the last refresh (every few seconds) and changes made here."""
         with self._lock:
             return list(self._known.values())
 

@@ -19,7 +19,7 @@ from core.storage.audit import AuditLog
 
 from . import browser_storage
 from .accounts import Accounts
-from .redirect import checked_redirect
+from .redirect import checked_redirect, landing
 from .session import Sessions
 
 log = logging.getLogger(__name__)
@@ -170,7 +170,7 @@ class OidcLogin:
             )
             return error_page(f'{refusal[:1].upper()}{refusal[1:]}.', 403)
         storage = browser_storage.storage_of(request)
-        redirect_to = checked_redirect(storage.get('redirect_to') if storage is not None else None)
+        redirect_to = landing(checked_redirect(storage.get('redirect_to') if storage is not None else None), role)
         await self.sessions.sign_in(request, username, id_token=str(token.get('id_token') or ''))
         self.audit.record(
             username=username, role=role, action='auth.login', target='oidc', result='succeeded', address=address

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from core.permissions import Permission, role_allows
+
 DEFAULT_TARGET = '/containers'
+ENVIRONMENTS = '/environments'
 
 
 def checked_redirect(target: str | None) -> str:
@@ -20,4 +23,12 @@ def checked_redirect(target: str | None) -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
         return DEFAULT_TARGET
+    return target
+
+
+def landing(target: str, role: str) -> str:
+    """Where a browser goes once signed in: ``target``; but the containers page, the default, is the environments page
+    for a role that sees only its own things (a developer)."""
+    if target == DEFAULT_TARGET and not role_allows(role, Permission.CONTAINER_READ):
+        return ENVIRONMENTS
     return target

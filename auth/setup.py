@@ -17,7 +17,7 @@ from . import browser_storage
 from .accounts import Accounts
 from .oidc import OidcLogin, login_link
 from .rate_limit import LoginRateLimit
-from .redirect import checked_redirect
+from .redirect import checked_redirect, landing
 from .session import Sessions
 from .socket_guard import SocketGuard
 
@@ -45,8 +45,9 @@ def setup(settings: Settings, accounts: Accounts, sessions: Sessions, audit: Aud
     @ui.page('/login', title='Sign in · Berth')
     def login_page(redirect_to: str = '/containers') -> None:
         redirect_to = checked_redirect(redirect_to)  # never bounce to another site after sign-in
-        if sessions.current() is not None:
-            ui.navigate.to(redirect_to)
+        identity = sessions.current()
+        if identity is not None:
+            ui.navigate.to(landing(redirect_to, identity.role))
             return
 
         async def try_login() -> None:
@@ -118,7 +119,7 @@ def setup(settings: Settings, accounts: Accounts, sessions: Sessions, audit: Aud
             result='succeeded',
             address=request.client.host if request.client else '',
         )
-        return RedirectResponse(checked_redirect(pending.redirect_to), status_code=303)
+        return RedirectResponse(landing(checked_redirect(pending.redirect_to), account.role), status_code=303)
 
     @app.get('/logout')
     async def logout(request: Request) -> RedirectResponse:

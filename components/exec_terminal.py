@@ -11,7 +11,7 @@ from nicegui import background_tasks, run, ui
 from nicegui.events import XtermDataEventArguments, XtermResizeEventArguments
 
 from core.docker.client import describe_error
-from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, require
+from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, Scope, require
 from core.streams.exec_output import Coalescer
 from core.streams.exec_session import ExecRequest, ExecSession, SessionError
 from core.streams.quota import QuotaExceeded, StreamSlot
@@ -64,7 +64,8 @@ HELPER = """window.berthTerminal = window.berthTerminal || {
 class ExecTerminal(ui.column):
     """An xterm plus a status line and a Reconnect button, wired to one session in one container at a time.
 
-    Operators and admins only; a container whose body only an admin may create, or one of Berth's own, admins only.
+    Operators and admins; developers in their own containers only; a container whose body only an admin may create, or
+    one of Berth's own, admins only.
     Checked when a session opens and again on every keystroke and resize. A running session holds one of its user's
     terminal slots (``BERTH_TERMINALS_PER_USER``). Sessions are audited when they start and end, refusals when they
     happen. Deleting the element (tab closed, page left, connection lost for good) ends the session and everything it
@@ -206,10 +207,19 @@ class ExecTerminal(ui.column):
         super()._handle_delete()
 
     def _authorize(self) -> Identity:
-        identity = require(self.services.sessions.current(), PERMISSION, WHAT)
+        identity = require(self.services.sessions.current(), PERMISSION, WHAT, self._scope())
         if self.identity is not None and identity.username != self.identity.username:
             raise Forbidden(f'this terminal belongs to {self.identity.username}')
         return identity
+
+    def _scope(self) -> Scope:
+        """The container's owner and endpoint (a developer reaches only its own): from the live state, else from the
+        inspect data once looked up; a container known to neither is nobody's."""
+        row = self.services.state.containers.get(self.request.container_id)
+        if row is not None:
+            return row.scope
+        labels = ((self.body.inspect if self.body is not None else {}).get('Config') or {}).get('Labels')
+        return Scope.of(labels, self.endpoint)
 
     def _check_container(self, identity: Identity) -> None:
         reason = self.body.refusal(self.services, identity.role) if self.body is not None else ''

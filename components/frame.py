@@ -15,17 +15,18 @@ from core.state.model import ChangeKind, StateChange
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
 
-NAVIGATION = (
-    ('Containers', '/containers', 'view_list'),
-    ('Images', '/images', 'layers'),
-    ('Volumes', '/volumes', 'storage'),
-    ('Networks', '/networks', 'lan'),
-    ('Jobs', '/jobs', 'work_history'),
-)
-ADMIN_NAVIGATION = (
-    ('Users', '/admin/users', 'group'),
-    ('Audit', '/admin/audit', 'policy'),
-    ('Recordings', '/recordings', 'smart_display'),
+# (label, path, icon, the permission the page needs, whether holding it on one's own things is enough)
+NAVIGATION: tuple[tuple[str, str, str, Permission, bool], ...] = (
+    ('Containers', '/containers', 'view_list', Permission.CONTAINER_READ, False),
+    ('Environments', '/environments', 'terminal', Permission.CONTAINER_READ, True),
+    ('Images', '/images', 'layers', Permission.IMAGE_READ, False),
+    ('Volumes', '/volumes', 'storage', Permission.VOLUME_READ, False),
+    ('Networks', '/networks', 'lan', Permission.NETWORK_READ, False),
+    ('Jobs', '/jobs', 'work_history', Permission.JOB_READ, False),
+    ('Users', '/admin/users', 'group', Permission.USERS_MANAGE, False),
+    ('Templates', '/admin/templates', 'dashboard_customize', Permission.TEMPLATES_MANAGE, False),
+    ('Audit', '/admin/audit', 'policy', Permission.AUDIT_READ, False),
+    ('Recordings', '/recordings', 'smart_display', Permission.USERS_MANAGE, False),
 )
 
 
@@ -51,8 +52,22 @@ def page_identity(services: Services, permission: Permission, what: str, *, own:
     except Forbidden as refusal:
         with ui.column().classes('absolute-center items-center'):
             ui.label(f'{refusal}.').classes('text-h6').props('role=alert')
-            ui.link('Back to containers', '/containers')
+            back_link(identity)
         return None
+
+
+def home_path(identity: Identity) -> str:
+    """Where this person starts: the containers, or (a developer, who sees only its own things) its environments."""
+    return '/containers' if identity.can(Permission.CONTAINER_READ) else '/environments'
+
+
+def back_link(identity: Identity) -> None:
+    path = home_path(identity)
+    ui.link('Back to containers' if path == '/containers' else 'Back to my environments', path)
+
+
+def may_open(identity: Identity, permission: Permission, own: bool) -> bool:
+    return identity.holds(permission) if own else identity.can(permission)
 
 
 @contextmanager
@@ -61,17 +76,19 @@ def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
     dark = ui.dark_mode(app.storage.user.get('dark'))
 
     with ui.header().classes('items-center gap-4 px-4 py-2'):
-        ui.link('Berth', '/containers').classes('text-h6 text-white no-underline')
+        ui.link('Berth', home_path(identity)).classes('text-h6 text-white no-underline')
         with ui.row().classes('gap-1').props('role=navigation aria-label="Main"'):
-            for label, target, icon in NAVIGATION + (ADMIN_NAVIGATION if identity.can(Permission.USERS_MANAGE) else ()):
-                ui.button(label, icon=icon, on_click=lambda target=target: ui.navigate.to(target)).props(
-                    'flat color=white'
-                )
+            for label, target, icon, permission, own in NAVIGATION:
+                if may_open(identity, permission, own):  # a developer sees only what it may open
+                    ui.button(label, icon=icon, on_click=lambda target=target: ui.navigate.to(target)).props(
+                        'flat color=white'
+                    )
         ui.space()
         with ui.button(icon='notifications', on_click=lambda: ui.navigate.to('/jobs')).props(
             'flat round color=white aria-label="Job centre"'
-        ):
+        ) as job_centre:
             badge = ui.badge('', color='orange').props('floating')
+        job_centre.set_visibility(identity.can(Permission.JOB_READ))
         ui.button(icon='dark_mode', on_click=lambda: _toggle_dark(dark)).props(
             'flat round color=white aria-label="Toggle dark mode"'
         )

@@ -14,6 +14,7 @@ from core.streams.log_decode import LogLine
 from core.streams.log_stream import LogFollower
 from core.streams.quota import QuotaExceeded, StreamSlot
 
+from .container_access import reach_refusal
 from .log_lines import LogLines
 from .log_render import LineFilter, Pattern, plain_lines
 from .log_render_queue import RenderQueue, in_slices
@@ -301,10 +302,23 @@ class LogView(ui.column):
         self.error.set_visibility(bool(sentence))
 
     def _authorized(self) -> Identity | None:
-        """The viewer role, and (for Berth's own containers) the admin role: at every open, resume and download."""
+        """The viewer role (a developer: on its own containers only), and for Berth's own containers the admin role: at
+        every open, resume and download."""
         try:
-            identity = require(self.services.sessions.current(), Permission.CONTAINER_LOGS, 'read logs')
+            identity = require(self.services.sessions.current(), Permission.CONTAINER_LOGS, 'read logs', None)
             rows = [row for row in map(self.services.state.find, self.names) if row is not None]
+            target = ', '.join(self.names)
+            refusal = reach_refusal(
+                self.services,
+                identity,
+                Permission.CONTAINER_LOGS,
+                'read logs',
+                rows,
+                action='logs.follow',
+                target=target,
+            )
+            if refusal:
+                raise Forbidden(refusal[:1].lower() + refusal[1:-1])
             refusal = self.services.protection.read_refusal(identity.role, rows, 'logs')
             if refusal:
                 self.services.audit.record(

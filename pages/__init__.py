@@ -6,9 +6,11 @@ from typing import TYPE_CHECKING
 
 from . import (
     admin,
+    admin_templates,
     container_detail,
     containers,
     create_container,
+    environments,
     health,
     image_detail,
     images,
@@ -41,6 +43,8 @@ def register(services: Services) -> None:
     jobs.register(services)
     job_detail.register(services)
     admin.register(services)
+    admin_templates.register(services)
+    environments.register(services)
     terminal.register(services)
     logs.register(services)
     recordings.register(services)

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
+from components.container_access import reachable_row
 from components.environment_access import EnvironmentAccess
 from components.frame import frame, on_client_delete, page_identity
-from components.links import HOSTS, on_host
+from components.links import HOSTS
 from components.stats_view import StatsView
 from core.container_actions import CONTAINER_ACTIONS
 from core.docker.client import describe_error
@@ -26,6 +27,7 @@ from .terminal import terminal_panel
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
 
+WHAT = 'inspect containers'
 VERBS = [(action.value, spec.label, spec.icon) for action, spec in CONTAINER_ACTIONS.items()]
 
 
@@ -33,14 +35,15 @@ def register(services: Services) -> None:
     @ui.page('/containers/{name_or_id}')
     @ui.page(HOSTS + '/containers/{name_or_id}')
     async def container_page(name_or_id: str, endpoint: str = LOCAL_ENDPOINT) -> None:
-        identity = page_identity(services, Permission.CONTAINER_READ, 'inspect containers')
+        identity = page_identity(services, Permission.CONTAINER_READ, WHAT, own=True)
         if identity is None:
             return
         await services.state.first_sync()
         with frame(services, identity, name_or_id):
-            row = services.state.find(name_or_id, endpoint)
+            row = reachable_row(
+                services, identity, Permission.CONTAINER_READ, WHAT, name_or_id, endpoint, action='container.inspect'
+            )
             if row is None:
-                ui.label(f'No container named or with id "{name_or_id}"{on_host(endpoint)}.').classes('text-h6')
                 ui.link('Back to containers', '/containers')
                 return
             await ContainerDetail(services, row, identity).load()

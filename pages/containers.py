@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from nicegui import ui
 
 from components.container_table import ContainerTable
-from components.frame import frame, on_client_delete, page_identity
+from components.frame import frame, home_path, on_client_delete, page_identity
 from core.container_actions import CONTAINER_ACTIONS
 from core.jobs.store import Job, JobStatus, JobUpdate
 from core.permissions import Permission
@@ -28,7 +28,8 @@ COALESCE_SECONDS = 0.015
 def register(services: Services) -> None:
     @ui.page('/')
     def index() -> None:
-        ui.navigate.to('/containers')
+        identity = services.sessions.current()
+        ui.navigate.to(home_path(identity) if identity is not None else '/containers')
 
     @ui.page('/containers')
     def containers_page() -> None:

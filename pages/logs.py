@@ -10,8 +10,9 @@ from fastapi import Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from nicegui import app, ui
 
+from components.container_access import reach_refusal, reachable_row, sentence
 from components.frame import frame, on_client_delete, page_identity
-from components.links import HOSTS, container_path, on_host
+from components.links import HOSTS, container_path
 from components.log_render import plain_text
 from components.log_text import log_filename
 from components.log_view import WHOLE_LOG_PATH, LogView
@@ -25,6 +26,7 @@ if TYPE_CHECKING:  # the system object is built by system.py, which imports the 
     from system import Services
 
 DOWNLOAD_CHUNK = 64 * 1024
+WHAT = 'read logs'
 
 
 def register(services: Services) -> None:
@@ -33,17 +35,18 @@ def register(services: Services) -> None:
     @ui.page('/containers/{name_or_id}/logs')
     @ui.page(HOSTS + '/containers/{name_or_id}/logs')
     async def container_logs_page(name_or_id: str, endpoint: str = LOCAL_ENDPOINT) -> None:
-        identity = page_identity(services, Permission.CONTAINER_LOGS, 'read logs')
+        identity = page_identity(services, Permission.CONTAINER_LOGS, WHAT, own=True)
         if identity is None:
             return
         await services.state.first_sync()
         with frame(services, identity, f'Logs · {name_or_id}'):
-            row = services.state.find(name_or_id, endpoint)
             with ui.row().classes('w-full items-center gap-2'):
                 ui.link('Containers', '/containers')
                 ui.label('/')
+                row = reachable_row(
+                    services, identity, Permission.CONTAINER_LOGS, WHAT, name_or_id, endpoint, action='logs.follow'
+                )
                 if row is None:
-                    ui.label(f'No container named or with id "{name_or_id}"{on_host(endpoint)}.').classes('text-h6')
                     return
                 ui.link(row.name, container_path(row.name, row.endpoint)).classes('text-h5')
                 ui.label('/ Logs').classes('text-h5')
@@ -52,7 +55,7 @@ def register(services: Services) -> None:
 
     @ui.page('/logs')
     def merged_logs_page(project: str = '', containers: str = '') -> None:
-        identity = page_identity(services, Permission.CONTAINER_LOGS, 'read logs')
+        identity = page_identity(services, Permission.CONTAINER_LOGS, WHAT, own=True)
         if identity is None:
             return
         with frame(services, identity, f'Logs · {project}' if project else 'Logs'):
@@ -80,10 +83,16 @@ def register(services: Services) -> None:
     async def download_whole_log(request: Request, containers: str = '', timestamps: int = 1) -> Response:
         """The whole log, streamed from the daemon as it is read (a worker thread iterates it), never held in memory."""
         try:
-            identity = require(services.sessions.current(touch=False), Permission.CONTAINER_LOGS, 'read logs')
+            identity = require(services.sessions.current(touch=False), Permission.CONTAINER_LOGS, WHAT, None)
         except Forbidden as error:
-            return PlainTextResponse(f'{str(error)[:1].upper()}{str(error)[1:]}.\n', status_code=403)
+            return PlainTextResponse(f'{sentence(str(error))}\n', status_code=403)
         rows = _named_rows(services, containers)
+        target = ', '.join(row.name for row in rows) or containers
+        refusal = reach_refusal(
+            services, identity, Permission.CONTAINER_LOGS, WHAT, rows or [None], action='logs.download', target=target
+        )
+        if refusal:
+            return PlainTextResponse(f'{refusal}\n', status_code=403)
         if not rows:
             return PlainTextResponse('No such containers.\n', status_code=404)
         refusal = services.protection.read_refusal(identity.role, rows, 'logs')
@@ -129,7 +138,15 @@ def logs_panel(services: Services, container_id: str) -> None:
 
 
 def _readable(services: Services, identity: Identity, rows: list[ContainerRow]) -> bool:
-    """The page-level answer for Berth's own containers (the view checks again whenever a stream opens)."""
+    """The page-level answer for other people's containers (audited) and Berth's own (the view checks again whenever a
+    stream opens)."""
+    target = ', '.join(row.name for row in rows)
+    refusal = reach_refusal(
+        services, identity, Permission.CONTAINER_LOGS, WHAT, rows, action='logs.follow', target=target
+    )
+    if refusal:
+        ui.label(refusal).props('role=alert')
+        return False
     refusal = services.protection.read_refusal(identity.role, rows, 'logs')
     if refusal:
         ui.label(f'{refusal[:1].upper()}{refusal[1:]}.').props('role=alert')

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING
 
 from nicegui import background_tasks, ui
 
+from components.container_access import reachable_row, sentence
 from components.exec_terminal import PERMISSION, WHAT, ExecTerminal
 from components.frame import frame, page_identity
-from components.links import HOSTS, container_path, on_host
+from components.links import HOSTS, container_path
 from components.terminal_access import refusal_for
-from core.permissions import LOCAL_ENDPOINT, Forbidden, require
+from core.permissions import ANYWHERE, LOCAL_ENDPOINT, Forbidden, require
 from core.state.containers import ContainerRow
 from core.streams.exec_session import ExecRequest
 
@@ -28,14 +29,13 @@ def register(services: Services) -> None:
     @ui.page('/containers/{name_or_id}/terminal')
     @ui.page(HOSTS + '/containers/{name_or_id}/terminal')
     async def terminal_page(name_or_id: str, endpoint: str = LOCAL_ENDPOINT) -> None:
-        identity = page_identity(services, PERMISSION, WHAT)
+        identity = page_identity(services, PERMISSION, WHAT, own=True)
         if identity is None:
             return
         await services.state.first_sync()
-        row = services.state.find(name_or_id, endpoint)
-        with frame(services, identity, f'Terminal · {row.name if row else name_or_id}'):
+        with frame(services, identity, f'Terminal · {name_or_id}'):
+            row = reachable_row(services, identity, PERMISSION, WHAT, name_or_id, endpoint, action='container.exec')
             if row is None:
-                ui.label(f'No container named or with id "{name_or_id}"{on_host(endpoint)}.').classes('text-h6')
                 ui.link('Back to containers', '/containers')
                 return
             with ui.row().classes('w-full items-center gap-2'):
@@ -52,12 +52,12 @@ def terminal_panel(services: Services, container_id: str) -> None:
     Viewers, and operators where the container needs an admin, see a sentence saying why they cannot open a terminal
     (each terminal checks again when it opens). Nothing runs until the user clicks 'New terminal', so a tab that is
     never opened costs nothing but one inspect."""
-    try:
-        identity = require(services.sessions.current(), PERMISSION, WHAT)
-    except Forbidden as refusal:
-        ui.label(f'{str(refusal)[:1].upper()}{str(refusal)[1:]}.').props('role=alert')
-        return
     row = services.state.containers.get(container_id) or services.state.find(container_id)
+    try:
+        identity = require(services.sessions.current(), PERMISSION, WHAT, row.scope if row is not None else ANYWHERE)
+    except Forbidden as refusal:
+        ui.label(sentence(str(refusal))).props('role=alert')
+        return
     if row is None:
         ui.label('This container no longer exists.')
         return

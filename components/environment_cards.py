@@ -1,0 +1,64 @@
+"""EnvironmentCard: one dev environment — name, template, state, uptime, owner — and its actions, whose accessible
+names are exactly: Open terminal, Start, Stop, Restart, Delete, Logs (and Hand over, for admins). Updated in place
+from the live state; every text from the engine is a label, never HTML."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from nicegui import ui
+
+from core.container_actions import CONTAINER_ACTIONS, ContainerAction
+from core.environments.environment import Environment
+
+OnAction = Callable[[str, Environment], Awaitable[None]]  # (action, environment)
+LIFECYCLE = (ContainerAction.START, ContainerAction.STOP, ContainerAction.RESTART)
+STATE_COLORS = {'running': 'positive', 'paused': 'warning', 'restarting': 'info', 'exited': 'grey', 'dead': 'negative'}
+
+
+class EnvironmentCard(ui.card):
+    def __init__(self, environment: Environment, on_action: OnAction, *, owner: str, hand_over: bool) -> None:
+        super().__init__()
+        self.environment = environment
+        self.on_action = on_action
+        self.classes('w-80 gap-1').props(f'role=region aria-label="Environment {environment.name}"')
+        with self:
+            with ui.row().classes('w-full items-center no-wrap gap-2'):
+                ui.label(environment.name).classes('text-h6 break-all grow')
+                self.state = ui.badge()
+            self.facts = ui.label().classes('text-caption break-all')
+            self.owner = ui.label().classes('text-caption break-all')
+            self.owner.set_visibility(bool(owner))
+            with ui.row().classes('w-full gap-1 items-center'):
+                self.terminal = ui.button(
+                    'Open terminal', icon='terminal', on_click=lambda: self.on_action('terminal', self.environment)
+                ).props('dense no-caps aria-label="Open terminal"')
+                self.buttons: dict[str, ui.button] = {}
+                for action in LIFECYCLE:
+                    spec = CONTAINER_ACTIONS[action]
+                    self.buttons[action.value] = ui.button(
+                        icon=spec.icon, on_click=lambda action=action: self.on_action(action.value, self.environment)
+                    ).props(f'flat round dense aria-label="{spec.label}" title="{spec.label}"')
+                ui.button(icon='article', on_click=lambda: self.on_action('logs', self.environment)).props(
+                    'flat round dense aria-label="Logs" title="Logs"'
+                )
+                if hand_over:
+                    ui.button(icon='move_up', on_click=lambda: self.on_action('hand_over', self.environment)).props(
+                        'flat round dense aria-label="Hand over" title="Hand over"'
+                    )
+                ui.button(icon='delete', on_click=lambda: self.on_action('delete', self.environment)).props(
+                    'flat round dense color=negative aria-label="Delete" title="Delete"'
+                )
+        self.show(environment, owner)
+
+    def show(self, environment: Environment, owner: str) -> None:
+        """The environment as the state has it now (state, uptime, which actions apply)."""
+        self.environment = environment
+        row = environment.row
+        self.state.text = row.state
+        self.state.props(f'color={STATE_COLORS.get(row.state, "blue-grey")}')
+        self.facts.text = f'{environment.template or "no template"} · {row.status_text()} · {row.name}'
+        self.owner.text = f'Owner: {owner}'
+        for action, button in self.buttons.items():
+            button.set_enabled(CONTAINER_ACTIONS[ContainerAction(action)].applies_to(row.state))
+        self.terminal.set_enabled(row.state == 'running')
