@@ -45,7 +45,7 @@ def reach_refusal(
                 address=identity.address,
                 endpoint=row.endpoint if row is not None else ANYWHERE.endpoint,
             )
-            return sentence(str(refusal))
+            return f'{refusal}.'  # it starts with the user's name, as it is
     return ''
 
 
@@ -70,5 +70,10 @@ def reachable_row(
     return row if not refusal else None
 
 
-def sentence(text: str) -> str:
-    return f'{text[:1].upper()}{text[1:]}.'
+def sentence(error: Exception | str) -> str:
+    """An error as a sentence: a refusal starts with the user's name and keeps it as it is; anything else gets a
+    capital. Both end with a full stop."""
+    text = str(error)
+    if not isinstance(error, Forbidden):
+        text = f'{text[:1].upper()}{text[1:]}'
+    return f'{text}.'

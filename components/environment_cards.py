@@ -30,26 +30,39 @@ class EnvironmentCard(ui.card):
             self.owner = ui.label().classes('text-caption break-all')
             self.owner.set_visibility(bool(owner))
             with ui.row().classes('w-full gap-1 items-center'):
-                self.terminal = ui.button(
-                    'Open terminal', icon='terminal', on_click=lambda: self.on_action('terminal', self.environment)
-                ).props('dense no-caps aria-label="Open terminal"')
+                self.terminal = (
+                    ui.button(
+                        'Open terminal', icon='terminal', on_click=lambda: self.on_action('terminal', self.environment)
+                    )
+                    .props('dense no-caps aria-label="Open terminal"')
+                    .mark(self._marker('open-terminal'))
+                )
                 self.buttons: dict[str, ui.button] = {}
                 for action in LIFECYCLE:
                     spec = CONTAINER_ACTIONS[action]
-                    self.buttons[action.value] = ui.button(
-                        icon=spec.icon, on_click=lambda action=action: self.on_action(action.value, self.environment)
-                    ).props(f'flat round dense aria-label="{spec.label}" title="{spec.label}"')
+                    self.buttons[action.value] = (
+                        ui.button(
+                            icon=spec.icon,
+                            on_click=lambda action=action: self.on_action(action.value, self.environment),
+                        )
+                        .props(f'flat round dense aria-label="{spec.label}" title="{spec.label}"')
+                        .mark(self._marker(action.value))
+                    )
                 ui.button(icon='article', on_click=lambda: self.on_action('logs', self.environment)).props(
                     'flat round dense aria-label="Logs" title="Logs"'
-                )
+                ).mark(self._marker('logs'))
                 if hand_over:
                     ui.button(icon='move_up', on_click=lambda: self.on_action('hand_over', self.environment)).props(
                         'flat round dense aria-label="Hand over" title="Hand over"'
-                    )
+                    ).mark(self._marker('hand-over'))
                 ui.button(icon='delete', on_click=lambda: self.on_action('delete', self.environment)).props(
                     'flat round dense color=negative aria-label="Delete" title="Delete"'
-                )
+                ).mark(self._marker('delete'))
         self.show(environment, owner)
+
+    def _marker(self, action: str) -> str:
+        """For tests: the action alone, and the action of this environment (``stop-work``)."""
+        return f'{action} {action}-{self.environment.name}'
 
     def show(self, environment: Environment, owner: str) -> None:
         """The environment as the state has it now (state, uptime, which actions apply)."""

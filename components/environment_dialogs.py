@@ -40,7 +40,11 @@ class NewEnvironmentDialog(AskingDialog):
             self.error.set_visibility(False)
             with ui.row().classes('w-full justify-end'):
                 ui.button('Cancel', on_click=lambda: self.submit(None)).props('flat')
-                self.create = ui.button('Create', on_click=self._create).props('aria-label="Create environment"')
+                self.create = (
+                    ui.button('Create', on_click=self._create)
+                    .props('aria-label="Create environment"')
+                    .mark('create-environment')
+                )
 
     async def _create(self) -> None:
         if not self.template.value:
@@ -80,7 +84,7 @@ class DeleteEnvironmentDialog(AskingDialog):
                 ui.button('Cancel', on_click=lambda: self.submit(None)).props('flat')
                 ui.button(
                     'Delete', color='negative', on_click=lambda: self.submit({'keep_home': self.keep.value})
-                ).props('aria-label="Confirm delete"')
+                ).props('aria-label="Confirm delete"').mark('confirm-delete')
 
 
 class HandOverDialog(AskingDialog):
@@ -96,7 +100,7 @@ class HandOverDialog(AskingDialog):
                 ui.button('Cancel', on_click=lambda: self.submit(None)).props('flat')
                 ui.button('Hand over', on_click=lambda: self.submit(self.person.value or None)).props(
                     'aria-label="Confirm hand over"'
-                )
+                ).mark('confirm-hand-over')
 
 
 def _title(template: Template) -> str:

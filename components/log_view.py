@@ -318,7 +318,7 @@ class LogView(ui.column):
                 target=target,
             )
             if refusal:
-                raise Forbidden(refusal[:1].lower() + refusal[1:-1])
+                raise Forbidden(refusal[:-1])
             refusal = self.services.protection.read_refusal(identity.role, rows, 'logs')
             if refusal:
                 self.services.audit.record(

@@ -67,7 +67,7 @@ class TemplateDialog(AskingDialog):
             self.error.set_visibility(False)
             with ui.row().classes('w-full justify-end'):
                 ui.button('Cancel', on_click=lambda: self.submit(None)).props('flat')
-                ui.button('Save', on_click=self._save).props('aria-label="Save template"')
+                ui.button('Save', on_click=self._save).props('aria-label="Save template"').mark('save-template')
 
     def mapping(self) -> dict[str, Any]:
         data: dict[str, Any] = {key: str(field.value or '').strip() for key, field in self.fields.items()}

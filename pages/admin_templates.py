@@ -84,7 +84,7 @@ class TemplatesView:
         except Forbidden as refusal:
             identity = self.services.sessions.current()
             self._audit(identity, 'template.save', '', f'refused: {refusal}')
-            ui.notify(sentence(str(refusal)), type='negative')
+            ui.notify(sentence(refusal), type='negative')
             return None
 
     async def edit(self, name: str | None) -> None:
@@ -141,7 +141,7 @@ class ConfirmDeleteTemplate(AskingDialog):
                 ui.button('Cancel', on_click=lambda: self.submit(None)).props('flat')
                 ui.button('Delete', color='negative', on_click=lambda: self.submit(True)).props(
                     'aria-label="Confirm delete"'
-                )
+                ).mark('confirm-delete')
 
 
 def _row(template: Template) -> dict[str, Any]:

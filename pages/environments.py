@@ -146,7 +146,7 @@ class EnvironmentsView:
             try:
                 await self.services.commands.create_environment(self.services.sessions.current(), template, name)
             except (Forbidden, CommandError) as error:
-                return sentence(str(error))
+                return sentence(error)
             return None
 
         await NewEnvironmentDialog(templates, create).ask()
@@ -168,7 +168,7 @@ class EnvironmentsView:
             elif action == 'hand_over':
                 await self._hand_over(identity, env)
         except (Forbidden, CommandError) as error:
-            ui.notify(sentence(str(error)), type='negative')
+            ui.notify(sentence(error), type='negative')
 
     async def _hand_over(self, identity: Identity | None, env: Environment) -> None:
         accounts = [account for account in await run.io_bound(self.services.accounts.all) or [] if not account.disabled]
