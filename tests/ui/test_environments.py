@@ -8,6 +8,7 @@ import secrets
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,12 +17,14 @@ from nicegui.testing import User
 
 from auth.accounts import Accounts
 from components.environment_cards import EnvironmentCard
+from components.exec_terminal import ExecTerminal
 from core.environments.templates import EnvironmentNames, Template, Templates
 from core.storage.audit import AuditLog
 from core.storage.sqlite import SQLiteDatabase
 from tests.support import BUSYBOX
 from tests.support.eventually import eventually
 
+from .test_logs import open_logs
 from .test_pages import sign_in
 from .test_terminal_access import answer_terminal_scripts, processes
 
@@ -194,3 +197,42 @@ async def test_admins_manage_templates_with_a_sentence_per_wrong_field(user: Use
     user.find(marker='confirm-delete').click()
     await eventually(lambda: templates.get('bt-tpl') is None, what='the template deleted')
     assert AuditLog(database(data_dir)).entries(action='template.delete')[0].result == 'succeeded'
+
+
+async def test_an_open_terminal_and_log_view_check_the_owner_on_every_keystroke_and_open(
+    user: User, data_dir: Path, environment_name: str
+) -> None:
+    Templates(database(data_dir)).save(Template.from_mapping(TEMPLATE), by='test')
+    await sign_in_as(user, data_dir, 'dana')
+    user.find(kind=ui.button, content='New environment').click()
+    await user.should_see('Template', retries=50)
+    user.find('Name').type(environment_name)
+    user.find(marker='create-environment').click()
+    await eventually(lambda: card_state(user, environment_name) == 'running', 30, what='the environment to run')
+    container = EnvironmentNames.of(owner_id='local:dana', username='dana', name=environment_name).container
+    # Given dana's terminal and log view of her environment, open
+    answer_terminal_scripts(user)
+    await user.open(f'/environments/{container}/terminal')
+    await user.should_see(f'sh in {container}', retries=100)
+    terminal = next(iter(user.find(ExecTerminal).elements))
+    state = terminal.services.state  # type: ignore[attr-defined]
+    row = state.find(container)
+    # When the container no longer carries her owner id (as after a hand-over), her next keystroke is refused
+    state.containers[row.id] = replace(row, labels={**row.labels, 'berth.owner': 'local:someone-else'})
+    user.find(ui.xterm).trigger('data', 'echo hi\r')
+    await user.should_see('dana is a developer: open a terminal needs the operator role.', retries=50)
+    # And a log view of it refuses to open (or resume) a stream
+    await user.open(f'/containers/{row.id}/logs')
+    await user.should_see('dana is a developer: read logs needs the viewer role.', retries=50)
+    state.containers[row.id] = row
+    await open_logs(user, container)
+    await user.should_see(f'Following {container}', retries=50)
+    state.containers[row.id] = replace(row, labels={**row.labels, 'berth.owner': 'local:someone-else'})
+    user.find(kind=ui.button, content='Reload').click()
+    await user.should_see('Dana is a developer: read logs needs the viewer role.', retries=50)
+    refused = [
+        entry.action
+        for entry in AuditLog(database(data_dir)).entries(username='dana')
+        if entry.result.startswith('refused: ')
+    ]
+    assert refused.count('container.exec') == 1 and refused.count('logs.follow') == 2, refused
