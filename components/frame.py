@@ -22,7 +22,7 @@ NAVIGATION: tuple[tuple[str, str, str, Permission, bool], ...] = (
     ('Images', '/images', 'layers', Permission.IMAGE_READ, False),
     ('Volumes', '/volumes', 'storage', Permission.VOLUME_READ, False),
     ('Networks', '/networks', 'lan', Permission.NETWORK_READ, False),
-    ('Jobs', '/jobs', 'work_history', Permission.JOB_READ, False),
+    ('Jobs', '/jobs', 'work_history', Permission.JOB_READ, True),
     ('Users', '/admin/users', 'group', Permission.USERS_MANAGE, False),
     ('Templates', '/admin/templates', 'dashboard_customize', Permission.TEMPLATES_MANAGE, False),
     ('Audit', '/admin/audit', 'policy', Permission.AUDIT_READ, False),
@@ -86,9 +86,8 @@ def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
         ui.space()
         with ui.button(icon='notifications', on_click=lambda: ui.navigate.to('/jobs')).props(
             'flat round color=white aria-label="Job centre"'
-        ) as job_centre:
+        ):
             badge = ui.badge('', color='orange').props('floating')
-        job_centre.set_visibility(identity.can(Permission.JOB_READ))
         ui.button(icon='dark_mode', on_click=lambda: _toggle_dark(dark)).props(
             'flat round color=white aria-label="Toggle dark mode"'
         )

@@ -80,7 +80,7 @@ async def test_a_developer_creates_stops_and_deletes_an_environment_keeping_its_
     assert await sign_in_as(user, data_dir, 'dana') == 'Environments · Berth'
     await user.should_see('My environments')
     await user.should_see('No environments yet.')
-    for hidden in ('Containers', 'Images', 'Volumes', 'Networks', 'Jobs', 'Templates'):
+    for hidden in ('Containers', 'Images', 'Volumes', 'Networks', 'Users', 'Templates', 'Audit'):
         await user.should_not_see(kind=ui.button, content=hidden)
     # When it asks for a new environment from the template
     user.find(kind=ui.button, content='New environment').click()
