@@ -11,6 +11,7 @@ import signal
 import subprocess
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
@@ -36,7 +37,14 @@ OTHER_REDIRECT = 'http://127.0.0.1:9/callback'
 
 @pytest.fixture(scope='module')
 def idp_and_panel() -> Iterator[tuple[str, Panel]]:
-    panel = Panel(env={})
+    with idp_for(Panel(env={})) as started:
+        yield started
+
+
+@contextmanager
+def idp_for(panel: Panel) -> Iterator[tuple[str, Panel]]:
+    """Starts the test IdP, then ``panel`` signing in with it (groups: berth-admins, -operators, -viewers and
+    -developers); yields the issuer and the panel, and stops both."""
     port = free_port()
     issuer = f'http://127.0.0.1:{port}'
     log_path = Path(panel.log_path).with_name('idp.log')

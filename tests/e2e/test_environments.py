@@ -1,0 +1,114 @@
+"""Dev environments end to end: headless Chromium, the real IdP (developers dana and dev2 in berth-developers), Berth as
+a subprocess with a template from templates.yaml, the real engine. dana creates an environment in the page and gets an
+echo back in its terminal; dev2 sees none of it and is refused its terminal, logs and page by name and by id, audited.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from core.environments.templates import EnvironmentNames
+from core.storage.audit import AuditLog
+from core.storage.sqlite import SQLiteDatabase
+from tests.support import BUSYBOX
+from tests.support.panel import Panel
+
+from .test_sign_in import idp_for, start_sso, submit_idp_login
+from .test_terminal import TIMEOUT_MS, processes, shows_line, type_line
+
+TEMPLATES_YAML = f"""
+- name: bt-box
+  description: busybox with a home
+  image: {BUSYBOX}
+  home: /home/dev
+  cpus: 0.5
+  memory: 64m
+  idle_minutes: 30
+  shell: /bin/sh
+  groups: [berth-developers]
+"""
+
+
+@pytest.fixture(scope='module')
+def sso_panel() -> Iterator[tuple[str, Panel]]:
+    """The IdP and a panel that seeds its templates from templates.yaml at start."""
+    panel = Panel(env={})
+    panel.data_dir.mkdir(parents=True)
+    (panel.data_dir / 'templates.yaml').write_text(TEMPLATES_YAML)
+    with idp_for(panel) as started:
+        yield started
+
+
+@pytest.fixture
+def environment_name() -> Iterator[str]:
+    name = f'bt{uuid.uuid4().hex[:8]}'
+    yield name
+    listed = subprocess.run(
+        ['docker', 'ps', '-aq', '--filter', f'label=berth.environment={name}'], capture_output=True, text=True
+    )
+    for container in listed.stdout.split():
+        subprocess.run(['docker', 'rm', '-f', container], capture_output=True)
+    volumes = subprocess.run(['docker', 'volume', 'ls', '-q'], capture_output=True, text=True).stdout.split()
+    for volume in volumes:
+        if volume.startswith('berth-env-') and f'-{name}-' in volume:
+            subprocess.run(['docker', 'volume', 'rm', volume], capture_output=True)
+
+
+async def signed_in(browser: Browser, panel: Panel, username: str) -> Page:
+    page = await start_sso(browser, panel)
+    await submit_idp_login(page, username, f'{username}-password')
+    await page.wait_for_url('**/environments', timeout=TIMEOUT_MS)  # where a developer lands
+    await page.get_by_text(f'{username} · developer').wait_for()
+    return page
+
+
+async def test_a_developer_creates_an_environment_and_nobody_else_reaches_it(
+    sso_panel: tuple[str, Panel], browser: Browser, environment_name: str
+) -> None:
+    issuer, panel = sso_panel
+    container = EnvironmentNames.of(owner_id=f'{issuer}|dana', username='dana', name=environment_name).container
+    # Given dana, a developer, on her environments page: she creates one from the template
+    dana = await signed_in(browser, panel, 'dana')
+    await dana.get_by_role('button', name='New environment').click()
+    await dana.get_by_role('dialog', name='New environment').get_by_label('Name').fill(environment_name)
+    await dana.get_by_role('button', name='Create environment').click()
+    card = dana.get_by_role('region', name=f'Environment {environment_name}')
+    await expect(card.get_by_text('running', exact=True)).to_be_visible(timeout=TIMEOUT_MS)
+    # When she opens its terminal: one click, its shell in the home directory, an echo comes back
+    await card.get_by_role('button', name='Open terminal').click()
+    await dana.wait_for_url(f'**/environments/{container}/terminal')
+    await dana.locator('.xterm-rows').get_by_text('/home/dev #').first.wait_for(timeout=TIMEOUT_MS)
+    await dana.locator('[data-berth-terminal]').click()
+    await type_line(dana, 'echo round-$((6*7))')
+    await shows_line(dana, 'round-42')
+    shells = processes(container)
+    # Then dev2, another developer, does not see it on its page
+    dev2 = await signed_in(browser, panel, 'dev2')
+    await expect(dev2.get_by_text('No environments yet.')).to_be_visible()
+    await expect(dev2.get_by_text(environment_name)).to_have_count(0)
+    # And is refused its terminal, logs and detail page, by name and by id
+    container_id = subprocess.run(
+        ['docker', 'inspect', '-f', '{{.Id}}', container], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    refusals = {
+        '/environments/{}/terminal': 'dev2 is a developer: open a terminal needs the operator role.',
+        '/containers/{}/terminal': 'dev2 is a developer: open a terminal needs the operator role.',
+        '/containers/{}/logs': 'dev2 is a developer: read logs needs the viewer role.',
+        '/containers/{}': 'dev2 is a developer: inspect containers needs the viewer role.',
+    }
+    for path, sentence in refusals.items():
+        for target in (container, container_id[:12]):
+            await dev2.goto(path.format(target))
+            await expect(dev2.get_by_role('alert').filter(has_text=sentence)).to_be_visible(timeout=TIMEOUT_MS)
+            await expect(dev2.locator('[data-berth-terminal]')).to_have_count(0)
+    assert processes(container) == shells  # dev2 started nothing in it
+    # And every refusal is in the audit log
+    entries = AuditLog(SQLiteDatabase(panel.data_dir / 'berth.sqlite3')).entries(username='dev2')
+    refused = {(entry.action, entry.target) for entry in entries if entry.result.startswith('refused: ')}
+    for action in ('container.exec', 'logs.follow', 'container.inspect'):
+        assert {(action, container), (action, container_id[:12])} <= refused, refused
