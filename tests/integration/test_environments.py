@@ -154,7 +154,7 @@ async def test_only_the_owner_or_an_operator_deletes_and_refusals_are_audited(
     # a template limited to groups dana is not in is refused, audited
     services.templates.save(Template.from_mapping({**TEMPLATE, 'name': 'bt-staff', 'groups': ['staff']}), by='test')
     with pytest.raises(Forbidden, match='dana may not use the template bt-staff: it is for the groups staff'):
-        await services.commands.create_environment(DANA, 'bt-staff', 'btx')
+        await services.commands.create_environment(DANA, 'bt-staff', environment_name())
     assert services.audit.entries(username='dana', action='environment.create')[0].result.startswith('refused: ')
 
 
