@@ -3,10 +3,12 @@ checks of the role and the template's body, and where a developer lands after si
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from auth.accounts import Accounts
 from auth.redirect import landing
 from core.environments.environment import CreateRequest, Environment, check_name, terminal_labels, usable_by
 from core.environments.templates import EnvironmentNames, Template
@@ -14,6 +16,7 @@ from core.operations import environments
 from core.operations.environments import Refused, environment_spec
 from core.permissions import Identity
 from core.state.containers import ContainerRow
+from core.storage.sqlite import SQLiteDatabase
 
 PYTHON = Template.from_mapping(
     {'name': 'python', 'image': 'python:3.12', 'home': '/home/dev', 'cpus': 1, 'memory': '1g', 'idle_minutes': 30}
@@ -102,3 +105,11 @@ def _mapping(template: Template) -> dict[str, Any]:
         'memory': template.memory,
         'idle_minutes': template.idle_minutes,
     }
+
+
+def test_the_groups_of_the_last_sso_sign_in_are_kept_on_the_account(tmp_path: Path) -> None:
+    accounts = Accounts(SQLiteDatabase(tmp_path / 'berth.sqlite3'))
+    assert accounts.upsert_external('dana', 'developer', source='oidc', subject='i|d', groups=('staff', 'ml')) == ''
+    assert accounts.get('dana').groups == ('ml', 'staff')  # type: ignore[union-attr]
+    assert accounts.upsert_external('dana', 'developer', source='oidc', subject='i|d', groups=('ops',)) == ''
+    assert accounts.cached('dana').groups == accounts.get('dana').groups == ('ops',)  # type: ignore[union-attr]
