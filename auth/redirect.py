@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-DEFAULT_TARGET = '/containers'
+DEFAULT_TARGET = '/'  # the dashboard
 
 
 def checked_redirect(target: str | None) -> str:
-    """``target`` when it is a plain path of this panel; the containers page otherwise.
+    """``target`` when it is a plain path of this panel; the dashboard otherwise.
 
     Browsers drop tabs and newlines from URLs and read a backslash as a slash, so '/\\evil.example' and
     '/\\t/evil.example' reach another host: any of them, like a scheme or a host, is refused outright.

@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # the system object is built by system.py, which imports the 
     from system import Services
 
 NAVIGATION = (
+    ('Dashboard', '/', 'dashboard'),
     ('Containers', '/containers', 'view_list'),
     ('Images', '/images', 'layers'),
     ('Volumes', '/volumes', 'storage'),
@@ -55,7 +56,7 @@ def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
     dark = ui.dark_mode(app.storage.user.get('dark'))
 
     with ui.header().classes('items-center gap-4 px-4 py-2'):
-        ui.link('Berth', '/containers').classes('text-h6 text-white no-underline')
+        ui.link('Berth', '/').classes('text-h6 text-white no-underline')
         with ui.row().classes('gap-1').props('role=navigation aria-label="Main"'):
             for label, target, icon in NAVIGATION + (ADMIN_NAVIGATION if identity.can(Permission.USERS_MANAGE) else ()):
                 ui.button(label, icon=icon, on_click=lambda target=target: ui.navigate.to(target)).props(

@@ -9,6 +9,7 @@ from . import (
     container_detail,
     containers,
     create_container,
+    dashboard,
     health,
     image_detail,
     images,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:  # the system object is built by system.py, which imports the 
 
 def register(services: Services) -> None:
     health.register(services)
+    dashboard.register(services)
     containers.register(services)
     create_container.register(services)  # before /containers/{name_or_id}, which would take 'new'
     container_detail.register(services)

@@ -176,6 +176,11 @@ class UsageSampler:
         self._round_hooks.append(hook)
         return lambda: self._round_hooks.remove(hook) if hook in self._round_hooks else None
 
+    def recent(self, seconds: float) -> dict[str, Usage]:
+        """The figures sampled within the last ``seconds``: what a page that opens now may show at once."""
+        now = asyncio.get_running_loop().time()
+        return {key: usage for key, usage in self.samples.items() if now - usage.sampled_at <= seconds}
+
     def request_rate(self, seconds: float = 30.0) -> float:
         """Reads started per second over the last ``seconds``."""
         now = asyncio.get_running_loop().time()
