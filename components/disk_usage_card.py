@@ -83,7 +83,7 @@ def chart_options(usage: list[DiskUsage]) -> dict[str, Any]:
         'backgroundColor': 'transparent',
         'textStyle': {'color': TEXT},
         'tooltip': {'trigger': 'axis', 'axisPointer': {'type': 'shadow'}},
-        'legend': {'data': ['In use', 'Reclaimable'], 'textStyle': {'color': TEXT}},
+        'legend': {'data': ['In use', 'Reclaimable'], 'top': 0, 'right': 0, 'textStyle': {'color': TEXT}},
         'grid': {'left': 100, 'right': 24, 'top': 32, 'bottom': 24},
         'xAxis': {
             'type': 'value',
