@@ -29,6 +29,7 @@ from core.jobs.store import FINISHED, Job, JobStore, JobUpdate
 from core.permissions import LOCAL_ENDPOINT
 from core.protection import Protection
 from core.settings import Settings
+from core.state.containers import ContainerState
 from core.state.model import DockerState, EventWatcher
 from core.storage import make_database
 from core.storage.audit import AuditLog
@@ -38,6 +39,8 @@ from core.streams.exec_session import Terminals
 from core.streams.quota import StreamQuota
 from core.streams.recording import Recordings
 from core.streams.stats_hub import StatsHub
+from core.streams.usage import UsageSampler, docker_read
+from core.streams.usage_leaders import UsageLeaders
 from tasks.actors import Actors, declare
 from tasks.broker import make_broker, start_worker
 from tasks.context import WorkerContext
@@ -71,15 +74,23 @@ class Services:
     actors: Actors  # declared on ``broker``
     templates: Templates  # what dev environments are made from (seeded from BERTH_DATA_DIR/templates.yaml)
     reads: EngineReads = field(init=False)  # what pages read beyond the live state, off the loop
+    usage: UsageSampler = field(init=False)  # coarse CPU/memory figures for the containers pages show
+    usage_leaders: UsageLeaders = field(init=False)  # the dashboard's top lists, on a budget
     _worker: dramatiq.Worker | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.reads = EngineReads(self.docker)
+        self.usage = UsageSampler(docker_read(self.docker), self.running_containers)
+        self.usage_leaders = UsageLeaders(self.usage, self.running_containers)
 
     def docker(self, endpoint: str = LOCAL_ENDPOINT) -> docker.DockerClient:
         """The endpoint's shared client for the panel's own reads (inspect); call it through ``run.io_bound``."""
         return self.endpoints.client(endpoint)
+
+    def running_containers(self) -> list[str]:
+        """Ids of the containers running now, from the live state (on the loop)."""
+        return [row.id for row in self.state.containers.values() if row.state == ContainerState.RUNNING]
 
     async def start(self) -> None:
         """Starts the watcher, the bus subscriber, the embedded worker (if any), the lost-job check and the sweep that
@@ -90,6 +101,7 @@ class Services:
         self.protection.adopt(await loop.run_in_executor(None, self._discover_protection))
         self.watcher.start(loop)
         self.bus.start(loop, self.jobs.apply)
+        self.usage.start()
 
         if self.settings.embedded:
             self._worker = start_worker(self.broker, self.settings.worker_threads)
@@ -107,6 +119,7 @@ class Services:
     async def stop(self) -> None:
         self.watcher.stop()
         self.bus.stop()
+        await self.usage.stop()
         for task in self._tasks:
             task.cancel()
         await self.terminals.stop()

@@ -6,12 +6,12 @@ from urllib.parse import urlsplit
 
 from core.permissions import Permission, role_allows
 
-DEFAULT_TARGET = '/containers'
+DEFAULT_TARGET = '/'  # the dashboard
 ENVIRONMENTS = '/environments'
 
 
 def checked_redirect(target: str | None) -> str:
-    """``target`` when it is a plain path of this panel; the containers page otherwise.
+    """``target`` when it is a plain path of this panel; the dashboard otherwise.
 
     Browsers drop tabs and newlines from URLs and read a backslash as a slash, so '/\\evil.example' and
     '/\\t/evil.example' reach another host: any of them, like a scheme or a host, is refused outright.
@@ -27,8 +27,8 @@ def checked_redirect(target: str | None) -> str:
 
 
 def landing(target: str, role: str) -> str:
-    """Where a browser goes once signed in: ``target``; but the containers page, the default, is the environments page
-    for a role that sees only its own things (a developer)."""
+    """Where a browser goes once signed in: ``target``; but the dashboard, the default, is the environments page for a
+    role that sees only its own things (a developer)."""
     if target == DEFAULT_TARGET and not role_allows(role, Permission.CONTAINER_READ):
         return ENVIRONMENTS
     return target

@@ -17,7 +17,7 @@ from . import browser_storage
 from .accounts import Accounts
 from .oidc import OidcLogin, login_link
 from .rate_limit import LoginRateLimit
-from .redirect import checked_redirect, landing
+from .redirect import DEFAULT_TARGET, checked_redirect, landing
 from .session import Sessions
 from .socket_guard import SocketGuard
 
@@ -43,7 +43,7 @@ def setup(settings: Settings, accounts: Accounts, sessions: Sessions, audit: Aud
     app.add_middleware(AuthMiddleware)
 
     @ui.page('/login', title='Sign in · Berth')
-    def login_page(redirect_to: str = '/containers') -> None:
+    def login_page(redirect_to: str = DEFAULT_TARGET) -> None:
         redirect_to = checked_redirect(redirect_to)  # never bounce to another site after sign-in
         identity = sessions.current()
         if identity is not None:

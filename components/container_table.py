@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +11,9 @@ from nicegui.events import GenericEventArguments
 
 from components.links import js_container_href
 from core.container_actions import CONTAINER_ACTIONS
-from core.state.containers import ContainerRow, parse_time
+from core.state.containers import ContainerRow, ContainerState, parse_time
+from core.state.images import format_size
+from core.streams.usage import Usage
 
 from .table_cells import RowAction, action_buttons_cell
 
@@ -21,6 +23,8 @@ COLUMNS: list[dict[str, Any]] = [
     {'name': 'state', 'label': 'State', 'field': 'state', 'sortable': True, 'align': 'left'},
     {'name': 'status', 'label': 'Status', 'field': 'status', 'align': 'left'},
     {'name': 'health', 'label': 'Health', 'field': 'health', 'sortable': True, 'align': 'left'},
+    {'name': 'cpu', 'label': 'CPU %', 'field': 'cpu', 'align': 'right'},
+    {'name': 'memory', 'label': 'Memory', 'field': 'memory', 'align': 'right'},
     {'name': 'ports', 'label': 'Ports', 'field': 'ports', 'align': 'left'},
     {'name': 'created', 'label': 'Created', 'field': 'created', 'sortable': True, 'align': 'left'},
     {'name': 'project', 'label': 'Compose project', 'field': 'project', 'sortable': True, 'align': 'left'},
@@ -47,7 +51,7 @@ STATE_CELL = (
 PORTS_CELL = '<q-td :props="props"><div v-for="port in props.row.ports" :key="port">{{ port }}</div></q-td>'
 
 
-SEARCHED_FIELDS = [column['field'] for column in COLUMNS if column['name'] != 'actions']
+SEARCHED_FIELDS = [column['field'] for column in COLUMNS if column['name'] not in ('actions', 'cpu', 'memory')]
 PAGE_KEYS = ('page', 'rowsPerPage', 'sortBy', 'descending')
 RowEntry = tuple[ContainerRow, bool, dict[str, Any]]
 
@@ -56,10 +60,18 @@ class ContainerTable(ui.table):
     """A Quasar table of containers; row text goes through Vue interpolation only (escaped, never HTML).
 
     Paged on the server (``rowsNumber`` set): filter, sort and page are applied here, and the browser only ever
-    receives the rows of the page it shows, and only when that page actually changed.
+    receives the rows of the page it shows, and only when that page actually changed. So the server knows which
+    running containers are on screen (:attr:`running_on_screen`, ``on_screen`` is called when they change): their
+    CPU and memory figures come from :meth:`show_usage`; other rows leave those cells blank.
     """
 
-    def __init__(self, on_action: Callable[[str, str], Awaitable[None]], *, title: str | None = None) -> None:
+    def __init__(
+        self,
+        on_action: Callable[[str, str], Awaitable[None]],
+        *,
+        title: str | None = None,
+        on_screen: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__(
             columns=COLUMNS,
             rows=[],
@@ -69,6 +81,9 @@ class ContainerTable(ui.table):
             pagination={'rowsPerPage': 50, 'sortBy': 'name', 'descending': False, 'page': 1, 'rowsNumber': 0},
         )
         self._entries: dict[str, RowEntry] = {}
+        self._usage: dict[str, Usage] = {}  # the latest figures of running containers in this table
+        self._on_screen = on_screen
+        self.running_on_screen: list[str] = []
         self.on('request', self._on_request, ['pagination'])  # page, sort or filter changed in the browser
         self.props('flat bordered dense wrap-cells binary-state-sort')
         self.add_slot('body-cell-name', NAME_CELL)
@@ -88,11 +103,29 @@ class ContainerTable(ui.table):
             is_busy = row.id in busy
             entry = previous.get(row.id)
             if fresh or entry is None or entry[0] is not row or entry[1] != is_busy:  # the watcher replaces rows
-                entry = (row, is_busy, row_dict(row, now, is_busy))
+                if row.state != ContainerState.RUNNING:
+                    self._usage.pop(row.id, None)
+                entry = (row, is_busy, row_dict(row, now, is_busy, self._usage.get(row.id)))
             self._entries[row.id] = entry
+        for gone in [container_id for container_id in self._usage if container_id not in self._entries]:
+            del self._usage[gone]
         if any(row['id'] not in self._entries for row in self.selected):
             self.selected = [row for row in self.selected if row['id'] in self._entries]
         self._send_page(force=resend)
+
+    def show_usage(self, figures: Mapping[str, Usage]) -> None:
+        """New CPU and memory figures (any containers): the running rows among them change, the page is sent if one
+        of them is on it."""
+        changed = False
+        for container_id, usage in figures.items():
+            entry = self._entries.get(container_id)
+            if entry is None or entry[0].state != ContainerState.RUNNING:
+                continue
+            self._usage[container_id] = usage
+            self._entries[container_id] = (entry[0], entry[1], {**entry[2], **usage_cells(usage)})
+            changed = True
+        if changed:
+            self._send_page()
 
     @property
     def all_rows(self) -> list[dict[str, Any]]:
@@ -119,10 +152,16 @@ class ContainerTable(ui.table):
         if force or shown != self.rows or (len(rows), page) != (pagination.get('rowsNumber'), pagination.get('page')):
             pagination.update(rowsNumber=len(rows), page=page)
             self.rows = shown  # sends this element: the page's rows only
+        running = [row['id'] for row in shown if row['state'] == ContainerState.RUNNING]
+        if running != self.running_on_screen:
+            self.running_on_screen = running
+            if self._on_screen is not None:
+                self._on_screen()
 
 
-def row_dict(row: ContainerRow, now: datetime, busy: bool) -> dict[str, Any]:
+def row_dict(row: ContainerRow, now: datetime, busy: bool, usage: Usage | None = None) -> dict[str, Any]:
     created = parse_time(row.created)
+    cells = usage_cells(usage) if usage is not None and row.state == ContainerState.RUNNING else NO_USAGE
     return {
         'id': row.id,
         'name': row.name,
@@ -135,4 +174,16 @@ def row_dict(row: ContainerRow, now: datetime, busy: bool) -> dict[str, Any]:
         'project': row.project,
         'created': created.strftime('%Y-%m-%d %H:%M') if created else '',
         'busy': busy,
+        **cells,
+    }
+
+
+NO_USAGE = {'cpu': '', 'memory': ''}
+
+
+def usage_cells(usage: Usage) -> dict[str, str]:
+    """CPU % of one CPU (as ``docker stats``: 250 % is two and a half CPUs busy) and memory used / limit."""
+    return {
+        'cpu': f'{usage.cpu_percent:.1f} %',
+        'memory': f'{format_size(usage.memory_used)} / {format_size(usage.memory_limit)}',
     }

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the system object is built by system.py, which imports the 
 
 # (label, path, icon, the permission the page needs, whether holding it on one's own things is enough)
 NAVIGATION: tuple[tuple[str, str, str, Permission, bool], ...] = (
+    ('Dashboard', '/', 'dashboard', Permission.CONTAINER_READ, False),
     ('Containers', '/containers', 'view_list', Permission.CONTAINER_READ, False),
     ('Environments', '/environments', 'terminal', Permission.CONTAINER_READ, True),
     ('Images', '/images', 'layers', Permission.IMAGE_READ, False),
@@ -57,13 +58,13 @@ def page_identity(services: Services, permission: Permission, what: str, *, own:
 
 
 def home_path(identity: Identity) -> str:
-    """Where this person starts: the containers, or (a developer, who sees only its own things) its environments."""
-    return '/containers' if identity.can(Permission.CONTAINER_READ) else '/environments'
+    """Where this person starts: the dashboard, or (a developer, who sees only its own things) its environments."""
+    return '/' if identity.can(Permission.CONTAINER_READ) else '/environments'
 
 
 def back_link(identity: Identity) -> None:
     path = home_path(identity)
-    ui.link('Back to containers' if path == '/containers' else 'Back to my environments', path)
+    ui.link('Back to the dashboard' if path == '/' else 'Back to my environments', path)
 
 
 def may_open(identity: Identity, permission: Permission, own: bool) -> bool:

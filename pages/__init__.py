@@ -10,6 +10,7 @@ from . import (
     container_detail,
     containers,
     create_container,
+    dashboard,
     environments,
     health,
     image_detail,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # the system object is built by system.py, which imports the 
 
 def register(services: Services) -> None:
     health.register(services)
+    dashboard.register(services)
     containers.register(services)
     create_container.register(services)  # before /containers/{name_or_id}, which would take 'new'
     container_detail.register(services)

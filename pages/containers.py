@@ -1,4 +1,5 @@
-"""/containers: the live table of every container, with filters, grouping and bulk actions."""
+"""/containers: the live table of every container, with filters, grouping and bulk actions; CPU and memory of the
+running containers on the page shown, from the usage sampler while the page is open."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from typing import TYPE_CHECKING
 from nicegui import ui
 
 from components.container_table import ContainerTable
-from components.frame import frame, home_path, on_client_delete, page_identity
+from components.frame import frame, on_client_delete, page_identity
 from core.container_actions import CONTAINER_ACTIONS
 from core.jobs.store import Job, JobStatus, JobUpdate
 from core.permissions import Permission
 from core.state.containers import ContainerRow, ContainerState
 from core.state.model import ChangeKind, StateChange
+from core.streams.usage import Usage
 
 from .actions import run_container_actions
 
@@ -23,14 +25,10 @@ if TYPE_CHECKING:  # the system object is built by system.py, which imports the 
 STATES = [state.value for state in ContainerState if state is not ContainerState.REMOVING]
 BULK = [(action.value, spec.label) for action, spec in CONTAINER_ACTIONS.items()]
 COALESCE_SECONDS = 0.015
+RECENT_USAGE_SECONDS = 15.0  # figures this fresh are shown at once; the sampler brings newer ones for the rest
 
 
 def register(services: Services) -> None:
-    @ui.page('/')
-    def index() -> None:
-        identity = services.sessions.current()
-        ui.navigate.to(home_path(identity) if identity is not None else '/containers')
-
     @ui.page('/containers')
     def containers_page() -> None:
         identity = page_identity(services, Permission.CONTAINER_READ, 'see containers')
@@ -41,7 +39,8 @@ def register(services: Services) -> None:
 
 
 class ContainersView:
-    """Lays out the toolbar and the table(s); re-renders (coalesced) whenever the state or the jobs change."""
+    """Lays out the toolbar and the table(s); re-renders (coalesced) whenever the state or the jobs change, and asks
+    the usage sampler for the running containers on screen (in every table) until the page goes."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -70,7 +69,10 @@ class ContainersView:
                     f'dense flat no-caps aria-label="{verb} selected"'
                 )
         self.body = ui.column().classes('w-full gap-2')
+        self.usage = services.usage.want(('containers page', ui.context.client.id), ())
+        on_client_delete(self.usage.release)
         self.rebuild()
+        on_client_delete(services.usage.subscribe(self.on_usage))
         on_client_delete(services.state.subscribe(self.on_state))
         on_client_delete(services.jobs.subscribe(self.on_job))
         ui.timer(30, lambda: self.render(fresh=True))  # keeps 'Up 5 minutes' honest; never asks the daemon
@@ -78,6 +80,13 @@ class ContainersView:
     def on_state(self, change: StateChange) -> None:
         if change.kind != ChangeKind.ENGINE:
             self.schedule()
+
+    def on_usage(self, figures: dict[str, Usage]) -> None:
+        for table in self.tables.values():
+            table.show_usage(figures)
+
+    def on_screen(self) -> None:
+        self.usage.update(container_id for table in self.tables.values() for container_id in table.running_on_screen)
 
     def on_job(self, job: Job, update: JobUpdate) -> None:
         if update.status != JobStatus.HEARTBEAT and job.target in self.services.state.containers:
@@ -116,9 +125,10 @@ class ContainersView:
                     with ui.expansion(project or 'Not in a compose project', value=True).classes('w-full'):
                         self.tables[project] = self._table(project or 'standalone')
         self.render()
+        self.on_usage(self.services.usage.recent(RECENT_USAGE_SECONDS))
 
     def _table(self, title: str | None) -> ContainerTable:
-        table = ContainerTable(self.row_action, title=title).classes('w-full')
+        table = ContainerTable(self.row_action, title=title, on_screen=self.on_screen).classes('w-full')
         table.bind_filter_from(self.search, 'value')
         return table
 

@@ -1,4 +1,5 @@
-"""/images: every image, live from the event stream; pull, run, tag, remove, prune."""
+"""/images: every image, live from the event stream; pull, run, tag, remove, prune (``?prune=1`` opens the prune of
+dangling images at once, ``?prune=unused`` that of every unused image: the dashboard links here)."""
 
 from __future__ import annotations
 
@@ -30,12 +31,15 @@ PULL_CARDS = 5  # the latest pulls started in this tab stay on the page
 
 def register(services: Services) -> None:
     @ui.page('/images')
-    def images_page() -> None:
+    def images_page(prune: str = '') -> None:
         identity = page_identity(services, Permission.IMAGE_READ, 'see images')
         if identity is None:
             return
         with frame(services, identity, 'Images'):
-            ImagesView(services, identity)
+            view = ImagesView(services, identity)
+            if prune and identity.can(Permission.IMAGE_PRUNE):
+                mode = 'unused' if prune == 'unused' else 'dangling'
+                ui.timer(0.01, lambda: view.prune(mode), once=True)  # once connected: the dialog needs the socket
 
 
 def sentence(error: Exception) -> str:

@@ -51,12 +51,14 @@ MEMBERS_CELL = (
 
 def register(services: Services) -> None:
     @ui.page('/networks')
-    def networks_page() -> None:
+    def networks_page(prune: str = '') -> None:
         identity = page_identity(services, Permission.NETWORK_READ, 'see networks')
         if identity is None:
             return
         with frame(services, identity, 'Networks'):
-            NetworksView(services, identity)
+            view = NetworksView(services, identity)
+            if prune and identity.can(Permission.NETWORK_PRUNE):  # ?prune=1: the dashboard's link
+                ui.timer(0.01, view.prune, once=True)  # once connected: the dialog needs the socket
 
 
 class NetworksView:

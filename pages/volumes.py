@@ -58,12 +58,14 @@ LABELS_CELL = '<q-td :props="props"><div v-for="label in props.row.labels" :key=
 
 def register(services: Services) -> None:
     @ui.page('/volumes')
-    def volumes_page() -> None:
+    def volumes_page(prune: str = '') -> None:
         identity = page_identity(services, Permission.VOLUME_READ, 'see volumes')
         if identity is None:
             return
         with frame(services, identity, 'Volumes'):
-            VolumesView(services, identity)
+            view = VolumesView(services, identity)
+            if prune and identity.can(Permission.VOLUME_PRUNE):  # ?prune=1: the dashboard's link
+                ui.timer(0.01, view.prune, once=True)  # once connected: the dialog needs the socket
 
 
 class VolumesView:

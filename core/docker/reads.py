@@ -1,4 +1,4 @@
-"""The reads a page needs beyond the live state (inspect, history, disk usage, networks), off the event loop.
+"""The reads a page needs beyond the live state (inspect, history, disk usage, networks, engine facts), off the loop.
 
 Pages never call Docker: they await these. Each runs the SDK call in a thread and turns the daemon's 404 into
 :class:`Gone`; any other failure (engine away, timeout) is raised as it comes, for the page to put in a sentence
@@ -8,6 +8,7 @@ with :func:`core.docker.client.describe_error`.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -16,10 +17,12 @@ import docker.errors
 
 from core.docker.client import describe_error
 from core.docker.disk_usage import DiskUsageCache
+from core.docker.engine_facts import EngineFacts
 from core.permissions import LOCAL_ENDPOINT
 from core.protection import Protection
 
 T = TypeVar('T')
+FACTS_SECONDS = 60.0  # engine facts (version, kernel, runtimes...) change with an engine upgrade at most
 
 
 class Gone(LookupError):
@@ -31,6 +34,8 @@ class EngineReads:
         self.client = client  # the panel's shared client for this endpoint
         self.endpoint = endpoint
         self.disk_usage_cache = DiskUsageCache(self.disk_usage)  # one per endpoint, shared by every page
+        self._facts: tuple[float, EngineFacts] | None = None
+        self._facts_lock = asyncio.Lock()
 
     async def _run(self, call: Callable[[docker.APIClient], T]) -> T:
         def read() -> T:
@@ -82,6 +87,15 @@ class EngineReads:
             return found
 
         return await self._run(read)
+
+    async def engine_facts(self) -> EngineFacts:
+        """``GET /info`` and ``GET /version`` of this endpoint, kept for a minute (pages opening together share one
+        read)."""
+        async with self._facts_lock:
+            if self._facts is None or time.monotonic() - self._facts[0] > FACTS_SECONDS:
+                facts = await self._run(lambda api: EngineFacts.from_api(api.info(), api.version()))
+                self._facts = (time.monotonic(), facts)
+            return self._facts[1]
 
     async def network_names(self) -> list[str]:
         return await self._run(lambda api: sorted(str(network['Name']) for network in api.networks() or []))

@@ -136,7 +136,7 @@ async def test_sign_in_gets_the_role_from_groups_and_signs_out(
     _, panel = idp_and_panel
     page = await start_sso(browser, panel)
     await submit_idp_login(page, username, f'{username}-password')
-    await page.wait_for_url('**/containers')
+    await page.wait_for_url(f'{panel.base_url}/')  # the dashboard, the home page
     await page.get_by_text(f'{username} · {role}').wait_for()
     assert (await page.get_by_role('link', name='Users').count() > 0) == (role == 'admin') or (
         await page.get_by_role('button', name='Users').count() > 0
@@ -206,7 +206,7 @@ async def test_replayed_code_is_refused(idp_and_panel: tuple[str, Panel]) -> Non
         # Given a code that was already used for a successful sign-in
         first = await callback_by_http(client, panel, 'oscar')
         response = await client.get(first)
-        assert response.status_code == 302 and response.headers['location'] == '/containers'
+        assert response.status_code == 302 and response.headers['location'] == '/'
         used_code = parse_qs(urlsplit(first).query)['code'][0]
     async with httpx.AsyncClient() as attacker:
         # When it is replayed inside a fresh, valid flow (so only the code is wrong)
@@ -293,8 +293,8 @@ async def test_sso_sign_in_starts_a_new_session_and_stays_on_this_panel(idp_and_
         assert browser_id(after) != browser_id(before)
         assert await is_signed_in(panel, after) and not await is_signed_in(panel, before)
     async with httpx.AsyncClient() as client:
-        # And a redirect to another site is replaced by the containers page
+        # And a redirect to another site is replaced by the home page (the dashboard)
         callback = await follow_login(
             client, f'{panel.base_url}/auth/login?redirect_to=/%5Cevil.example/', 'oscar', callback_uri
         )
-        assert (await client.get(callback)).headers['location'] == '/containers'
+        assert (await client.get(callback)).headers['location'] == '/'

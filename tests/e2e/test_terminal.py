@@ -177,11 +177,11 @@ async def test_input_is_refused_once_the_role_is_taken_away(
     await shows_line(page, 'typed-2')
     # When they are made a viewer (here in the database, as another panel instance would), then once the sweep has
     # read it (within seconds) their keystrokes are dropped by the socket guard, the shell is ended and the page is
-    # closed (a viewer lands on the containers page)
+    # closed (a viewer lands on the home page, the dashboard)
     database.execute('UPDATE users SET role = ? WHERE username = ?', ('viewer', username))
     await type_line(page, 'sleep 1004')
     await wait_for_processes(container, ['sleep 600'])
-    await page.wait_for_url('**/containers', timeout=TIMEOUT_MS)
+    await page.wait_for_url(f'{panel.base_url}/', timeout=TIMEOUT_MS)
 
 
 async def test_an_operator_is_refused_a_container_with_a_host_path(

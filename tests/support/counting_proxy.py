@@ -1,4 +1,5 @@
-"""A unix socket in front of the Docker socket that counts the connections open through it right now.
+"""A unix socket in front of the Docker socket that counts the connections open through it right now, and every
+request that went through it.
 
 Point a client (or a whole panel, via DOCKER_HOST) at it and the count is exact: the rest of a process opens and
 closes Docker connections of its own (docker-py keeps one keep-alive pool per request path), so counting the
@@ -8,14 +9,22 @@ process's sockets would not be.
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import threading
+import time
 from pathlib import Path
+
+# the start of an HTTP/1.x request: docker-py sends each request's head in one write, so it starts a chunk
+REQUEST_LINE = re.compile(rb'^(GET|POST|PUT|DELETE|HEAD) (\S+) HTTP/1\.[01]\r\n')
 
 
 class CountingProxy:
     """Counts open connections (``live``) and every one opened (``opened``); with ``only``, just those whose first
-    request line contains it (e.g. '/logs?')."""
+    request line contains it (e.g. '/logs?').
+
+    ``requests`` lists every request made through it (on any connection, kept alive or not): (``time.monotonic()``,
+    'GET /v1.41/containers/…/stats?stream=0')."""
 
     def __init__(self, path: Path, *, only: str = '', target: str = '/var/run/docker.sock') -> None:
         self.url = f'unix://{path}'
@@ -23,6 +32,7 @@ class CountingProxy:
         self.target = target
         self.live = 0
         self.opened = 0
+        self.requests: list[tuple[float, str]] = []
         self._lock = threading.Lock()
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._server.bind(str(path))
@@ -53,17 +63,31 @@ class CountingProxy:
                     self.live += 1
                     self.opened += 1
             if first:
+                self._count(first)
                 upstream.sendall(first)
-                self._pipe(client, upstream)
+                self._pipe(client, upstream, count=True)
         self._shut(client, upstream)
         client.close()
         if counted:
             with self._lock:
                 self.live -= 1
 
-    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+    def requests_between(self, start: float, end: float) -> list[str]:
+        """The requests made between two ``time.monotonic()`` readings."""
+        with self._lock:
+            return [request for at, request in self.requests if start <= at < end]
+
+    def _count(self, data: bytes) -> None:
+        match = REQUEST_LINE.match(data)
+        if match is not None:
+            with self._lock:
+                self.requests.append((time.monotonic(), f'{match[1].decode()} {match[2].decode(errors="replace")}'))
+
+    def _pipe(self, source: socket.socket, sink: socket.socket, *, count: bool = False) -> None:
         with contextlib.suppress(OSError):
             while data := source.recv(1 << 16):
+                if count:
+                    self._count(data)
                 sink.sendall(data)
         self._shut(source, sink)
 

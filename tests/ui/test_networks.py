@@ -211,3 +211,18 @@ async def test_a_viewer_reads_networks_but_is_offered_no_change(
     await viewer.should_see('Connected containers (1)', retries=50)
     await viewer.should_not_see('Connect container')
     await viewer.should_not_see('Disconnect')
+
+
+async def test_the_dashboards_prune_link_opens_the_prune_preview(user: User) -> None:
+    name = f'bt-net-prune-link-{uuid.uuid4().hex[:6]}'
+    subprocess.run(['docker', 'network', 'create', name], check=True, capture_output=True)
+    try:
+        await sign_in(user)
+        await user.open('/networks?prune=1')
+        await user.should_see(
+            "No container, running or stopped, is connected to these; the engine's own stay.", retries=50
+        )
+        await user.should_see(name)
+        user.find(kind=ui.button, content='Cancel').click()
+    finally:
+        subprocess.run(['docker', 'network', 'rm', name], check=False, capture_output=True)

@@ -13,13 +13,16 @@ from tests.support.eventually import eventually
 PASSWORD = 'admin-test-password'
 
 
-async def sign_in(user: User, username: str = 'admin', password: str = PASSWORD, *, succeeds: bool = True) -> None:
-    await user.open('/login')
+async def sign_in(
+    user: User, username: str = 'admin', password: str = PASSWORD, *, succeeds: bool = True, to: str = ''
+) -> None:
+    """Signs in at /login, landing on the home page (the dashboard) or on ``to``."""
+    await user.open(f'/login?redirect_to={to}' if to else '/login')
     user.find('Username').type(username)
     user.find('Password').type(password)
     user.find(kind=ui.button, content='Sign in').click()
-    if succeeds:
-        await user.should_see(kind=ContainerTable, retries=50)
+    if succeeds:  # the frame of every signed-in page names the user
+        await user.should_see(f'{username} · ', retries=50)
     else:  # the password is checked off the event loop: wait for the page's answer
         await user.should_see(marker='sign-in-error', retries=50)
 
@@ -55,6 +58,7 @@ async def test_repeated_wrong_passwords_are_rate_limited(user: User) -> None:
 
 async def test_containers_page_is_live(user: User, make_container: Callable[..., str]) -> None:
     await sign_in(user)
+    await user.open('/containers')
     await user.should_see('containers,')
     # When a container appears on the host with the plain CLI
     name = make_container(labels={'com.docker.compose.project': 'shop'})
@@ -69,6 +73,7 @@ async def test_containers_page_is_live(user: User, make_container: Callable[...,
 
 async def test_kill_from_the_page_notifies_with_the_result(user: User, make_container: Callable[..., str]) -> None:
     await sign_in(user)
+    await user.open('/containers')
     name = make_container()
     await rows_of(user, lambda rows: any(row['name'] == name for row in rows))
     # When the operator clicks Kill on the container's page
@@ -92,6 +97,7 @@ async def test_kill_from_the_page_notifies_with_the_result(user: User, make_cont
 async def test_detail_page_renders_inspect_data_as_text(user: User, make_container: Callable[..., str]) -> None:
     name = make_container(labels={'evil': '<img src=x onerror=alert(1)>'})
     await sign_in(user)
+    await user.open('/containers')
     await rows_of(user, lambda rows: any(row['name'] == name for row in rows))
     await user.open(f'/containers/{name}')
     await user.should_see('<img src=x onerror=alert(1)>', retries=50)
@@ -111,6 +117,7 @@ async def test_healthz_answers_without_a_session(user: User) -> None:
 
 async def test_container_and_image_urls_carry_the_endpoint(user: User, make_container: Callable[..., str]) -> None:
     await sign_in(user)
+    await user.open('/containers')
     name = make_container()
     rows = await rows_of(user, lambda rows: any(row['name'] == name for row in rows))
     # The table's link goes to the endpoint-qualified page, which shows the container

@@ -218,3 +218,10 @@ async def test_the_detail_page_shows_the_volume_its_users_and_says_when_it_is_go
     # And a volume that is not there is a sentence
     await user.open(f'/hosts/local/volumes/{volume_name}')
     await user.should_see(f'No volume named "{volume_name}": it was removed, or never existed.')
+
+
+async def test_the_dashboards_prune_link_opens_the_prune_preview(user: User) -> None:
+    await sign_in(user)
+    await user.open('/volumes?prune=1')
+    await user.should_see('All unused volumes (named ones too)', retries=50)  # the preview's mode choice
+    user.find(kind=ui.button, content='Cancel').click()
