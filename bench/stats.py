@@ -1,7 +1,8 @@
 """Live stats: N browsers on one busy container's Stats tab share one daemon stream; the panel's CPU and memory for
 them, next to the raw `docker stats` CLI on the same container.
 
-    python bench/stats.py [--measure viewers] [--viewers 20] [--window 20] [--cpus 0.25]
+    python bench/stats.py [--measure viewers dashboard] [--viewers 20] [--window 20] [--cpus 0.25]
+                          [--containers 500] [--seconds 30] [--prefix zzbench-usage-] [--keep]
 
 viewers: the panel runs with DOCKER_HOST pointing at a counting proxy in front of the Docker socket, which counts the
 stats connections (first request line containing '/stats'). A busybox container spins a shell loop (held to --cpus of
@@ -12,8 +13,11 @@ browsers are gone and the panel's stream lingers and closes. Also: stats connect
 saw their CPU figure change during the window, the WebSocket bytes each page received per second, and whether the
 stream closed once every page had left.
 
-Each measurement is a function returning its section of the results (``measure_viewers``); ``--measure`` picks the
-sections to run, and the others already saved are kept. Results go to bench/results/stats.json.
+dashboard (bench/stats_dashboard.py): N running containers, the panel behind a counting proxy, the daemon requests per
+second and the panel's CPU with and without the dashboard open.
+
+Each measurement is a function returning its section of the results (``measure_viewers``, ``measure_dashboard``);
+``--measure`` picks the sections to run, and the others already saved are kept. Results go to bench/results/stats.json.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playwright.async_api import Browser, Page, async_playwright
 
 from bench.common import machine_facts, save_results
+from bench.stats_dashboard import measure_dashboard
 from tests.support import PROJECT_ROOT
 from tests.support.browser import launch_chromium, signed_in_page
 from tests.support.busy import busy_container
@@ -177,6 +182,10 @@ MEASUREMENTS: dict[str, Measurement] = {
     'viewers': lambda browser, arguments: measure_viewers(
         browser, viewers=arguments.viewers, window=arguments.window, cpus=arguments.cpus
     ),
+    # its own panel (behind a counting proxy) and browser, at --containers running containers
+    'dashboard': lambda browser, arguments: measure_dashboard(
+        containers=arguments.containers, seconds=arguments.seconds, prefix=arguments.prefix, keep=arguments.keep
+    ),
 }
 
 
@@ -215,7 +224,20 @@ def print_viewers(section: dict[str, Any]) -> None:
         print(f'  {name:<{width}}  {value!s:>16}  {note}')
 
 
-PRINTERS: dict[str, Callable[[dict[str, Any]], None]] = {'viewers': print_viewers}
+def print_dashboard(section: dict[str, Any]) -> None:
+    print(f'\ndashboard bench: {section["containers"]} running containers, {section["seconds"]} s windows')
+    for name in ('without_dashboard', 'with_dashboard'):
+        part = section[name]
+        print(
+            f'  {name:>18}: {part["requests_per_second"]:.2f} requests/s, panel CPU {part["panel_cpu_percent"]:.1f} %'
+        )
+    print(
+        f'  {"added":>18}: {section["added_requests_per_second"]:.2f} requests/s in all, '
+        f'{section["added_page_requests_per_second"]:.2f} of the kinds a page asks for (goal: under 2)'
+    )
+
+
+PRINTERS: dict[str, Callable[[dict[str, Any]], None]] = {'viewers': print_viewers, 'dashboard': print_dashboard}
 
 
 def main() -> None:
@@ -224,6 +246,10 @@ def main() -> None:
     parser.add_argument('--viewers', type=int, default=20)
     parser.add_argument('--window', type=float, default=20.0, help='seconds of each CPU measurement')
     parser.add_argument('--cpus', default='0.25', help="the busy container's CPU limit")
+    parser.add_argument('--containers', type=int, default=500, help='running containers for the dashboard')
+    parser.add_argument('--seconds', type=float, default=30.0, help='seconds of each dashboard window')
+    parser.add_argument('--prefix', default='zzbench-usage-', help="the dashboard's containers: PREFIX0000…")
+    parser.add_argument('--keep', action='store_true', help="leave the dashboard's containers running afterwards")
     arguments = parser.parse_args()
     result = asyncio.run(run(arguments))
     for name in arguments.measure:

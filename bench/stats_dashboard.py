@@ -1,6 +1,7 @@
-"""The dashboard open at 500 running containers: the panel's CPU % and the daemon requests per second it adds.
+"""The ``dashboard`` measurement of bench/stats.py: the dashboard open at 500 running containers, the panel's CPU % and
+the daemon requests per second it adds.
 
-    python bench/stats_dashboard.py [--containers 500] [--seconds 30] [--prefix zzbench-usage-]
+    python bench/stats.py --measure dashboard [--containers 500] [--seconds 30] [--prefix zzbench-usage-] [--keep]
 
 Makes sure N busybox containers run `sleep` (created and started in parallel through the SDK, without a network,
 labelled ``berth-bench=1`` and ``berth-bench-kind=usage``; all running, none stopped), starts the panel with
@@ -10,17 +11,13 @@ each: no page showing Docker figures, then the dashboard open in Chromium (the w
 navigation, so the page's one-off reads — disk usage, engine facts — count). Per window: the daemon requests the
 panel made (by kind), per second, those of the kinds only a page asks for (stats, info, version, df: the engine is
 shared, and inspects after other people's events come in either window), and the panel's CPU (user + system time of
-its process over the window, in % of one core). The containers are removed at the end. Results go to
-bench/results/stats_dashboard.json.
-
-``measure_dashboard`` returns that section, for bench/stats.py to fold in.
+its process over the window, in % of one core). The containers are removed at the end (unless ``--keep``).
+``measure_dashboard`` returns the section bench/stats.py saves as ``dashboard`` in bench/results/stats.json.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import datetime
 import os
 import re
 import sys
@@ -36,7 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import docker
 from playwright.async_api import async_playwright
 
-from bench.common import machine_facts, save_results
 from tests.support import BUSYBOX, PROJECT_ROOT
 from tests.support.browser import launch_chromium, signed_in_page
 from tests.support.counting_proxy import CountingProxy
@@ -170,39 +166,3 @@ async def measure_dashboard(
         'goal': f'the dashboard adds under {GOAL_REQUESTS_PER_SECOND:g} daemon requests per second',
         'goal_met': max(added, added_by_the_page) < GOAL_REQUESTS_PER_SECOND,
     }
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--containers', type=int, default=500)
-    parser.add_argument('--seconds', type=float, default=30.0)
-    parser.add_argument('--prefix', default='zzbench-usage-', help='container names: PREFIX0000…')
-    parser.add_argument('--keep', action='store_true', help='leave the containers running afterwards')
-    parser.add_argument('--output', type=Path, default=RESULTS)
-    arguments = parser.parse_args()
-    load_before = os.getloadavg()
-    result = asyncio.run(
-        measure_dashboard(
-            containers=arguments.containers, seconds=arguments.seconds, prefix=arguments.prefix, keep=arguments.keep
-        )
-    )
-    for name in ('without_dashboard', 'with_dashboard'):
-        part = result[name]
-        print(f'{name:>18}: {part["requests_per_second"]:.2f} requests/s, panel CPU {part["panel_cpu_percent"]:.1f} %')
-    print(
-        f'{"added":>18}: {result["added_requests_per_second"]:.2f} requests/s in all, '
-        f'{result["added_page_requests_per_second"]:.2f} of the kinds a page asks for (goal: under 2)'
-    )
-    save_results(
-        arguments.output,
-        {
-            'bench': 'stats_dashboard',
-            'date': datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds'),
-            'machine': machine_facts(load_before),
-            'dashboard': result,
-        },
-    )
-
-
-if __name__ == '__main__':
-    main()
