@@ -65,7 +65,7 @@ class Sent:
 async def test_the_stats_tab_shows_live_figures_only_while_it_is_shown(
     user: User, busy: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await sign_in(user)
+    await sign_in(user, to='/containers')
     await rows_of(user, lambda rows: any(row['name'] == busy and row['state'] == 'running' for row in rows))
     await user.open(f'/containers/{busy}')
     view = next(iter(user.find(StatsView).elements))

@@ -91,8 +91,9 @@ def test_an_environment_is_read_from_its_container_labels() -> None:
 
 
 def test_a_developer_lands_on_its_environments_unless_it_asked_for_a_page() -> None:
-    assert landing('/containers', 'developer') == '/environments'
+    assert landing('/', 'developer') == '/environments'  # the dashboard, the default, is not theirs
     assert landing('/recordings', 'developer') == '/recordings'
+    assert landing('/', 'viewer') == '/'
     assert landing('/containers', 'viewer') == '/containers'
 
 
