@@ -13,11 +13,12 @@ import pytest
 
 from core.docker.endpoints import Endpoint, Endpoints
 from core.permissions import LOCAL_ENDPOINT
-from core.streams.stats_hub import StatsHub, StatsUpdate
+from core.streams.stats_hub import StatsHub
 from system import Services
 from tests.support.busy import busy_container
 from tests.support.counting_proxy import CountingProxy
 from tests.support.eventually import eventually
+from tests.unit.test_stats_hub import Viewer
 
 
 @pytest.fixture
@@ -40,22 +41,6 @@ def hub(services: Services, proxy: CountingProxy) -> Iterator[StatsHub]:
     made = StatsHub(endpoints, services.state, linger=1.0)
     yield made
     made.stop()
-
-
-class Viewer:
-    def __init__(self) -> None:
-        self.updates: list[StatsUpdate] = []
-
-    def __call__(self, update: StatsUpdate) -> None:
-        self.updates.append(update)
-
-    @property
-    def cpu(self) -> list[float]:
-        return [sample.frame.cpu_percent for update in self.updates for sample in update.samples]
-
-    @property
-    def status(self) -> str:
-        return self.updates[-1].status if self.updates else ''
 
 
 def stats_threads() -> int:
