@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from core.environments.environment import IDLE_STOP_KIND
 from core.environments.quotas import Applies, Limits, QuotaRule
 from core.environments.templates import EnvironmentNames, Template
+from core.jobs.locks import make_locks
 from core.jobs.store import Job
 from core.permissions import Forbidden
 from core.settings import Settings
@@ -134,9 +136,10 @@ async def test_an_environment_nobody_uses_is_stopped_by_a_job_its_owner_sees(
 
 @pytest.fixture
 def two_workers(redis_url: str, tmp_path: Path) -> Iterator[None]:
-    """Two `dramatiq tasks` processes sharing the panel's data dir (its key) and Redis."""
-    environment = {'REDIS_URL': redis_url, 'BERTH_DATA_DIR': str(tmp_path / 'data')}
-    with dramatiq_worker(**environment), dramatiq_worker(**environment):
+    """Two `dramatiq tasks` processes sharing the panel's data dir (its key) and Redis, each running one job at a time
+    and taking one message at a time (no prefetching of a second), so two jobs at once run in the two processes."""
+    environment = {'REDIS_URL': redis_url, 'BERTH_DATA_DIR': str(tmp_path / 'data'), 'dramatiq_queue_prefetch': '1'}
+    with dramatiq_worker(threads=1, **environment), dramatiq_worker(threads=1, **environment):
         yield
 
 
@@ -155,13 +158,46 @@ async def test_two_creates_at_once_with_two_redis_workers_end_with_exactly_one_r
     services = redis_services
     services.templates.save(Template.from_mapping(TEMPLATE), by='test')
     limit(services, running=1)
-    # Given two workers (each with two threads), several pairs of creates at once: every pair lets one through
-    for _ in range(3):
+    # Given two workers, each running one job at a time: pairs of creates at once, until a pair ran at the same time
+    # in both (the workers poll the queue about every second, so a pair may also run one after the other)
+    overlapped = 0
+    for _ in range(8):
         names = [environment_name(), environment_name()]
         jobs = await two_at_once(services, names)
+        # Then every pair lets exactly one through
         exactly_one_refused(jobs, 'dana may run 1 environment at once and already runs 1 (')
         made = [name for name in names if running(container_of(name))]
         assert len(made) == 1
+        first, second = sorted(jobs, key=lambda job: job.started_at or 0)
+        overlapped += bool(second.started_at and first.finished_at and second.started_at < first.finished_at)
         gone = container_of(made[0])
         sh('docker', 'rm', '-f', gone)
         await eventually(lambda gone=gone: services.state.find(gone) is None)
+        if overlapped >= 2:
+            break
+    assert overlapped >= 2, 'the two workers never ran a pair at the same time'
+
+
+def test_the_workers_lock_excludes_across_redis_clients(redis_url: str) -> None:
+    # Given two workers' locks (each its own Redis client, as in two processes) and four threads in each
+    workers = [make_locks(redis_url), make_locks(redis_url)]
+    inside, most, lock = 0, 0, threading.Lock()
+
+    def work(index: int) -> None:
+        nonlocal inside, most
+        for _ in range(5):
+            with workers[index % 2].hold('quota:local:dana', "dana's quota"):
+                with lock:
+                    inside += 1
+                    most = max(most, inside)
+                time.sleep(0.01)
+                with lock:
+                    inside -= 1
+
+    threads = [threading.Thread(target=work, args=(index,)) for index in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then never two held it at once
+    assert most == 1 and workers[0].kind == 'redis'
