@@ -141,7 +141,7 @@ async def test_an_idle_environment_is_stopped_and_a_create_beyond_the_quota_is_r
         dana = await signed_in(browser, panel, 'dana')
         await dana.get_by_role('button', name='New environment').click()
         dialog = dana.get_by_role('dialog', name='New environment')
-        await dialog.get_by_label('Template').click()
+        await dialog.get_by_role('combobox', name='Template').click()
         await dana.get_by_role('option', name='bt-idle').click()
         await dialog.get_by_label('Name').fill(environment_name)
         await dana.get_by_role('button', name='Create environment').click()
