@@ -140,7 +140,7 @@ class EnvironmentsView:
                     self.cards[env.row.id] = EnvironmentCard(
                         env, self.act, owner=self._owner(env, owners), hand_over=self.hand_over
                     )
-        stopped_idle = self._stopped_idle()
+        stopped_idle = self._stopped_idle(shown)
         for env in shown:
             self.cards[env.row.id].show(
                 env,
@@ -153,11 +153,12 @@ class EnvironmentsView:
         self.summary.text = f'{len(shown)} environments, {len(running)} running'
         self.empty.set_visibility(not shown)
 
-    def _stopped_idle(self) -> dict[str, str]:
-        """Container id → the idle stop's sentence, for the cards whose latest job is a succeeded idle stop."""
+    def _stopped_idle(self, shown: list[Environment]) -> dict[str, str]:
+        """Container id → the idle stop's sentence, for the stopped ones whose latest job is a succeeded idle stop."""
+        stopped = {env.row.id for env in shown if env.row.state != 'running'}
         latest: dict[str, Job] = {}
-        for job in self.services.jobs.jobs.values():  # oldest first
-            if job.target in self.cards and job.status in FINISHED:
+        for job in self.services.jobs.jobs.values() if stopped else ():  # oldest first
+            if job.target in stopped and job.status in FINISHED:
                 latest[job.target] = job
         return {
             target: job.message
