@@ -20,13 +20,16 @@ from auth.accounts import Accounts
 from auth.session import Sessions
 from components.notifications import JobNotifier
 from core.commands.dispatch import Commands
+from core.commands.environments import SYSTEM
 from core.docker.endpoints import Endpoints
 from core.docker.reads import EngineReads
+from core.environments.idle import IdleWatch
+from core.environments.quotas import QuotaRules
 from core.environments.templates import Templates
 from core.jobs.bus import Bus, make_bus
 from core.jobs.cancel import CancelFlags, make_cancel_flags
 from core.jobs.store import FINISHED, Job, JobStore, JobUpdate
-from core.permissions import LOCAL_ENDPOINT
+from core.permissions import LOCAL_ENDPOINT, Identity
 from core.protection import Protection
 from core.settings import Settings
 from core.state.containers import ContainerState
@@ -73,9 +76,11 @@ class Services:
     broker: dramatiq.Broker  # chosen once from the settings; without Redis, the embedded worker's
     actors: Actors  # declared on ``broker``
     templates: Templates  # what dev environments are made from (seeded from BERTH_DATA_DIR/templates.yaml)
+    quotas: QuotaRules  # how many environments, running, CPUs and memory each person may have (/admin/quotas)
     reads: EngineReads = field(init=False)  # what pages read beyond the live state, off the loop
     usage: UsageSampler = field(init=False)  # coarse CPU/memory figures for the containers pages show
     usage_leaders: UsageLeaders = field(init=False)  # the dashboard's top lists, on a budget
+    idle: IdleWatch = field(init=False)  # stops environments nobody used for their idle timeout
     _worker: dramatiq.Worker | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -83,6 +88,9 @@ class Services:
         self.reads = EngineReads(self.docker)
         self.usage = UsageSampler(docker_read(self.docker), self.running_containers)
         self.usage_leaders = UsageLeaders(self.usage, self.running_containers)
+        self.idle = IdleWatch(
+            self.state, self.terminals, self.commands.idle_stop, minute_seconds=self.settings.idle_minute_seconds
+        )
 
     def docker(self, endpoint: str = LOCAL_ENDPOINT) -> docker.DockerClient:
         """The endpoint's shared client for the panel's own reads (inspect); call it through ``run.io_bound``."""
@@ -102,6 +110,7 @@ class Services:
         self.watcher.start(loop)
         self.bus.start(loop, self.jobs.apply)
         self.usage.start()
+        self.idle.start()
 
         if self.settings.embedded:
             self._worker = start_worker(self.broker, self.settings.worker_threads)
@@ -120,6 +129,7 @@ class Services:
         self.watcher.stop()
         self.bus.stop()
         await self.usage.stop()
+        await self.idle.stop()
         for task in self._tasks:
             task.cancel()
         await self.terminals.stop()
@@ -143,12 +153,22 @@ class Services:
             for update in self.jobs.mark_lost():
                 self.jobs.apply(update)
 
+    def owner_identity(self, owner_id: str) -> Identity | None:
+        """The account whose stable id is ``owner_id``, as an identity (role, groups), from memory."""
+        for account in self.accounts.known():
+            if account.owner_id == owner_id:
+                return Identity(
+                    username=account.username, role=account.role, subject=account.owner_id, groups=account.groups
+                )
+        return None
+
     def audit_finished_job(self, job: Job, update: JobUpdate) -> None:
         if update.status in FINISHED and update.status == job.status:
-            account = self.accounts.cached(job.requested_by)
+            system = job.requested_by == SYSTEM.username  # an idle stop: no account to look up
+            account = None if system else self.accounts.cached(job.requested_by)
             self.audit.record(
                 username=job.requested_by,
-                role=account.role if account else '',
+                role=SYSTEM.role if system else account.role if account else '',
                 action=job.kind,
                 target=job.target_name,
                 params={'job': job.job_id},
@@ -174,6 +194,7 @@ def build(settings: Settings) -> Services:
     broker = make_broker(settings)
     actors = declare(broker)
     templates = Templates(database)
+    quotas = QuotaRules(database)
     if settings.embedded:  # worker threads in this process run the actors with the panel's own bus, flags and key
         broker.add_middleware(
             WorkerContext(endpoints=endpoints, bus=bus, cancel=cancel, secrets=secrets, protection=protection)
@@ -202,6 +223,7 @@ def build(settings: Settings) -> Services:
             signer=secrets.signer,
             senders=actors.senders(),
             templates=templates,
+            quotas=quotas,
         ),
         secrets=secrets,
         credentials=credentials,
@@ -220,7 +242,9 @@ def build(settings: Settings) -> Services:
         broker=broker,
         actors=actors,
         templates=templates,
+        quotas=quotas,
     )
+    services.commands.owners = services.owner_identity
     jobs.subscribe(services.audit_finished_job)
     return services
 

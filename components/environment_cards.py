@@ -1,6 +1,7 @@
-"""EnvironmentCard: one dev environment — name, template, state, uptime, owner — and its actions, whose accessible
-names are exactly: Open terminal, Start, Stop, Restart, Delete, Logs (and Hand over, for admins). Updated in place
-from the live state; every text from the engine is a label, never HTML."""
+"""EnvironmentCard: one dev environment — name, template, state, uptime, CPU and memory now, idle time left (or that it
+was stopped for idleness), owner — and its actions, whose accessible names are exactly: Open terminal, Start, Stop,
+Restart, Delete, Logs (and Hand over, for admins). Updated in place from the live state, the usage sampler and the idle
+watch; every text from the engine is a label, never HTML."""
 
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ from nicegui import ui
 
 from core.container_actions import CONTAINER_ACTIONS, ContainerAction
 from core.environments.environment import Environment
+from core.environments.idle import Idleness
+from core.streams.usage import Usage
+
+from .container_table import usage_cells
 
 OnAction = Callable[[str, Environment], Awaitable[None]]  # (action, environment)
 LIFECYCLE = (ContainerAction.START, ContainerAction.STOP, ContainerAction.RESTART)
@@ -27,6 +32,8 @@ class EnvironmentCard(ui.card):
                 ui.label(environment.name).classes('text-h6 break-all grow')
                 self.state = ui.badge()
             self.facts = ui.label().classes('text-caption break-all')
+            self.usage = ui.label().classes('text-caption').mark(self._marker('usage'))
+            self.idle = ui.label().classes('text-caption').mark(self._marker('idle'))
             self.owner = ui.label().classes('text-caption break-all')
             self.owner.set_visibility(bool(owner))
             with ui.row().classes('w-full gap-1 items-center'):
@@ -64,10 +71,17 @@ class EnvironmentCard(ui.card):
         """For tests: the action alone, and the action of this environment (``stop-work``)."""
         return f'{action} {action}-{self.environment.name}'
 
-    def show(self, environment: Environment, owner: str) -> None:
-        """The environment as the state has it now (state, uptime, which actions apply)."""
+    def show(
+        self, environment: Environment, owner: str, *, idle: Idleness | None = None, stopped_idle: str = ''
+    ) -> None:
+        """The environment as the state has it now (state, uptime, which actions apply), where it stands with its idle
+        timeout while running, and ``stopped_idle`` (the idle stop's sentence) when that is why it is stopped."""
         self.environment = environment
         row = environment.row
+        self.idle.text = idle_text(idle) if row.state == 'running' else stopped_idle
+        self.idle.set_visibility(bool(self.idle.text))
+        if row.state != 'running':
+            self.show_usage(None)
         self.state.text = row.state
         self.state.props(f'color={STATE_COLORS.get(row.state, "blue-grey")}')
         self.facts.text = f'{environment.template or "no template"} · {row.status_text()} · {row.name}'
@@ -75,3 +89,29 @@ class EnvironmentCard(ui.card):
         for action, button in self.buttons.items():
             button.set_enabled(CONTAINER_ACTIONS[ContainerAction(action)].applies_to(row.state))
         self.terminal.set_enabled(row.state == 'running')
+
+    def show_usage(self, usage: Usage | None) -> None:
+        """CPU and memory now (from the usage sampler), while it runs."""
+        cells = usage_cells(usage) if usage is not None else None
+        self.usage.text = f'CPU {cells["cpu"]} · memory {cells["memory"]}' if cells else ''
+        self.usage.set_visibility(bool(cells))
+
+
+def idle_text(idle: Idleness | None) -> str:
+    """'Idle stop in 12 minutes', 'In use: stops after 30 idle minutes'; '' without an idle timeout."""
+    if idle is None:
+        return ''
+    if idle.in_use:
+        return f'In use: stops after {idle.minutes} idle minute{"" if idle.minutes == 1 else "s"}'
+    return f'Idle stop in {duration(idle.left_seconds)}'
+
+
+def duration(seconds: float) -> str:
+    if seconds >= 3600:
+        hours = seconds / 3600
+        return f'{hours:.1f} hours'
+    if seconds >= 60:
+        minutes = round(seconds / 60)
+        return f'{minutes} minute{"" if minutes == 1 else "s"}'
+    whole = max(0, round(seconds))
+    return f'{whole} second{"" if whole == 1 else "s"}'

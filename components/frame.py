@@ -26,6 +26,7 @@ NAVIGATION: tuple[tuple[str, str, str, Permission, bool], ...] = (
     ('Jobs', '/jobs', 'work_history', Permission.JOB_READ, True),
     ('Users', '/admin/users', 'group', Permission.USERS_MANAGE, False),
     ('Templates', '/admin/templates', 'dashboard_customize', Permission.TEMPLATES_MANAGE, False),
+    ('Quotas', '/admin/quotas', 'data_usage', Permission.QUOTAS_MANAGE, False),
     ('Audit', '/admin/audit', 'policy', Permission.AUDIT_READ, False),
     ('Recordings', '/recordings', 'smart_display', Permission.USERS_MANAGE, False),
 )

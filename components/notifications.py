@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from nicegui import Client, ui
 
 from core.container_actions import parse_action
+from core.environments.environment import IDLE_STOP_KIND
 from core.jobs.store import FINISHED, Job, JobStatus, JobUpdate
 from core.permissions import Permission
 
@@ -58,6 +59,7 @@ KIND_VERBS = {
     'network.prune': 'Prune',
     'network.connect': 'Connect',
     'network.disconnect': 'Disconnect',
+    IDLE_STOP_KIND: 'Idle stop',
 }
 
 
@@ -71,6 +73,8 @@ def describe_job(job: Job) -> str:
     """'Stop web: stopped — asked by alice' / 'Start web failed: No such container — asked by bob' /
     'Pull 127.0.0.1:5000/app:1: downloaded newer image … — asked by olga'."""
     verb = job_verb(job)
+    if job.kind == IDLE_STOP_KIND and job.status == JobStatus.SUCCEEDED:
+        return job.message  # 'Stopped env-dana-web after 30 idle minutes': nobody asked, the system did
     if job.status == JobStatus.SUCCEEDED:
         return f'{verb} {job.target_name}: {job.message or "done"} — asked by {job.requested_by}'
     return f'{verb} {job.target_name} failed: {job.message} — asked by {job.requested_by}'

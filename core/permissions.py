@@ -53,6 +53,7 @@ class Permission(StrEnum):
     ENVIRONMENT_DELETE = 'environment.delete'  # remove an environment (and, if asked, its volumes)
     ENVIRONMENT_ASSIGN = 'environment.assign'  # hand an environment to another person
     TEMPLATES_MANAGE = 'templates.manage'  # create, edit and delete environment templates
+    QUOTAS_MANAGE = 'quotas.manage'  # set the environment quotas of roles, groups and accounts
     JOB_READ = 'job.read'
     RECORDING_READ = 'recording.read'  # replay and download recorded terminal sessions
     JOB_CANCEL = 'job.cancel'

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     record_input: bool = False  # typed input too: off by default, typed passwords would land in the recording
     recording_max_mb: float = 20  # one recording stops growing (a marker says so) at this size
     recording_days: float = 30  # recordings older than this are deleted
+    idle_minute_seconds: float = 60  # the length of an idle-stop minute: tests make it a second
 
     oidc_issuer: str | None = None
     oidc_client_id: str | None = None

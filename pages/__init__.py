@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from . import (
     admin,
+    admin_quotas,
     admin_templates,
     container_detail,
     containers,
@@ -46,6 +47,7 @@ def register(services: Services) -> None:
     job_detail.register(services)
     admin.register(services)
     admin_templates.register(services)
+    admin_quotas.register(services)
     environments.register(services)
     terminal.register(services)
     logs.register(services)

@@ -1,7 +1,9 @@
 """/environments ("My environments"): one card per dev environment, live from the state (containers labelled
-``berth.environment``); developers see their own, operators and admins everyone's with the owner. "New environment"
-asks for a template and a name; "Open terminal" is one click to /environments/{name}/terminal, a full-window terminal
-running the template's shell as its user in its directory."""
+``berth.environment``); developers see their own, operators and admins everyone's with the owner. Running cards show
+CPU and memory (the usage sampler, while the page is open) and the idle time left (the idle watch); a card stopped for
+idleness says so. "New environment" asks for a template and a name (a quota refusal is said in the dialog); "Open
+terminal" is one click to /environments/{name}/terminal, a full-window terminal running the template's shell as its
+user in its directory."""
 
 from __future__ import annotations
 
@@ -19,11 +21,13 @@ from components.exec_terminal import ExecTerminal
 from components.frame import back_link, frame, on_client_delete, page_identity
 from components.links import container_path
 from core.container_actions import ContainerAction
-from core.environments.environment import Environment, environments, usable_by
+from core.environments.environment import IDLE_STOP_KIND, Environment, environments, usable_by
 from core.errors import CommandError
+from core.jobs.store import FINISHED, Job, JobStatus, JobUpdate
 from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission
 from core.state.model import ChangeKind, StateChange
 from core.streams.exec_session import ExecRequest
+from core.streams.usage import Usage
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
@@ -31,6 +35,7 @@ if TYPE_CHECKING:  # the system object is built by system.py, which imports the 
 WHAT = 'see environments'
 TERMINAL_HEIGHT = 'calc(100vh - 150px)'
 LIFECYCLE = {action.value for action in (ContainerAction.START, ContainerAction.STOP, ContainerAction.RESTART)}
+RECENT_USAGE_SECONDS = 10.0  # figures this fresh are shown at once when the page opens
 
 
 def register(services: Services) -> None:
@@ -97,9 +102,14 @@ class EnvironmentsView:
                 ui.button('New environment', icon='add', on_click=self.new).props('no-caps')
         self.empty = ui.label('No environments yet.').classes('text-body2')
         self.grid = ui.row().classes('w-full gap-3')
+        self.usage = services.usage.want(('environments page', ui.context.client.id), ())
+        on_client_delete(self.usage.release)
         self.render()
+        self.on_usage(services.usage.recent(RECENT_USAGE_SECONDS))
         on_client_delete(services.state.subscribe(self.on_state))
-        ui.timer(30, self.render)  # keeps 'Up 5 minutes' honest; never asks the daemon
+        on_client_delete(services.usage.subscribe(self.on_usage))
+        on_client_delete(services.jobs.subscribe(self.on_job))
+        ui.timer(10, self.render)  # keeps 'Up 5 minutes' and the idle time left honest; never asks the daemon
 
     def visible(self) -> list[Environment]:
         rows = self.services.state.containers.values()
@@ -107,6 +117,16 @@ class EnvironmentsView:
 
     def on_state(self, change: StateChange) -> None:
         if change.kind != ChangeKind.ENGINE:
+            self.render()
+
+    def on_usage(self, figures: dict[str, Usage]) -> None:
+        for container_id, usage in figures.items():
+            card = self.cards.get(container_id)
+            if card is not None and card.environment.row.state == 'running':
+                card.show_usage(usage)
+
+    def on_job(self, job: Job, update: JobUpdate) -> None:
+        if update.status in FINISHED and job.target in self.cards:
             self.render()
 
     def render(self) -> None:
@@ -120,12 +140,31 @@ class EnvironmentsView:
                     self.cards[env.row.id] = EnvironmentCard(
                         env, self.act, owner=self._owner(env, owners), hand_over=self.hand_over
                     )
-        else:
-            for env in shown:
-                self.cards[env.row.id].show(env, self._owner(env, owners))
-        running = sum(1 for env in shown if env.row.state == 'running')
-        self.summary.text = f'{len(shown)} environments, {running} running'
+        stopped_idle = self._stopped_idle(shown)
+        for env in shown:
+            self.cards[env.row.id].show(
+                env,
+                self._owner(env, owners),
+                idle=self.services.idle.of(env),
+                stopped_idle=stopped_idle.get(env.row.id, ''),
+            )
+        running = [env.row.id for env in shown if env.row.state == 'running']
+        self.usage.update(running)
+        self.summary.text = f'{len(shown)} environments, {len(running)} running'
         self.empty.set_visibility(not shown)
+
+    def _stopped_idle(self, shown: list[Environment]) -> dict[str, str]:
+        """Container id → the idle stop's sentence, for the stopped ones whose latest job is a succeeded idle stop."""
+        stopped = {env.row.id for env in shown if env.row.state != 'running'}
+        latest: dict[str, Job] = {}
+        for job in self.services.jobs.jobs.values() if stopped else ():  # oldest first
+            if job.target in stopped and job.status in FINISHED:
+                latest[job.target] = job
+        return {
+            target: job.message
+            for target, job in latest.items()
+            if job.kind == IDLE_STOP_KIND and job.status == JobStatus.SUCCEEDED
+        }
 
     def _owner(self, env: Environment, owners: dict[str, str]) -> str:
         if not self.everyone:

@@ -12,4 +12,4 @@ from .context import Run, actor
 @actor(minutes=5)
 def container_action(run: Run, action: str, container_id: str, params: dict[str, Any]) -> None:
     """Start, stop, restart, pause, resume, kill or remove one container, reporting through the bus."""
-    containers.container_action(run.endpoint, run.reporter, action, container_id, params)
+    containers.container_action(run.endpoint, run.reporter, action, container_id, params, run.context.locks)

@@ -18,6 +18,7 @@ import dramatiq
 from core.docker.endpoints import Endpoint, Endpoints, UnknownEndpoint
 from core.jobs.bus import Bus, make_bus
 from core.jobs.cancel import CancelFlags, make_cancel_flags
+from core.jobs.locks import Locks, make_locks
 from core.jobs.seal import JobClaims, JobRefused, make_job_claims
 from core.jobs.store import JobStatus
 from core.operations.report import JobReporter
@@ -31,7 +32,8 @@ log = logging.getLogger(__name__)
 
 
 class WorkerContext(dramatiq.Middleware):
-    """The endpoints, the bus, the cancel flags, the key and the job claims of the process that runs the actors.
+    """The endpoints, the bus, the cancel flags, the key, the job claims and the shared locks of the process that runs
+    the actors.
 
     A middleware, so that it belongs to one broker: :meth:`of` finds it there.
     """
@@ -46,6 +48,7 @@ class WorkerContext(dramatiq.Middleware):
         claims: JobClaims | None = None,
         protection: Protection | None = None,  # the worker's own containers, found on first use
         settings: Settings | None = None,  # a standalone worker's settings: the key file may appear after it started
+        locks: Locks | None = None,  # shared by every worker (quota checks); in-process for the embedded worker
     ) -> None:
         self.endpoints = endpoints
         self.bus = bus
@@ -54,6 +57,7 @@ class WorkerContext(dramatiq.Middleware):
         self.claims = claims or JobClaims()
         self.protection = protection
         self.settings = settings
+        self.locks = locks or Locks()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkerContext:
@@ -65,6 +69,7 @@ class WorkerContext(dramatiq.Middleware):
             secrets=SecretBox.from_settings(settings, create=False),
             claims=make_job_claims(settings.redis_url),
             settings=settings,
+            locks=make_locks(settings.redis_url),
         )
 
     @staticmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from core.commands.base import Send
@@ -11,6 +12,7 @@ from core.commands.networks import NetworkCommands
 from core.commands.volumes import VolumeCommands
 from core.container_actions import parse_action
 from core.docker.endpoints import Endpoints
+from core.environments.quotas import QuotaRules
 from core.environments.templates import Templates
 from core.errors import CommandError
 from core.jobs.cancel import CancelFlags
@@ -37,9 +39,13 @@ class Commands(ImageCommands, VolumeCommands, NetworkCommands, EnvironmentComman
         endpoints: Endpoints | None = None,
         signer: JobSigner | None = None,
         templates: Templates | None = None,
+        quotas: QuotaRules | None = None,
+        owners: Callable[[str], Identity | None] | None = None,
     ) -> None:
         self.state = state
         self.templates = templates  # environment templates (core/environments/templates.py)
+        self.quotas = quotas  # the quota rules of environments (core/environments/quotas.py)
+        self.owners = owners or (lambda owner: None)  # an owner id → that account's identity, for its quota
         self.signer = signer  # signs each job, so a worker runs only what this panel checked (core/job_seal.py)
         self.endpoints = endpoints  # the engines, for the few reads a command needs (off the loop)
         self.protection = protection or Protection()  # the panel's own containers, filled in at start
@@ -69,6 +75,7 @@ class Commands(ImageCommands, VolumeCommands, NetworkCommands, EnvironmentComman
         if self.protection.container_is_protected(row.id, row.labels):
             permission = Permission.BERTH_INTERNALS
             what = f'{what[:1].lower()}{what[1:]} that belong to Berth itself'
+        params.update(await self.environment_start(identity, known, row, permission, what))
         return await self.dispatch(
             identity,
             permission=permission,

@@ -17,7 +17,10 @@ from .templates import ENVIRONMENT_LABEL, TEMPLATE_LABEL, EnvironmentNames, Temp
 SHELL_LABEL = 'berth.shell'  # the terminal's command ('' : bash if the image has it, else sh)
 USER_LABEL = 'berth.user'  # the terminal's user ('' : the image's)
 WORKDIR_LABEL = 'berth.workdir'  # where the terminal starts: the template's directory, else the home
-ENVIRONMENT_OPERATIONS = ('create', 'delete', 'assign')  # job kinds: environment.<operation>
+IDLE_LABEL = 'berth.idle_minutes'  # stopped after this many minutes without a terminal or exec activity; 0: never
+ENVIRONMENT_OPERATIONS = ('create', 'delete', 'assign', 'idle_stop')  # job kinds: environment.<operation>
+IDLE_STOP_KIND = 'environment.idle_stop'
+
 NAME = re.compile(r'[a-zA-Z0-9][a-zA-Z0-9_.-]{0,39}')
 
 
@@ -54,6 +57,7 @@ class Environment:
     shell: str
     user: str
     workdir: str
+    idle_minutes: int = 0  # from the label; 0 (or no label: made before idle stop existed) is never
 
     @classmethod
     def of(cls, row: ContainerRow) -> Environment | None:
@@ -68,7 +72,15 @@ class Environment:
             shell=labels.get(SHELL_LABEL, ''),
             user=labels.get(USER_LABEL, ''),
             workdir=labels.get(WORKDIR_LABEL, ''),
+            idle_minutes=_whole(labels.get(IDLE_LABEL, '')),
         )
+
+
+def _whole(text: str) -> int:
+    try:
+        return max(0, int(text))
+    except ValueError:
+        return 0
 
 
 def environments(rows: Iterable[ContainerRow]) -> list[Environment]:

@@ -1,4 +1,5 @@
-"""Lifecycle actions on one container, as a worker runs them."""
+"""Lifecycle actions on one container, as a worker runs them. Starting a dev environment (start, or restart of a
+stopped one) passes the owner's quota first (core/operations/environment_quota.py)."""
 
 from __future__ import annotations
 
@@ -10,25 +11,34 @@ import docker
 from core.container_actions import parse_action
 from core.docker.client import describe_error
 from core.docker.endpoints import Endpoint
+from core.jobs.locks import LockBusy, Locks
 from core.jobs.store import JobStatus
+from core.operations.environment_quota import QuotaRefused, checked_start
 from core.operations.report import JobReporter
 
 
 def run_container_action(
-    client: docker.DockerClient, action: str, container_id: str, params: dict[str, Any] | None = None
+    client: docker.DockerClient,
+    action: str,
+    container_id: str,
+    params: dict[str, Any] | None = None,
+    *,
+    locks: Locks,
 ) -> str:
-    """Runs one lifecycle action; returns a short success sentence. Raises docker errors as they come."""
+    """Runs one lifecycle action; returns a short success sentence. Raises docker errors as they come, and
+    :class:`QuotaRefused` for an environment beyond its owner's quota."""
     params = params or {}
     known = parse_action(action)
     if known is None:
         raise ValueError(f'unknown action {action!r}')
     api = client.api
+    timeout = int(params.get('timeout', 10))
     if action == 'start':
-        api.start(container_id)
+        checked_start(api, container_id, params, locks, lambda: api.start(container_id))
     elif action == 'stop':
-        api.stop(container_id, timeout=int(params.get('timeout', 10)))
+        api.stop(container_id, timeout=timeout)
     elif action == 'restart':
-        api.restart(container_id, timeout=int(params.get('timeout', 10)))
+        checked_start(api, container_id, params, locks, lambda: api.restart(container_id, timeout=timeout))
     elif action == 'pause':
         api.pause(container_id)
     elif action == 'unpause':
@@ -41,12 +51,21 @@ def run_container_action(
 
 
 def container_action(
-    endpoint: Endpoint, reporter: JobReporter, action: str, container_id: str, params: dict[str, Any]
+    endpoint: Endpoint,
+    reporter: JobReporter,
+    action: str,
+    container_id: str,
+    params: dict[str, Any],
+    locks: Locks,
 ) -> None:
-    """The job: one lifecycle action on ``endpoint``, reported as succeeded or failed with the daemon's words."""
+    """The job: one lifecycle action on ``endpoint``, reported as succeeded or failed with the daemon's words (or the
+    quota's sentence). ``locks`` are the workers' shared ones (the quota check of an environment's start)."""
     try:
         with closing(endpoint.connect()) as client:
-            done = run_container_action(client, action, container_id, params)
+            done = run_container_action(client, action, container_id, params, locks=locks)
+    except (QuotaRefused, LockBusy) as refusal:
+        reporter.publish(JobStatus.FAILED, f'refused: {refusal}')
+        return
     except Exception as error:  # every failure becomes a failed job with a sentence
         reporter.publish(JobStatus.FAILED, describe_error(error))
         return

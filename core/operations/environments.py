@@ -1,9 +1,10 @@
-"""Creating, deleting and handing over dev environments, as a worker runs them.
+"""Creating, deleting, handing over and idle-stopping dev environments, as a worker runs them.
 
 Whatever the message says, the worker checks again what the panel checked, with the role the panel signed: the
-requester may act on that owner's environments, the template's body is one an operator could create (with the
-protected volumes this worker finds itself), a home volume that exists already belongs to the same owner, and only
-containers carrying ``berth.environment`` are deleted or handed over here.
+requester may act on that owner's environments, the owner's quota (signed limits, counted on the engine under the
+owner's quota lock), the template's body is one an operator could create (with the protected volumes this worker finds
+itself), a home volume that exists already belongs to the same owner, and only containers carrying
+``berth.environment`` are deleted, handed over or idle-stopped here.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from core.commands import policy
 from core.commands.spec import ContainerSpec, SpecError, create_arguments
 from core.docker.client import describe_error
 from core.docker.endpoints import Endpoint
-from core.environments.environment import CreateRequest, terminal_labels
+from core.environments.environment import IDLE_LABEL, CreateRequest, terminal_labels
+from core.environments.quotas import Held
 from core.environments.templates import (
     BODY_ROLE,
     ENVIRONMENT_LABEL,
@@ -30,12 +32,15 @@ from core.environments.templates import (
     Template,
     environment_labels,
 )
+from core.jobs.locks import LockBusy, Locks
 from core.jobs.store import JobStatus
+from core.operations.environment_quota import QuotaRefused, lock_name, owner_environments, signed_quota
 from core.operations.report import JobReporter
 from core.permissions import OWNER_LABEL, Permission, Scope, role_allows
 from core.protection import Protection
 
 COPY = 'cp -a /from/. /to/'  # run by the environment's own image, as root, to keep owners and modes
+CREATE_OR_ASSIGN = ('create', 'assign')  # the operations that check a body against the protected volumes
 
 
 class Refused(Exception):
@@ -54,22 +59,26 @@ def environment_operation(
     params: dict[str, Any],
     role: str,
     protection: Callable[[docker.DockerClient], Protection],
+    locks: Locks,
 ) -> None:
     """The job: one environment operation on ``endpoint``; a sentence of what happened, the daemon's words on failure.
-    ``role`` is the one the panel verified and signed; ``protection`` gives this worker's own containers."""
+    ``role`` is the one the panel verified and signed; ``protection`` gives this worker's own containers; ``locks``
+    are the workers' shared ones (the owner's quota)."""
     try:
         with closing(endpoint.connect()) as client:
-            protected = protection(client).protected_volumes(client.api) if operation != 'delete' else set()
+            protected = protection(client).protected_volumes(client.api) if operation in CREATE_OR_ASSIGN else set()
             if operation == 'create':
-                message = create(client.api, params, role, protected)
+                message = create(client.api, params, role, protected, locks)
             elif operation == 'delete':
                 message = delete(client.api, container_id, params, role)
             elif operation == 'assign':
                 message = assign(client.api, container_id, params, role, protected)
+            elif operation == 'idle_stop':
+                message = idle_stop(client.api, container_id, params, role)
             else:
                 raise Refused(f'unknown environment operation {operation!r}')
         reporter.publish(JobStatus.SUCCEEDED, message)
-    except Refused as refusal:
+    except (Refused, QuotaRefused, LockBusy) as refusal:
         reporter.publish(JobStatus.FAILED, f'refused: {refusal}')
     except Failed as failure:
         reporter.publish(JobStatus.FAILED, str(failure))
@@ -77,7 +86,7 @@ def environment_operation(
         reporter.publish(JobStatus.FAILED, describe_error(error))
 
 
-def create(api: docker.APIClient, params: dict[str, Any], role: str, protected: Collection[str]) -> str:
+def create(api: docker.APIClient, params: dict[str, Any], role: str, protected: Collection[str], locks: Locks) -> str:
     try:
         request = CreateRequest.from_dict(params.get('request') or {})
     except (ValueError, SpecError) as error:
@@ -85,8 +94,20 @@ def create(api: docker.APIClient, params: dict[str, Any], role: str, protected: 
     requester = str(params.get('requester') or '')
     if not role_allows(role, Permission.ENVIRONMENT_CREATE, Scope(owner=request.owner), owner_id=requester):
         raise Refused(f'a {role or "signed-out user"} cannot create environments for someone else')
+    quota = signed_quota(params, request.owner)
+    spec = environment_spec(request.template, request.names, request.owner, request.name, protected)
+    new = Held(name=request.name, running=True, cpus=request.template.cpus, memory=request.template.memory)
+    # counted and made under the owner's lock: a create (or start) in another thread or worker waits for this one
+    with locks.hold(lock_name(request.owner), f"{quota.username}'s quota"):
+        refusal = quota.create_refusal(owner_environments(api, request.owner), new)
+        if refusal:
+            raise QuotaRefused(refusal)
+        return make(api, request, spec)
+
+
+def make(api: docker.APIClient, request: CreateRequest, spec: ContainerSpec) -> str:
+    """Makes (or reattaches) the environment's volumes, its container, and starts it."""
     names = request.names
-    spec = environment_spec(request.template, names, request.owner, request.name, protected)
     volumes = environment_volumes(request.template, names, request.owner, request.name)
     made = []
     try:
@@ -105,6 +126,20 @@ def create(api: docker.APIClient, params: dict[str, Any], role: str, protected: 
     except docker.errors.APIError as error:
         raise Failed(f'created {names.container} with {home}, but it did not start: {describe_error(error)}') from None
     return f'created and started {names.container} from {request.template.name}, with {home}'
+
+
+def idle_stop(api: docker.APIClient, container_id: str, params: dict[str, Any], role: str) -> str:
+    """Stops an environment the panel found idle (no open terminal, no exec activity for its idle timeout)."""
+    data = api.inspect_container(container_id)
+    _environment_of(data)
+    if not role_allows(role, Permission.CONTAINER_LIFECYCLE):
+        raise Refused(f'a {role or "signed-out user"} cannot stop environments that are idle')
+    container = str(data.get('Name', '')).lstrip('/')
+    minutes = int(params.get('idle_minutes') or 0)
+    if not (data.get('State') or {}).get('Running'):
+        return f'{container} had stopped already'
+    api.stop(data['Id'], timeout=10)
+    return f'Stopped {container} after {minutes} idle minute{"" if minutes == 1 else "s"}'
 
 
 def delete(api: docker.APIClient, container_id: str, params: dict[str, Any], role: str) -> str:
@@ -192,7 +227,11 @@ def environment_spec(
     reasons = policy.refusals(spec, BODY_ROLE, protected)
     if reasons:
         raise Refused(f'the template {template.name}: {"; ".join(reasons)}')
-    spec.labels = {**environment_labels(owner_id=owner, name=name, template=template.name), **terminal_labels(template)}
+    spec.labels = {
+        **environment_labels(owner_id=owner, name=name, template=template.name),
+        **terminal_labels(template),
+        IDLE_LABEL: str(template.idle_minutes),
+    }
     return spec
 
 

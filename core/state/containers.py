@@ -45,6 +45,8 @@ class ContainerRow:
     volumes: list[str] = field(default_factory=list)  # names of the volumes it mounts
     networks: list[str] = field(default_factory=list)  # names of the networks it is connected to
     endpoint: str = LOCAL_ENDPOINT
+    cpus: float = 0.0  # its CPU limit (HostConfig.NanoCpus); 0: none
+    memory_limit: int = 0  # its memory limit in bytes (HostConfig.Memory); 0: none
 
     @classmethod
     def from_inspect(cls, data: dict[str, Any], endpoint: str = LOCAL_ENDPOINT) -> ContainerRow:
@@ -73,6 +75,8 @@ class ContainerRow:
             ),
             networks=sorted(str(name) for name in ((data.get('NetworkSettings') or {}).get('Networks') or {})),
             endpoint=endpoint,
+            cpus=float((data.get('HostConfig') or {}).get('NanoCpus') or 0) / 1e9,
+            memory_limit=int((data.get('HostConfig') or {}).get('Memory') or 0),
         )
 
     @property

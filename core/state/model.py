@@ -40,6 +40,7 @@ IGNORED_ACTIONS = (
     'export',
     'commit',
 )
+EXEC_ACTIONS = ('exec_create', 'exec_start', 'exec_die')  # activity in a container (idle stop), not a state change
 IGNORED_IMAGE_ACTIONS = ('push', 'save', 'prune')  # nothing changes locally; a prune's deletes come as events
 
 
@@ -77,6 +78,7 @@ class StateChange:
 
 
 Listener = Callable[[StateChange], None]
+ExecListener = Callable[[str, str, str], None]  # (container id, exec action, exec id)
 
 
 class DockerState:
@@ -92,12 +94,26 @@ class DockerState:
         self.engine_message = 'connecting to the Docker engine'
         self.synced_at = 0.0
         self._listeners: list[Listener] = []
+        self._exec_listeners: list[ExecListener] = []
         self._first_sync = asyncio.Event()  # set by the first full list, or by the engine being unreachable
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Adds a listener; returns the function that removes it."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def on_exec(self, listener: ExecListener) -> Callable[[], None]:
+        """Adds a listener for exec events (``exec_create``, ``exec_start``, ``exec_die``), which change no row;
+        returns the function that removes it."""
+        self._exec_listeners.append(listener)
+        return lambda: self._exec_listeners.remove(listener) if listener in self._exec_listeners else None
+
+    def note_exec(self, container_id: str, action: str, exec_id: str) -> None:
+        for listener in list(self._exec_listeners):
+            try:
+                listener(container_id, action, exec_id)
+            except Exception:
+                log.exception('exec listener failed')
 
     def find(self, name_or_id: str, endpoint: str | None = None) -> ContainerRow | None:
         """A container by exact name, full id or unique id prefix (on ``endpoint``, when given)."""
@@ -301,7 +317,11 @@ class EventWatcher:
             return
         action = str(event.get('Action') or event.get('status') or '')
         container_id = str(event.get('id') or (event.get('Actor') or {}).get('ID') or '')
-        if not container_id or action.split(':', 1)[0] in IGNORED_ACTIONS:
+        verb = action.split(':', 1)[0]
+        if container_id and verb in EXEC_ACTIONS:
+            exec_id = str(((event.get('Actor') or {}).get('Attributes') or {}).get('execID') or '')
+            self._hand_over(self.state.note_exec, container_id, verb, exec_id)
+        if not container_id or verb in IGNORED_ACTIONS:
             return
         if action == 'destroy':
             self._hand_over(self.state.remove, container_id)

@@ -1,4 +1,4 @@
-"""The panel's database: users, jobs, audit entries, saved registry credentials.
+"""The panel's database: users, jobs, audit entries, templates, quotas, saved registry credentials.
 
 :class:`Database` is what every backend offers: ``execute``, ``query`` and ``upsert`` with SQLite-flavoured SQL and
 ``?`` placeholders (PostgreSQL translates them). Embedded SQLite under ``BERTH_DATA_DIR`` by default
@@ -58,6 +58,14 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE TABLE IF NOT EXISTS templates (
     name TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    updated_at {real} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS quotas (
+    rule TEXT PRIMARY KEY,
+    applies TEXT NOT NULL,
+    name TEXT NOT NULL,
     data TEXT NOT NULL,
     updated_by TEXT NOT NULL,
     updated_at {real} NOT NULL

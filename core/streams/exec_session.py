@@ -109,6 +109,11 @@ class ExecSession:
         self._reader: threading.Thread | None = None
 
     @property
+    def live(self) -> bool:
+        """Opened, and neither ended nor closed."""
+        return bool(self.started_at) and not self.ended_at and not self._closed
+
+    @property
     def duration(self) -> float:
         return (self.ended_at or time.time()) - self.started_at if self.started_at else 0.0
 
@@ -149,6 +154,8 @@ class ExecSession:
         """Queues keyboard input for the process; never blocks."""
         if not self._closed and data:
             self._input.put(data.encode())
+            if self.terminals is not None:
+                self.terminals.touch(self.request.container_id)
 
     def resize(self, rows: int, cols: int) -> None:
         """Sets the TTY size, so ``stty size`` answers ``rows cols``. Blocking (one API call)."""
@@ -241,6 +248,8 @@ class ExecSession:
             self._deliver(coalescer.take() + self._decoder.decode(b'', final=True))
             self.exit_code = self._find_exit_code()
             self.ended_at = time.time()
+            if self.terminals is not None:
+                self.terminals.touch(self.request.container_id)
             if self.recorder is not None:
                 self.recorder.close()
             self._close_handles([self._socket, *self._handles])
@@ -323,13 +332,15 @@ class ExecSession:
 
 class Terminals:
     """The panel's terminal sessions: opened through it, and all ended when the panel stops (its shells must not
-    outlive it). Owned by the system object (``Services.terminals``)."""
+    outlive it). Owned by the system object (``Services.terminals``). Knows, per container, how many are open and when
+    one last opened, was typed in or closed (``time.time()``): what idle stop counts as activity."""
 
     def __init__(self, endpoints: Endpoints) -> None:
         self.endpoints = endpoints
         self._open: weakref.WeakSet[ExecSession] = weakref.WeakSet()  # a session nobody holds any more is let go
         self._lock = threading.Lock()
         self._stopped = False
+        self._activity: dict[str, float] = {}  # container id → the latest opening, keystroke or closing
 
     def session(
         self,
@@ -361,17 +372,31 @@ class Terminals:
         with self._lock:
             return list(self._open)
 
+    def open_count(self, container_id: str) -> int:
+        """How many sessions are open in the container now."""
+        with self._lock:
+            return sum(1 for session in self._open if session.live and session.request.container_id == container_id)
+
+    def last_activity(self, container_id: str) -> float:
+        """When a session in the container last opened, was typed in or closed; 0 when never (since the start)."""
+        return self._activity.get(container_id, 0.0)
+
+    def touch(self, container_id: str) -> None:
+        self._activity[container_id] = time.time()
+
     def add(self, session: ExecSession) -> bool:
         """Records a session that opened; False once the panel is stopping (the session must end)."""
         with self._lock:
             if self._stopped:
                 return False
             self._open.add(session)
-            return True
+        self.touch(session.request.container_id)
+        return True
 
     def discard(self, session: ExecSession) -> None:
         with self._lock:
             self._open.discard(session)
+        self.touch(session.request.container_id)
 
     def close_all(self, timeout: float = 10.0) -> None:
         """Ends every open session, in parallel; no new one opens after. Blocking."""

@@ -1,6 +1,8 @@
 """Dev environments end to end: headless Chromium, the real IdP (developers dana and dev2 in berth-developers), Berth as
-a subprocess with a template from templates.yaml, the real engine. dana creates an environment in the page and gets an
-echo back in its terminal; dev2 sees none of it and is refused its terminal, logs and page by name and by id, audited.
+a subprocess with templates from templates.yaml (idle-stop minutes of a second), the real engine. dana creates an
+environment in the page and gets an echo back in its terminal; dev2 sees none of it and is refused its terminal, logs
+and page by name and by id, audited. An environment nobody uses is stopped for idleness, which its owner is told and
+its card says; a create beyond the group's quota is refused with the limit and the use.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from core.environments.quotas import Applies, Limits, QuotaRule, QuotaRules
 from core.environments.templates import EnvironmentNames
 from core.storage.audit import AuditLog
 from core.storage.sqlite import SQLiteDatabase
@@ -28,16 +31,24 @@ TEMPLATES_YAML = f"""
   home: /home/dev
   cpus: 0.5
   memory: 64m
-  idle_minutes: 30
+  idle_minutes: 600
   shell: /bin/sh
   groups: [berth-developers]
+- name: bt-idle
+  image: {BUSYBOX}
+  home: /home/dev
+  cpus: 0.5
+  memory: 64m
+  idle_minutes: 4
+  shell: /bin/sh
 """
+IDLE_MINUTE_SECONDS = '1'  # bt-box stops after 10 idle minutes of a second, bt-idle after 4
 
 
 @pytest.fixture(scope='module')
 def sso_panel() -> Iterator[tuple[str, Panel]]:
     """The IdP and a panel that seeds its templates from templates.yaml at start."""
-    panel = Panel(env={})
+    panel = Panel(env={'BERTH_IDLE_MINUTE_SECONDS': IDLE_MINUTE_SECONDS})
     panel.data_dir.mkdir(parents=True)
     (panel.data_dir / 'templates.yaml').write_text(TEMPLATES_YAML)
     with idp_for(panel) as started:
@@ -48,6 +59,10 @@ def sso_panel() -> Iterator[tuple[str, Panel]]:
 def environment_name() -> Iterator[str]:
     name = f'bt{uuid.uuid4().hex[:8]}'
     yield name
+    remove_environment(name)
+
+
+def remove_environment(name: str) -> None:
     listed = subprocess.run(
         ['docker', 'ps', '-aq', '--filter', f'label=berth.environment={name}'], capture_output=True, text=True
     )
@@ -112,3 +127,36 @@ async def test_a_developer_creates_an_environment_and_nobody_else_reaches_it(
     refused = {(entry.action, entry.target) for entry in entries if entry.result.startswith('refused: ')}
     for action in ('container.exec', 'logs.follow', 'container.inspect'):
         assert {(action, container), (action, container_id[:12])} <= refused, refused
+
+
+async def test_an_idle_environment_is_stopped_and_a_create_beyond_the_quota_is_refused(
+    sso_panel: tuple[str, Panel], browser: Browser, environment_name: str
+) -> None:
+    issuer, panel = sso_panel
+    container = EnvironmentNames.of(owner_id=f'{issuer}|dana', username='dana', name=environment_name).container
+    rules = QuotaRules(SQLiteDatabase(panel.data_dir / 'berth.sqlite3'))
+    rules.save(QuotaRule(applies=Applies.GROUP, name='berth-developers', limits=Limits(environments=1)), by='test')
+    try:
+        # Given dana's environment from a template that stops after 4 idle minutes (of a second here)
+        dana = await signed_in(browser, panel, 'dana')
+        await dana.get_by_role('button', name='New environment').click()
+        dialog = dana.get_by_role('dialog', name='New environment')
+        await dialog.get_by_role('combobox', name='Template').click()
+        await dana.get_by_role('option', name='bt-idle').click()
+        await dialog.get_by_label('Name').fill(environment_name)
+        await dana.get_by_role('button', name='Create environment').click()
+        card = dana.get_by_role('region', name=f'Environment {environment_name}')
+        # When nobody opens a terminal in it, the system stops it: dana is told, and its card says why
+        sentence = f'Stopped {container} after 4 idle minutes'
+        await expect(card.get_by_text('exited', exact=True)).to_be_visible(timeout=TIMEOUT_MS)
+        await expect(card.get_by_text(sentence, exact=True)).to_be_visible(timeout=TIMEOUT_MS)
+        await expect(dana.locator('.q-notification').filter(has_text=sentence)).to_be_visible(timeout=TIMEOUT_MS)
+        # And a second environment is beyond her group's quota of one: the dialog names the limit and the use
+        await dana.get_by_role('button', name='New environment').click()
+        await dialog.get_by_label('Name').fill(f'{environment_name}b')
+        await dana.get_by_role('button', name='Create environment').click()
+        refusal = f'dana may have 1 environment and already has 1 ({environment_name}).'
+        await expect(dialog.get_by_role('alert').filter(has_text=refusal)).to_be_visible(timeout=TIMEOUT_MS)
+    finally:
+        rules.delete(Applies.GROUP, 'berth-developers')
+        remove_environment(f'{environment_name}b')

@@ -70,6 +70,7 @@ def idp_for(panel: Panel) -> Iterator[tuple[str, Panel]]:
     try:
         eventually_sync(idp_answers, 20, 'the test identity provider to start', interval=0.2)
         panel.extra_env = {
+            **panel.extra_env,  # what the test gave the panel, with the sign-in on top
             'BERTH_PUBLIC_URL': panel.base_url,
             'BERTH_OIDC_ISSUER': issuer,
             'BERTH_OIDC_CLIENT_ID': 'berth',

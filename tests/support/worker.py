@@ -20,10 +20,10 @@ def dramatiq_command() -> list[str]:
 
 
 @contextmanager
-def dramatiq_worker(**environment: str) -> Iterator[subprocess.Popen[bytes]]:
-    """`dramatiq tasks` with one process and two threads, in its own process group; killed at the end."""
+def dramatiq_worker(*, threads: int = 2, **environment: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`dramatiq tasks` with one process and ``threads`` threads, in its own process group; killed at the end."""
     process = subprocess.Popen(
-        [*dramatiq_command(), 'tasks', '--processes', '1', '--threads', '2'],
+        [*dramatiq_command(), 'tasks', '--processes', '1', '--threads', str(threads)],
         cwd=PROJECT_ROOT,
         env={**os.environ, 'PYTHONUNBUFFERED': '1', **environment},
         start_new_session=True,

@@ -12,6 +12,7 @@ from auth.accounts import Accounts
 from auth.redirect import landing
 from core.environments.environment import CreateRequest, Environment, check_name, terminal_labels, usable_by
 from core.environments.templates import EnvironmentNames, Template
+from core.jobs.locks import Locks
 from core.operations import environments
 from core.operations.environments import Refused, environment_spec
 from core.permissions import Identity
@@ -57,7 +58,7 @@ def test_the_worker_refuses_a_role_that_may_not_create_for_that_owner() -> None:
     }
     for role, requester in (('viewer', DANA.owner_id), ('developer', 'https://idp|eve'), ('', DANA.owner_id)):
         with pytest.raises(Refused, match='cannot create environments for someone else'):
-            environments.create(None, {**params, 'requester': requester}, role, set())  # type: ignore[arg-type]
+            environments.create(None, {**params, 'requester': requester}, role, set(), Locks())  # type: ignore[arg-type]
 
 
 def test_the_worker_checks_the_body_again_with_the_volumes_it_finds_protected() -> None:

@@ -36,6 +36,7 @@ ADMIN_ONLY = {
     Permission.AUDIT_READ,
     Permission.ENVIRONMENT_ASSIGN,
     Permission.TEMPLATES_MANAGE,
+    Permission.QUOTAS_MANAGE,
 }
 
 
@@ -84,7 +85,7 @@ def test_environments_are_created_and_deleted_by_their_owner_handed_over_by_admi
     for permission in (Permission.ENVIRONMENT_CREATE, Permission.ENVIRONMENT_DELETE):
         assert dana.can(permission, Scope(owner=dana.owner_id)) and not dana.can(permission, theirs)
         assert olga.can(permission, theirs) and not Identity(username='vic', role='viewer').holds(permission)
-    for permission in (Permission.ENVIRONMENT_ASSIGN, Permission.TEMPLATES_MANAGE):
+    for permission in (Permission.ENVIRONMENT_ASSIGN, Permission.TEMPLATES_MANAGE, Permission.QUOTAS_MANAGE):
         assert lowest_role(permission) == 'admin' and not olga.holds(permission) and not dana.holds(permission)
         assert Identity(username='ada', role='admin').can(permission, theirs)
 
