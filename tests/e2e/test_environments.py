@@ -7,6 +7,7 @@ its card says; a create beyond the group's quota is refused with the limit and t
 
 from __future__ import annotations
 
+import json
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from core.storage.sqlite import SQLiteDatabase
 from tests.support import BUSYBOX
 from tests.support.panel import Panel
 
+from .test_recordings import SCREEN_TEXT
 from .test_sign_in import idp_for, start_sso, submit_idp_login
 from .test_terminal import TIMEOUT_MS, processes, shows_line, type_line
 
@@ -127,6 +129,30 @@ async def test_a_developer_creates_an_environment_and_nobody_else_reaches_it(
     refused = {(entry.action, entry.target) for entry in entries if entry.result.startswith('refused: ')}
     for action in ('container.exec', 'logs.follow', 'container.inspect'):
         assert {(action, container), (action, container_id[:12])} <= refused, refused
+
+    # And dana's session was recorded: it replays her output, without what she typed (input is not recorded)
+    await dana.goto('/recordings')  # leaving the terminal ends the session
+    await dana.get_by_role('row').filter(has_text=container).get_by_role('link', name='Replay').click()
+    await expect(dana.get_by_role('status').filter(has_text='events')).to_be_visible(timeout=TIMEOUT_MS)  # loaded
+    await dana.get_by_role('slider', name='Seek').fill('1000')
+    await dana.wait_for_function(f'() => ({SCREEN_TEXT})().includes("round-42")', timeout=TIMEOUT_MS)
+    recording = dana.url.rsplit('/', 1)[-1]
+    cast = (panel.data_dir / 'recordings' / f'{recording}.cast').read_text().splitlines()
+    assert json.loads(cast[0])['berth']['owner'] == f'{issuer}|dana'
+    assert not [line for line in cast[1:] if json.loads(line)[1] == 'i']
+    # But dev2 can neither replay it nor open dana's jobs
+    await dev2.goto(f'/recordings/{recording}')
+    await expect(dev2.get_by_text('dev2 may replay only the terminal sessions they opened.')).to_be_visible()
+    database = SQLiteDatabase(panel.data_dir / 'berth.sqlite3')
+    job_id = database.query("SELECT job_id FROM jobs WHERE requested_by = 'dana' LIMIT 1")[0]['job_id']
+    await dev2.goto(f'/jobs/{job_id}')
+    await expect(dev2.get_by_text(f'No job with id "{job_id}".')).to_be_visible()
+    await dev2.goto('/jobs')
+    await expect(dev2.get_by_text(environment_name)).to_have_count(0)
+    actions = {
+        entry.action for entry in AuditLog(database).entries(username='dev2') if entry.result.startswith('refused')
+    }
+    assert {'recording.replay', 'job.read'} <= actions
 
 
 async def test_an_idle_environment_is_stopped_and_a_create_beyond_the_quota_is_refused(
