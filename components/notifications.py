@@ -58,6 +58,7 @@ KIND_VERBS = {
     'network.prune': 'Prune',
     'network.connect': 'Connect',
     'network.disconnect': 'Disconnect',
+    'sandbox.run': 'Run',
 }
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from . import (
     admin,
+    admin_runtimes,
     admin_templates,
     container_detail,
     containers,
@@ -21,6 +22,7 @@ from . import (
     network_detail,
     networks,
     recordings,
+    sandbox,
     terminal,
     volume_detail,
     volumes,
@@ -46,7 +48,9 @@ def register(services: Services) -> None:
     job_detail.register(services)
     admin.register(services)
     admin_templates.register(services)
+    admin_runtimes.register(services)
     environments.register(services)
     terminal.register(services)
     logs.register(services)
     recordings.register(services)
+    sandbox.register(services)

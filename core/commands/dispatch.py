@@ -8,6 +8,7 @@ from core.commands.base import Send
 from core.commands.environments import EnvironmentCommands
 from core.commands.images import ImageCommands
 from core.commands.networks import NetworkCommands
+from core.commands.sandbox import SandboxCommands
 from core.commands.volumes import VolumeCommands
 from core.container_actions import parse_action
 from core.docker.endpoints import Endpoints
@@ -18,12 +19,13 @@ from core.jobs.seal import JobSigner
 from core.jobs.store import Job, JobStore
 from core.permissions import Identity, Permission, require
 from core.protection import Protection
+from core.sandbox.service import Sandbox
 from core.state.model import DockerState
 from core.storage.audit import AuditLog
 from core.storage.credentials import RegistryCredentials
 
 
-class Commands(ImageCommands, VolumeCommands, NetworkCommands, EnvironmentCommands):
+class Commands(ImageCommands, VolumeCommands, NetworkCommands, EnvironmentCommands, SandboxCommands):
     def __init__(
         self,
         *,
@@ -37,8 +39,10 @@ class Commands(ImageCommands, VolumeCommands, NetworkCommands, EnvironmentComman
         endpoints: Endpoints | None = None,
         signer: JobSigner | None = None,
         templates: Templates | None = None,
+        sandbox: Sandbox | None = None,
     ) -> None:
         self.state = state
+        self.sandbox = sandbox  # runtimes, runs and the line they wait in (core/sandbox/service.py)
         self.templates = templates  # environment templates (core/environments/templates.py)
         self.signer = signer  # signs each job, so a worker runs only what this panel checked (core/job_seal.py)
         self.endpoints = endpoints  # the engines, for the few reads a command needs (off the loop)
