@@ -33,10 +33,7 @@ def status_line(found: SandboxRun, line: RunLine) -> str:
         return f'Running: {elapsed:.0f} s so far'
     if found.result is None:
         return f'Finished: {found.message or "no result"}'
-    prefix = 'Finished' if not found.result.stopped and not found.result.error else 'Stopped'
-    if found.result.error:
-        prefix = 'Failed'
-    return f'{prefix}: {found.result.summary()}'
+    return found.result.status()
 
 
 def badge_of(found: SandboxRun) -> str:

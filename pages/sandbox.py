@@ -11,7 +11,7 @@ import time
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from nicegui import events, run, ui
+from nicegui import background_tasks, events, run, ui
 
 from components.container_access import sentence
 from components.frame import frame, page_identity
@@ -154,13 +154,17 @@ class RunPage:
         for field in (self.stdin, self.arguments):
             field.on('keydown.ctrl.enter', self.run_script)
         with ui.row().classes('w-full items-center gap-3'):
-            self.run_button = ui.button('Run', icon='play_arrow', on_click=self.run_script).props(
-                'aria-label="Run" no-caps'
+            self.run_button = (
+                ui.button('Run', icon='play_arrow', on_click=self.run_script)
+                .props('aria-label="Run" no-caps')
+                .mark('run')
             )
             ui.label('or Ctrl+Enter').classes('text-caption')
             self.error = ui.label().classes('text-negative').props('role=alert')
             self.error.set_visibility(False)
-        self.panel = RunPanel(services, on_finished=lambda _: self._later(self.refresh_history))
+        self.panel = RunPanel(
+            services, on_finished=lambda _: background_tasks.create(self.refresh_history(), name='run history')
+        )
         ui.label('My runs').classes('text-h6 q-mt-md')
         self.history = ui.table(columns=HISTORY_COLUMNS, rows=[], row_key='run_id').props(
             'flat bordered dense wrap-cells'
@@ -245,10 +249,6 @@ class RunPage:
             }
             for summary in summaries
         ]
-
-    @staticmethod
-    def _later(function: Any) -> None:
-        ui.timer(0.01, function, once=True)
 
 
 class RunReadOnly:

@@ -151,14 +151,18 @@ class RunResult:
         return bool(self.process_limit and self.peak_processes and self.peak_processes >= self.process_limit)
 
     def headline(self) -> str:
-        """'exited with code 0', 'stopped: time limit (10 s)', 'cancelled by olga', 'could not run: …'."""
+        """'exited with code 0', 'stopped: time limit (10 s)', 'stopped: cancelled by olga', 'could not run: …'."""
         if self.error:
             return f'could not run: {self.error}'
+        if self.stopped:
+            return f'stopped: {self.reason()}'
+        return f'exited with code {self.exit_code}'
+
+    def reason(self) -> str:
+        """Why it was stopped: 'time limit (10 s)', 'cancelled by olga'; '' when it was not."""
         if self.stopped == StopReason.CANCELLED:
             return f'cancelled by {self.stopped_by}' if self.stopped_by else 'cancelled'
-        if self.stopped:
-            return f'stopped: {self.stopped}' + (f' ({self.limit})' if self.limit else '')
-        return f'exited with code {self.exit_code}'
+        return self.stopped + (f' ({self.limit})' if self.limit and self.stopped else '')
 
     def facts(self) -> list[str]:
         """The figures after the headline: duration, peak memory, CPU time, processes, isolation."""
@@ -175,3 +179,12 @@ class RunResult:
 
     def summary(self) -> str:
         return ' · '.join([self.headline(), *self.facts()])
+
+    def status(self) -> str:
+        """The status line of a run that ended: 'Finished: exited with code 0 · …', 'Stopped: time limit (10 s) · …',
+        'Failed: could not run: …'."""
+        if self.error:
+            return f'Failed: {self.headline()}'
+        if self.stopped:
+            return ' · '.join([f'Stopped: {self.reason()}', *self.facts()])
+        return f'Finished: {self.summary()}'
