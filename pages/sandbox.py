@@ -162,9 +162,7 @@ class RunPage:
             ui.label('or Ctrl+Enter').classes('text-caption')
             self.error = ui.label().classes('text-negative').props('role=alert')
             self.error.set_visibility(False)
-        self.panel = RunPanel(
-            services, on_finished=lambda _: background_tasks.create(self.refresh_history(), name='run history')
-        )
+        self.panel = RunPanel(services, on_finished=self._finished)
         ui.label('My runs').classes('text-h6 q-mt-md')
         self.history = ui.table(columns=HISTORY_COLUMNS, rows=[], row_key='run_id').props(
             'flat bordered dense wrap-cells'
@@ -219,6 +217,9 @@ class RunPage:
         if found is not None:
             self.panel.follow(found)
         await self.refresh_history()
+
+    def _finished(self, _: SandboxRun) -> None:
+        background_tasks.create(self.refresh_history(), name='run history')
 
     async def load_again(self, run_id: str) -> None:
         """Puts a run's runtime, script, input and arguments back in the form (a run the person may see)."""
