@@ -239,13 +239,20 @@ class Runner:
             self.pending, self.pending_chars, self.last_flush = [], 0, now
 
     def _stop(self, api: docker.APIClient, container_id: str, reason: StopReason, limit: str) -> None:
+        """Kills the run, in a thread of its own: the engine finishes a kill only once the container's output is
+        drained, and this thread is the one reading it."""
         self.result.stopped, self.result.limit = reason.value, limit
         self.killed_at = self.clock()
+        threading.Thread(target=self._kill, args=(api, container_id), name='berth-sandbox-kill', daemon=True).start()
+
+    def _kill(self, api: docker.APIClient, container_id: str) -> None:
         try:
             api.kill(container_id)
         except docker.errors.APIError as error:
             if error.status_code != 409:  # 409: it has ended by itself meanwhile
-                raise
+                log.warning('could not kill the sandbox container %s: %s', container_id[:12], describe_error(error))
+        except Exception as error:  # the engine away or slow: the time limit's grace, then the removal, end it
+            log.warning('could not kill the sandbox container %s: %s', container_id[:12], describe_error(error))
 
     def _conclude(self, state: dict[str, Any], sampler: StatsSampler) -> None:
         self.result.exit_code = int(state.get('ExitCode', -1))

@@ -38,7 +38,8 @@ class StatsSampler:
     def stop(self) -> None:
         """No more reads (the run has ended); waits for a read under way."""
         self._stopped.set()
-        self._thread.join(5)
+        if self._thread.is_alive():
+            self._thread.join(5)
 
     def _run(self) -> None:
         try:

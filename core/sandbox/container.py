@@ -25,6 +25,9 @@ SANDBOX_LABEL = 'berth.sandbox'  # '1' on every run's container
 RUN_LABEL = 'berth.sandbox.run'  # the run id
 DEADLINE_LABEL = 'berth.sandbox.deadline'  # after this (unix time) nobody runs it any more: the janitor removes it
 START_GRACE = 15.0  # seconds between create and start the deadline allows for
+# Under gVisor the process limit counts the sandbox kernel's own threads too (about 50 for Debian's runsc, ptrace
+# platform): a run gets the runtime's limit on top of these
+SENTRY_THREADS = 64
 INPUT = '/tmp/.berth-input'
 # $1: the script's size in bytes, $2: its file name; then the command and its arguments
 BOOTSTRAP = (
@@ -56,7 +59,7 @@ def create_arguments(
         tmpfs={WORK_DIR: tmpfs, '/tmp': tmpfs},
         cap_drop=['ALL'],
         security_opt=['no-new-privileges:true'],  # and no seccomp option: the engine's default profile applies
-        pids_limit=limits.pids,
+        pids_limit=limits.pids + (SENTRY_THREADS if is_gvisor(isolation) else 0),
         mem_limit=limits.memory,
         memswap_limit=limits.memory,
         nano_cpus=int(limits.cpus * 1e9),
@@ -88,6 +91,10 @@ def create_arguments(
         'network_disabled': True,
         'host_config': host_config,
     }
+
+
+def is_gvisor(isolation: str) -> bool:
+    return 'runsc' in isolation or 'gvisor' in isolation.lower()
 
 
 def payload(request: RunRequest) -> bytes:

@@ -148,7 +148,8 @@ class RunResult:
 
     @property
     def held_by_process_limit(self) -> bool:
-        return bool(self.process_limit and self.peak_processes and self.peak_processes >= self.process_limit)
+        """Whether the run filled its process limit (the last slot is the one a refused fork asked from)."""
+        return bool(self.process_limit and self.peak_processes and self.peak_processes >= self.process_limit - 1)
 
     def headline(self) -> str:
         """'exited with code 0', 'stopped: time limit (10 s)', 'stopped: cancelled by olga', 'could not run: …'."""
