@@ -41,14 +41,14 @@ class Limits:
         values = asdict(base)
         unknown = sorted(set(data) - set(values))
         if unknown:
-            errors['limits'] = f'unknown limits: {", ".join(map(str, unknown))} (known: {", ".join(values)})'
+            errors['limits'] = f'unknown: {", ".join(map(str, unknown))} (known: {", ".join(values)})'
         for key, raw in data.items():
             if key not in values or raw in (None, ''):
                 continue
             try:
                 values[key] = _PARSERS[key](raw)
             except (ValueError, TypeError) as error:
-                errors[key] = f'{key}: {error}'
+                errors[key] = str(error)
         limits = cls(**values)
         errors = {**limits.problems(), **errors}
         if errors:
@@ -61,9 +61,9 @@ class Limits:
         for item in fields(self):
             value, floor, ceiling = getattr(self, item.name), getattr(FLOORS, item.name), getattr(CEILINGS, item.name)
             if not math.isfinite(value) or value < floor:
-                problems[item.name] = f'{item.name} must be at least {describe(item.name, floor)}'
+                problems[item.name] = f'must be at least {describe(item.name, floor)}'
             elif value > ceiling:
-                problems[item.name] = f'{item.name} can be at most {describe(item.name, ceiling)} (a hard ceiling)'
+                problems[item.name] = f'can be at most {describe(item.name, ceiling)} (a hard ceiling)'
         return problems
 
     def to_dict(self) -> dict[str, Any]:
@@ -82,7 +82,7 @@ class LimitError(ValueError):
     """Limits an admin has to correct: key → a sentence."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__('; '.join(errors.values()))
+        super().__init__('; '.join(f'{key}: {message}' for key, message in errors.items()))
         self.errors = errors
 
 

@@ -197,7 +197,7 @@ async def test_admins_manage_runtimes_and_nobody_goes_past_a_hard_ceiling(user: 
     user.find(marker='runtime-timeout').type('3600')
     user.find(marker='runtime-user').type('0:0')
     user.find(marker='save-runtime').click()
-    await user.should_see('Timeout can be at most 300 s (a hard ceiling)')
+    await user.should_see('Can be at most 300 s (a hard ceiling)')
     await user.should_see('Runs never run as root: choose a uid and gid other than 0')
     user.find(marker='runtime-timeout').clear().type('20')
     user.find(marker='runtime-user').clear()
