@@ -55,7 +55,9 @@ class RunPanel(ui.column):
         with self:
             with ui.row().classes('w-full items-center gap-2'):
                 self.badge = ui.badge('').props('aria-label="Run status"')
-                self.status = ui.label('No run yet.').classes('text-body1').props('role=status').mark('run-status')
+                self.status = (
+                    ui.label('No run yet.').classes('text-body1').props('role=status data-berth=run-status')
+                ).mark('run-status')
                 ui.space()
                 self.cancel_button = ui.button('Cancel', icon='cancel', color='negative', on_click=self.cancel).props(
                     'outline dense no-caps aria-label="Cancel run"'
@@ -76,6 +78,7 @@ class RunPanel(ui.column):
         if self._unsubscribe is not None:
             self._unsubscribe()
         self.run = found
+        self.status.props(f'data-run={found.run_id}')  # which run the line is about (the bench waits on it)
         self.cancel_button.enable()
         self.output.replace([(stream, text) for stream, text in found.output.segments])
         self._unsubscribe = self.services.sandbox.runs.subscribe(found.run_id, self._on_run)

@@ -156,7 +156,7 @@ class RunPage:
         with ui.row().classes('w-full items-center gap-3'):
             self.run_button = (
                 ui.button('Run', icon='play_arrow', on_click=self.run_script)
-                .props('aria-label="Run" no-caps')
+                .props('aria-label="Run" no-caps data-berth=run')
                 .mark('run')
             )
             ui.label('or Ctrl+Enter').classes('text-caption')
