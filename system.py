@@ -31,6 +31,7 @@ from core.jobs.cancel import CancelFlags, make_cancel_flags
 from core.jobs.store import FINISHED, Job, JobStore, JobUpdate
 from core.permissions import LOCAL_ENDPOINT, Identity
 from core.protection import Protection
+from core.sandbox.service import Sandbox
 from core.settings import Settings
 from core.state.containers import ContainerState
 from core.state.model import DockerState, EventWatcher
@@ -45,7 +46,7 @@ from core.streams.stats_hub import StatsHub
 from core.streams.usage import UsageSampler, docker_read
 from core.streams.usage_leaders import UsageLeaders
 from tasks.actors import Actors, declare
-from tasks.broker import make_broker, start_worker
+from tasks.broker import QUEUE, SANDBOX_QUEUE, make_broker, start_worker
 from tasks.context import WorkerContext
 
 log = logging.getLogger(__name__)
@@ -77,11 +78,13 @@ class Services:
     actors: Actors  # declared on ``broker``
     templates: Templates  # what dev environments are made from (seeded from BERTH_DATA_DIR/templates.yaml)
     quotas: QuotaRules  # how many environments, running, CPUs and memory each person may have (/admin/quotas)
+    sandbox: Sandbox  # script runs: runtimes (seeded from BERTH_DATA_DIR/runtimes.yaml), runs, their line
     reads: EngineReads = field(init=False)  # what pages read beyond the live state, off the loop
     usage: UsageSampler = field(init=False)  # coarse CPU/memory figures for the containers pages show
     usage_leaders: UsageLeaders = field(init=False)  # the dashboard's top lists, on a budget
     idle: IdleWatch = field(init=False)  # stops environments nobody used for their idle timeout
     _worker: dramatiq.Worker | None = None
+    _sandbox_worker: dramatiq.Worker | None = None  # the embedded sandbox queue's own threads
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -113,7 +116,9 @@ class Services:
         self.idle.start()
 
         if self.settings.embedded:
-            self._worker = start_worker(self.broker, self.settings.worker_threads)
+            self._worker = start_worker(self.broker, self.settings.worker_threads, {QUEUE})
+            # sandbox runs have threads of their own: a run never waits for a container action, nor delays one
+            self._sandbox_worker = start_worker(self.broker, self.settings.sandbox_concurrency, {SANDBOX_QUEUE})
         self._tasks.append(asyncio.create_task(self._check_lost_jobs()))
         self._tasks.append(asyncio.create_task(self.sessions.sweep()))
         self._tasks.append(asyncio.create_task(self._sweep_recordings()))
@@ -134,8 +139,9 @@ class Services:
             task.cancel()
         await self.terminals.stop()
         self.stats.stop()
-        if self._worker is not None:
-            await asyncio.get_running_loop().run_in_executor(None, self._worker.stop)
+        for worker in (self._sandbox_worker, self._worker):
+            if worker is not None:
+                await asyncio.get_running_loop().run_in_executor(None, worker.stop)
         self.broker.close()
         self.endpoints.close()
         await asyncio.get_running_loop().run_in_executor(None, self.database.writer.stop)  # the last jobs and audit
@@ -195,9 +201,17 @@ def build(settings: Settings) -> Services:
     actors = declare(broker)
     templates = Templates(database)
     quotas = QuotaRules(database)
+    sandbox = Sandbox.from_settings(settings, database)
     if settings.embedded:  # worker threads in this process run the actors with the panel's own bus, flags and key
         broker.add_middleware(
-            WorkerContext(endpoints=endpoints, bus=bus, cancel=cancel, secrets=secrets, protection=protection)
+            WorkerContext(
+                endpoints=endpoints,
+                bus=bus,
+                cancel=cancel,
+                secrets=secrets,
+                protection=protection,
+                sandbox_sweep=settings.sandbox_sweep_seconds,
+            )
         )
     services = Services(
         settings=settings,
@@ -224,6 +238,7 @@ def build(settings: Settings) -> Services:
             senders=actors.senders(),
             templates=templates,
             quotas=quotas,
+            sandbox=sandbox,
         ),
         secrets=secrets,
         credentials=credentials,
@@ -243,9 +258,11 @@ def build(settings: Settings) -> Services:
         actors=actors,
         templates=templates,
         quotas=quotas,
+        sandbox=sandbox,
     )
     services.commands.owners = services.owner_identity
     jobs.subscribe(services.audit_finished_job)
+    jobs.subscribe(sandbox.on_job)
     return services
 
 
@@ -261,6 +278,8 @@ def create(settings: Settings) -> Services:
         )
     for problem in services.templates.seed(settings.data_dir / 'templates.yaml'):
         log.warning('environment template not loaded: %s', problem)
+    for problem in services.sandbox.runtimes.seed(settings.data_dir / 'runtimes.yaml'):
+        log.warning('sandbox runtime not loaded: %s', problem)
     auth.setup.setup(settings, services.accounts, services.sessions, services.audit)
     pages.register(services)
     JobNotifier(services)

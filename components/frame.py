@@ -23,10 +23,12 @@ NAVIGATION: tuple[tuple[str, str, str, Permission, bool], ...] = (
     ('Images', '/images', 'layers', Permission.IMAGE_READ, False),
     ('Volumes', '/volumes', 'storage', Permission.VOLUME_READ, False),
     ('Networks', '/networks', 'lan', Permission.NETWORK_READ, False),
+    ('Run', '/run', 'play_arrow', Permission.SANDBOX_RUN, True),
     ('Jobs', '/jobs', 'work_history', Permission.JOB_READ, True),
     ('Users', '/admin/users', 'group', Permission.USERS_MANAGE, False),
     ('Templates', '/admin/templates', 'dashboard_customize', Permission.TEMPLATES_MANAGE, False),
     ('Quotas', '/admin/quotas', 'data_usage', Permission.QUOTAS_MANAGE, False),
+    ('Runtimes', '/admin/runtimes', 'memory', Permission.RUNTIMES_MANAGE, False),
     ('Audit', '/admin/audit', 'policy', Permission.AUDIT_READ, False),
     ('Recordings', '/recordings', 'smart_display', Permission.USERS_MANAGE, False),
 )

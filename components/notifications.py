@@ -60,6 +60,7 @@ KIND_VERBS = {
     'network.connect': 'Connect',
     'network.disconnect': 'Disconnect',
     IDLE_STOP_KIND: 'Idle stop',
+    'sandbox.run': 'Run',
 }
 
 

@@ -54,6 +54,9 @@ class Permission(StrEnum):
     ENVIRONMENT_ASSIGN = 'environment.assign'  # hand an environment to another person
     TEMPLATES_MANAGE = 'templates.manage'  # create, edit and delete environment templates
     QUOTAS_MANAGE = 'quotas.manage'  # set the environment quotas of roles, groups and accounts
+    SANDBOX_RUN = 'sandbox.run'  # run a script in a throwaway, locked-down container (and cancel that run)
+    SANDBOX_READ = 'sandbox.read'  # see a run: its script, input, output and result (a read-only link)
+    RUNTIMES_MANAGE = 'runtimes.manage'  # create, edit and delete the runtimes scripts run in
     JOB_READ = 'job.read'
     RECORDING_READ = 'recording.read'  # replay and download recorded terminal sessions
     JOB_CANCEL = 'job.cancel'
@@ -73,6 +76,7 @@ _VIEWER = {
     Permission.VOLUME_READ,
     Permission.NETWORK_READ,
     Permission.JOB_READ,
+    Permission.SANDBOX_READ,
 }
 _OPERATOR = _VIEWER | {
     Permission.CONTAINER_ENV,
@@ -95,6 +99,7 @@ _OPERATOR = _VIEWER | {
     Permission.JOB_CANCEL,
     Permission.ENVIRONMENT_CREATE,
     Permission.ENVIRONMENT_DELETE,
+    Permission.SANDBOX_RUN,
 }
 
 # What a developer may do on the containers (its environments) and recordings that carry its own berth.owner, and on
@@ -108,6 +113,8 @@ _DEVELOPER_OWN = {
     Permission.JOB_READ,  # the jobs on its own things
     Permission.ENVIRONMENT_CREATE,
     Permission.ENVIRONMENT_DELETE,
+    Permission.SANDBOX_RUN,  # a run's scope is its owner's: a developer's runs are its own
+    Permission.SANDBOX_READ,
 }
 
 # The one table of who may do what. Order matters only for sentences: the first role granting a permission is the

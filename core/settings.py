@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     recording_max_mb: float = 20  # one recording stops growing (a marker says so) at this size
     recording_days: float = 30  # recordings older than this are deleted
     idle_minute_seconds: float = 60  # the length of an idle-stop minute: tests make it a second
+    # The script sandbox (/run): see core/sandbox. SANDBOX_RUNTIME names the engine runtime runs use (e.g. runsc for
+    # gVisor); when set, a run on an engine without it fails with a sentence instead of running less isolated.
+    sandbox_runtime: str = ''
+    sandbox_concurrency: int = Field(default=4, ge=1)  # runs at once, everyone together; the others wait in line
+    sandbox_per_user: int = Field(default=2, ge=1)  # runs at once per person
+    sandbox_script_kb: int = Field(default=256, ge=1)  # the largest script (KiB)
+    sandbox_stdin_kb: int = Field(default=1024, ge=0)  # the largest standard input (KiB)
+    sandbox_history: int = Field(default=100, ge=1)  # runs kept per person (with their output)
+    sandbox_sweep_seconds: float = Field(default=60, gt=0)  # how often sandbox containers left behind are looked for
 
     oidc_issuer: str | None = None
     oidc_client_id: str | None = None

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from . import (
     admin,
     admin_quotas,
+    admin_runtimes,
     admin_templates,
     container_detail,
     containers,
@@ -22,6 +23,7 @@ from . import (
     network_detail,
     networks,
     recordings,
+    sandbox,
     terminal,
     volume_detail,
     volumes,
@@ -48,7 +50,9 @@ def register(services: Services) -> None:
     admin.register(services)
     admin_templates.register(services)
     admin_quotas.register(services)
+    admin_runtimes.register(services)
     environments.register(services)
     terminal.register(services)
     logs.register(services)
     recordings.register(services)
+    sandbox.register(services)

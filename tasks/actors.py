@@ -10,8 +10,9 @@ import dramatiq
 from core.commands.networks import NETWORK_OPERATIONS
 from core.container_actions import ContainerAction
 from core.environments.environment import ENVIRONMENT_OPERATIONS
+from core.sandbox.runs import KIND as SANDBOX_RUN
 
-from . import containers, environments, images, networks, volumes
+from . import containers, environments, images, networks, sandbox, volumes
 
 Actor = dramatiq.Actor[..., None]
 
@@ -25,6 +26,7 @@ class Actors:
     volume_operation: Actor
     network_operation: Actor
     environment_operation: Actor
+    sandbox_run: Actor
 
     def senders(self) -> dict[str, Callable[..., object]]:
         """Kind of job (= its audit action, as ``Commands.dispatch`` names it) → the actor's send."""
@@ -36,6 +38,7 @@ class Actors:
             **{f'volume.{operation}': self.volume_operation.send for operation in ('create', 'remove', 'prune')},
             **{f'network.{operation}': self.network_operation.send for operation in NETWORK_OPERATIONS},
             **{f'environment.{operation}': self.environment_operation.send for operation in ENVIRONMENT_OPERATIONS},
+            SANDBOX_RUN: self.sandbox_run.send,
         }
 
 
@@ -48,4 +51,5 @@ def declare(broker: dramatiq.Broker) -> Actors:
         volume_operation=volumes.volume_operation.declare(broker),
         network_operation=networks.network_operation.declare(broker),
         environment_operation=environments.environment_operation.declare(broker),
+        sandbox_run=sandbox.sandbox_run.declare(broker),
     )

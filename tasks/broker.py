@@ -10,7 +10,8 @@ from dramatiq.brokers.stub import StubBroker
 
 from core.settings import Settings
 
-QUEUE = 'berth'
+QUEUE = 'berth'  # container, image, volume, network and environment jobs
+SANDBOX_QUEUE = 'berth-sandbox'  # sandbox runs: their own queue and threads, so they never delay the others
 
 
 def make_broker(settings: Settings) -> dramatiq.Broker:
@@ -20,8 +21,9 @@ def make_broker(settings: Settings) -> dramatiq.Broker:
     return StubBroker()
 
 
-def start_worker(broker: dramatiq.Broker, threads: int) -> dramatiq.Worker:
-    """The embedded default: worker threads inside the panel process, same actors, same code path."""
-    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
+def start_worker(broker: dramatiq.Broker, threads: int, queues: set[str] | None = None) -> dramatiq.Worker:
+    """The embedded default: worker threads inside the panel process, same actors, same code path; ``queues`` limits
+    the threads to those queues (the panel starts one worker for ``QUEUE`` and one for ``SANDBOX_QUEUE``)."""
+    worker = dramatiq.Worker(broker, queues=queues, worker_threads=threads, worker_timeout=100)
     worker.start()
     return worker

@@ -23,10 +23,11 @@ from core.jobs.seal import JobClaims, JobRefused, make_job_claims
 from core.jobs.store import JobStatus
 from core.operations.report import JobReporter
 from core.protection import Protection
+from core.sandbox.janitor import Janitor
 from core.settings import Settings
 from core.storage.credentials import SecretBox
 
-from .broker import QUEUE
+from .broker import QUEUE, SANDBOX_QUEUE
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class WorkerContext(dramatiq.Middleware):
         protection: Protection | None = None,  # the worker's own containers, found on first use
         settings: Settings | None = None,  # a standalone worker's settings: the key file may appear after it started
         locks: Locks | None = None,  # shared by every worker (quota checks); in-process for the embedded worker
+        sandbox_sweep: float | None = None,  # sweep for sandbox containers left behind this often; None: never
     ) -> None:
         self.endpoints = endpoints
         self.bus = bus
@@ -58,6 +60,8 @@ class WorkerContext(dramatiq.Middleware):
         self.protection = protection
         self.settings = settings
         self.locks = locks or Locks()
+        self.sandbox_sweep = sandbox_sweep
+        self._janitor: Janitor | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkerContext:
@@ -70,6 +74,7 @@ class WorkerContext(dramatiq.Middleware):
             claims=make_job_claims(settings.redis_url),
             settings=settings,
             locks=make_locks(settings.redis_url),
+            sandbox_sweep=settings.sandbox_sweep_seconds,
         )
 
     @staticmethod
@@ -104,6 +109,17 @@ class WorkerContext(dramatiq.Middleware):
             raise Replayed(f'job {job.get("job_id")} has been started before')
         return endpoint
 
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        """Sandbox containers left behind by a killed worker or panel are removed now, and then periodically."""
+        if self.sandbox_sweep is not None and self._janitor is None:
+            self._janitor = Janitor(self.endpoints, self.sandbox_sweep)
+            self._janitor.start()
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        if self._janitor is not None:
+            self._janitor.stop()
+            self._janitor = None
+
     def own_protection(self, client: docker.DockerClient) -> Protection:
         if self.protection is None:
             self.protection = Protection.discover(client)
@@ -137,6 +153,7 @@ class ActorDefinition:
 
     body: Body
     options: dict[str, Any] = field(default_factory=dict)
+    queue: str = QUEUE
 
     @property
     def name(self) -> str:
@@ -164,14 +181,18 @@ class ActorDefinition:
 
         admitted.__name__ = admitted.__qualname__ = self.name
         admitted.__doc__, admitted.__module__ = body.__doc__, body.__module__
-        declare = dramatiq.actor(broker=broker, actor_name=self.name, queue_name=QUEUE, max_retries=0, **self.options)
+        declare = dramatiq.actor(
+            broker=broker, actor_name=self.name, queue_name=self.queue, max_retries=0, **self.options
+        )
         return declare(admitted)
 
 
-def actor(*, minutes: float) -> Callable[[Body], ActorDefinition]:
-    """Defines an actor body that may run ``minutes`` at most; declared later, on the broker of whoever runs it."""
+def actor(*, minutes: float, queue: str = QUEUE) -> Callable[[Body], ActorDefinition]:
+    """Defines an actor body that may run ``minutes`` at most, on ``queue`` (``SANDBOX_QUEUE`` for sandbox runs);
+    declared later, on the broker of whoever runs it."""
+    assert queue in (QUEUE, SANDBOX_QUEUE), queue
 
     def define(body: Body) -> ActorDefinition:
-        return ActorDefinition(body=body, options={'time_limit': int(minutes * 60 * 1000)})
+        return ActorDefinition(body=body, options={'time_limit': int(minutes * 60 * 1000)}, queue=queue)
 
     return define

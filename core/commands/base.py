@@ -8,7 +8,7 @@ client; each mixin inherits this base, so it can call ``dispatch``, ``_require``
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from nicegui import run
@@ -24,6 +24,8 @@ from core.storage.audit import AuditLog
 
 log = logging.getLogger(__name__)
 Send = Callable[..., object]  # an actor's send: queues the job, returns the message
+# keeps a job's send for later (the sandbox run line)
+Hold = Callable[['Job', Callable[[], Coroutine[Any, Any, None]]], None]
 
 
 class CommandBase:
@@ -50,6 +52,7 @@ class CommandBase:
         audit_params: dict[str, Any] | None = None,
         arguments: tuple[Any, ...] = (),
         scope: Scope = ANYWHERE,
+        hold: Hold | None = None,
     ) -> Job:
         """The one way a job starts: permission check on the resource's scope (audited when refused), queued job,
         audit entry, then the send of the actor for ``kind`` (a job's kind is its audit action).
@@ -57,7 +60,8 @@ class CommandBase:
         ``arguments`` go to the actor after the job payload; ``audit_params`` is what the audit log keeps
         (never credentials). ``scope`` is the resource's: its endpoint is the engine the job runs against (signed with
         the job), its owner what an own-resources-only grant compares. A broker that cannot be reached makes the job
-        fail with a sentence.
+        fail with a sentence. With ``hold``, the job is queued, audited and signed now, but its send is handed to
+        ``hold``, which awaits it when the job may start (the sandbox's run line).
         """
         try:
             require(identity, permission, what, scope)
@@ -114,12 +118,21 @@ class CommandBase:
         }
         if self.signer is not None:
             payload = self.signer.sign(payload, arguments, params)
-        try:
-            await run.io_bound(self.senders[kind], payload, *arguments, params)
-        except Exception as error:  # the broker is down: the job fails with a sentence, the panel keeps serving
-            log.warning('could not queue %s: %s', kind, error)
-            job = self.jobs.jobs[update.job_id]
-            self.jobs.apply(job.failed(f'could not queue the job: job queue unreachable ({error})'))
+
+        async def send() -> None:
+            try:
+                await run.io_bound(self.senders[kind], payload, *arguments, params)
+            except Exception as error:  # the broker is down: the job fails with a sentence, the panel keeps serving
+                log.warning('could not queue %s: %s', kind, error)
+                job = self.jobs.jobs.get(update.job_id)
+                if job is not None:
+                    self.jobs.apply(job.failed(f'could not queue the job: job queue unreachable ({error})'))
+
+        job = self.jobs.jobs[update.job_id]
+        if hold is not None:
+            hold(job, send)
+            return job
+        await send()
         return self.jobs.jobs[update.job_id]
 
     def _require(

@@ -9,6 +9,7 @@ from core.commands.base import Send
 from core.commands.environments import EnvironmentCommands
 from core.commands.images import ImageCommands
 from core.commands.networks import NetworkCommands
+from core.commands.sandbox import SandboxCommands
 from core.commands.volumes import VolumeCommands
 from core.container_actions import parse_action
 from core.docker.endpoints import Endpoints
@@ -20,12 +21,13 @@ from core.jobs.seal import JobSigner
 from core.jobs.store import Job, JobStore
 from core.permissions import Identity, Permission, require
 from core.protection import Protection
+from core.sandbox.service import Sandbox
 from core.state.model import DockerState
 from core.storage.audit import AuditLog
 from core.storage.credentials import RegistryCredentials
 
 
-class Commands(ImageCommands, VolumeCommands, NetworkCommands, EnvironmentCommands):
+class Commands(ImageCommands, VolumeCommands, NetworkCommands, EnvironmentCommands, SandboxCommands):
     def __init__(
         self,
         *,
@@ -41,8 +43,10 @@ class Commands(ImageCommands, VolumeCommands, NetworkCommands, EnvironmentComman
         templates: Templates | None = None,
         quotas: QuotaRules | None = None,
         owners: Callable[[str], Identity | None] | None = None,
+        sandbox: Sandbox | None = None,
     ) -> None:
         self.state = state
+        self.sandbox = sandbox  # runtimes, runs and the line they wait in (core/sandbox/service.py)
         self.templates = templates  # environment templates (core/environments/templates.py)
         self.quotas = quotas  # the quota rules of environments (core/environments/quotas.py)
         self.owners = owners or (lambda owner: None)  # an owner id → that account's identity, for its quota

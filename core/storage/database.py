@@ -1,4 +1,5 @@
-"""The panel's database: users, jobs, audit entries, templates, quotas, saved registry credentials.
+"""The panel's database: users, jobs, audit entries, templates, quotas, sandbox runtimes and runs, saved registry
+credentials.
 
 :class:`Database` is what every backend offers: ``execute``, ``query`` and ``upsert`` with SQLite-flavoured SQL and
 ``?`` placeholders (PostgreSQL translates them). Embedded SQLite under ``BERTH_DATA_DIR`` by default
@@ -70,6 +71,28 @@ CREATE TABLE IF NOT EXISTS quotas (
     updated_by TEXT NOT NULL,
     updated_at {real} NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sandbox_runtimes (
+    name TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    updated_at {real} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sandbox_runs (
+    run_id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    username TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    runtime TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    title TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    created_at {real} NOT NULL,
+    finished_at {real},
+    request TEXT NOT NULL,
+    result TEXT NOT NULL,
+    output TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sandbox_runs_owner ON sandbox_runs (owner, created_at);
 CREATE TABLE IF NOT EXISTS registry_credentials (
     registry TEXT PRIMARY KEY,
     sealed TEXT NOT NULL,

@@ -4,6 +4,7 @@ host's own engine is never stopped or restarted by a test."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -18,21 +19,26 @@ BRIDGE_ADDRESS = '172.31.251.1/24'
 
 
 class OwnEngine:
-    """``dockerd`` on ``ROOT/docker.sock`` with its state under ``root``; its log is ``ROOT/dockerd.log``."""
+    """``dockerd`` on ``ROOT/docker.sock`` with its state under ``root``; its log is ``ROOT/dockerd.log``. ``config``
+    is its daemon.json (``ROOT/daemon.json``; e.g. extra runtimes such as gVisor's runsc): the host's is never read."""
 
-    def __init__(self, root: Path, bridge: str = BRIDGE) -> None:
+    def __init__(self, root: Path, bridge: str = BRIDGE, config: dict[str, object] | None = None) -> None:
         self.root = root
         self.bridge = bridge
+        self.config = config or {}
         self.socket = root / 'docker.sock'
         self.url = f'unix://{self.socket}'
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60) -> None:
         (self.root / 'data').mkdir(exist_ok=True)
+        (self.root / 'daemon.json').write_text(json.dumps(self.config))
         with (self.root / 'dockerd.log').open('ab') as log:
             process = self.process = subprocess.Popen(
                 [
                     'dockerd',
+                    '--config-file',
+                    str(self.root / 'daemon.json'),
                     '--data-root',
                     str(self.root / 'data'),
                     '--exec-root',
@@ -81,18 +87,31 @@ class OwnEngine:
             return '(no log)'
 
 
+# gVisor's runsc as an extra runtime (Debian's runsc); without --network=none it refuses to run in the host's network
+# namespace here (RECIPES.md)
+GVISOR = {'runtimes': {'runsc': {'path': '/usr/bin/runsc', 'runtimeArgs': ['--network=none']}}}
+
+
 @contextlib.contextmanager
-def started_engine(root: Path, bridge: str = BRIDGE) -> Iterator[OwnEngine]:
-    """A started engine with its own bridge and the host's busybox image loaded; afterwards its containers, the
-    daemon (with containerd and its shims) and the bridge are gone."""
-    engine = OwnEngine(root, bridge)
+def started_engine(
+    root: Path,
+    bridge: str = BRIDGE,
+    *,
+    address: str = BRIDGE_ADDRESS,
+    config: dict[str, object] | None = None,
+    images: tuple[str, ...] = (BUSYBOX,),
+) -> Iterator[OwnEngine]:
+    """A started engine with its own bridge (``address`` on it) and the host's ``images`` loaded; afterwards its
+    containers, the daemon (with containerd and its shims) and the bridge are gone."""
+    engine = OwnEngine(root, bridge, config)
     subprocess.run(['ip', 'link', 'add', bridge, 'type', 'bridge'], capture_output=True)
-    subprocess.run(['ip', 'addr', 'add', BRIDGE_ADDRESS, 'dev', bridge], capture_output=True)
+    subprocess.run(['ip', 'addr', 'add', address, 'dev', bridge], capture_output=True)
     subprocess.run(['ip', 'link', 'set', bridge, 'up'], check=True, capture_output=True)
     try:
         engine.start()
-        image = subprocess.run(['docker', 'save', BUSYBOX], check=True, capture_output=True).stdout
-        engine.cli('load', input=image)
+        for name in images:
+            image = subprocess.run(['docker', 'save', name], check=True, capture_output=True).stdout
+            engine.cli('load', input=image)
         yield engine
     finally:
         subprocess.run(

@@ -27,6 +27,7 @@ VIEWER_ONLY = {
     Permission.VOLUME_READ,
     Permission.NETWORK_READ,
     Permission.JOB_READ,
+    Permission.SANDBOX_READ,
 }
 ADMIN_ONLY = {
     Permission.CONTAINER_BODY_ADMIN,
@@ -37,6 +38,7 @@ ADMIN_ONLY = {
     Permission.ENVIRONMENT_ASSIGN,
     Permission.TEMPLATES_MANAGE,
     Permission.QUOTAS_MANAGE,
+    Permission.RUNTIMES_MANAGE,
 }
 
 
@@ -66,6 +68,8 @@ def test_a_developer_acts_only_on_what_carries_its_own_identity() -> None:
             Permission.JOB_READ,
             Permission.ENVIRONMENT_CREATE,
             Permission.ENVIRONMENT_DELETE,
+            Permission.SANDBOX_RUN,
+            Permission.SANDBOX_READ,
         }:
             assert dana.holds(permission) and dana.can(permission, mine), permission
             assert not dana.can(permission, Scope(owner='https://idp.example|eve-7')), permission
@@ -88,6 +92,24 @@ def test_environments_are_created_and_deleted_by_their_owner_handed_over_by_admi
     for permission in (Permission.ENVIRONMENT_ASSIGN, Permission.TEMPLATES_MANAGE, Permission.QUOTAS_MANAGE):
         assert lowest_role(permission) == 'admin' and not olga.holds(permission) and not dana.holds(permission)
         assert Identity(username='ada', role='admin').can(permission, theirs)
+
+
+def test_scripts_are_run_by_developers_operators_and_admins_and_a_developer_s_runs_are_its_own() -> None:
+    dana = Identity(username='dana', role='developer', subject='https://idp.example|dana-42')
+    eve_run = Scope(owner='https://idp.example|eve-7')
+    assert dana.can(Permission.SANDBOX_RUN, Scope(owner=dana.owner_id)) and not dana.can(
+        Permission.SANDBOX_RUN, eve_run
+    )
+    assert not dana.can(Permission.SANDBOX_READ, eve_run)
+    for role in ('operator', 'admin'):
+        assert role_allows(role, Permission.SANDBOX_RUN, eve_run) and role_allows(
+            role, Permission.SANDBOX_READ, eve_run
+        )
+    viewer = Identity(username='vic', role='viewer')
+    assert not viewer.holds(Permission.SANDBOX_RUN) and viewer.can(Permission.SANDBOX_READ, eve_run)
+    assert lowest_role(Permission.RUNTIMES_MANAGE) == 'admin'
+    with pytest.raises(Forbidden, match='vic is a viewer: run scripts needs the operator role'):
+        require(viewer, Permission.SANDBOX_RUN, 'run scripts', Scope(owner=viewer.owner_id))
 
 
 def test_a_refusal_names_the_lowest_role_that_grants_the_permission() -> None:
