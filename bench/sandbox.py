@@ -58,6 +58,7 @@ MEASURE = """() => new Promise((resolve) => {
   const status = document.querySelector('[data-berth=run-status]');
   const output = document.querySelector('.berth-run-output');
   const before = status.getAttribute('data-run');
+  output.textContent = '';  // the last run's output goes (the new run's may arrive before or after its status line)
   let first = null;
   const t0 = performance.now();
   const check = () => {
