@@ -35,6 +35,10 @@ class UpdateSchedule:
     def look_seconds(self) -> float:
         return min(LOOK_SECONDS, self.interval)
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None
+
     def start(self) -> None:
         if self.interval > 0 and self._task is None:
             self._task = asyncio.create_task(self._run())

@@ -35,12 +35,16 @@ def test_head_asks_for_manifest_lists_oci_indexes_and_single_manifests_by_docker
     assert request.method == 'HEAD'
     assert str(request.url) == 'https://registry-1.docker.io/v2/library/busybox/manifests/latest'
     accepted = [part.strip() for part in request.headers['Accept'].split(',')]
-    assert set(accepted) == set(MANIFEST_TYPES) == {
-        'application/vnd.docker.distribution.manifest.v2+json',
-        'application/vnd.docker.distribution.manifest.list.v2+json',
-        'application/vnd.oci.image.manifest.v1+json',
-        'application/vnd.oci.image.index.v1+json',
-    }
+    assert (
+        set(accepted)
+        == set(MANIFEST_TYPES)
+        == {
+            'application/vnd.docker.distribution.manifest.v2+json',
+            'application/vnd.docker.distribution.manifest.list.v2+json',
+            'application/vnd.oci.image.manifest.v1+json',
+            'application/vnd.oci.image.index.v1+json',
+        }
+    )
 
 
 @pytest.mark.parametrize(

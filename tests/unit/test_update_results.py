@@ -159,4 +159,4 @@ async def test_the_schedule_dispatches_what_is_due_once_at_a_time(database: SQLi
     assert results.due('local', 3600, now=time.time() + 3600) == [REFERENCE]  # and due again after it
     off = UpdateSchedule(results, dispatch, minutes=0, endpoints=lambda: ['local'])
     off.start()
-    assert off._task is None  # noqa: SLF001 — BERTH_UPDATE_CHECK_MINUTES=0: no schedule at all
+    assert not off.running  # BERTH_UPDATE_CHECK_MINUTES=0: no schedule at all
