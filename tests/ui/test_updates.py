@@ -1,9 +1,13 @@
 """The "update available" badge through NiceGUI's simulated user, with main.py wired for real and a real registry:
-"Check for updates" on /images, the badge on the image row and on the container row, cleared live by a pull."""
+"Check for updates" on /images, the badge arriving live on the open containers page and on the image row, cleared
+live by a pull."""
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import docker
 import pytest
@@ -27,7 +31,18 @@ def moving_tag(docker_client: docker.DockerClient) -> Iterator[MovingTag]:
         tag.close()
 
 
-async def test_the_update_badge_shows_on_the_image_and_container_rows(user: User, moving_tag: MovingTag) -> None:
+@contextmanager
+def registry_paused(registry: LocalRegistry) -> Iterator[None]:
+    """The registry answers nothing (SIGSTOP) until the block ends: a check waits for it meanwhile."""
+    assert registry.process is not None
+    os.kill(registry.process.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(registry.process.pid, signal.SIGCONT)
+
+
+async def test_the_update_badge_shows_live_on_the_container_and_image_rows(user: User, moving_tag: MovingTag) -> None:
     # Given a container made from a tag that was pushed again since it was pulled
     reference = moving_tag.reference
     moving_tag.push()
@@ -37,22 +52,26 @@ async def test_the_update_badge_shows_on_the_image_and_container_rows(user: User
     await sign_in(user)
     await user.open('/images')
     await image_rows(user, lambda rows: any(reference in row['tags'] for row in rows))
-    # When "Check for updates" is pressed, the open page shows the badge on the image's row once the job ends
-    user.find(kind=ui.button, content='Check for updates').click()
-    rows = await image_rows(user, lambda rows: any(row['update'] for row in rows if reference in row['tags']), 30)
-    badge = next(row['update'] for row in rows if reference in row['tags'])
+    with registry_paused(moving_tag.registry):
+        # When "Check for updates" is pressed (the check waits for the registry) and the containers page is opened
+        user.find(kind=ui.button, content='Check for updates').click()
+        await user.should_see('Checking the images in use for updates.', retries=50)
+        await user.open('/containers')
+        rows = await rows_of(user, lambda rows: any(row['name'] == container for row in rows))
+        assert next(row for row in rows if row['name'] == container)['update'] is None
+    # Then once the registry answers, the open page shows the badge on the container's row
+    rows = await rows_of(user, lambda rows: any(row['name'] == container and row['update'] for row in rows), 20)
+    badge = next(row['update'] for row in rows if row['name'] == container)
     assert badge['label'] == f'Update available for {reference}'
     assert badge['remote_digest'].startswith('sha256:') and badge['remote_digest'] in badge['tooltip']
     assert ' (checked ' in badge['tooltip']
     assert ':aria-label="props.row.update.label"' in BADGE and '{{ props.row.update.tooltip }}' in BADGE
-    await user.should_see('updates available for 1 image', retries=50)
-    # And the containers page shows it on the container's row
-    await user.open('/containers')
-    rows = await rows_of(user, lambda rows: any(row['name'] == container and row['update'] for row in rows))
-    assert next(row['update'] for row in rows if row['name'] == container)['label'] == badge['label']
-    # When the tag is pulled, the images page (open) drops the badge: the tag now names what the registry names
+    # And the images page shows it on the image's row
     await user.open('/images')
-    await image_rows(user, lambda rows: any(row['update'] for row in rows if reference in row['tags']))
+    rows = await image_rows(user, lambda rows: any(row['update'] for row in rows if reference in row['tags']))
+    assert next(row['update'] for row in rows if reference in row['tags'])['label'] == badge['label']
+    await user.should_see('updates available for 1 image', retries=50)
+    # When the tag is pulled, the open images page drops the badge: the tag now names what the registry names
     moving_tag.pull()
     rows = await image_rows(user, lambda rows: any(reference in row['tags'] and not row['update'] for row in rows), 30)
     assert [row['update'] for row in rows if row['update'] and row['update']['reference'] == reference] == []
