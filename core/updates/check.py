@@ -3,6 +3,7 @@ local image's repo digests, and the result both the worker and the panel keep.""
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -75,6 +76,7 @@ class UpdateResult:
         return f'{self.reference}: {words[self.status]}'
 
 
+@functools.lru_cache(maxsize=4096)  # asked for every container row a page renders
 def reference_key(text: str, image_id: str = '') -> str | None:
     """How a reference is spelled in results (the engine's own way: 'busybox:latest', '127.0.0.1:5000/team/app:2'),
     or None for what is no reference to check: an image id (a container created from ``be89889dc435``)."""
@@ -137,7 +139,7 @@ def check_reference(key: str, inspect: Inspect, ask: AskRegistry) -> UpdateResul
     if image is None:
         return UpdateResult(reference=key, status=UpdateStatus.UNKNOWN, message='no image has this tag here any more')
     image_id = str(image.get('Id') or '')
-    repo_digests = [str(entry) for entry in image.get('RepoDigests') or []]
+    repo_digests = sorted(str(entry) for entry in image.get('RepoDigests') or [] if not str(entry).startswith('<none>'))
     found = UpdateResult(reference=key, status=UpdateStatus.LOCAL, image_id=image_id, local_digests=repo_digests)
     if not any(from_repository(entry, reference) for entry in repo_digests):
         return found  # built, loaded or only tagged here: the registry's tag is not what this image came from
