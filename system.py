@@ -45,6 +45,8 @@ from core.streams.recording import Recordings
 from core.streams.stats_hub import StatsHub
 from core.streams.usage import UsageSampler, docker_read
 from core.streams.usage_leaders import UsageLeaders
+from core.updates.results import UpdateResults
+from core.updates.schedule import UpdateSchedule
 from tasks.actors import Actors, declare
 from tasks.broker import QUEUE, SANDBOX_QUEUE, make_broker, start_worker
 from tasks.context import WorkerContext
@@ -79,10 +81,12 @@ class Services:
     templates: Templates  # what dev environments are made from (seeded from BERTH_DATA_DIR/templates.yaml)
     quotas: QuotaRules  # how many environments, running, CPUs and memory each person may have (/admin/quotas)
     sandbox: Sandbox  # script runs: runtimes (seeded from BERTH_DATA_DIR/runtimes.yaml), runs, their line
+    updates: UpdateResults  # image update checks: results, and ``available(endpoint, reference)`` for every page
     reads: EngineReads = field(init=False)  # what pages read beyond the live state, off the loop
     usage: UsageSampler = field(init=False)  # coarse CPU/memory figures for the containers pages show
     usage_leaders: UsageLeaders = field(init=False)  # the dashboard's top lists, on a budget
     idle: IdleWatch = field(init=False)  # stops environments nobody used for their idle timeout
+    update_schedule: UpdateSchedule = field(init=False)  # checks references in use every BERTH_UPDATE_CHECK_MINUTES
     _worker: dramatiq.Worker | None = None
     _sandbox_worker: dramatiq.Worker | None = None  # the embedded sandbox queue's own threads
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -93,6 +97,12 @@ class Services:
         self.usage_leaders = UsageLeaders(self.usage, self.running_containers)
         self.idle = IdleWatch(
             self.state, self.terminals, self.commands.idle_stop, minute_seconds=self.settings.idle_minute_seconds
+        )
+        self.update_schedule = UpdateSchedule(
+            self.updates,
+            lambda endpoint, references: self.commands.update_check(SYSTEM, endpoint, references),
+            minutes=self.settings.update_check_minutes,
+            endpoints=lambda: [self.state.endpoint],
         )
 
     def docker(self, endpoint: str = LOCAL_ENDPOINT) -> docker.DockerClient:
@@ -114,6 +124,7 @@ class Services:
         self.bus.start(loop, self.jobs.apply)
         self.usage.start()
         self.idle.start()
+        self.update_schedule.start()
 
         if self.settings.embedded:
             self._worker = start_worker(self.broker, self.settings.worker_threads, {QUEUE})
@@ -135,6 +146,7 @@ class Services:
         self.bus.stop()
         await self.usage.stop()
         await self.idle.stop()
+        await self.update_schedule.stop()
         for task in self._tasks:
             task.cancel()
         await self.terminals.stop()
@@ -202,6 +214,7 @@ def build(settings: Settings) -> Services:
     templates = Templates(database)
     quotas = QuotaRules(database)
     sandbox = Sandbox.from_settings(settings, database)
+    updates = UpdateResults(database, state)
     if settings.embedded:  # worker threads in this process run the actors with the panel's own bus, flags and key
         broker.add_middleware(
             WorkerContext(
@@ -259,10 +272,12 @@ def build(settings: Settings) -> Services:
         templates=templates,
         quotas=quotas,
         sandbox=sandbox,
+        updates=updates,
     )
     services.commands.owners = services.owner_identity
     jobs.subscribe(services.audit_finished_job)
     jobs.subscribe(sandbox.on_job)
+    jobs.subscribe(updates.on_job)
     return services
 
 

@@ -16,6 +16,7 @@ from core.state.images import format_size
 from core.streams.usage import Usage
 
 from .table_cells import RowAction, action_buttons_cell
+from .update_badge import BADGE
 
 COLUMNS: list[dict[str, Any]] = [
     {'name': 'name', 'label': 'Name', 'field': 'name', 'sortable': True, 'align': 'left'},
@@ -48,12 +49,14 @@ STATE_CELL = (
     f'<q-td :props="props"><q-badge :color="({STATE_COLORS})[props.row.state] || \'grey\'" '
     ':label="props.row.state" /></q-td>'
 )
+IMAGE_CELL = f'<q-td :props="props">{{{{ props.row.image }}}}{BADGE}</q-td>'
 PORTS_CELL = '<q-td :props="props"><div v-for="port in props.row.ports" :key="port">{{ port }}</div></q-td>'
 
 
 SEARCHED_FIELDS = [column['field'] for column in COLUMNS if column['name'] not in ('actions', 'cpu', 'memory')]
 PAGE_KEYS = ('page', 'rowsPerPage', 'sortBy', 'descending')
 RowEntry = tuple[ContainerRow, bool, dict[str, Any]]
+UpdateBadge = Callable[[ContainerRow], dict[str, Any] | None]  # a container → its "update available" badge, or None
 
 
 class ContainerTable(ui.table):
@@ -62,7 +65,8 @@ class ContainerTable(ui.table):
     Paged on the server (``rowsNumber`` set): filter, sort and page are applied here, and the browser only ever
     receives the rows of the page it shows, and only when that page actually changed. So the server knows which
     running containers are on screen (:attr:`running_on_screen`, ``on_screen`` is called when they change): their
-    CPU and memory figures come from :meth:`show_usage`; other rows leave those cells blank.
+    CPU and memory figures come from :meth:`show_usage`; other rows leave those cells blank. ``updates`` gives a
+    row's "update available" badge (core/updates); when the answers change, :meth:`show` with ``fresh``.
     """
 
     def __init__(
@@ -71,6 +75,7 @@ class ContainerTable(ui.table):
         *,
         title: str | None = None,
         on_screen: Callable[[], None] | None = None,
+        updates: UpdateBadge | None = None,
     ) -> None:
         super().__init__(
             columns=COLUMNS,
@@ -83,10 +88,12 @@ class ContainerTable(ui.table):
         self._entries: dict[str, RowEntry] = {}
         self._usage: dict[str, Usage] = {}  # the latest figures of running containers in this table
         self._on_screen = on_screen
+        self._updates = updates or (lambda row: None)
         self.running_on_screen: list[str] = []
         self.on('request', self._on_request, ['pagination'])  # page, sort or filter changed in the browser
         self.props('flat bordered dense wrap-cells binary-state-sort')
         self.add_slot('body-cell-name', NAME_CELL)
+        self.add_slot('body-cell-image', IMAGE_CELL)
         self.add_slot('body-cell-state', STATE_CELL)
         self.add_slot('body-cell-ports', PORTS_CELL)
         self.add_slot('body-cell-actions', action_buttons_cell(ROW_ACTIONS, busy_spinner=True))
@@ -105,7 +112,7 @@ class ContainerTable(ui.table):
             if fresh or entry is None or entry[0] is not row or entry[1] != is_busy:  # the watcher replaces rows
                 if row.state != ContainerState.RUNNING:
                     self._usage.pop(row.id, None)
-                entry = (row, is_busy, row_dict(row, now, is_busy, self._usage.get(row.id)))
+                entry = (row, is_busy, row_dict(row, now, is_busy, self._usage.get(row.id), self._updates(row)))
             self._entries[row.id] = entry
         for gone in [container_id for container_id in self._usage if container_id not in self._entries]:
             del self._usage[gone]
@@ -159,7 +166,9 @@ class ContainerTable(ui.table):
                 self._on_screen()
 
 
-def row_dict(row: ContainerRow, now: datetime, busy: bool, usage: Usage | None = None) -> dict[str, Any]:
+def row_dict(
+    row: ContainerRow, now: datetime, busy: bool, usage: Usage | None = None, update: dict[str, Any] | None = None
+) -> dict[str, Any]:
     created = parse_time(row.created)
     cells = usage_cells(usage) if usage is not None and row.state == ContainerState.RUNNING else NO_USAGE
     return {
@@ -174,6 +183,7 @@ def row_dict(row: ContainerRow, now: datetime, busy: bool, usage: Usage | None =
         'project': row.project,
         'created': created.strftime('%Y-%m-%d %H:%M') if created else '',
         'busy': busy,
+        'update': update,  # the "update available" badge, or None
         **cells,
     }
 

@@ -11,6 +11,7 @@ from components.links import js_image_href
 from core.state.images import ImageRow, format_created, format_size
 
 from .table_cells import RowAction, action_buttons_cell
+from .update_badge import BADGE
 
 COLUMNS: list[dict[str, Any]] = [
     {'name': 'tags', 'label': 'Repository:tag', 'field': 'title', 'sortable': True, 'align': 'left'},
@@ -31,7 +32,7 @@ ROW_ACTIONS: list[RowAction] = [
 TAGS_CELL = (
     f'<q-td :props="props"><a :href="{js_image_href()}" class="text-primary">'
     '<div v-for="tag in props.row.tags" :key="tag">{{ tag }}</div>'
-    '<div v-if="!props.row.tags.length" class="text-grey">&lt;none&gt;</div></a></q-td>'
+    f'<div v-if="!props.row.tags.length" class="text-grey">&lt;none&gt;</div></a>{BADGE}</q-td>'
 )
 ID_CELL = '<q-td :props="props" class="font-mono">{{ props.row.short_id }}</q-td>'
 SIZE_CELL = '<q-td :props="props">{{ props.row.size }}</q-td>'
@@ -53,11 +54,17 @@ class ImageTable(ui.table):
             self.add_slot('body-cell-actions', action_buttons_cell(ROW_ACTIONS))
             self.on('row_action', lambda event: on_action(event.args['action'], event.args['id']))
 
-    def show(self, images: Iterable[ImageRow], containers: dict[str, int]) -> None:
-        self.rows = [row_dict(image, containers.get(image.id, 0)) for image in images]
+    def show(
+        self,
+        images: Iterable[ImageRow],
+        containers: dict[str, int],
+        updates: Callable[[ImageRow], dict[str, Any] | None] = lambda image: None,
+    ) -> None:
+        """The rows; ``updates`` gives an image's "update available" badge (core/updates), or None."""
+        self.rows = [row_dict(image, containers.get(image.id, 0), updates(image)) for image in images]
 
 
-def row_dict(image: ImageRow, containers: int) -> dict[str, Any]:
+def row_dict(image: ImageRow, containers: int, update: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         'id': image.id,
         'endpoint': image.endpoint,
@@ -69,4 +76,5 @@ def row_dict(image: ImageRow, containers: int) -> dict[str, Any]:
         'created': format_created(image.created),
         'containers': containers,
         'dangling': image.dangling,
+        'update': update,
     }

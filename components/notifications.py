@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING
 
 from nicegui import Client, ui
 
+from core.commands.environments import SYSTEM
 from core.container_actions import parse_action
 from core.environments.environment import IDLE_STOP_KIND
 from core.jobs.store import FINISHED, Job, JobStatus, JobUpdate
 from core.permissions import Permission
+from core.updates.check import KIND as UPDATE_CHECK_KIND
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
@@ -25,6 +27,8 @@ class JobNotifier:
     def on_job(self, job: Job, update: JobUpdate) -> None:
         if update.status not in FINISHED or job.status != update.status:
             return
+        if job.kind == UPDATE_CHECK_KIND and job.requested_by == SYSTEM.username:
+            return  # the schedule's checks: their answers show as badges, the job centre keeps them
         text = describe_job(job)
         for client_id in list(self.services.sessions.pages):
             client = Client.instances.get(client_id)
@@ -61,6 +65,7 @@ KIND_VERBS = {
     'network.disconnect': 'Disconnect',
     IDLE_STOP_KIND: 'Idle stop',
     'sandbox.run': 'Run',
+    UPDATE_CHECK_KIND: 'Check for updates on',
 }
 
 

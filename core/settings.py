@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     sandbox_script_kb: int = Field(default=256, ge=1)  # the largest script (KiB)
     sandbox_stdin_kb: int = Field(default=1024, ge=0)  # the largest standard input (KiB)
     sandbox_history: int = Field(default=100, ge=1)  # runs kept per person (with their output)
+    # Image update checks (core/updates): references in use are checked against their registry this often; 0: never
+    # on a schedule (the "Check for updates" button still works). Minutes may be fractions (tests use seconds).
+    update_check_minutes: float = Field(default=360, ge=0)
     sandbox_sweep_seconds: float = Field(default=60, gt=0)  # how often sandbox containers left behind are looked for
 
     oidc_issuer: str | None = None

@@ -4,12 +4,13 @@ running containers on the page shown, from the usage sampler while the page is o
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
 from components.container_table import ContainerTable
 from components.frame import frame, on_client_delete, page_identity
+from components.update_badge import badge_cell
 from core.container_actions import CONTAINER_ACTIONS
 from core.jobs.store import Job, JobStatus, JobUpdate
 from core.permissions import Permission
@@ -75,6 +76,7 @@ class ContainersView:
         on_client_delete(services.usage.subscribe(self.on_usage))
         on_client_delete(services.state.subscribe(self.on_state))
         on_client_delete(services.jobs.subscribe(self.on_job))
+        on_client_delete(services.updates.subscribe(lambda endpoint, references: self.render(fresh=True)))
         ui.timer(30, lambda: self.render(fresh=True))  # keeps 'Up 5 minutes' honest; never asks the daemon
 
     def on_state(self, change: StateChange) -> None:
@@ -128,9 +130,14 @@ class ContainersView:
         self.on_usage(self.services.usage.recent(RECENT_USAGE_SECONDS))
 
     def _table(self, title: str | None) -> ContainerTable:
-        table = ContainerTable(self.row_action, title=title, on_screen=self.on_screen).classes('w-full')
+        table = ContainerTable(self.row_action, title=title, on_screen=self.on_screen, updates=self.update_badge)
+        table.classes('w-full')
         table.bind_filter_from(self.search, 'value')
         return table
+
+    def update_badge(self, row: ContainerRow) -> dict[str, Any] | None:
+        """The registry names another image under the tag than the one this container runs."""
+        return badge_cell(self.services.updates.status(row.endpoint, row.image, row.image_id))
 
     async def row_action(self, action: str, container_id: str) -> None:
         await run_container_actions(self.services, action, [container_id])

@@ -1,9 +1,11 @@
 """/images: every image, live from the event stream; pull, run, tag, remove, prune (``?prune=1`` opens the prune of
-dangling images at once, ``?prune=unused`` that of every unused image: the dashboard links here)."""
+dangling images at once, ``?prune=unused`` that of every unused image: the dashboard links here); "Check for updates"
+and an "update available" badge on the images whose tag the registry now names another image under."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -14,12 +16,13 @@ from components.image_dialogs import PruneDialog, RemoveImageDialog, TagDialog, 
 from components.image_table import ImageTable
 from components.pull_form import PullForm
 from components.pull_progress import PullCard
+from components.update_badge import badge_cell
 from core.commands.images import PRUNE_MODES
 from core.docker.client import describe_error
 from core.errors import CommandError
 from core.jobs.store import Job, JobStatus, JobUpdate
 from core.permissions import Forbidden, Identity, Permission
-from core.state.images import format_size, prune_candidates
+from core.state.images import ImageRow, format_size, prune_candidates
 from core.state.model import CONTAINER_CHANGES, IMAGE_CHANGES, StateChange
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
@@ -62,10 +65,12 @@ class ImagesView:
         self.services = services
         self._pending: asyncio.TimerHandle | None = None
         self._counts: dict[str, int] = {}
+        self.endpoint = services.state.endpoint
         operator = identity.can(Permission.IMAGE_PULL)
         with ui.row().classes('w-full items-center gap-3'):
             ui.label('Images').classes('text-h5')
             self.summary = ui.label().classes('text-caption')
+            self.update_summary = ui.label().classes('text-caption').mark('update-summary')
             ui.space()
             self.search = (
                 ui.input(placeholder='Filter')
@@ -80,6 +85,9 @@ class ImagesView:
                 ui.button('Create container', icon='add', on_click=lambda: ui.navigate.to('/containers/new')).props(
                     'flat no-caps'
                 )
+                ui.button('Check for updates', icon='update', on_click=self.check_updates).props(
+                    'flat no-caps aria-label="Check for updates"'
+                )
         self.cards: dict[str, PullCard] = {}
         if operator:
             PullForm(self.pull, services.credentials.saved, self.forget)
@@ -89,6 +97,7 @@ class ImagesView:
         self.render()
         on_client_delete(services.state.subscribe(self.on_state))
         on_client_delete(services.jobs.subscribe(self.on_job))
+        on_client_delete(services.updates.subscribe(lambda endpoint, references: self.schedule()))
 
     def on_job(self, job: Job, update: JobUpdate) -> None:
         card = self.cards.get(job.job_id)
@@ -116,7 +125,34 @@ class ImagesView:
         total = format_size(sum(image.size for image in images))
         self.summary.text = f'{len(images)} images, {total}, {dangling} dangling'
         self._counts = self.services.state.containers_using()
-        self.table.show(images, self._counts)
+        self.table.show(images, self._counts, self.update_badge)
+        self.update_summary.text = self.describe_updates()
+
+    def update_badge(self, image: ImageRow) -> dict[str, Any] | None:
+        """The first of the image's tags the registry now names another image under."""
+        for tag in image.tags:
+            badge = badge_cell(self.services.updates.status(image.endpoint, tag, image.id))
+            if badge is not None:
+                return badge
+        return None
+
+    def describe_updates(self) -> str:
+        updates = self.services.updates
+        if updates.checking(self.endpoint):
+            return '· checking for updates…'
+        checked = updates.last_checked(self.endpoint)
+        if not checked:
+            return '· not checked for updates yet'
+        available = sum(1 for image in self.services.state.images.values() if self.update_badge(image))
+        when = datetime.fromtimestamp(checked, UTC).strftime('%Y-%m-%d %H:%M UTC')
+        return f'· updates available for {available} image{"s" if available != 1 else ""} (checked {when})'
+
+    async def check_updates(self) -> None:
+        """Queues a check of every image reference in use here; the badges follow when it ends."""
+        job = await run_command(self.services, self.services.commands.check_updates, self.endpoint)
+        if job is not None:
+            self.schedule()
+            ui.notify('Checking the images in use for updates.', type='info')
 
     async def pull(self, reference: str, username: str, password: str, save: bool) -> str | None:
         """Queues the pull and follows it here (its job page has the output); a wrong reference comes back as the

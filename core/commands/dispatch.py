@@ -10,6 +10,7 @@ from core.commands.environments import EnvironmentCommands
 from core.commands.images import ImageCommands
 from core.commands.networks import NetworkCommands
 from core.commands.sandbox import SandboxCommands
+from core.commands.updates import UpdateCommands
 from core.commands.volumes import VolumeCommands
 from core.container_actions import parse_action
 from core.docker.endpoints import Endpoints
@@ -27,7 +28,7 @@ from core.storage.audit import AuditLog
 from core.storage.credentials import RegistryCredentials
 
 
-class Commands(ImageCommands, VolumeCommands, NetworkCommands, EnvironmentCommands, SandboxCommands):
+class Commands(ImageCommands, VolumeCommands, NetworkCommands, EnvironmentCommands, SandboxCommands, UpdateCommands):
     def __init__(
         self,
         *,

@@ -17,6 +17,8 @@ DIGEST = re.compile(r'[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-
 IMAGE_ID = re.compile(r'[a-f0-9]{64}')
 NAME_MAX = 255
 DOCKER_HUB = 'docker.io'
+DOCKER_HUB_NAMES = ('docker.io', 'index.docker.io', 'registry-1.docker.io')
+DOCKER_HUB_API = 'registry-1.docker.io'  # where Docker Hub's registry API answers
 EXAMPLE = 'e.g. nginx:1.27 or 127.0.0.1:5000/team/app:2'
 
 
@@ -42,6 +44,35 @@ class ImageReference:
     def registry_key(self) -> str:
         """The registry the credentials belong to ('docker.io' when none is written)."""
         return self.registry or DOCKER_HUB
+
+    @property
+    def api_host(self) -> str:
+        """The host (and port) whose ``/v2/`` API serves this repository: Docker Hub's is 'registry-1.docker.io'."""
+        return DOCKER_HUB_API if self.registry_key in DOCKER_HUB_NAMES else self.registry_key
+
+    @property
+    def api_repository(self) -> str:
+        """The repository as the registry API names it: Docker Hub's official images live under 'library/'."""
+        if self.registry_key in DOCKER_HUB_NAMES and '/' not in self.repository:
+            return f'library/{self.repository}'
+        return self.repository
+
+    @property
+    def canonical_name(self) -> str:
+        """Registry and repository spelled one way whatever the user wrote ('busybox', 'docker.io/library/busybox'
+        both give 'docker.io/library/busybox'), to tell whether two references name the same repository."""
+        registry = DOCKER_HUB if self.registry_key in DOCKER_HUB_NAMES else self.registry_key
+        return f'{registry}/{self.api_repository}'
+
+    @property
+    def familiar(self) -> str:
+        """The reference as the engine writes its tags: Docker Hub's registry and 'library/' left out, ':latest' when
+        neither tag nor digest is given ('docker.io/library/busybox' → 'busybox:latest')."""
+        name = self.name
+        if self.registry_key in DOCKER_HUB_NAMES:
+            name = self.repository.removeprefix('library/') if self.repository.count('/') == 1 else self.repository
+        tag = self.tag or ('' if self.digest else 'latest')
+        return name + (f':{tag}' if tag else '') + (f'@{self.digest}' if self.digest else '')
 
     @property
     def pull_tag(self) -> str:

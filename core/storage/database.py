@@ -1,5 +1,5 @@
 """The panel's database: users, jobs, audit entries, templates, quotas, sandbox runtimes and runs, saved registry
-credentials.
+credentials, image update checks.
 
 :class:`Database` is what every backend offers: ``execute``, ``query`` and ``upsert`` with SQLite-flavoured SQL and
 ``?`` placeholders (PostgreSQL translates them). Embedded SQLite under ``BERTH_DATA_DIR`` by default
@@ -98,6 +98,17 @@ CREATE TABLE IF NOT EXISTS registry_credentials (
     sealed TEXT NOT NULL,
     saved_by TEXT NOT NULL,
     saved_at {real} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS image_updates (
+    endpoint TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    status TEXT NOT NULL,
+    remote_digest TEXT NOT NULL,
+    image_id TEXT NOT NULL,
+    local_digests TEXT NOT NULL,
+    message TEXT NOT NULL,
+    checked_at {real} NOT NULL,
+    PRIMARY KEY (endpoint, reference)
 );
 """
 # (table, column, declaration) for every column added after the first release of a table

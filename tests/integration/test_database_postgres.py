@@ -21,11 +21,15 @@ import pytest
 from auth.accounts import Accounts
 from core.jobs.store import JobStore, JobUpdate
 from core.settings import Settings
+from core.state.images import ImageRow
+from core.state.model import DockerState
 from core.storage import make_database
 from core.storage.audit import AuditLog
 from core.storage.credentials import RegistryCredentials, SecretBox
 from core.storage.database import Database, DatabaseUnavailable
 from core.storage.postgres import PostgresDatabase
+from core.updates.check import UpdateResult, UpdateStatus
+from core.updates.results import UpdateResults
 from system import build
 from tests.support.eventually import eventually
 from tests.unit.test_jobs import update
@@ -176,6 +180,37 @@ def test_saved_registry_credentials_are_replaced_not_duplicated(backend: Backend
     assert credentials.get('127.0.0.1:5000') == {'username': 'puller', 'password': 'changed'}
     assert [saved.registry for saved in credentials.saved()] == ['127.0.0.1:5000']
     assert credentials.forget('127.0.0.1:5000') and not credentials.forget('127.0.0.1:5000')
+    database.close()
+
+
+def test_update_check_results_are_replaced_per_reference_kept_and_cleared(backend: Backend) -> None:
+    digest, reference = 'sha256:' + 'a' * 64, '127.0.0.1:5000/team/app:1'
+    image = ImageRow(id='sha256:' + '1' * 64, tags=[reference], digests=[f'127.0.0.1:5000/team/app@{digest}'])
+    state = DockerState()
+    state.replace_images([image])
+    database = backend.open()
+    results = UpdateResults(database, state)
+    for remote in ('sha256:' + 'b' * 64, 'sha256:' + 'c' * 64):  # the second check replaces the first
+        found = UpdateResult(
+            reference=reference,
+            status=UpdateStatus.AVAILABLE,
+            remote_digest=remote,
+            image_id=image.id,
+            local_digests=image.digests,
+        )
+        results.record('local', [found])
+    database.close()
+    database = backend.open()
+    state = DockerState()  # a panel started again
+    state.replace_images([image])
+    kept = UpdateResults(database, state)
+    assert kept.available('local', reference) is True
+    assert kept.status('local', reference).remote_digest == 'sha256:' + 'c' * 64  # type: ignore[union-attr]
+    state.upsert_image(
+        ImageRow(id='sha256:' + '2' * 64, tags=[reference], digests=[f'127.0.0.1:5000/team/app@{digest}'])
+    )
+    assert kept.status('local', reference) is None  # the tag moved to an image the registry does not name
+    assert database.query('SELECT * FROM image_updates') == []
     database.close()
 
 
