@@ -142,8 +142,7 @@ class Runner:
             try:
                 self._run(api, container_id)
             finally:
-                with contextlib.suppress(docker.errors.DockerException):
-                    api.remove_container(container_id, force=True)
+                remove(api, container_id)
         return self.result
 
     def _run(self, api: docker.APIClient, container_id: str) -> None:
@@ -263,6 +262,22 @@ class Runner:
         self.result.peak_memory = sampler.peak_memory
         self.result.cpu_seconds = sampler.cpu_seconds
         self.result.peak_processes = sampler.peak_processes
+
+
+def remove(api: docker.APIClient, container_id: str, *, attempts: int = 4) -> None:
+    """Removes the run's container, trying again a few times: on a busy engine a forced removal right after a kill can
+    fail ("is already in progress", a kill not yet finished). What is still left the janitor removes later."""
+    for attempt in range(attempts):
+        try:
+            api.remove_container(container_id, force=True)
+            return
+        except docker.errors.NotFound:
+            return
+        except Exception as error:  # the engine busy or away: try again, then leave it to the janitor
+            if attempt == attempts - 1:
+                log.warning('could not remove the sandbox container %s: %s', container_id[:12], describe_error(error))
+                return
+            time.sleep(0.5 * (attempt + 1))
 
 
 def _frames(buffer: bytearray) -> list[tuple[str, bytes]]:

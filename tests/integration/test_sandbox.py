@@ -34,10 +34,11 @@ class Isolation:
     name: str  # the engine runtime runs ask for ('' the engine's default) and report
     url: str | None  # the engine
 
-    def containers(self) -> list[str]:
-        """The sandbox containers on this engine."""
+    def containers(self, run_id: str = '') -> list[str]:
+        """The sandbox containers on this engine (of one run: the host's engine is shared with other test runs)."""
         host = ['-H', self.url] if self.url else []
-        command = ['docker', *host, 'ps', '-aq', '--filter', 'label=berth.sandbox=1']
+        label = f'berth.sandbox.run={run_id}' if run_id else 'berth.sandbox=1'
+        command = ['docker', *host, 'ps', '-aq', '--filter', f'label={label}']
         return subprocess.run(command, capture_output=True, text=True, check=True).stdout.split()
 
 
@@ -120,15 +121,16 @@ def run(
     recorder = Recorder()
     endpoint = Endpoint(id='local', name='local', url=isolation.url)
     params = {'request': request.to_dict(), 'requester': OWNER}
+    run_id = uuid.uuid4().hex
     worker = threading.Thread(
         target=sandbox_run,
-        args=(endpoint, recorder, uuid.uuid4().hex, params, 'developer', cancelled),
+        args=(endpoint, recorder, run_id, params, 'developer', cancelled),
         daemon=True,
     )
     worker.start()
     worker.join(runtime.limits.timeout + 30)
     assert not worker.is_alive(), 'the run did not end'
-    assert isolation.containers() == [], 'a sandbox container was left behind'
+    assert isolation.containers(run_id) == [], 'a sandbox container was left behind'
     return recorder
 
 
