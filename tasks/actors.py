@@ -11,8 +11,9 @@ from core.commands.networks import NETWORK_OPERATIONS
 from core.container_actions import ContainerAction
 from core.environments.environment import ENVIRONMENT_OPERATIONS
 from core.sandbox.runs import KIND as SANDBOX_RUN
+from core.stacks.actions import KINDS as STACK_KINDS
 
-from . import containers, environments, images, networks, sandbox, volumes
+from . import containers, environments, images, networks, sandbox, stacks, volumes
 
 Actor = dramatiq.Actor[..., None]
 
@@ -27,6 +28,7 @@ class Actors:
     network_operation: Actor
     environment_operation: Actor
     sandbox_run: Actor
+    stack_operation: Actor
 
     def senders(self) -> dict[str, Callable[..., object]]:
         """Kind of job (= its audit action, as ``Commands.dispatch`` names it) → the actor's send."""
@@ -39,6 +41,7 @@ class Actors:
             **{f'network.{operation}': self.network_operation.send for operation in NETWORK_OPERATIONS},
             **{f'environment.{operation}': self.environment_operation.send for operation in ENVIRONMENT_OPERATIONS},
             SANDBOX_RUN: self.sandbox_run.send,
+            **dict.fromkeys(STACK_KINDS, self.stack_operation.send),
         }
 
 
@@ -52,4 +55,5 @@ def declare(broker: dramatiq.Broker) -> Actors:
         network_operation=networks.network_operation.declare(broker),
         environment_operation=environments.environment_operation.declare(broker),
         sandbox_run=sandbox.sandbox_run.declare(broker),
+        stack_operation=stacks.stack_operation.declare(broker),
     )
