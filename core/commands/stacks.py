@@ -18,7 +18,7 @@ from core.errors import CommandError
 from core.jobs.store import Job
 from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, Scope
 from core.stacks import policy
-from core.stacks.actions import StackAction
+from core.stacks.actions import ROLLBACK_KIND, StackAction
 from core.stacks.compose import ComposeMissing, default_compose
 from core.stacks.config import Checked, normalise
 from core.stacks.listing import StackRow, stack_rows
@@ -55,7 +55,7 @@ class StackCommands(CommandBase):
         refusals for the requester's role."""
         identity = self._require(identity, Permission.STACK_DEPLOY, 'write stacks', 'stack.validate', name)
         store = self._stacks()
-        checked = await self._check(store, identity, name, files)
+        checked = await self._check_stack(store, identity, name, files)
         refusals = policy.refusals(checked.config, identity.role) if checked.ok else []
         return Validation(problems=checked.problems, refusals=refusals, services=checked.services)
 
@@ -67,12 +67,12 @@ class StackCommands(CommandBase):
         asked: dict[str, Any] = {'message': message} if message else {}
         identity = self._require(identity, Permission.STACK_DEPLOY, 'deploy stacks', kind, name, asked)
         store = self._stacks()
-        checked = await self._check(store, identity, name, files)
+        checked = await self._check_stack(store, identity, name, files)
         if not checked.ok:
             raise StackInvalid(checked.problems)
         refused = policy.refusals(checked.config, identity.role)
         if refused:
-            self._refuse(identity, kind, name, asked, f'the stack {name} is refused: {"; ".join(refused)}')
+            self._refuse_stack(identity, kind, name, asked, f'the stack {name} is refused: {"; ".join(refused)}')
         try:
             version = await asyncio.to_thread(
                 store.save_version, name, files, author=identity.username, message=message
@@ -89,7 +89,7 @@ class StackCommands(CommandBase):
             files = await asyncio.to_thread(self._stacks().version, name, number)
         except StackError as error:
             raise CommandError(str(error)) from None
-        return await self.deploy_stack(identity, name, files, message=f'roll back to v{number}', kind='stack.rollback')
+        return await self.deploy_stack(identity, name, files, message=f'roll back to v{number}', kind=ROLLBACK_KIND)
 
     async def stack_action(
         self, identity: Identity | None, name: str, action: StackAction, *, remove_volumes: bool = False
@@ -99,7 +99,7 @@ class StackCommands(CommandBase):
         asked: dict[str, Any] = {'remove_volumes': True} if action == StackAction.DOWN and remove_volumes else {}
         identity = self._require(identity, spec.permission, f'{spec.label.lower()} stacks', action.kind, name, asked)
         store = self._stacks()
-        self._name(name)
+        self._stack_name(name)
         if action == StackAction.DEPLOY:
             raise CommandError('a deploy carries its files: use Deploy on the stack page')
         files: StackFiles | None = None
@@ -107,13 +107,15 @@ class StackCommands(CommandBase):
             if not await asyncio.to_thread(store.exists, name):
                 raise CommandError(f'{name} has no compose file in Berth: adopt it first')
             files = await asyncio.to_thread(store.read, name)
-            checked = await self._check(store, identity, name, files)
+            checked = await self._check_stack(store, identity, name, files)
             if not checked.ok:
                 raise StackInvalid(checked.problems)
             refused = policy.refusals(checked.config, identity.role) if spec.creates else []
             if refused:
-                self._refuse(identity, action.kind, name, asked, f'the stack {name} is refused: {"; ".join(refused)}')
-        elif not self._row(name) and not await asyncio.to_thread(store.exists, name):
+                self._refuse_stack(
+                    identity, action.kind, name, asked, f'the stack {name} is refused: {"; ".join(refused)}'
+                )
+        elif not self._stack_row(name) and not await asyncio.to_thread(store.exists, name):
             raise CommandError(f'there is no stack named {name}')
         return await self._dispatch_action(identity, action, name, files, asked)
 
@@ -122,7 +124,7 @@ class StackCommands(CommandBase):
         file names the services the stack's containers run; saved as its first version. Audited."""
         identity = self._require(identity, Permission.STACK_DEPLOY, 'adopt stacks', 'stack.adopt', name)
         store = self._stacks()
-        row = self._row(name)
+        row = self._stack_row(name)
         if row is None:
             raise CommandError(f'no containers of a stack named {name} are on the engine')
         if await asyncio.to_thread(store.exists, name):
@@ -155,6 +157,27 @@ class StackCommands(CommandBase):
         )
         return version
 
+    async def reveal_stack_env(self, identity: Identity | None, name: str) -> str:
+        """The stack's .env with its secret-looking values, for someone who may deploy the stack. Audited."""
+        identity = self._require(
+            identity, Permission.STACK_DEPLOY, 'see secret values of stacks', 'stack.reveal_env', name
+        )
+        try:
+            files = await asyncio.to_thread(self._stacks().read, name)
+        except StackError as error:
+            raise CommandError(str(error)) from None
+        self.audit.record(
+            username=identity.username,
+            role=identity.role,
+            action='stack.reveal_env',
+            target=name,
+            params={},
+            result='revealed',
+            address=identity.address,
+            endpoint=LOCAL_ENDPOINT,
+        )
+        return files.env
+
     def stack_rows(self, managed: dict[str, tuple[list[str], float]]) -> list[StackRow]:
         """The stacks, Berth's (``managed``: from :meth:`Stacks.overview`, read off the loop) and the engine's."""
         return stack_rows(self.state.containers.values(), managed)
@@ -172,7 +195,7 @@ class StackCommands(CommandBase):
         params: dict[str, Any] = dict(asked)
         if files is not None:
             params['files'] = {'compose': files.compose, 'env': files.env}
-        row = self._row(name)
+        row = self._stack_row(name)
         return await self.dispatch(
             identity,
             permission=action.spec.permission,
@@ -186,30 +209,32 @@ class StackCommands(CommandBase):
             scope=Scope(endpoint=row.endpoint if row else LOCAL_ENDPOINT),
         )
 
-    async def _check(self, store: Stacks, identity: Identity, name: str, files: StackFiles) -> Checked:
-        self._name(name)
+    async def _check_stack(self, store: Stacks, identity: Identity, name: str, files: StackFiles) -> Checked:
+        self._stack_name(name)
         try:
             files.check()
         except StackError as error:
             raise CommandError(str(error)) from None
         refused = policy.path_refusals(files.compose, identity.role)
         if refused:  # before compose reads any file the compose file names
-            self._refuse(identity, 'stack.validate', name, {}, f'the stack {name} is refused: {"; ".join(refused)}')
+            self._refuse_stack(
+                identity, 'stack.validate', name, {}, f'the stack {name} is refused: {"; ".join(refused)}'
+            )
         try:
             compose = await asyncio.to_thread(default_compose)
         except ComposeMissing as error:
             raise CommandError(str(error)) from None
         return await asyncio.to_thread(normalise, compose, name, files, store.directory(name))
 
-    def _refuse(self, identity: Identity, kind: str, name: str, asked: dict[str, Any], sentence: str) -> None:
+    def _refuse_stack(self, identity: Identity, kind: str, name: str, asked: dict[str, Any], sentence: str) -> None:
         refusal = Forbidden(sentence)
         self._refused(identity, kind, name, asked, refusal)
         raise refusal
 
-    def _row(self, name: str) -> StackRow | None:
+    def _stack_row(self, name: str) -> StackRow | None:
         return next((row for row in stack_rows(self.state.containers.values(), {}) if row.name == name), None)
 
-    def _name(self, name: str) -> None:
+    def _stack_name(self, name: str) -> None:
         try:
             check_name(name)
         except StackError as error:

@@ -105,10 +105,14 @@ SPECS: dict[StackAction, StackActionSpec] = {
         steps=(('pull',), UP),
     ),
 }
-KINDS = tuple(action.kind for action in StackAction)
+ROLLBACK_KIND = 'stack.rollback'  # a deploy of an earlier version: its own audit action, the deploy's actor
+KINDS = (*(action.kind for action in StackAction), ROLLBACK_KIND)
 
 
 def parse_stack_action(value: str) -> StackAction | None:
+    """The action a job kind runs ('stack.rollback' deploys)."""
+    if value == ROLLBACK_KIND:
+        return StackAction.DEPLOY
     try:
         return StackAction(value.removeprefix('stack.'))
     except ValueError:
