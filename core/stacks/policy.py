@@ -19,7 +19,7 @@ from core.commands import policy
 from core.commands.spec import ContainerSpec, MountSpec
 from core.permissions import ROLES, Permission, role_allows
 
-ADMIN = 'needs the admin role'
+ADMIN = 'only an admin may'
 # the create policy's fields → the compose option a sentence names
 OPTION_OF = {
     'privileged': 'privileged: true',
@@ -50,7 +50,7 @@ def refusals(config: Mapping[str, Any], role: str | None, protected_volumes: Col
     for key, declared in sorted(volumes.items()):
         volume = declared or {}
         if volume.get('driver_opts') or volume.get('driver') not in (None, '', 'local'):
-            reasons.append(f'volume {key}: driver_opts — volume driver options {ADMIN}')
+            reasons.append(f'volume {key}: driver_opts — {ADMIN} set volume driver options')
     for name, service in sorted((config.get('services') or {}).items()):
         reasons.extend(
             f'service {name}: {reason}' for reason in service_refusals(service or {}, volumes, role, protected_volumes)
@@ -58,7 +58,7 @@ def refusals(config: Mapping[str, Any], role: str | None, protected_volumes: Col
     for kind in ('configs', 'secrets'):
         for key, entry in sorted((config.get(kind) or {}).items()):
             if (entry or {}).get('file'):
-                reasons.append(f'{kind[:-1]} {key}: file {entry["file"]} — files of the host {ADMIN}')
+                reasons.append(f'{kind[:-1]} {key}: file {entry["file"]} — {ADMIN} use files of the host')
     return reasons
 
 
@@ -85,25 +85,25 @@ def service_refusals(
     for key in ('network_mode', 'pid', 'ipc'):
         value = str(service.get(key) or '')
         if value.startswith('container:'):
-            reasons.append(f"{key}: {value} — another container's namespace {ADMIN}")
+            reasons.append(f"{key}: {value} — {ADMIN} join another container's namespace")
     for key in HOST_MODES:
         if service.get(key) == 'host':
-            reasons.append(f'{key}: host — the host namespace {ADMIN}')
+            reasons.append(f'{key}: host — {ADMIN} use the host namespace')
     for key, what in (
-        ('security_opt', 'security options'),
-        ('device_cgroup_rules', 'device cgroup rules'),
-        ('cgroup_parent', 'a cgroup parent'),
-        ('gpus', 'GPUs'),
-        ('build', 'building images from files of the host'),
+        ('security_opt', 'set security options'),
+        ('device_cgroup_rules', 'set device cgroup rules'),
+        ('cgroup_parent', 'set a cgroup parent'),
+        ('gpus', 'use GPUs'),
+        ('build', 'build images from files of the host'),
     ):
         if service.get(key):
-            reasons.append(f'{key} — {what} {ADMIN}')
+            reasons.append(f'{key} — {ADMIN} {what}')
     reserved = ((service.get('deploy') or {}).get('resources') or {}).get('reservations') or {}
     if reserved.get('devices'):
-        reasons.append(f'deploy.resources.reservations.devices — host devices {ADMIN}')
+        reasons.append(f'deploy.resources.reservations.devices — {ADMIN} use host devices')
     for source in service.get('volumes_from') or []:
         if str(source).startswith('container:'):
-            reasons.append(f"volumes_from: {source} — another container's volumes {ADMIN}")
+            reasons.append(f"volumes_from: {source} — {ADMIN} mount another container's volumes")
     return reasons
 
 
@@ -163,5 +163,5 @@ def outside(option: str, path: Any) -> list[str]:
     text = str(path or '')
     parts = PurePosixPath(text).parts
     if not text or text.startswith(('/', '~')) or '$' in text or '..' in parts:
-        return [f"{option}: {text} — files outside the stack's directory {ADMIN}"]
+        return [f"{option}: {text} — {ADMIN} name files outside the stack's directory"]
     return []

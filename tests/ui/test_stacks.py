@@ -108,6 +108,8 @@ async def test_write_deploy_edit_redeploy_and_roll_back(user: User, project: str
     # Then its containers appear, live on the page too
     await eventually(lambda: len(containers(project)) == 2, 60, 'two containers of the stack')
     await user.should_see('running 2 of 2', retries=100)
+    # And the deployment log showed each service's steps
+    await user.should_see('Creating → Created → Starting → Started', retries=50)
     await user.should_see('v1 · ', retries=50)
     first = containers(project)
     # When one service is edited and the stack deployed again
