@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import docker
+
 from core.commands.base import CommandBase
+from core.docker.client import describe_error
 from core.errors import CommandError
 from core.jobs.store import Job
 from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, Scope
@@ -56,7 +59,7 @@ class StackCommands(CommandBase):
         identity = self._require(identity, Permission.STACK_DEPLOY, 'write stacks', 'stack.validate', name)
         store = self._stacks()
         checked = await self._check_stack(store, identity, name, files)
-        refusals = policy.refusals(checked.config, identity.role) if checked.ok else []
+        refusals = await self._stack_refusals(checked.config, identity) if checked.ok else []
         return Validation(problems=checked.problems, refusals=refusals, services=checked.services)
 
     async def deploy_stack(
@@ -70,7 +73,7 @@ class StackCommands(CommandBase):
         checked = await self._check_stack(store, identity, name, files)
         if not checked.ok:
             raise StackInvalid(checked.problems)
-        refused = policy.refusals(checked.config, identity.role)
+        refused = await self._stack_refusals(checked.config, identity)
         if refused:
             self._refuse_stack(identity, kind, name, asked, f'the stack {name} is refused: {"; ".join(refused)}')
         try:
@@ -110,7 +113,7 @@ class StackCommands(CommandBase):
             checked = await self._check_stack(store, identity, name, files)
             if not checked.ok:
                 raise StackInvalid(checked.problems)
-            refused = policy.refusals(checked.config, identity.role) if spec.creates else []
+            refused = await self._stack_refusals(checked.config, identity) if spec.creates else []
             if refused:
                 self._refuse_stack(
                     identity, action.kind, name, asked, f'the stack {name} is refused: {"; ".join(refused)}'
@@ -225,6 +228,27 @@ class StackCommands(CommandBase):
         except ComposeMissing as error:
             raise CommandError(str(error)) from None
         return await asyncio.to_thread(normalise, compose, name, files, store.directory(name))
+
+    async def _stack_refusals(self, config: dict[str, Any], identity: Identity) -> list[str]:
+        """The body policy on the normalised file, with Berth's protected volumes looked up (off the loop) when a
+        non-admin's services mount named volumes."""
+        protected: set[str] = set()
+        named = any(
+            isinstance(item, dict) and item.get('type') == 'volume' and item.get('source')
+            for service in (config.get('services') or {}).values()
+            for item in (service or {}).get('volumes') or []
+        )
+        if named and not policy.is_admin(identity.role) and self.endpoints is not None:
+            endpoints = self.endpoints
+            try:
+                protected = await asyncio.to_thread(
+                    lambda: self.protection.protected_volumes(endpoints.client(LOCAL_ENDPOINT).api)
+                )
+            except docker.errors.DockerException as error:
+                raise CommandError(
+                    f"could not check the volumes against Berth's own: {describe_error(error)}"
+                ) from None
+        return policy.refusals(config, identity.role, protected)
 
     def _refuse_stack(self, identity: Identity, kind: str, name: str, asked: dict[str, Any], sentence: str) -> None:
         refusal = Forbidden(sentence)

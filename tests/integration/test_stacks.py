@@ -11,7 +11,7 @@ import docker
 import pytest
 
 from core.jobs.store import Job
-from core.permissions import Identity, Permission
+from core.permissions import Forbidden, Identity, Permission
 from core.stacks.actions import StackAction
 from core.stacks.compose import find_compose
 from core.stacks.store import StackFiles
@@ -143,3 +143,27 @@ async def test_down_removes_the_volumes_only_when_asked(
     assert down.status == 'succeeded', down.message
     with pytest.raises(docker.errors.NotFound):
         docker_client.volumes.get(volume)
+
+
+@pytest.fixture
+def protected_volume(docker_client: docker.DockerClient) -> Iterator[str]:
+    name = f'bst-{uuid.uuid4().hex[:8]}-protected'
+    docker_client.volumes.create(name, labels={'berth.protected': 'true'})
+    yield name
+    docker_client.volumes.get(name).remove(force=True)
+
+
+async def test_an_operator_cannot_mount_berths_protected_volume_into_a_stack(
+    services: Services, project: str, protected_volume: str, docker_client: docker.DockerClient
+) -> None:
+    compose = (
+        f'services:\n  app:\n    image: {BUSYBOX}\n    volumes: [data:/data]\n'
+        f'volumes:\n  data:\n    external: true\n    name: {protected_volume}\n'
+    )
+    with pytest.raises(Forbidden) as refused:
+        await services.commands.deploy_stack(OPERATOR, project, StackFiles(compose=compose))
+    assert str(refused.value) == (
+        f'the stack {project} is refused: service app: volumes — mounting {protected_volume} needs the admin role: '
+        'Berth protects the data in it'
+    )
+    assert service_containers(docker_client, project) == {}
