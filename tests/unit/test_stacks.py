@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from core.docker.endpoints import Endpoint
+from core.jobs.bus import Bus
+from core.jobs.locks import Locks
+from core.jobs.store import JobUpdate
+from core.operations.report import JobReporter
+from core.operations.stacks import stack_operation
+from core.protection import Protection
 from core.stacks import policy
+from core.stacks.actions import StackAction
 from core.stacks.compose import ComposeMissing, find_compose
 from core.stacks.env_file import mask_env
 from core.stacks.events import DeployLog, parse_event, service_of
@@ -259,3 +267,24 @@ def test_compose_never_sees_the_panels_environment(monkeypatch: pytest.MonkeyPat
     assert environment['DOCKER_HOST'] == 'tcp://10.0.0.2:2376' and environment['HOME'] == str(tmp_path)
     assert set(environment) <= {'PATH', 'TZ', 'LANG', 'LC_ALL', 'HOME', 'DOCKER_CONFIG', 'COMPOSE_ANSI', 'DOCKER_HOST'}
     assert os.environ['BERTH_SECRET_KEY'] == 'do-not-leak'
+
+
+class Collected(Bus):
+    def __init__(self) -> None:
+        self.updates: list[JobUpdate] = []
+
+    def publish(self, update: JobUpdate) -> None:
+        self.updates.append(update)
+
+
+def test_an_action_waits_for_the_stacks_lock_and_says_so_when_it_stays_taken() -> None:
+    locks, bus = Locks(wait_seconds=0.1), Collected()
+    reporter = JobReporter(bus, {'job_id': 'j1', 'kind': 'stack.stop', 'target': 'shop'})
+    with locks.hold('stack:local:shop', 'the stack shop'):  # another job holds it
+        stack_operation(
+            Endpoint(id='local', name='local'), reporter, locks, StackAction.STOP, 'shop', {}, 'admin',
+            Protection.discover, None,
+        )  # fmt: skip
+    assert [(update.status, update.message) for update in bus.updates] == [
+        ('failed', 'the stack shop stayed busy for 0.1 seconds (another job holds it): try again')
+    ]
