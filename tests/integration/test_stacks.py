@@ -61,8 +61,9 @@ async def test_the_actor_refuses_a_privileged_service_of_an_operator_whom_the_co
 
 
 @pytest.fixture
-def app_images(docker_client: docker.DockerClient, registry: LocalRegistry) -> Iterator[tuple[str, str]]:
-    """Two images in the local registry under tags of this test's own: (the app's, a sidecar's)."""
+def app_images(docker_client: docker.DockerClient, registry: LocalRegistry, project: str) -> Iterator[tuple[str, str]]:
+    """Two images in the local registry under tags of this test's own: (the app's, a sidecar's); every local image
+    of those repositories (older ones left untagged by an update too) is removed afterwards."""
     tag = uuid.uuid4().hex[:8]
     pushed = []
     for name in ('app', 'sidecar'):
@@ -70,8 +71,13 @@ def app_images(docker_client: docker.DockerClient, registry: LocalRegistry) -> I
         build_layered_image(docker_client, local, [0.5])
         pushed.append(push_and_forget(docker_client, local, registry.address, f'berth-test/stack-{name}:{tag}'))
     yield pushed[0], pushed[1]
+    compose = str(find_compose().path)
+    subprocess.run([compose, '-p', project, 'down', '--remove-orphans'], check=False, capture_output=True)
     for reference in pushed:
-        subprocess.run(['docker', 'rmi', '-f', reference], check=False, capture_output=True)
+        repository = reference.rsplit(':', 1)[0]
+        for image in docker_client.images.list(all=True):
+            if any(digest.startswith(f'{repository}@') for digest in image.attrs.get('RepoDigests') or []):
+                subprocess.run(['docker', 'rmi', '-f', image.id], check=False, capture_output=True)
 
 
 async def test_update_pulls_and_recreates_only_the_service_whose_image_changed(
