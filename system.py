@@ -33,6 +33,7 @@ from core.permissions import LOCAL_ENDPOINT, Identity
 from core.protection import Protection
 from core.sandbox.service import Sandbox
 from core.settings import Settings
+from core.stacks.store import Stacks
 from core.state.containers import ContainerState
 from core.state.model import DockerState, EventWatcher
 from core.storage import make_database
@@ -224,6 +225,7 @@ def build(settings: Settings) -> Services:
                 secrets=secrets,
                 protection=protection,
                 sandbox_sweep=settings.sandbox_sweep_seconds,
+                stacks_root=settings.data_dir / 'stacks',
             )
         )
     services = Services(
@@ -252,6 +254,7 @@ def build(settings: Settings) -> Services:
             templates=templates,
             quotas=quotas,
             sandbox=sandbox,
+            stacks=Stacks(settings.data_dir / 'stacks'),
         ),
         secrets=secrets,
         credentials=credentials,

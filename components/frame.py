@@ -23,6 +23,7 @@ NAVIGATION: tuple[tuple[str, str, str, Permission, bool], ...] = (
     ('Images', '/images', 'layers', Permission.IMAGE_READ, False),
     ('Volumes', '/volumes', 'storage', Permission.VOLUME_READ, False),
     ('Networks', '/networks', 'lan', Permission.NETWORK_READ, False),
+    ('Stacks', '/stacks', 'stacks', Permission.STACK_READ, False),
     ('Run', '/run', 'play_arrow', Permission.SANDBOX_RUN, True),
     ('Jobs', '/jobs', 'work_history', Permission.JOB_READ, True),
     ('Users', '/admin/users', 'group', Permission.USERS_MANAGE, False),

@@ -57,6 +57,9 @@ class Permission(StrEnum):
     SANDBOX_RUN = 'sandbox.run'  # run a script in a throwaway, locked-down container (and cancel that run)
     SANDBOX_READ = 'sandbox.read'  # see a run: its script, input, output and result (a read-only link)
     RUNTIMES_MANAGE = 'runtimes.manage'  # create, edit and delete the runtimes scripts run in
+    STACK_READ = 'stack.read'  # compose stacks: their files (secret-looking .env values masked), versions, services
+    STACK_DEPLOY = 'stack.deploy'  # write, deploy, pull, update, roll back and adopt stacks
+    STACK_LIFECYCLE = 'stack.lifecycle'  # stop, start, restart and take down stacks
     JOB_READ = 'job.read'
     RECORDING_READ = 'recording.read'  # replay and download recorded terminal sessions
     JOB_CANCEL = 'job.cancel'
@@ -77,6 +80,7 @@ _VIEWER = {
     Permission.NETWORK_READ,
     Permission.JOB_READ,
     Permission.SANDBOX_READ,
+    Permission.STACK_READ,
 }
 _OPERATOR = _VIEWER | {
     Permission.CONTAINER_ENV,
@@ -100,6 +104,8 @@ _OPERATOR = _VIEWER | {
     Permission.ENVIRONMENT_CREATE,
     Permission.ENVIRONMENT_DELETE,
     Permission.SANDBOX_RUN,
+    Permission.STACK_DEPLOY,
+    Permission.STACK_LIFECYCLE,
 }
 
 # What a developer may do on the containers (its environments) and recordings that carry its own berth.owner, and on

@@ -24,6 +24,8 @@ from . import (
     networks,
     recordings,
     sandbox,
+    stack_detail,
+    stacks,
     terminal,
     volume_detail,
     volumes,
@@ -56,3 +58,5 @@ def register(services: Services) -> None:
     logs.register(services)
     recordings.register(services)
     sandbox.register(services)
+    stacks.register(services)
+    stack_detail.register(services)

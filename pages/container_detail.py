@@ -34,7 +34,7 @@ VERBS = [(action.value, spec.label, spec.icon) for action, spec in CONTAINER_ACT
 def register(services: Services) -> None:
     @ui.page('/containers/{name_or_id}')
     @ui.page(HOSTS + '/containers/{name_or_id}')
-    async def container_page(name_or_id: str, endpoint: str = LOCAL_ENDPOINT) -> None:
+    async def container_page(name_or_id: str, endpoint: str = LOCAL_ENDPOINT, tab: str = 'overview') -> None:
         identity = page_identity(services, Permission.CONTAINER_READ, WHAT, own=True)
         if identity is None:
             return
@@ -46,11 +46,11 @@ def register(services: Services) -> None:
             if row is None:
                 ui.link('Back to containers', '/containers')
                 return
-            await ContainerDetail(services, row, identity).load()
+            await ContainerDetail(services, row, identity, tab).load()
 
 
 class ContainerDetail:
-    def __init__(self, services: Services, row: ContainerRow, identity: Identity) -> None:
+    def __init__(self, services: Services, row: ContainerRow, identity: Identity, tab: str = 'overview') -> None:
         self.services = services
         self.container_id = row.id
         self.environment = EnvironmentAccess(
@@ -78,7 +78,8 @@ class ContainerDetail:
             ui.tab('terminal', 'Terminal')
             ui.tab('stats', 'Stats')
             ui.tab('raw', 'Raw JSON')
-        with ui.tab_panels(tabs, value='overview').classes('w-full').props('keep-alive'):
+        tab = tab if tab in ('overview', 'logs', 'terminal', 'stats', 'raw') else 'overview'  # ?tab=stats: a link
+        with ui.tab_panels(tabs, value=tab).classes('w-full').props('keep-alive'):
             with ui.tab_panel('overview'):
                 self.overview = ui.column().classes('w-full gap-4')
             with ui.tab_panel('logs'):
@@ -91,6 +92,8 @@ class ContainerDetail:
                 self.raw = ui.code('', language='json').classes('w-full')
         # the shared stats stream is followed only while the Stats tab is shown
         tabs.on_value_change(lambda event: self.stats.show() if event.value == 'stats' else self.stats.hide())
+        if tab == 'stats':
+            self.stats.show()
         on_client_delete(services.state.subscribe(self.on_state))
 
     def on_state(self, change: StateChange) -> None:

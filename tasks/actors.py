@@ -11,9 +11,10 @@ from core.commands.networks import NETWORK_OPERATIONS
 from core.container_actions import ContainerAction
 from core.environments.environment import ENVIRONMENT_OPERATIONS
 from core.sandbox.runs import KIND as SANDBOX_RUN
+from core.stacks.actions import KINDS as STACK_KINDS
 from core.updates.check import KIND as UPDATE_CHECK
 
-from . import containers, environments, images, networks, sandbox, updates, volumes
+from . import containers, environments, images, networks, sandbox, stacks, updates, volumes
 
 Actor = dramatiq.Actor[..., None]
 
@@ -29,6 +30,7 @@ class Actors:
     environment_operation: Actor
     sandbox_run: Actor
     check_image_updates: Actor
+    stack_operation: Actor
 
     def senders(self) -> dict[str, Callable[..., object]]:
         """Kind of job (= its audit action, as ``Commands.dispatch`` names it) → the actor's send."""
@@ -42,6 +44,7 @@ class Actors:
             **{f'environment.{operation}': self.environment_operation.send for operation in ENVIRONMENT_OPERATIONS},
             SANDBOX_RUN: self.sandbox_run.send,
             UPDATE_CHECK: self.check_image_updates.send,
+            **dict.fromkeys(STACK_KINDS, self.stack_operation.send),
         }
 
 
@@ -56,4 +59,5 @@ def declare(broker: dramatiq.Broker) -> Actors:
         environment_operation=environments.environment_operation.declare(broker),
         sandbox_run=sandbox.sandbox_run.declare(broker),
         check_image_updates=updates.check_image_updates.declare(broker),
+        stack_operation=stacks.stack_operation.declare(broker),
     )

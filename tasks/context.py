@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -51,6 +52,7 @@ class WorkerContext(dramatiq.Middleware):
         settings: Settings | None = None,  # a standalone worker's settings: the key file may appear after it started
         locks: Locks | None = None,  # shared by every worker (quota checks); in-process for the embedded worker
         sandbox_sweep: float | None = None,  # sweep for sandbox containers left behind this often; None: never
+        stacks_root: Path | None = None,  # BERTH_DATA_DIR/stacks: where compose runs a stack (else a scratch directory)
     ) -> None:
         self.endpoints = endpoints
         self.bus = bus
@@ -61,6 +63,7 @@ class WorkerContext(dramatiq.Middleware):
         self.settings = settings
         self.locks = locks or Locks()
         self.sandbox_sweep = sandbox_sweep
+        self.stacks_root = stacks_root
         self._janitor: Janitor | None = None
 
     @classmethod
@@ -75,6 +78,7 @@ class WorkerContext(dramatiq.Middleware):
             settings=settings,
             locks=make_locks(settings.redis_url),
             sandbox_sweep=settings.sandbox_sweep_seconds,
+            stacks_root=settings.data_dir / 'stacks',
         )
 
     @staticmethod

@@ -10,6 +10,7 @@ from core.commands.environments import EnvironmentCommands
 from core.commands.images import ImageCommands
 from core.commands.networks import NetworkCommands
 from core.commands.sandbox import SandboxCommands
+from core.commands.stacks import StackCommands
 from core.commands.updates import UpdateCommands
 from core.commands.volumes import VolumeCommands
 from core.container_actions import parse_action
@@ -23,12 +24,21 @@ from core.jobs.store import Job, JobStore
 from core.permissions import Identity, Permission, require
 from core.protection import Protection
 from core.sandbox.service import Sandbox
+from core.stacks.store import Stacks
 from core.state.model import DockerState
 from core.storage.audit import AuditLog
 from core.storage.credentials import RegistryCredentials
 
 
-class Commands(ImageCommands, VolumeCommands, NetworkCommands, EnvironmentCommands, SandboxCommands, UpdateCommands):
+class Commands(
+    ImageCommands,
+    VolumeCommands,
+    NetworkCommands,
+    EnvironmentCommands,
+    SandboxCommands,
+    UpdateCommands,
+    StackCommands,
+):
     def __init__(
         self,
         *,
@@ -45,8 +55,10 @@ class Commands(ImageCommands, VolumeCommands, NetworkCommands, EnvironmentComman
         quotas: QuotaRules | None = None,
         owners: Callable[[str], Identity | None] | None = None,
         sandbox: Sandbox | None = None,
+        stacks: Stacks | None = None,
     ) -> None:
         self.state = state
+        self.stacks = stacks  # compose stacks' files and versions (core/stacks/store.py)
         self.sandbox = sandbox  # runtimes, runs and the line they wait in (core/sandbox/service.py)
         self.templates = templates  # environment templates (core/environments/templates.py)
         self.quotas = quotas  # the quota rules of environments (core/environments/quotas.py)

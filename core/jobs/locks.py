@@ -34,8 +34,9 @@ class Locks:
         self._guard = threading.Lock()
 
     @contextlib.contextmanager
-    def hold(self, name: str, what: str) -> Iterator[None]:
-        """Holds the lock ``name`` for the block; raises :class:`LockBusy` naming ``what`` when it stays taken."""
+    def hold(self, name: str, what: str, *, seconds: float | None = None) -> Iterator[None]:
+        """Holds the lock ``name`` for the block; raises :class:`LockBusy` naming ``what`` when it stays taken.
+        ``seconds``: how long a dead holder keeps it (shared locks only; a deploy holds its stack's for minutes)."""
         with self._guard:
             lock = self._locks.setdefault(name, threading.Lock())
         if not lock.acquire(timeout=self.wait_seconds):
@@ -57,9 +58,9 @@ class RedisLocks(Locks):
         self._redis = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
 
     @contextlib.contextmanager
-    def hold(self, name: str, what: str) -> Iterator[None]:
+    def hold(self, name: str, what: str, *, seconds: float | None = None) -> Iterator[None]:
         lock = self._redis.lock(
-            f'{KEY_PREFIX}{name}', timeout=self.hold_seconds, blocking_timeout=self.wait_seconds, sleep=0.05
+            f'{KEY_PREFIX}{name}', timeout=seconds or self.hold_seconds, blocking_timeout=self.wait_seconds, sleep=0.05
         )
         if not lock.acquire():
             raise LockBusy(busy(what, self.wait_seconds))

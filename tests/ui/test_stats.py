@@ -104,3 +104,15 @@ async def test_the_stats_tab_shows_live_figures_only_while_it_is_shown(
     # And showing Stats again follows again, the past minutes drawn at once
     user.find(kind=ui.tab, content='Stats').click()
     assert view.subscribed and view.cpu_chart.data[0]
+
+
+async def test_a_link_with_tab_stats_opens_the_stats_tab_following(user: User, busy: str) -> None:
+    await sign_in(user, to='/containers')
+    await rows_of(user, lambda rows: any(row['name'] == busy and row['state'] == 'running' for row in rows))
+    # When the container page is opened from a link to its stats (the stack page's services link so)
+    await user.open(f'/containers/{busy}?tab=stats')
+    view = next(iter(user.find(StatsView).elements))
+    assert isinstance(view, StatsView)
+    # Then the Stats tab is the one shown, and it follows the container
+    assert view.subscribed
+    await user.should_see(LIVE, retries=100)

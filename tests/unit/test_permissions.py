@@ -28,6 +28,7 @@ VIEWER_ONLY = {
     Permission.NETWORK_READ,
     Permission.JOB_READ,
     Permission.SANDBOX_READ,
+    Permission.STACK_READ,
 }
 ADMIN_ONLY = {
     Permission.CONTAINER_BODY_ADMIN,

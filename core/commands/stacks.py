@@ -1,0 +1,288 @@
+"""Flow 2 for compose stacks: validate, deploy (a version each time), roll back, adopt, and the lifecycle actions.
+
+A mixin of `Commands` (core/commands/dispatch.py), like :class:`core.commands.images.ImageCommands`. A deploy is
+checked here before anything is queued — the stack's name, compose's own ``config`` (problems with their lines), the
+body policy on the normalised file with the requester's role — then its files are saved as a version and travel
+signed in the job, whose actor checks them all again. Writing and adopting files is the panel's own work, audited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+
+from core.commands.base import CommandBase
+from core.docker.client import describe_error
+from core.errors import CommandError
+from core.jobs.store import Job
+from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, Scope
+from core.stacks import policy
+from core.stacks.actions import ROLLBACK_KIND, StackAction
+from core.stacks.compose import ComposeMissing, default_compose
+from core.stacks.config import Checked, normalise
+from core.stacks.listing import StackRow, stack_rows
+from core.stacks.problems import Problem
+from core.stacks.store import StackError, StackFiles, Stacks, Version, check_name
+
+READ_LIMIT = 256 * 1024  # an adopted file larger than this is not a compose file worth copying
+
+
+class StackInvalid(CommandError):
+    """The files do not pass compose config; ``problems`` carry their lines."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__('; '.join(map(str, problems)))
+        self.problems = problems
+
+
+@dataclass(kw_only=True, slots=True, frozen=True)
+class Validation:
+    """What Validate shows: compose's problems, and what the body policy would refuse of the requester."""
+
+    problems: list[Problem]
+    refusals: list[str]
+    services: list[str]
+
+
+class StackCommands(CommandBase):
+    """The stack commands; ``Commands`` provides the store (``stacks``)."""
+
+    stacks: Stacks | None
+
+    async def validate_stack(self, identity: Identity | None, name: str, files: StackFiles) -> Validation:
+        """Runs compose config on ``files`` (never deploying): its problems with their lines and the policy's
+        refusals for the requester's role."""
+        identity = self._require(identity, Permission.STACK_DEPLOY, 'write stacks', 'stack.validate', name)
+        store = self._stacks()
+        checked = await self._check_stack(store, identity, name, files)
+        refusals = await self._stack_refusals(checked.config, identity) if checked.ok else []
+        return Validation(problems=checked.problems, refusals=refusals, services=checked.services)
+
+    async def deploy_stack(
+        self, identity: Identity | None, name: str, files: StackFiles, *, message: str = '', kind: str = ''
+    ) -> Job:
+        """Checks ``files``, saves them as the stack's next version (who, when, ``message``) and queues the deploy."""
+        kind = kind or StackAction.DEPLOY.kind
+        asked: dict[str, Any] = {'message': message} if message else {}
+        identity = self._require(identity, Permission.STACK_DEPLOY, 'deploy stacks', kind, name, asked)
+        store = self._stacks()
+        checked = await self._check_stack(store, identity, name, files)
+        if not checked.ok:
+            raise StackInvalid(checked.problems)
+        refused = await self._stack_refusals(checked.config, identity)
+        if refused:
+            self._refuse_stack(identity, kind, name, asked, f'the stack {name} is refused: {"; ".join(refused)}')
+        try:
+            version = await asyncio.to_thread(
+                store.save_version, name, files, author=identity.username, message=message
+            )
+        except (StackError, OSError) as error:
+            raise CommandError(f'could not save {name}: {error}') from None
+        asked.update(version=version.number, services=checked.services)
+        return await self._dispatch_action(identity, StackAction.DEPLOY, name, files, asked, kind=kind)
+
+    async def rollback_stack(self, identity: Identity | None, name: str, number: int) -> Job:
+        """Deploys version ``number`` again (as a new version saying so)."""
+        self._require(identity, Permission.STACK_DEPLOY, 'roll stacks back', 'stack.rollback', name, {'to': number})
+        try:
+            files = await asyncio.to_thread(self._stacks().version, name, number)
+        except StackError as error:
+            raise CommandError(str(error)) from None
+        return await self.deploy_stack(identity, name, files, message=f'roll back to v{number}', kind=ROLLBACK_KIND)
+
+    async def stack_action(
+        self, identity: Identity | None, name: str, action: StackAction, *, remove_volumes: bool = False
+    ) -> Job:
+        """Stop, start, restart or take down (any stack the engine has); pull or update (a stack with files here)."""
+        spec = action.spec
+        asked: dict[str, Any] = {'remove_volumes': True} if action == StackAction.DOWN and remove_volumes else {}
+        identity = self._require(identity, spec.permission, f'{spec.label.lower()} stacks', action.kind, name, asked)
+        store = self._stacks()
+        self._stack_name(name)
+        if action == StackAction.DEPLOY:
+            raise CommandError('a deploy carries its files: use Deploy on the stack page')
+        files: StackFiles | None = None
+        if spec.files:
+            if not await asyncio.to_thread(store.exists, name):
+                raise CommandError(f'{name} has no compose file in Berth: adopt it first')
+            files = await asyncio.to_thread(store.read, name)
+            checked = await self._check_stack(store, identity, name, files)
+            if not checked.ok:
+                raise StackInvalid(checked.problems)
+            refused = await self._stack_refusals(checked.config, identity) if spec.creates else []
+            if refused:
+                self._refuse_stack(
+                    identity, action.kind, name, asked, f'the stack {name} is refused: {"; ".join(refused)}'
+                )
+        elif not self._stack_row(name) and not await asyncio.to_thread(store.exists, name):
+            raise CommandError(f'there is no stack named {name}')
+        return await self._dispatch_action(identity, action, name, files, asked)
+
+    async def adopt_stack(self, identity: Identity | None, name: str) -> Version:
+        """Copies an external stack's compose file (and the .env beside it) in, when the panel can read them and the
+        file names the services the stack's containers run; saved as its first version. Audited."""
+        identity = self._require(identity, Permission.STACK_DEPLOY, 'adopt stacks', 'stack.adopt', name)
+        store = self._stacks()
+        row = self._stack_row(name)
+        if row is None:
+            raise CommandError(f'no containers of a stack named {name} are on the engine')
+        if await asyncio.to_thread(store.exists, name):
+            raise CommandError(f'{name} is a stack of Berth already')
+        paths = row.config_files
+        if len(paths) != 1:
+            raise CommandError(
+                f'{name} was made from {len(paths)} compose files: adopting copies one'
+                if paths
+                else f'{name} does not say which compose file made it: only its containers can be managed'
+            )
+        try:
+            files = await asyncio.to_thread(read_adoptable, Path(paths[0]), row.services)
+            version = await asyncio.to_thread(
+                store.save_version, name, files, author=identity.username, message=f'adopted from {paths[0]}'
+            )
+        except (StackError, OSError) as error:
+            refused = CommandError(f'cannot adopt {name}: {error}')
+            self._refused(identity, 'stack.adopt', name, {'file': paths[0]}, Forbidden(str(refused)))
+            raise refused from None
+        self.audit.record(
+            username=identity.username,
+            role=identity.role,
+            action='stack.adopt',
+            target=name,
+            params={'file': paths[0], 'version': version.number},
+            result='adopted',
+            address=identity.address,
+            endpoint=row.endpoint,
+        )
+        return version
+
+    async def reveal_stack_env(self, identity: Identity | None, name: str) -> str:
+        """The stack's .env with its secret-looking values, for someone who may deploy the stack. Audited."""
+        identity = self._require(
+            identity, Permission.STACK_DEPLOY, 'see secret values of stacks', 'stack.reveal_env', name
+        )
+        try:
+            files = await asyncio.to_thread(self._stacks().read, name)
+        except StackError as error:
+            raise CommandError(str(error)) from None
+        self.audit.record(
+            username=identity.username,
+            role=identity.role,
+            action='stack.reveal_env',
+            target=name,
+            params={},
+            result='revealed',
+            address=identity.address,
+            endpoint=LOCAL_ENDPOINT,
+        )
+        return files.env
+
+    def stack_rows(self, managed: dict[str, tuple[list[str], float]]) -> list[StackRow]:
+        """The stacks, Berth's (``managed``: from :meth:`Stacks.overview`, read off the loop) and the engine's."""
+        return stack_rows(self.state.containers.values(), managed)
+
+    async def _dispatch_action(
+        self,
+        identity: Identity,
+        action: StackAction,
+        name: str,
+        files: StackFiles | None,
+        asked: dict[str, Any],
+        *,
+        kind: str = '',
+    ) -> Job:
+        params: dict[str, Any] = dict(asked)
+        if files is not None:
+            params['files'] = {'compose': files.compose, 'env': files.env}
+        row = self._stack_row(name)
+        return await self.dispatch(
+            identity,
+            permission=action.spec.permission,
+            what=f'{action.spec.label.lower()} stacks',
+            kind=kind or action.kind,
+            target=name,
+            target_name=name,
+            params=params,
+            audit_params=asked,  # never the files: a .env holds secrets
+            arguments=(name,),
+            scope=Scope(endpoint=row.endpoint if row else LOCAL_ENDPOINT),
+        )
+
+    async def _check_stack(self, store: Stacks, identity: Identity, name: str, files: StackFiles) -> Checked:
+        self._stack_name(name)
+        try:
+            files.check()
+        except StackError as error:
+            raise CommandError(str(error)) from None
+        refused = policy.path_refusals(files.compose, identity.role)
+        if refused:  # before compose reads any file the compose file names
+            self._refuse_stack(
+                identity, 'stack.validate', name, {}, f'the stack {name} is refused: {"; ".join(refused)}'
+            )
+        try:
+            compose = await asyncio.to_thread(default_compose)
+        except ComposeMissing as error:
+            raise CommandError(str(error)) from None
+        return await asyncio.to_thread(normalise, compose, name, files, store.directory(name))
+
+    async def _stack_refusals(self, config: dict[str, Any], identity: Identity) -> list[str]:
+        """The body policy on the normalised file, with Berth's protected volumes looked up (off the loop) when a
+        non-admin's services mount named volumes."""
+        protected: set[str] = set()
+        named = any(
+            isinstance(item, dict) and item.get('type') == 'volume' and item.get('source')
+            for service in (config.get('services') or {}).values()
+            for item in (service or {}).get('volumes') or []
+        )
+        if named and not policy.is_admin(identity.role) and self.endpoints is not None:
+            endpoints = self.endpoints
+            try:
+                protected = await asyncio.to_thread(
+                    lambda: self.protection.protected_volumes(endpoints.client(LOCAL_ENDPOINT).api)
+                )
+            except docker.errors.DockerException as error:
+                raise CommandError(
+                    f"could not check the volumes against Berth's own: {describe_error(error)}"
+                ) from None
+        return policy.refusals(config, identity.role, protected)
+
+    def _refuse_stack(self, identity: Identity, kind: str, name: str, asked: dict[str, Any], sentence: str) -> None:
+        refusal = Forbidden(sentence)
+        self._refused(identity, kind, name, asked, refusal)
+        raise refusal
+
+    def _stack_row(self, name: str) -> StackRow | None:
+        return next((row for row in stack_rows(self.state.containers.values(), {}) if row.name == name), None)
+
+    def _stack_name(self, name: str) -> None:
+        try:
+            check_name(name)
+        except StackError as error:
+            raise CommandError(str(error)) from None
+
+    def _stacks(self) -> Stacks:
+        if self.stacks is None:
+            raise CommandError('stacks are not set up on this panel')
+        return self.stacks
+
+
+def read_adoptable(path: Path, services: list[str]) -> StackFiles:
+    """The compose file at ``path`` and the .env beside it, when the file is a compose file naming ``services``
+    (so a label cannot point the panel at any file of the host)."""
+    if not path.is_absolute() or path.suffix not in ('.yml', '.yaml'):
+        raise StackError(f'{path} is not a compose file (.yml or .yaml)')
+    if not path.is_file():
+        raise StackError(f'{path} cannot be read here')
+    if path.stat().st_size > READ_LIMIT:
+        raise StackError(f'{path} is larger than {READ_LIMIT // 1024} KB')
+    text = path.read_text()
+    named = set(StackFiles(compose=text).services())
+    if not named or not set(services) <= named:
+        raise StackError(f'{path} does not define the services the stack runs ({", ".join(services)})')
+    env = path.parent / '.env'
+    env_text = env.read_text() if env.is_file() and env.stat().st_size <= READ_LIMIT else ''
+    return StackFiles(compose=text, env=env_text)

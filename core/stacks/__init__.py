@@ -1,0 +1,1 @@
+"""Compose stacks: files, versions, validation, policy and the compose binary that runs them."""
