@@ -21,6 +21,7 @@ from auth.session import Sessions
 from components.notifications import JobNotifier
 from core.commands.dispatch import Commands
 from core.commands.environments import SYSTEM
+from core.docker.endpoint_store import StoredEndpoints
 from core.docker.endpoints import Endpoints
 from core.docker.reads import EngineReads
 from core.environments.idle import IdleWatch
@@ -34,7 +35,8 @@ from core.protection import Protection
 from core.sandbox.service import Sandbox
 from core.settings import Settings
 from core.state.containers import ContainerState
-from core.state.model import DockerState, EventWatcher
+from core.state.model import DockerState
+from core.state.watchers import Watchers
 from core.storage import make_database
 from core.storage.audit import AuditLog
 from core.storage.credentials import RegistryCredentials, SecretBox
@@ -61,12 +63,13 @@ class Services:
     sessions: Sessions
     audit: AuditLog
     state: DockerState
-    watcher: EventWatcher
+    watchers: Watchers  # one event watcher per endpoint
     bus: Bus
     jobs: JobStore
     commands: Commands
     secrets: SecretBox
     credentials: RegistryCredentials
+    stored_endpoints: StoredEndpoints  # endpoints added in /admin/endpoints, sealed with the panel's key
     cancel: CancelFlags
     terminals: Terminals  # open terminal sessions, ended at stop
     stats: StatsHub  # one daemon stats stream per container, shared by its viewers; ended at stop
@@ -83,6 +86,7 @@ class Services:
     usage: UsageSampler = field(init=False)  # coarse CPU/memory figures for the containers pages show
     usage_leaders: UsageLeaders = field(init=False)  # the dashboard's top lists, on a budget
     idle: IdleWatch = field(init=False)  # stops environments nobody used for their idle timeout
+    _host_reads: dict[str, EngineReads] = field(default_factory=dict)
     _worker: dramatiq.Worker | None = None
     _sandbox_worker: dramatiq.Worker | None = None  # the embedded sandbox queue's own threads
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -99,6 +103,21 @@ class Services:
         """The endpoint's shared client for the panel's own reads (inspect); call it through ``run.io_bound``."""
         return self.endpoints.client(endpoint)
 
+    def host_reads(self, endpoint: str = LOCAL_ENDPOINT) -> EngineReads:
+        """What pages read beyond the live state from ``endpoint``'s engine (``reads`` is local's)."""
+        if endpoint == LOCAL_ENDPOINT:
+            return self.reads
+        reads = self._host_reads.get(endpoint)
+        if reads is None:
+            reads = self._host_reads[endpoint] = EngineReads(lambda: self.docker(endpoint), endpoint)
+        return reads
+
+    def container_reads(self, container_id: str) -> EngineReads:
+        """The reads of the endpoint the container is on (by its id in the live state; ids are unique across
+        engines), local's for one the state does not know."""
+        row = self.state.containers.get(container_id)
+        return self.host_reads(row.endpoint if row is not None else LOCAL_ENDPOINT)
+
     def running_containers(self) -> list[str]:
         """Ids of the containers running now, from the live state (on the loop)."""
         return [row.id for row in self.state.containers.values() if row.state == ContainerState.RUNNING]
@@ -110,7 +129,7 @@ class Services:
             return  # started already (a test harness may run the app's lifespan twice)
         loop = asyncio.get_running_loop()
         self.protection.adopt(await loop.run_in_executor(None, self._discover_protection))
-        self.watcher.start(loop)
+        self.watchers.start(loop)
         self.bus.start(loop, self.jobs.apply)
         self.usage.start()
         self.idle.start()
@@ -131,7 +150,7 @@ class Services:
             return Protection.discover(None)
 
     async def stop(self) -> None:
-        self.watcher.stop()
+        self.watchers.stop()
         self.bus.stop()
         await self.usage.stop()
         await self.idle.stop()
@@ -197,6 +216,12 @@ def build(settings: Settings) -> Services:
     cancel = make_cancel_flags(settings.redis_url)
     protection = Protection()
     endpoints = Endpoints.from_settings(settings)
+    stored_endpoints = StoredEndpoints(database, secrets)
+    for endpoint in stored_endpoints.load():
+        if endpoint.id in endpoints:
+            log.warning('endpoint "%s" from /admin/endpoints is not used: the settings define that id', endpoint.id)
+        else:
+            endpoints.put(endpoint)
     broker = make_broker(settings)
     actors = declare(broker)
     templates = Templates(database)
@@ -223,7 +248,7 @@ def build(settings: Settings) -> Services:
         ),
         audit=audit,
         state=state,
-        watcher=EventWatcher(state, endpoints.get(LOCAL_ENDPOINT)),
+        watchers=Watchers(state, endpoints),
         bus=bus,
         jobs=jobs,
         commands=Commands(
@@ -235,13 +260,14 @@ def build(settings: Settings) -> Services:
             protection=protection,
             endpoints=endpoints,
             signer=secrets.signer,
-            senders=actors.senders(),
+            senders=actors.senders(per_endpoint=not settings.embedded),
             templates=templates,
             quotas=quotas,
             sandbox=sandbox,
         ),
         secrets=secrets,
         credentials=credentials,
+        stored_endpoints=stored_endpoints,
         cancel=cancel,
         terminals=Terminals(endpoints),
         stats=StatsHub(endpoints, state),

@@ -40,7 +40,7 @@ def register(services: Services) -> None:
         identity = page_identity(services, Permission.NETWORK_READ, 'inspect networks')
         if identity is None:
             return
-        await services.state.first_sync()
+        await services.state.first_sync(endpoint=endpoint)
         with frame(services, identity, name_or_id):
             row = find_network(services.state.networks.values(), name_or_id, endpoint)
             if row is None:

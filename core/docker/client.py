@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import docker
 import docker.errors
+import docker.tls
 import requests.exceptions
+
+from core.docker.endpoint_spec import TlsMaterial
+from core.docker.tls_files import tls_files
 
 LOCAL_SOCKET = 'unix:///var/run/docker.sock'
 
 
-def make_client(docker_host: str | None, timeout: int = 30, version: str | None = None) -> docker.DockerClient:
-    """The one constructor of Docker SDK clients: for ``docker_host`` (None: the local socket). With ``version``
-    known, no version request is made. Callers go through :class:`core.docker.endpoints.Endpoints`."""
-    return docker.DockerClient(base_url=docker_host or LOCAL_SOCKET, timeout=timeout, version=version)
+def make_client(
+    docker_host: str | None, timeout: int = 30, version: str | None = None, tls: TlsMaterial | None = None
+) -> docker.DockerClient:
+    """The one constructor of Docker SDK clients: for ``docker_host`` (None: the local socket), with mutual TLS when
+    ``tls`` is given (the engine's certificate checked against its CA), over the ``ssh`` client for ``ssh://``. With
+    ``version`` known, no version request is made. Callers go through :class:`core.docker.endpoints.Endpoints`."""
+    tls_config: docker.tls.TLSConfig | None = None
+    if tls is not None:
+        ca, cert, key = tls_files(tls)
+        tls_config = docker.tls.TLSConfig(client_cert=(cert, key), ca_cert=ca, verify=True)
+    url = docker_host or LOCAL_SOCKET
+    return docker.DockerClient(
+        base_url=url, timeout=timeout, version=version, tls=tls_config or False, use_ssh_client=url.startswith('ssh:')
+    )
 
 
 def describe_error(error: BaseException) -> str:
