@@ -10,6 +10,8 @@ from nicegui import ui
 
 from components.container_table import ContainerTable
 from components.frame import frame, on_client_delete, page_identity
+from components.hosts import chosen_host, several_hosts
+from components.links import on_host
 from core.container_actions import CONTAINER_ACTIONS
 from core.jobs.store import Job, JobStatus, JobUpdate
 from core.permissions import Permission
@@ -44,11 +46,17 @@ class ContainersView:
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        self.host = chosen_host(services)  # None: every host
+        self.hosts = (
+            {endpoint.id: endpoint.name for endpoint in services.endpoints}
+            if self.host is None and several_hosts(services)
+            else None
+        )
         self._pending: asyncio.Handle | None = None
         self._last_flush = 0.0
         self.tables: dict[str, ContainerTable] = {}
         with ui.row().classes('w-full items-center gap-3'):
-            ui.label('Containers').classes('text-h5')
+            ui.label('Containers' + (on_host(self.host) if self.host else '')).classes('text-h5')
             self.summary = ui.label().classes('text-caption')
             ui.space()
             self.search = (
@@ -107,12 +115,17 @@ class ContainersView:
         else:
             self.render()
 
+    def host_rows(self) -> list[ContainerRow]:
+        """The containers of the chosen host, or of every host."""
+        rows = self.services.state.containers.values()
+        return [row for row in rows if self.host is None or row.endpoint == self.host]
+
     def projects(self) -> set[str]:
-        return {row.project for row in self.services.state.containers.values()}
+        return {row.project for row in self.host_rows()}
 
     def visible_rows(self) -> list[ContainerRow]:
         states = set(self.state_filter.value or [])
-        return [row for row in self.services.state.containers.values() if not states or row.state in states]
+        return [row for row in self.host_rows() if not states or row.state in states]
 
     def rebuild(self) -> None:
         self.body.clear()
@@ -128,7 +141,9 @@ class ContainersView:
         self.on_usage(self.services.usage.recent(RECENT_USAGE_SECONDS))
 
     def _table(self, title: str | None) -> ContainerTable:
-        table = ContainerTable(self.row_action, title=title, on_screen=self.on_screen).classes('w-full')
+        table = ContainerTable(self.row_action, title=title, on_screen=self.on_screen, hosts=self.hosts).classes(
+            'w-full'
+        )
         table.bind_filter_from(self.search, 'value')
         return table
 
@@ -140,8 +155,9 @@ class ContainersView:
     def render(self, *, fresh: bool = False, resend: bool = False) -> None:
         rows = self.visible_rows()
         busy = self.services.jobs.active_targets()
-        running = sum(1 for row in self.services.state.containers.values() if row.state == ContainerState.RUNNING)
-        self.summary.text = f'{len(self.services.state.containers)} containers, {running} running'
+        shown = self.host_rows()
+        running = sum(1 for row in shown if row.state == ContainerState.RUNNING)
+        self.summary.text = f'{len(shown)} containers, {running} running'
         if not self.grouped.value:
             self.tables[''].show(rows, busy, fresh=fresh, resend=resend)
             return
