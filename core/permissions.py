@@ -61,6 +61,7 @@ class Permission(StrEnum):
     RECORDING_READ = 'recording.read'  # replay and download recorded terminal sessions
     JOB_CANCEL = 'job.cancel'
     USERS_MANAGE = 'users.manage'
+    ENDPOINTS_MANAGE = 'endpoints.manage'  # add, change and remove Docker hosts (their certificates give root there)
     AUDIT_READ = 'audit.read'
 
 

@@ -9,7 +9,15 @@ from contextlib import closing
 from dataclasses import dataclass
 
 from core.docker.client import describe_error
-from core.docker.endpoint_spec import TlsMaterial
+from core.docker.endpoint_spec import (
+    PLAIN_TCP_RISK,
+    EndpointError,
+    EndpointKind,
+    TlsMaterial,
+    check_id,
+    kind_of,
+    tls_material,
+)
 from core.docker.endpoints import Endpoint, EndpointSource
 from core.storage.credentials import SecretBox, SecretError
 from core.storage.database import Database
@@ -120,3 +128,40 @@ def _reason(error: BaseException) -> str:
         if needle in text:
             return sentence
     return describe_error(error)
+
+
+def endpoint_from_form(
+    *,
+    endpoint_id: str,
+    name: str,
+    url: str,
+    ca: str = '',
+    cert: str = '',
+    key: str = '',
+    insecure: bool = False,
+    previous: Endpoint | None = None,
+) -> Endpoint:
+    """The endpoint an admin asked for, checked; raises :class:`EndpointError` with a sentence. Empty TLS fields on an
+    edit keep the stored material (it is never shown again)."""
+    check_id(endpoint_id.strip())
+    if not name.strip():
+        raise EndpointError('name: give the host a name people will recognise')
+    url = url.strip()
+    if not url:
+        raise EndpointError('url: where the engine listens (unix:///path, tcp://host:2376 or ssh://user@host)')
+    tls = tls_material(ca, cert, key)
+    if tls is None and previous is not None and previous.tls is not None:
+        tls = previous.tls
+    kind = kind_of(url, tls=tls is not None)
+    if tls is not None and kind not in (EndpointKind.TLS,):
+        raise EndpointError(f'url "{url}": TLS certificates are for tcp:// endpoints only')
+    if kind is EndpointKind.TCP and not insecure:
+        raise EndpointError(f'url "{url}": {PLAIN_TCP_RISK}')
+    return Endpoint(
+        id=endpoint_id.strip(),
+        name=name.strip(),
+        url=url,
+        tls=tls,
+        insecure=kind is EndpointKind.TCP,
+        source=EndpointSource.STORED,
+    )
