@@ -8,9 +8,11 @@ import docker.tls
 import requests.exceptions
 
 from core.docker.endpoint_spec import TlsMaterial
+from core.docker.raw import settle_api_version
 from core.docker.tls_files import tls_files
 
 LOCAL_SOCKET = 'unix:///var/run/docker.sock'
+MINIMUM_API = '1.24'  # docker-py's own minimum: only until the engine says its version
 
 
 def make_client(
@@ -24,9 +26,16 @@ def make_client(
         ca, cert, key = tls_files(tls)
         tls_config = docker.tls.TLSConfig(client_cert=(cert, key), ca_cert=ca, verify=True)
     url = docker_host or LOCAL_SOCKET
-    return docker.DockerClient(
-        base_url=url, timeout=timeout, version=version, tls=tls_config or False, use_ssh_client=url.startswith('ssh:')
-    )
+    if tls_config is None:
+        return docker.DockerClient(base_url=url, timeout=timeout, version=version, use_ssh_client=url.startswith('ssh:'))
+    # requests would otherwise let REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace the endpoint's own CA (and proxy
+    # variables reroute it): the engine's certificate is checked against the CA given, and nothing else. The version
+    # request is made only once that is so.
+    client = docker.DockerClient(base_url=url, timeout=timeout, version=version or MINIMUM_API, tls=tls_config)
+    client.api.trust_env = False
+    if version is None:
+        settle_api_version(client.api)
+    return client
 
 
 def describe_error(error: BaseException) -> str:

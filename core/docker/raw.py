@@ -69,3 +69,8 @@ def buffered_bytes(response_socket: Any) -> bytes:
         return b''
     finally:
         raw.settimeout(None)
+
+
+def settle_api_version(api: docker.APIClient) -> None:
+    """Asks the engine for its API version and uses it (what docker-py does in its constructor with no version)."""
+    api._version = api._retrieve_server_version()

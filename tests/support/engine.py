@@ -22,10 +22,17 @@ class OwnEngine:
     """``dockerd`` on ``ROOT/docker.sock`` with its state under ``root``; its log is ``ROOT/dockerd.log``. ``config``
     is its daemon.json (``ROOT/daemon.json``; e.g. extra runtimes such as gVisor's runsc): the host's is never read."""
 
-    def __init__(self, root: Path, bridge: str = BRIDGE, config: dict[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        bridge: str = BRIDGE,
+        config: dict[str, object] | None = None,
+        arguments: tuple[str, ...] = (),
+    ) -> None:
         self.root = root
         self.bridge = bridge
         self.config = config or {}
+        self.arguments = arguments  # more dockerd arguments (e.g. a TLS port: -H tcp://127.0.0.1:PORT --tlsverify …)
         self.socket = root / 'docker.sock'
         self.url = f'unix://{self.socket}'
         self.process: subprocess.Popen[bytes] | None = None
@@ -50,6 +57,7 @@ class OwnEngine:
                     f'--bridge={self.bridge}',
                     '--iptables=false',
                     '--ip-masq=false',
+                    *self.arguments,
                 ],
                 stdout=log,
                 stderr=log,
@@ -100,10 +108,11 @@ def started_engine(
     address: str = BRIDGE_ADDRESS,
     config: dict[str, object] | None = None,
     images: tuple[str, ...] = (BUSYBOX,),
+    arguments: tuple[str, ...] = (),
 ) -> Iterator[OwnEngine]:
     """A started engine with its own bridge (``address`` on it) and the host's ``images`` loaded; afterwards its
     containers, the daemon (with containerd and its shims) and the bridge are gone."""
-    engine = OwnEngine(root, bridge, config)
+    engine = OwnEngine(root, bridge, config, arguments)
     subprocess.run(['ip', 'link', 'add', bridge, 'type', 'bridge'], capture_output=True)
     subprocess.run(['ip', 'addr', 'add', address, 'dev', bridge], capture_output=True)
     subprocess.run(['ip', 'link', 'set', bridge, 'up'], check=True, capture_output=True)
