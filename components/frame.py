@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from nicegui import app, ui
 
-from components.hosts import HostSwitcher, host_name, status_text
+from components.hosts import HostSwitcher, host_name, remember_choice, status_text
 from core.jobs.store import Job, JobUpdate
 from core.permissions import ANYWHERE, LOCAL_ENDPOINT, Forbidden, Identity, Permission, require
 from core.state.model import ChangeKind, StateChange
@@ -80,6 +80,7 @@ def may_open(identity: Identity, permission: Permission, own: bool) -> bool:
 def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
     """Lays out header and banner, then yields for the page's own content (``page_identity`` comes first)."""
     dark = ui.dark_mode(app.storage.user.get('dark'))
+    remember_choice()
 
     with ui.header().classes('items-center gap-4 px-4 py-2'):
         ui.link('Berth', home_path(identity)).classes('text-h6 text-white no-underline')

@@ -4,6 +4,7 @@ its status (connected, or unreachable since when and retrying), live from the st
 from __future__ import annotations
 
 import time
+from urllib.parse import urlencode
 from typing import TYPE_CHECKING
 
 from nicegui import app, ui
@@ -60,7 +61,7 @@ class HostSwitcher(ui.button):
     def __init__(self, services: Services) -> None:
         super().__init__(icon='dns')
         self.services = services
-        self.props('flat no-caps color=white aria-label="Hosts"')
+        self.props('flat no-caps color=white aria-label="Hosts"').mark('host-switcher')
         with self:
             self.dot = ui.badge('', color='negative').props('floating rounded')
             with ui.menu() as self.menu:
@@ -81,12 +82,19 @@ class HostSwitcher(ui.button):
             ui.menu_item('All hosts', on_click=lambda: self.choose(ALL_HOSTS)).props('aria-label="All hosts"')
             for endpoint in self.services.endpoints:
                 status = status_text(self.services.state.hosts.get(endpoint.id))
-                item = ui.menu_item(on_click=lambda endpoint_id=endpoint.id: self.choose(endpoint_id))
-                item.props['aria-label'] = f'Host {endpoint.name}'
-                with item, ui.column().classes('gap-0'):
-                    ui.label(endpoint.name)
-                    ui.label(status).classes('text-caption' + ('' if status == 'connected' else ' text-negative'))
+                item = ui.menu_item(endpoint.name, on_click=lambda endpoint_id=endpoint.id: self.choose(endpoint_id))
+                item.props['aria-label'] = f'Host {endpoint.name}: {status}'
+                item.mark(f'host-{endpoint.id}')
+                with item:
+                    ui.label(status).classes('q-ml-sm text-caption' + ('' if status == 'connected' else ' text-negative'))
 
     def choose(self, endpoint_id: str) -> None:
-        app.storage.user[HOST_KEY] = endpoint_id
-        ui.navigate.reload()
+        """The same page again with ``?host=``: the frame keeps the choice while the page is built."""
+        ui.navigate.to(f'{ui.context.client.request.url.path}?{urlencode({"host": endpoint_id or "all"})}')
+
+
+def remember_choice() -> None:
+    """In a page being built: a ``?host=`` the switcher asked for becomes this person's choice."""
+    requested = ui.context.client.request.query_params.get('host')
+    if requested is not None:
+        app.storage.user[HOST_KEY] = '' if requested == 'all' else requested

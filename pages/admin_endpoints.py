@@ -133,9 +133,19 @@ class EndpointsView:
             found = await run.io_bound(probe, endpoint)
         except ProbeFailed as error:
             self._audit(admin, 'endpoint.save', endpoint.id, f'refused: {error}', _params(endpoint))
-            return f'Not saved: {sentence(error)}'
+            return f'Not saved: {error}.'
         if found is None:  # the app is stopping
             return 'The panel is stopping.'
+        twin = next(
+            (
+                status.endpoint
+                for status in self.services.state.hosts.values()
+                if status.endpoint != endpoint.id and found.engine_id and status.engine_id == found.engine_id
+            ),
+            None,
+        )
+        if twin is not None:  # its containers would be listed twice, and jobs could run on either
+            return f'Not saved: that is the engine of the host {twin} already.'
         await run.io_bound(self.services.stored_endpoints.save, endpoint, admin.username)
         await run.io_bound(self.services.endpoints.put, endpoint)
         self._audit(admin, 'endpoint.save', endpoint.id, f'succeeded: {found.sentence}', _params(endpoint))

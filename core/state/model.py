@@ -98,6 +98,7 @@ class HostStatus:
     message: str = 'connecting to the Docker engine'
     since: float = field(default_factory=time.time)  # when it became what it is
     synced_at: float = 0.0  # the last full list
+    engine_id: str = ''  # the engine's own id (``/info``), to tell one engine configured twice
 
 
 class DockerState:
@@ -291,10 +292,11 @@ class DockerState:
             event = self._first_sync[endpoint] = asyncio.Event()
         return event
 
-    def set_engine(self, ok: bool, message: str, endpoint: str = LOCAL_ENDPOINT) -> None:
+    def set_engine(self, ok: bool, message: str, endpoint: str = LOCAL_ENDPOINT, engine_id: str = '') -> None:
         if not ok:
             self._first_sync_event(endpoint).set()
         status = self.host(endpoint)
+        status.engine_id = engine_id or status.engine_id
         if (ok, message) != (status.ok, status.message):
             if ok != status.ok:
                 status.since = time.time()
@@ -344,13 +346,13 @@ class EventWatcher:
             client: docker.DockerClient | None = None
             try:
                 client = self.endpoint.connect(timeout=10)
-                client.ping()
+                engine_id = str(client.api.info().get('ID') or '')
                 # open the stream before listing, so nothing that happens during the resync is missed
                 self._stream = client.api.events(
                     decode=True, filters={'type': ['container', 'image', 'volume', 'network']}
                 )
                 self._resync(client)
-                self._hand_over(self.state.set_engine, True, 'connected', self.endpoint.id)
+                self._hand_over(self.state.set_engine, True, 'connected', self.endpoint.id, engine_id)
                 for event in self._stream:
                     if self._stop.is_set():
                         break
