@@ -24,6 +24,7 @@ from core.commands.environments import SYSTEM
 from core.docker.endpoint_store import StoredEndpoints
 from core.docker.endpoints import Endpoints
 from core.docker.reads import EngineReads
+from core.endpoint_roles import EndpointRoles
 from core.environments.idle import IdleWatch
 from core.environments.quotas import QuotaRules
 from core.environments.templates import Templates
@@ -244,7 +245,10 @@ def build(settings: Settings) -> Services:
         database=database,
         accounts=accounts,
         sessions=Sessions(
-            accounts, idle_seconds=settings.session_idle_minutes * 60, max_seconds=settings.session_max_hours * 3600
+            accounts,
+            idle_seconds=settings.session_idle_minutes * 60,
+            max_seconds=settings.session_max_hours * 3600,
+            endpoint_roles=EndpointRoles.parse(settings.oidc_endpoint_roles),
         ),
         audit=audit,
         state=state,

@@ -4,8 +4,8 @@ its status (connected, or unreachable since when and retrying), live from the st
 from __future__ import annotations
 
 import time
-from urllib.parse import urlencode
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from nicegui import app, ui
 
@@ -86,7 +86,9 @@ class HostSwitcher(ui.button):
                 item.props['aria-label'] = f'Host {endpoint.name}: {status}'
                 item.mark(f'host-{endpoint.id}')
                 with item:
-                    ui.label(status).classes('q-ml-sm text-caption' + ('' if status == 'connected' else ' text-negative'))
+                    ui.label(status).classes(
+                        'q-ml-sm text-caption' + ('' if status == 'connected' else ' text-negative')
+                    )
 
     def choose(self, endpoint_id: str) -> None:
         """The same page again with ``?host=``: the frame keeps the choice while the page is built."""

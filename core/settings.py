@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     oidc_developer_groups: str = ''
     oidc_viewer_groups: str = ''
     oidc_default_role: str | None = None
+    oidc_endpoint_roles: str = ''  # per-host roles: JSON endpoint → role → groups (core/endpoint_roles.py)
 
     @field_validator('trusted_proxies')
     @classmethod

@@ -14,7 +14,7 @@ from components.hosts import chosen_host, several_hosts
 from components.links import on_host
 from core.container_actions import CONTAINER_ACTIONS
 from core.jobs.store import Job, JobStatus, JobUpdate
-from core.permissions import Permission
+from core.permissions import Identity, Permission, Scope
 from core.state.containers import ContainerRow, ContainerState
 from core.state.model import ChangeKind, StateChange
 from core.streams.usage import Usage
@@ -37,15 +37,16 @@ def register(services: Services) -> None:
         if identity is None:
             return
         with frame(services, identity, 'Containers'):
-            ContainersView(services)
+            ContainersView(services, identity)
 
 
 class ContainersView:
     """Lays out the toolbar and the table(s); re-renders (coalesced) whenever the state or the jobs change, and asks
     the usage sampler for the running containers on screen (in every table) until the page goes."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, identity: Identity) -> None:
         self.services = services
+        self.identity = identity  # a host where its role cannot read containers is left out
         self.host = chosen_host(services)  # None: every host
         self.hosts = (
             {endpoint.id: endpoint.name for endpoint in services.endpoints}
@@ -118,7 +119,13 @@ class ContainersView:
     def host_rows(self) -> list[ContainerRow]:
         """The containers of the chosen host, or of every host."""
         rows = self.services.state.containers.values()
-        return [row for row in rows if self.host is None or row.endpoint == self.host]
+        hosts = {
+            endpoint
+            for endpoint in self.services.endpoints.ids
+            if (self.host is None or endpoint == self.host)
+            and self.identity.can(Permission.CONTAINER_READ, Scope(endpoint=endpoint))
+        }
+        return [row for row in rows if row.endpoint in hosts]
 
     def projects(self) -> set[str]:
         return {row.project for row in self.host_rows()}

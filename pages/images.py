@@ -20,7 +20,7 @@ from core.commands.images import PRUNE_MODES
 from core.docker.client import describe_error
 from core.errors import CommandError
 from core.jobs.store import Job, JobStatus, JobUpdate
-from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission
+from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, Scope
 from core.state.images import format_size, prune_candidates
 from core.state.model import CONTAINER_CHANGES, IMAGE_CHANGES, StateChange, state_key
 
@@ -65,7 +65,8 @@ class ImagesView:
         self._pending: asyncio.TimerHandle | None = None
         self._counts: dict[str, int] = {}
         self.host = single_host(services)  # one host at a time: image ids repeat across hosts
-        row_actions = identity.can(Permission.IMAGE_PULL)
+        self.identity = identity
+        row_actions = identity.can(Permission.IMAGE_REMOVE, Scope(endpoint=self.host))
         operator = row_actions and self.host == LOCAL_ENDPOINT  # pull, prune and create: on local for now
         with ui.row().classes('w-full items-center gap-3'):
             ui.label('Images' + on_host(self.host)).classes('text-h5')
@@ -115,7 +116,11 @@ class ImagesView:
         self.render()
 
     def render(self) -> None:
-        images = [image for image in self.services.state.images.values() if image.endpoint == self.host]
+        images = [
+            image
+            for image in self.services.state.images.values()
+            if image.endpoint == self.host and self.identity.can(Permission.IMAGE_READ, image.scope)
+        ]
         dangling = sum(1 for image in images if image.dangling)
         total = format_size(sum(image.size for image in images))
         self.summary.text = f'{len(images)} images, {total}, {dangling} dangling'

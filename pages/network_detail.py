@@ -221,8 +221,9 @@ class NetworkDetail:
             'networks',
         ).get(row.name, [])
         try:
-            data = await self.services.reads.network(row.id)
-            settings = await self.services.reads.network_endpoints(row.name, [member.id for member in members])
+            reads = self.services.host_reads(row.endpoint)
+            data = await reads.network(row.id)
+            settings = await reads.network_endpoints(row.name, [member.id for member in members])
         except Gone:
             self.show_gone()
             return

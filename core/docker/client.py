@@ -27,7 +27,9 @@ def make_client(
         tls_config = docker.tls.TLSConfig(client_cert=(cert, key), ca_cert=ca, verify=True)
     url = docker_host or LOCAL_SOCKET
     if tls_config is None:
-        return docker.DockerClient(base_url=url, timeout=timeout, version=version, use_ssh_client=url.startswith('ssh:'))
+        return docker.DockerClient(
+            base_url=url, timeout=timeout, version=version, use_ssh_client=url.startswith('ssh:')
+        )
     # requests would otherwise let REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace the endpoint's own CA (and proxy
     # variables reroute it): the engine's certificate is checked against the CA given, and nothing else. The version
     # request is made only once that is so.

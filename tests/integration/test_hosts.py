@@ -16,13 +16,15 @@ import redis
 
 from core.docker.endpoint_store import ProbeFailed, probe
 from core.docker.endpoints import Endpoint
+from core.endpoint_roles import EndpointRoles
 from core.jobs.store import JobStatus
-from core.permissions import LOCAL_ENDPOINT
+from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity
 from core.settings import Settings
 from core.streams.exec_session import ExecRequest
 from system import Services, build
-from tests.support import BUSYBOX, free_port
-from tests.support.engine import OwnEngine, started_engine
+from tests.support import BUSYBOX
+from tests.support.engine import OwnEngine, started_tls_engine
+from tests.support.engine import endpoints_setting as engine_endpoints
 from tests.support.eventually import eventually
 from tests.support.tls import TlsFiles, make_tls_files
 from tests.support.worker import dramatiq_worker
@@ -35,17 +37,12 @@ B = 'b'
 @pytest.fixture(scope='module')
 def engine_b(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[OwnEngine, str, TlsFiles]]:
     """Engine B: its own bridge, data root and socket, and TLS on 127.0.0.1:PORT requiring a client certificate."""
-    root = tmp_path_factory.mktemp('bho-engine')
-    tls = make_tls_files(root / 'tls')
-    port = free_port()
-    arguments = ('-H', f'tcp://127.0.0.1:{port}', *tls.daemon_arguments())
-    with started_engine(root, 'bthost0', address='172.31.250.1/24', arguments=arguments) as engine:
-        yield engine, f'tcp://127.0.0.1:{port}', tls
+    with started_tls_engine(tmp_path_factory.mktemp('bho-engine'), 'bthost0', address='172.31.250.1/24') as engine:
+        yield engine
 
 
 def endpoints_setting(url: str, tls: TlsFiles) -> str:
-    entry = {'id': B, 'name': 'Host B', 'url': url, 'ca': str(tls.ca), 'cert': str(tls.client_cert)}
-    return json.dumps([{**entry, 'key': str(tls.client_key)}])
+    return engine_endpoints(B, 'Host B', url, tls)
 
 
 @pytest.fixture
@@ -230,3 +227,42 @@ async def test_a_worker_for_b_runs_only_b_jobs(
             )
     finally:
         await panel.stop()
+
+
+async def test_operator_on_a_viewer_on_b_is_refused_on_b_and_the_refusals_are_audited(
+    two_hosts: Services, on_b: Callable[..., str], make_container: Callable[..., str], engine_b: tuple[OwnEngine, ...]
+) -> None:
+    engine = engine_b[0]
+    assert isinstance(engine, OwnEngine)
+    # Given pat, an operator whose group is only a viewer on B
+    roles = EndpointRoles({B: {'viewer': ['team']}})
+    pat = Identity(
+        username='pat',
+        role='operator',
+        address='127.0.0.1',
+        groups=('team',),
+        endpoint_roles=roles.resolve('pat', 'operator', ('team',)),
+    )
+    name_a, name_b = make_container(name=bho()), on_b()
+    state = two_hosts.state
+    await eventually(lambda: state.find(name_a, LOCAL_ENDPOINT) is not None and state.find(name_b, B) is not None)
+    row_a, row_b = state.find(name_a, LOCAL_ENDPOINT), state.find(name_b, B)
+    assert row_a is not None and row_b is not None
+    # When pat acts on B, by every kind of job: refused with a sentence naming the host
+    refusal = 'pat is a viewer on host "b": stop containers needs the operator role'
+    with pytest.raises(Forbidden, match=refusal):
+        await two_hosts.commands.container_action(pat, 'stop', row_b.id)
+    with pytest.raises(Forbidden, match='on host "b"'):
+        await two_hosts.commands.create_volume(pat, 'bho-volume', endpoint=B)
+    with pytest.raises(Forbidden, match='on host "b"'):
+        await two_hosts.commands.create_network(pat, 'bho-network', endpoint=B)
+    assert json.loads(engine.cli('inspect', name_b))[0]['State']['Status'] == 'running'
+    # while on A the same person acts, and the job carries the role pat has there
+    job = await two_hosts.commands.container_action(pat, 'kill', row_a.id)
+    await eventually(lambda: two_hosts.jobs.jobs[job.job_id].status == JobStatus.SUCCEEDED, timeout=30)
+    # Then the refusals are in the audit log, with the host
+    refused = two_hosts.database.query(
+        "SELECT action, result FROM audit WHERE username = 'pat' AND endpoint = ? ORDER BY id", (B,)
+    )
+    assert [row['action'] for row in refused] == ['container.stop', 'volume.create', 'network.create']
+    assert all(row['result'].startswith('refused: pat is a viewer on host "b"') for row in refused)

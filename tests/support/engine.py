@@ -11,8 +11,9 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import BUSYBOX
+from . import BUSYBOX, free_port
 from .eventually import eventually_sync
+from .tls import TlsFiles, make_tls_files
 
 BRIDGE = 'berthtest0'
 BRIDGE_ADDRESS = '172.31.251.1/24'
@@ -131,3 +132,19 @@ def started_engine(
         engine.stop()  # a clean stop takes containerd and its shims along; SIGKILL only if it hangs
         engine.kill()
         subprocess.run(['ip', 'link', 'delete', bridge], capture_output=True)
+
+
+@contextlib.contextmanager
+def started_tls_engine(root: Path, bridge: str, *, address: str) -> Iterator[tuple[OwnEngine, str, TlsFiles]]:
+    """A started engine that also listens on a loopback TCP port with mutual TLS (a CA, server and client certificate
+    made here); yields it, its ``tcp://`` URL and the certificate files."""
+    tls = make_tls_files(root / 'tls')
+    url = f'tcp://127.0.0.1:{free_port()}'
+    with started_engine(root, bridge, address=address, arguments=('-H', url, *tls.daemon_arguments())) as engine:
+        yield engine, url, tls
+
+
+def endpoints_setting(endpoint_id: str, name: str, url: str, tls: TlsFiles) -> str:
+    """``BERTH_ENDPOINTS`` naming that engine with the client certificate."""
+    entry = {'id': endpoint_id, 'name': name, 'url': url, 'ca': str(tls.ca), 'cert': str(tls.client_cert)}
+    return json.dumps([{**entry, 'key': str(tls.client_key)}])
