@@ -36,6 +36,12 @@ class EndpointDialog(AskingDialog):
             self.ca = self._pem(f'CA certificate{keep}')
             self.cert = self._pem(f'Client certificate{keep}')
             self.key = self._pem(f'Client key{keep}')
+            keep_key = ' (empty: keep the stored one)' if endpoint is not None and endpoint.ssh_key else ''
+            self.ssh_key = self._pem(f'SSH private key{keep_key}')
+            self.known_hosts = ui.textarea(
+                'Known host key (ssh-keyscan line)', value=endpoint.known_hosts if endpoint else ''
+            ).props('aria-label="Known host key" autogrow input-class="font-mono text-xs"')
+            self.known_hosts.classes('w-full')
             self.insecure = ui.checkbox(
                 'Plain TCP without TLS: I understand that it gives root on that host to anyone who can reach the port',
                 value=bool(endpoint and endpoint.insecure),
@@ -64,6 +70,8 @@ class EndpointDialog(AskingDialog):
                     'cert': self.cert.value or '',
                     'key': self.key.value or '',
                     'insecure': bool(self.insecure.value),
+                    'ssh_key': self.ssh_key.value or '',
+                    'known_hosts': self.known_hosts.value or '',
                 }
             )
         finally:

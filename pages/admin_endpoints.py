@@ -185,7 +185,13 @@ class EndpointsView:
 
 def _params(endpoint: Endpoint) -> dict[str, Any]:
     """What the audit log keeps of an endpoint: never its key material."""
-    return {'name': endpoint.name, 'url': endpoint.url, 'tls': endpoint.tls is not None, 'insecure': endpoint.insecure}
+    return {
+        'name': endpoint.name,
+        'url': endpoint.url,
+        'tls': endpoint.tls is not None,
+        'ssh_key': bool(endpoint.ssh_key),
+        'insecure': endpoint.insecure,
+    }
 
 
 class ConfirmRemoveEndpoint(AskingDialog):

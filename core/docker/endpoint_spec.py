@@ -108,15 +108,20 @@ def parse_endpoints_setting(text: str) -> list[dict[str, Any]]:
     definitions: list[dict[str, Any]] = []
     for number, entry in enumerate(entries, 1):
         where = f'BERTH_ENDPOINTS entry {number}'
-        unknown = set(entry) - {'id', 'name', 'url', 'ca', 'cert', 'key', 'ssh_key', 'insecure'}
+        unknown = set(entry) - {'id', 'name', 'url', 'ca', 'cert', 'key', 'ssh_key', 'known_hosts', 'insecure'}
         if unknown:
             raise EndpointError(f'{where}: unknown field(s) {", ".join(sorted(unknown))}')
         try:
             endpoint_id = check_id(str(entry.get('id') or ''))
             url = str(entry.get('url') or '')
-            files = {field: _read(str(entry.get(field) or ''), field) for field in ('ca', 'cert', 'key', 'ssh_key')}
+            files = {
+                field: _read(str(entry.get(field) or ''), field)
+                for field in ('ca', 'cert', 'key', 'ssh_key', 'known_hosts')
+            }
             tls = tls_material(files['ca'], files['cert'], files['key'])
             kind = kind_of(url, tls=tls is not None)
+            if (files['ssh_key'] or files['known_hosts']) and kind is not EndpointKind.SSH:
+                raise EndpointError(f'url "{url}": ssh_key and known_hosts are for ssh:// endpoints only')
             if kind is EndpointKind.TCP and entry.get('insecure') is not True:
                 raise EndpointError(f'url "{url}": {PLAIN_TCP_RISK} (set "insecure": true to accept it)')
         except EndpointError as error:
@@ -130,6 +135,7 @@ def parse_endpoints_setting(text: str) -> list[dict[str, Any]]:
                 'url': url or None,
                 'tls': tls,
                 'ssh_key': files['ssh_key'],
+                'known_hosts': files['known_hosts'],
                 'insecure': kind is EndpointKind.TCP,
             }
         )

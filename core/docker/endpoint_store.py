@@ -15,6 +15,7 @@ from core.docker.endpoint_spec import (
     EndpointKind,
     TlsMaterial,
     check_id,
+    check_pem,
     kind_of,
     tls_material,
 )
@@ -54,13 +55,20 @@ class StoredEndpoints:
                     url=row['url'] or None,
                     tls=tls,
                     insecure=secrets.get('insecure') == 'yes',
+                    ssh_key=secrets.get('ssh_key', ''),
+                    known_hosts=secrets.get('known_hosts', ''),
                     source=EndpointSource.STORED,
                 )
             )
         return endpoints
 
     def save(self, endpoint: Endpoint, updated_by: str) -> None:
-        secrets = {'insecure': 'yes' if endpoint.insecure else 'no', **(endpoint.tls.as_dict() if endpoint.tls else {})}
+        secrets = {
+            'insecure': 'yes' if endpoint.insecure else 'no',
+            'ssh_key': endpoint.ssh_key,
+            'known_hosts': endpoint.known_hosts,
+            **(endpoint.tls.as_dict() if endpoint.tls else {}),
+        }
         self.database.upsert(
             'endpoints',
             'id',
@@ -139,6 +147,8 @@ def endpoint_from_form(
     cert: str = '',
     key: str = '',
     insecure: bool = False,
+    ssh_key: str = '',
+    known_hosts: str = '',
     previous: Endpoint | None = None,
 ) -> Endpoint:
     """The endpoint an admin asked for, checked; raises :class:`EndpointError` with a sentence. Empty TLS fields on an
@@ -157,11 +167,18 @@ def endpoint_from_form(
         raise EndpointError(f'url "{url}": TLS certificates are for tcp:// endpoints only')
     if kind is EndpointKind.TCP and not insecure:
         raise EndpointError(f'url "{url}": {PLAIN_TCP_RISK}')
+    ssh_key = check_pem('SSH key', ssh_key, 'PRIVATE KEY') if ssh_key.strip() else ''
+    if previous is not None and not ssh_key:
+        ssh_key = previous.ssh_key
+    if (ssh_key or known_hosts.strip()) and kind is not EndpointKind.SSH:
+        raise EndpointError(f'url "{url}": an SSH key and known hosts are for ssh:// endpoints only')
     return Endpoint(
         id=endpoint_id.strip(),
         name=name.strip(),
         url=url,
         tls=tls,
         insecure=kind is EndpointKind.TCP,
+        ssh_key=ssh_key,
+        known_hosts=known_hosts.strip(),
         source=EndpointSource.STORED,
     )

@@ -38,6 +38,8 @@ class Endpoint:
     url: str | None = None  # None: the local socket
     tls: TlsMaterial | None = field(default=None, repr=False)  # mutual TLS for tcp://
     insecure: bool = False  # plain TCP without TLS, confirmed by whoever configured it
+    ssh_key: str = field(default='', repr=False)  # for ssh://: the private key (else the ssh client's own setup)
+    known_hosts: str = ''  # for ssh://: the host's key line(s); when given, no other host key is accepted
     source: EndpointSource = EndpointSource.SETTINGS
 
     @property
@@ -51,7 +53,9 @@ class Endpoint:
 
     def connect(self, timeout: int = 30, version: str | None = None) -> docker.DockerClient:
         """A new client of its own (the caller closes it): for a stream, or a job that holds a connection."""
-        return make_client(self.url, timeout=timeout, version=version, tls=self.tls)
+        return make_client(
+            self.url, timeout=timeout, version=version, tls=self.tls, ssh_key=self.ssh_key, known_hosts=self.known_hosts
+        )
 
 
 class UnknownEndpoint(LookupError):
@@ -87,6 +91,8 @@ class Endpoints:
                 url=definition['url'],
                 tls=definition['tls'],
                 insecure=definition['insecure'],
+                ssh_key=definition['ssh_key'],
+                known_hosts=definition['known_hosts'],
             )
         return cls(endpoints.values())
 

@@ -1,5 +1,6 @@
-"""TLS material as the files docker-py (and ``requests``) insist on: written once per content into a directory only
-this process's user can read (memory-backed ``/dev/shm`` when there is one), removed when the process ends."""
+"""TLS material and SSH keys as the files docker-py, ``requests`` and ``ssh`` insist on: written once per content into
+a directory only this process's user can read (memory-backed ``/dev/shm`` when there is one), removed when the process
+ends."""
 
 from __future__ import annotations
 
@@ -48,3 +49,16 @@ def _write(path: Path, text: str) -> str:
     with os.fdopen(descriptor, 'w') as file:
         file.write(text)
     return str(path)
+
+
+def secret_file(text: str, name: str) -> str:
+    """The path of a 0600 file holding ``text`` (an SSH key, a known_hosts line)."""
+    digest = hashlib.sha256(f'{name}\0{text}'.encode()).hexdigest()[:24]
+    with _lock:
+        paths = _written.get(digest)
+        if paths is None:
+            folder = _private_root() / digest
+            folder.mkdir(mode=0o700, exist_ok=True)
+            path = _write(folder / name, text if text.endswith('\n') else text + '\n')
+            paths = _written[digest] = (path, path, path)
+        return paths[0]

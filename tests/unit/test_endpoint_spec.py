@@ -106,3 +106,15 @@ def test_endpoints_tell_their_listeners_of_each_change() -> None:
     assert heard == ['b', 'b'] and endpoints.ids == (LOCAL_ENDPOINT,)
     with pytest.raises(ValueError, match='cannot be removed'):
         endpoints.remove(LOCAL_ENDPOINT)
+
+
+def test_an_ssh_key_is_for_ssh_endpoints_and_kept_on_edit() -> None:
+    key = '-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n'
+    with pytest.raises(EndpointError, match='are for ssh:// endpoints only'):
+        endpoint_from_form(endpoint_id='b', name='B', url='unix:///b.sock', ssh_key=key)
+    with pytest.raises(EndpointError, match='SSH key: not a PEM private key'):
+        endpoint_from_form(endpoint_id='b', name='B', url='ssh://ops@b', ssh_key='ssh-ed25519 AAAA public')
+    saved = endpoint_from_form(endpoint_id='b', name='B', url='ssh://ops@b', ssh_key=key, known_hosts='b ssh-ed25519 A')
+    assert saved.kind is EndpointKind.SSH and saved.ssh_key == key
+    assert 'PRIVATE' not in repr(saved)
+    assert endpoint_from_form(endpoint_id='b', name='B', url='ssh://ops@b2', previous=saved).ssh_key == key
