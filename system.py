@@ -189,7 +189,8 @@ class Services:
         return None
 
     def audit_finished_job(self, job: Job, update: JobUpdate) -> None:
-        if update.status in FINISHED and update.status == job.status:
+        # with several panels on one Redis, the one that queued the job audits its end (once)
+        if update.status in FINISHED and update.status == job.status and job.queued_here:
             system = job.requested_by == SYSTEM.username  # an idle stop: no account to look up
             account = None if system else self.accounts.cached(job.requested_by)
             self.audit.record(
