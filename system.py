@@ -21,8 +21,10 @@ from auth.session import Sessions
 from components.notifications import JobNotifier
 from core.commands.dispatch import Commands
 from core.commands.environments import SYSTEM
+from core.docker.endpoint_store import StoredEndpoints
 from core.docker.endpoints import Endpoints
 from core.docker.reads import EngineReads
+from core.endpoint_roles import EndpointRoles
 from core.environments.idle import IdleWatch
 from core.environments.quotas import QuotaRules
 from core.environments.templates import Templates
@@ -35,7 +37,8 @@ from core.sandbox.service import Sandbox
 from core.settings import Settings
 from core.stacks.store import Stacks
 from core.state.containers import ContainerState
-from core.state.model import DockerState, EventWatcher
+from core.state.model import DockerState
+from core.state.watchers import Watchers
 from core.storage import make_database
 from core.storage.audit import AuditLog
 from core.storage.credentials import RegistryCredentials, SecretBox
@@ -64,12 +67,13 @@ class Services:
     sessions: Sessions
     audit: AuditLog
     state: DockerState
-    watcher: EventWatcher
+    watchers: Watchers  # one event watcher per endpoint
     bus: Bus
     jobs: JobStore
     commands: Commands
     secrets: SecretBox
     credentials: RegistryCredentials
+    stored_endpoints: StoredEndpoints  # endpoints added in /admin/endpoints, sealed with the panel's key
     cancel: CancelFlags
     terminals: Terminals  # open terminal sessions, ended at stop
     stats: StatsHub  # one daemon stats stream per container, shared by its viewers; ended at stop
@@ -88,6 +92,7 @@ class Services:
     usage_leaders: UsageLeaders = field(init=False)  # the dashboard's top lists, on a budget
     idle: IdleWatch = field(init=False)  # stops environments nobody used for their idle timeout
     update_schedule: UpdateSchedule = field(init=False)  # checks references in use every BERTH_UPDATE_CHECK_MINUTES
+    _host_reads: dict[str, EngineReads] = field(default_factory=dict)
     _worker: dramatiq.Worker | None = None
     _sandbox_worker: dramatiq.Worker | None = None  # the embedded sandbox queue's own threads
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -103,12 +108,27 @@ class Services:
             self.updates,
             lambda endpoint, references: self.commands.update_check(SYSTEM, endpoint, references),
             minutes=self.settings.update_check_minutes,
-            endpoints=lambda: [self.state.endpoint],
+            endpoints=lambda: list(self.endpoints.ids),
         )
 
     def docker(self, endpoint: str = LOCAL_ENDPOINT) -> docker.DockerClient:
         """The endpoint's shared client for the panel's own reads (inspect); call it through ``run.io_bound``."""
         return self.endpoints.client(endpoint)
+
+    def host_reads(self, endpoint: str = LOCAL_ENDPOINT) -> EngineReads:
+        """What pages read beyond the live state from ``endpoint``'s engine (``reads`` is local's)."""
+        if endpoint == LOCAL_ENDPOINT:
+            return self.reads
+        reads = self._host_reads.get(endpoint)
+        if reads is None:
+            reads = self._host_reads[endpoint] = EngineReads(lambda: self.docker(endpoint), endpoint)
+        return reads
+
+    def container_reads(self, container_id: str) -> EngineReads:
+        """The reads of the endpoint the container is on (by its id in the live state; ids are unique across
+        engines), local's for one the state does not know."""
+        row = self.state.containers.get(container_id)
+        return self.host_reads(row.endpoint if row is not None else LOCAL_ENDPOINT)
 
     def running_containers(self) -> list[str]:
         """Ids of the containers running now, from the live state (on the loop)."""
@@ -121,7 +141,7 @@ class Services:
             return  # started already (a test harness may run the app's lifespan twice)
         loop = asyncio.get_running_loop()
         self.protection.adopt(await loop.run_in_executor(None, self._discover_protection))
-        self.watcher.start(loop)
+        self.watchers.start(loop)
         self.bus.start(loop, self.jobs.apply)
         self.usage.start()
         self.idle.start()
@@ -143,7 +163,7 @@ class Services:
             return Protection.discover(None)
 
     async def stop(self) -> None:
-        self.watcher.stop()
+        self.watchers.stop()
         self.bus.stop()
         await self.usage.stop()
         await self.idle.stop()
@@ -182,7 +202,8 @@ class Services:
         return None
 
     def audit_finished_job(self, job: Job, update: JobUpdate) -> None:
-        if update.status in FINISHED and update.status == job.status:
+        # with several panels on one Redis, the one that queued the job audits its end (once)
+        if update.status in FINISHED and update.status == job.status and job.queued_here:
             system = job.requested_by == SYSTEM.username  # an idle stop: no account to look up
             account = None if system else self.accounts.cached(job.requested_by)
             self.audit.record(
@@ -210,6 +231,12 @@ def build(settings: Settings) -> Services:
     cancel = make_cancel_flags(settings.redis_url)
     protection = Protection()
     endpoints = Endpoints.from_settings(settings)
+    stored_endpoints = StoredEndpoints(database, secrets)
+    for endpoint in stored_endpoints.load():
+        if endpoint.id in endpoints:
+            log.warning('endpoint "%s" from /admin/endpoints is not used: the settings define that id', endpoint.id)
+        else:
+            endpoints.put(endpoint)
     broker = make_broker(settings)
     actors = declare(broker)
     templates = Templates(database)
@@ -234,11 +261,14 @@ def build(settings: Settings) -> Services:
         database=database,
         accounts=accounts,
         sessions=Sessions(
-            accounts, idle_seconds=settings.session_idle_minutes * 60, max_seconds=settings.session_max_hours * 3600
+            accounts,
+            idle_seconds=settings.session_idle_minutes * 60,
+            max_seconds=settings.session_max_hours * 3600,
+            endpoint_roles=EndpointRoles.parse(settings.oidc_endpoint_roles),
         ),
         audit=audit,
         state=state,
-        watcher=EventWatcher(state, endpoints.get(LOCAL_ENDPOINT)),
+        watchers=Watchers(state, endpoints),
         bus=bus,
         jobs=jobs,
         commands=Commands(
@@ -250,7 +280,7 @@ def build(settings: Settings) -> Services:
             protection=protection,
             endpoints=endpoints,
             signer=secrets.signer,
-            senders=actors.senders(),
+            senders=actors.senders(per_endpoint=not settings.embedded),
             templates=templates,
             quotas=quotas,
             sandbox=sandbox,
@@ -258,6 +288,7 @@ def build(settings: Settings) -> Services:
         ),
         secrets=secrets,
         credentials=credentials,
+        stored_endpoints=stored_endpoints,
         cancel=cancel,
         terminals=Terminals(endpoints),
         stats=StatsHub(endpoints, state),

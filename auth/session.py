@@ -22,6 +22,7 @@ from nicegui import Client, background_tasks, run, ui
 from nicegui.persistence import PersistentDict
 from nicegui.storage import request_contextvar
 
+from core.endpoint_roles import EndpointRoles
 from core.permissions import Identity, Permission
 
 from . import browser_storage
@@ -57,8 +58,16 @@ class PendingSignIn:
 class Sessions:
     """Who is signed in, in which browser, with which open pages."""
 
-    def __init__(self, accounts: Accounts, *, idle_seconds: float, max_seconds: float) -> None:
+    def __init__(
+        self,
+        accounts: Accounts,
+        *,
+        idle_seconds: float,
+        max_seconds: float,
+        endpoint_roles: EndpointRoles | None = None,
+    ) -> None:
         self.accounts = accounts
+        self.endpoint_roles = endpoint_roles or EndpointRoles()  # per-host roles (BERTH_OIDC_ENDPOINT_ROLES)
         self.idle_seconds = idle_seconds
         self.max_seconds = max_seconds
         self.pages: dict[str, OpenPage] = {}
@@ -117,12 +126,17 @@ class Sessions:
             return None
         if touch and now - storage.get('last_seen', 0) > 30:
             storage['last_seen'] = now
+        return self.identity_of_account(account, _client_address(request))
+
+    def identity_of_account(self, account: Account, address: str = '') -> Identity:
+        """The account as an identity: its role, groups, and the roles it has on particular hosts."""
         return Identity(
             username=account.username,
             role=account.role,
-            address=_client_address(request),
+            address=address,
             subject=account.owner_id,
             groups=account.groups,
+            endpoint_roles=self.endpoint_roles.resolve(account.username, account.role, account.groups),
         )
 
     def page_allowed(self, client: Client) -> bool:
@@ -151,7 +165,7 @@ class Sessions:
         account = self.accounts.cached(page.username) if page is not None else None
         if account is None or account.disabled:
             return None
-        return Identity(username=account.username, role=account.role, subject=account.owner_id)
+        return self.identity_of_account(account)
 
     def leave(self, client_id: str) -> None:
         """Marks a page that is navigating to /logout by itself."""
@@ -205,11 +219,7 @@ class Sessions:
         account = accounts.get(page.username)
         if storage is None or storage.get('username') != page.username or self._expired(storage, now):
             return False
-        return (
-            account is not None
-            and not account.disabled
-            and page.allows(Identity(username=account.username, role=account.role))
-        )
+        return account is not None and not account.disabled and page.allows(self.identity_of_account(account))
 
     def _expired(self, storage: PersistentDict | dict[str, Any], now: float) -> bool:
         return (

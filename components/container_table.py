@@ -31,6 +31,7 @@ COLUMNS: list[dict[str, Any]] = [
     {'name': 'project', 'label': 'Compose project', 'field': 'project', 'sortable': True, 'align': 'left'},
     {'name': 'actions', 'label': 'Actions', 'field': 'id', 'align': 'right'},
 ]
+HOST_COLUMN: dict[str, Any] = {'name': 'host', 'label': 'Host', 'field': 'host', 'sortable': True, 'align': 'left'}
 
 # Which verbs make sense in which state; the server checks again when the action runs.
 ROW_ACTIONS: list[RowAction] = [
@@ -53,7 +54,9 @@ IMAGE_CELL = f'<q-td :props="props">{{{{ props.row.image }}}}{BADGE}</q-td>'
 PORTS_CELL = '<q-td :props="props"><div v-for="port in props.row.ports" :key="port">{{ port }}</div></q-td>'
 
 
-SEARCHED_FIELDS = [column['field'] for column in COLUMNS if column['name'] not in ('actions', 'cpu', 'memory')]
+SEARCHED_FIELDS = [
+    column['field'] for column in [*COLUMNS, HOST_COLUMN] if column['name'] not in ('actions', 'cpu', 'memory')
+]
 PAGE_KEYS = ('page', 'rowsPerPage', 'sortBy', 'descending')
 RowEntry = tuple[ContainerRow, bool, dict[str, Any]]
 UpdateBadge = Callable[[ContainerRow], dict[str, Any] | None]  # a container → its "update available" badge, or None
@@ -76,9 +79,11 @@ class ContainerTable(ui.table):
         title: str | None = None,
         on_screen: Callable[[], None] | None = None,
         updates: UpdateBadge | None = None,
+        hosts: Mapping[str, str] | None = None,
     ) -> None:
+        self.hosts = hosts  # endpoint id → name, when the table shows several hosts (then with a Host column)
         super().__init__(
-            columns=COLUMNS,
+            columns=[COLUMNS[0], HOST_COLUMN, *COLUMNS[1:]] if hosts is not None else COLUMNS,
             rows=[],
             row_key='id',
             selection='multiple',
@@ -112,7 +117,11 @@ class ContainerTable(ui.table):
             if fresh or entry is None or entry[0] is not row or entry[1] != is_busy:  # the watcher replaces rows
                 if row.state != ContainerState.RUNNING:
                     self._usage.pop(row.id, None)
-                entry = (row, is_busy, row_dict(row, now, is_busy, self._usage.get(row.id), self._updates(row)))
+                entry = (
+                    row,
+                    is_busy,
+                    row_dict(row, now, is_busy, self._usage.get(row.id), self._updates(row), self._host(row.endpoint)),
+                )
             self._entries[row.id] = entry
         for gone in [container_id for container_id in self._usage if container_id not in self._entries]:
             del self._usage[gone]
@@ -133,6 +142,9 @@ class ContainerTable(ui.table):
             changed = True
         if changed:
             self._send_page()
+
+    def _host(self, endpoint: str) -> str:
+        return self.hosts.get(endpoint, endpoint) if self.hosts is not None else endpoint
 
     @property
     def all_rows(self) -> list[dict[str, Any]]:
@@ -167,7 +179,12 @@ class ContainerTable(ui.table):
 
 
 def row_dict(
-    row: ContainerRow, now: datetime, busy: bool, usage: Usage | None = None, update: dict[str, Any] | None = None
+    row: ContainerRow,
+    now: datetime,
+    busy: bool,
+    usage: Usage | None = None,
+    update: dict[str, Any] | None = None,
+    host: str = '',
 ) -> dict[str, Any]:
     created = parse_time(row.created)
     cells = usage_cells(usage) if usage is not None and row.state == ContainerState.RUNNING else NO_USAGE
@@ -175,6 +192,7 @@ def row_dict(
         'id': row.id,
         'name': row.name,
         'endpoint': row.endpoint,
+        'host': host or row.endpoint,
         'image': row.image,
         'state': row.state,
         'status': row.status_text(now),

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 from nicegui import app, ui
 
+from components.hosts import HostSwitcher, host_name, remember_choice, status_text
 from core.jobs.store import Job, JobUpdate
-from core.permissions import ANYWHERE, Forbidden, Identity, Permission, require
+from core.permissions import ANYWHERE, LOCAL_ENDPOINT, Forbidden, Identity, Permission, require
 from core.state.model import ChangeKind, StateChange
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
@@ -30,6 +31,7 @@ NAVIGATION: tuple[tuple[str, str, str, Permission, bool], ...] = (
     ('Templates', '/admin/templates', 'dashboard_customize', Permission.TEMPLATES_MANAGE, False),
     ('Quotas', '/admin/quotas', 'data_usage', Permission.QUOTAS_MANAGE, False),
     ('Runtimes', '/admin/runtimes', 'memory', Permission.RUNTIMES_MANAGE, False),
+    ('Hosts', '/admin/endpoints', 'dns', Permission.ENDPOINTS_MANAGE, False),
     ('Audit', '/admin/audit', 'policy', Permission.AUDIT_READ, False),
     ('Recordings', '/recordings', 'smart_display', Permission.USERS_MANAGE, False),
 )
@@ -79,6 +81,7 @@ def may_open(identity: Identity, permission: Permission, own: bool) -> bool:
 def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
     """Lays out header and banner, then yields for the page's own content (``page_identity`` comes first)."""
     dark = ui.dark_mode(app.storage.user.get('dark'))
+    remember_choice()
 
     with ui.header().classes('items-center gap-4 px-4 py-2'):
         ui.link('Berth', home_path(identity)).classes('text-h6 text-white no-underline')
@@ -89,6 +92,7 @@ def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
                         'flat color=white'
                     )
         ui.space()
+        HostSwitcher(services)
         with ui.button(icon='notifications', on_click=lambda: ui.navigate.to('/jobs')).props(
             'flat round color=white aria-label="Job centre"'
         ):
@@ -105,8 +109,14 @@ def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
 
     def show_engine(change: StateChange | None = None) -> None:
         if change is None or change.kind == ChangeKind.ENGINE:
-            banner.text = services.state.engine_message if not services.state.engine_ok else ''
-            banner.set_visibility(not services.state.engine_ok)
+            down = services.state.unreachable()
+            banner.text = ' · '.join(
+                status.message
+                if status.endpoint == LOCAL_ENDPOINT
+                else f'Host "{host_name(services, status.endpoint)}": {status_text(status)}'
+                for status in down
+            )
+            banner.set_visibility(bool(down))
 
     def show_badge(job: Job | None = None, update: JobUpdate | None = None) -> None:
         count = sum(1 for job in services.jobs.active() if identity.can(Permission.JOB_READ, job.scope))

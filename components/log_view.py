@@ -46,10 +46,12 @@ class LogView(ui.column):
         max_lines: int = 5000,
         max_chars: int = VIEW_CHARS,
         tagged: bool | None = None,
+        endpoint: str = LOCAL_ENDPOINT,
     ) -> None:
         super().__init__()
         self.classes('w-full gap-2')
         self.services = services
+        self.endpoint = endpoint  # the host the named containers are on
         self.names = list(names)
         self.tags = {name: index for index, name in enumerate(self.names)}
         self.tagged = len(self.names) > 1 if tagged is None else tagged
@@ -200,7 +202,7 @@ class LogView(ui.column):
             self._say('')
         self.follower = LogFollower(
             state=self.services.state,
-            endpoint=self.services.endpoints.get(LOCAL_ENDPOINT),
+            endpoint=self.services.endpoints.get(self.endpoint),
             names=self.names,
             on_lines=self._on_lines,
             tail=self.tail,
@@ -306,7 +308,7 @@ class LogView(ui.column):
         every open, resume and download."""
         try:
             identity = require(self.services.sessions.current(), Permission.CONTAINER_LOGS, 'read logs', None)
-            rows = [row for row in map(self.services.state.find, self.names) if row is not None]
+            rows = [row for name in self.names if (row := self.services.state.find(name, self.endpoint)) is not None]
             target = ', '.join(self.names)
             refusal = reach_refusal(
                 self.services,
@@ -365,5 +367,7 @@ class LogView(ui.column):
         """The whole log from the daemon, streamed by the download route (which checks the role and audits)."""
         if self._authorized() is None:
             return
-        query = urlencode({'containers': ','.join(self.names), 'timestamps': int(self.timestamps)})
+        query = urlencode(
+            {'containers': ','.join(self.names), 'timestamps': int(self.timestamps), 'endpoint': self.endpoint}
+        )
         ui.download.from_url(f'{WHOLE_LOG_PATH}?{query}')

@@ -30,10 +30,11 @@ async def look_up_body(services: Services, container_id: str) -> TerminalBody:
     """Inspects the container, and lists the protected volumes only when it mounts a named volume; off the event loop.
 
     Raises :class:`core.docker.reads.Gone` for no such container, else what the engine raises."""
-    inspect = await services.reads.container(container_id)
+    reads = services.container_reads(container_id)  # the container's own endpoint
+    inspect = await reads.container(container_id)
     volumes: frozenset[str] = frozenset()
     if any(mount.get('Type') == 'volume' for mount in inspect.get('Mounts') or []):
-        volumes = frozenset(await services.reads.protected_volumes(services.protection))
+        volumes = frozenset(await reads.protected_volumes(services.protection))
     return TerminalBody(inspect=inspect, protected_volumes=volumes)
 
 

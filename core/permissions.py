@@ -64,6 +64,7 @@ class Permission(StrEnum):
     RECORDING_READ = 'recording.read'  # replay and download recorded terminal sessions
     JOB_CANCEL = 'job.cancel'
     USERS_MANAGE = 'users.manage'
+    ENDPOINTS_MANAGE = 'endpoints.manage'  # add, change and remove Docker hosts (their certificates give root there)
     AUDIT_READ = 'audit.read'
 
 
@@ -160,18 +161,29 @@ class Identity:
     address: str = ''
     subject: str = ''  # the stable identity owned resources carry (defaults to the username)
     groups: tuple[str, ...] = ()  # the SSO groups of the last sign-in (templates may be limited to some)
+    # (endpoint, role there) where a per-host role replaces ``role`` ('' = none there): core/endpoint_roles.py
+    endpoint_roles: tuple[tuple[str, str], ...] = ()
 
     @property
     def owner_id(self) -> str:
         return self.subject or self.username
 
+    def role_on(self, endpoint: str) -> str:
+        """The role that counts on ``endpoint``: a per-host role where one is set, else :attr:`role`."""
+        for listed, role in self.endpoint_roles:
+            if listed == endpoint:
+                return role
+        return self.role
+
     def can(self, permission: Permission, scope: Scope = ANYWHERE) -> bool:
-        return role_allows(self.role, permission, scope, owner_id=self.owner_id)
+        return role_allows(self.role_on(scope.endpoint), permission, scope, owner_id=self.owner_id)
 
     def holds(self, permission: Permission) -> bool:
-        """Whether the role grants ``permission`` at all, if only on the identity's own resources: enough to open a
-        page that then shows (and acts on) only what :meth:`can` allows, one resource at a time."""
-        return self.role in ROLES and permission in ROLE_GRANTS[Role(self.role)]
+        """Whether a role of the identity (its own, or one it has on some host) grants ``permission`` at all, if only
+        on its own resources: enough to open a page that then shows (and acts on) only what :meth:`can` allows, one
+        resource at a time."""
+        roles = {self.role, *(role for _, role in self.endpoint_roles)}
+        return any(role in ROLES and permission in ROLE_GRANTS[Role(role)] for role in roles)
 
 
 def role_allows(role: str | None, permission: Permission, scope: Scope = ANYWHERE, *, owner_id: str = '') -> bool:
@@ -203,8 +215,16 @@ def require(identity: Identity | None, permission: Permission, what: str, scope:
     if identity.role not in ROLES:
         raise Forbidden(f'unknown role: cannot {what}')
     if not (identity.holds(permission) if scope is None else identity.can(permission, scope)):
-        article = 'an' if identity.role[:1] in 'aeiou' else 'a'
+        role = identity.role if scope is None else identity.role_on(scope.endpoint)
+        where = (
+            ''
+            if role == identity.role and (scope is None or scope.endpoint == LOCAL_ENDPOINT)
+            else (f' on host "{scope.endpoint}"' if scope is not None else '')
+        )
+        if not role:
+            raise Forbidden(f'{identity.username} has no role{where}: {what} needs the {lowest_role(permission)} role')
+        article = 'an' if role[:1] in 'aeiou' else 'a'
         raise Forbidden(
-            f'{identity.username} is {article} {identity.role}: {what} needs the {lowest_role(permission)} role'
+            f'{identity.username} is {article} {role}{where}: {what} needs the {lowest_role(permission)} role'
         )
     return identity

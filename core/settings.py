@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices('REDIS_URL', 'BERTH_REDIS_URL'))
     docker_host: str | None = Field(default=None, validation_alias=AliasChoices('DOCKER_HOST', 'BERTH_DOCKER_HOST'))
     worker_threads: int = 4
+    # More Docker engines: a JSON list of {"id", "name", "url", "ca", "cert", "key"} (file paths), see
+    # core/docker/endpoint_spec.py; admins add others in /admin/endpoints
+    endpoints: str = ''
+    worker_endpoints: str = ''  # a `dramatiq tasks` worker serves only these endpoints' queues (ids, commas)
     secret_key: str | None = None  # seals registry credentials; else a key file in data_dir (see core/secrets.py)
     job_history: int = 500
     job_lost_after: float = 30.0
@@ -63,6 +67,7 @@ class Settings(BaseSettings):
     oidc_developer_groups: str = ''
     oidc_viewer_groups: str = ''
     oidc_default_role: str | None = None
+    oidc_endpoint_roles: str = ''  # per-host roles: JSON endpoint → role → groups (core/endpoint_roles.py)
 
     @field_validator('trusted_proxies')
     @classmethod
@@ -73,6 +78,10 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f'BERTH_TRUSTED_PROXIES: "{entry}" is not an IP address or CIDR range') from None
         return value
+
+    @property
+    def worker_endpoint_ids(self) -> list[str]:
+        return _comma_list(self.worker_endpoints)
 
     @property
     def trusted_proxy_list(self) -> list[str]:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from . import (
     admin,
+    admin_endpoints,
     admin_quotas,
     admin_runtimes,
     admin_templates,
@@ -53,6 +54,7 @@ def register(services: Services) -> None:
     admin_templates.register(services)
     admin_quotas.register(services)
     admin_runtimes.register(services)
+    admin_endpoints.register(services)
     environments.register(services)
     terminal.register(services)
     logs.register(services)

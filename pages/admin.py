@@ -26,7 +26,7 @@ USER_COLUMNS: list[dict[str, Any]] = [
 AUDIT_COLUMNS: list[dict[str, Any]] = [
     {'name': name, 'label': name.capitalize(), 'field': name, 'align': 'left', 'sortable': name in ('when', 'username')}
     for name in ('when', 'username', 'role', 'action', 'target', 'params', 'result', 'address')
-]
+] + [{'name': 'endpoint', 'label': 'Host', 'field': 'endpoint', 'align': 'left', 'sortable': True}]
 # a terminal session's entries link to its recording (the id is the panel's own; the path prefix is fixed)
 RESULT_CELL = (
     '<q-td :props="props">{{ props.row.result }}<a v-if="props.row.recording" '
@@ -198,6 +198,7 @@ class AuditView:
                 'recording': _recording_of(entry.params),
                 'result': entry.result,
                 'address': entry.address,
+                'endpoint': entry.endpoint,
             }
             for index, entry in enumerate(entries)
         ]

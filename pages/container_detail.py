@@ -38,7 +38,7 @@ def register(services: Services) -> None:
         identity = page_identity(services, Permission.CONTAINER_READ, WHAT, own=True)
         if identity is None:
             return
-        await services.state.first_sync()
+        await services.state.first_sync(endpoint=endpoint)
         with frame(services, identity, name_or_id):
             row = reachable_row(
                 services, identity, Permission.CONTAINER_READ, WHAT, name_or_id, endpoint, action='container.inspect'
@@ -107,7 +107,7 @@ class ContainerDetail:
 
     async def load(self) -> None:
         try:
-            data = await self.services.reads.container(self.container_id)
+            data = await self.services.container_reads(self.container_id).container(self.container_id)
         except Gone:
             self.state_badge.text = 'removed'
             return

@@ -10,10 +10,12 @@ from nicegui import ui
 
 from components.container_table import ContainerTable
 from components.frame import frame, on_client_delete, page_identity
+from components.hosts import chosen_host, several_hosts
+from components.links import on_host
 from components.update_badge import badge_cell
 from core.container_actions import CONTAINER_ACTIONS
 from core.jobs.store import Job, JobStatus, JobUpdate
-from core.permissions import Permission
+from core.permissions import Identity, Permission, Scope
 from core.state.containers import ContainerRow, ContainerState
 from core.state.model import ChangeKind, StateChange
 from core.streams.usage import Usage
@@ -36,20 +38,27 @@ def register(services: Services) -> None:
         if identity is None:
             return
         with frame(services, identity, 'Containers'):
-            ContainersView(services)
+            ContainersView(services, identity)
 
 
 class ContainersView:
     """Lays out the toolbar and the table(s); re-renders (coalesced) whenever the state or the jobs change, and asks
     the usage sampler for the running containers on screen (in every table) until the page goes."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, identity: Identity) -> None:
         self.services = services
+        self.identity = identity  # a host where its role cannot read containers is left out
+        self.host = chosen_host(services)  # None: every host
+        self.hosts = (
+            {endpoint.id: endpoint.name for endpoint in services.endpoints}
+            if self.host is None and several_hosts(services)
+            else None
+        )
         self._pending: asyncio.Handle | None = None
         self._last_flush = 0.0
         self.tables: dict[str, ContainerTable] = {}
         with ui.row().classes('w-full items-center gap-3'):
-            ui.label('Containers').classes('text-h5')
+            ui.label('Containers' + (on_host(self.host) if self.host else '')).classes('text-h5')
             self.summary = ui.label().classes('text-caption')
             ui.space()
             self.search = (
@@ -109,12 +118,23 @@ class ContainersView:
         else:
             self.render()
 
+    def host_rows(self) -> list[ContainerRow]:
+        """The containers of the chosen host, or of every host."""
+        rows = self.services.state.containers.values()
+        hosts = {
+            endpoint
+            for endpoint in self.services.endpoints.ids
+            if (self.host is None or endpoint == self.host)
+            and self.identity.can(Permission.CONTAINER_READ, Scope(endpoint=endpoint))
+        }
+        return [row for row in rows if row.endpoint in hosts]
+
     def projects(self) -> set[str]:
-        return {row.project for row in self.services.state.containers.values()}
+        return {row.project for row in self.host_rows()}
 
     def visible_rows(self) -> list[ContainerRow]:
         states = set(self.state_filter.value or [])
-        return [row for row in self.services.state.containers.values() if not states or row.state in states]
+        return [row for row in self.host_rows() if not states or row.state in states]
 
     def rebuild(self) -> None:
         self.body.clear()
@@ -130,8 +150,9 @@ class ContainersView:
         self.on_usage(self.services.usage.recent(RECENT_USAGE_SECONDS))
 
     def _table(self, title: str | None) -> ContainerTable:
-        table = ContainerTable(self.row_action, title=title, on_screen=self.on_screen, updates=self.update_badge)
-        table.classes('w-full')
+        table = ContainerTable(
+            self.row_action, title=title, on_screen=self.on_screen, updates=self.update_badge, hosts=self.hosts
+        ).classes('w-full')
         table.bind_filter_from(self.search, 'value')
         return table
 
@@ -147,8 +168,9 @@ class ContainersView:
     def render(self, *, fresh: bool = False, resend: bool = False) -> None:
         rows = self.visible_rows()
         busy = self.services.jobs.active_targets()
-        running = sum(1 for row in self.services.state.containers.values() if row.state == ContainerState.RUNNING)
-        self.summary.text = f'{len(self.services.state.containers)} containers, {running} running'
+        shown = self.host_rows()
+        running = sum(1 for row in shown if row.state == ContainerState.RUNNING)
+        self.summary.text = f'{len(shown)} containers, {running} running'
         if not self.grouped.value:
             self.tables[''].show(rows, busy, fresh=fresh, resend=resend)
             return

@@ -28,14 +28,15 @@ from nicegui import ui
 from components.container_table import usage_cells
 from components.disk_usage_card import DiskUsageCard
 from components.frame import frame, home_path, on_client_delete, page_identity
+from components.hosts import several_hosts, status_text
 from components.top_usage import TopEntry, TopUsageList
 from core.docker.client import describe_error
 from core.docker.engine_facts import EngineFacts
 from core.jobs.store import Job, JobStatus, JobUpdate
-from core.permissions import Identity, Permission
+from core.permissions import LOCAL_ENDPOINT, Identity, Permission
 from core.state.containers import ContainerState
 from core.state.images import format_size
-from core.state.model import StateChange
+from core.state.model import ChangeKind, StateChange
 from core.streams.usage import Usage
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
@@ -97,6 +98,11 @@ class Dashboard:
             with ui.card().classes('gap-1 min-w-80'):
                 ui.label('On this host').classes('text-h6')
                 self.counts = self._counts()
+            self.hosts: ui.column | None = None
+            if several_hosts(services):
+                with ui.card().classes('gap-1 min-w-80'):
+                    ui.label('Hosts').classes('text-h6')
+                    self.hosts = ui.column().classes('gap-1').props('role=list aria-label="Hosts"')
         kinds = [kind for kind, permission in DISK_KINDS.items() if identity.can(permission)]
         if kinds:
             DiskUsageCard(
@@ -118,6 +124,7 @@ class Dashboard:
                 self.recent_failures = self._jobs_card('Recent failures')
             on_client_delete(services.jobs.subscribe(self.on_job))
         self.render()
+        self._render_hosts()
         on_client_delete(services.usage_leaders.join())
         on_client_delete(services.usage.subscribe(self.on_usage))
         on_client_delete(services.state.subscribe(self.on_state))
@@ -146,6 +153,21 @@ class Dashboard:
 
     def on_state(self, change: StateChange) -> None:
         self.schedule('counts', 'top')  # a container that stops leaves the top lists
+        if change.kind == ChangeKind.ENGINE:
+            self._render_hosts()
+
+    def _render_hosts(self) -> None:
+        """Each endpoint: its name and status (connected, or unreachable since when and retrying)."""
+        if self.hosts is None:
+            return
+        self.hosts.clear()
+        with self.hosts:
+            for endpoint in self.services.endpoints:
+                status = status_text(self.services.state.hosts.get(endpoint.id))
+                with ui.row().classes('gap-2 items-center no-wrap').props('role=listitem'):
+                    ok = status == 'connected'
+                    ui.icon('check_circle' if ok else 'error', color='positive' if ok else 'negative')
+                    ui.label(f'{endpoint.name}: {status}')
 
     def on_usage(self, figures: dict[str, Usage]) -> None:
         self.schedule('top')
@@ -192,15 +214,15 @@ class Dashboard:
 
     def _render_counts(self) -> None:
         state = self.services.state
-        states = [row.state for row in state.containers.values()]
+        states = [row.state for row in state.containers.values() if row.endpoint == LOCAL_ENDPOINT]
         running = states.count(ContainerState.RUNNING)
         paused = states.count(ContainerState.PAUSED)
         self.container_states.text = f'{running} running · {paused} paused · {len(states) - running - paused} stopped'
         sizes = {
             'containers': len(states),
-            'images': len(state.images),
-            'volumes': len(state.volumes),
-            'networks': len(state.networks),
+            'images': sum(1 for row in state.images.values() if row.endpoint == LOCAL_ENDPOINT),
+            'volumes': sum(1 for row in state.volumes.values() if row.endpoint == LOCAL_ENDPOINT),
+            'networks': sum(1 for row in state.networks.values() if row.endpoint == LOCAL_ENDPOINT),
         }
         for kind, link in self.counts.items():
             link.text = f'{sizes[kind]} {kind}'

@@ -15,7 +15,7 @@ from core.docker.client import describe_error
 from core.docker.reads import Gone
 from core.permissions import LOCAL_ENDPOINT, Identity, Permission
 from core.state.images import ImageRow, format_created, format_size
-from core.state.model import IMAGE_CHANGES, StateChange
+from core.state.model import IMAGE_CHANGES, StateChange, state_key
 
 from .container_detail import environment_pairs, section
 from .images import image_action
@@ -45,7 +45,7 @@ def register(services: Services) -> None:
         identity = page_identity(services, Permission.IMAGE_READ, 'inspect images')
         if identity is None:
             return
-        await services.state.first_sync()
+        await services.state.first_sync(endpoint=endpoint)
         with frame(services, identity, reference):
             row = services.state.find_image(reference, endpoint)
             if row is None:
@@ -59,6 +59,8 @@ class ImageDetail:
     def __init__(self, services: Services, row: ImageRow, identity: Identity) -> None:
         self.services = services
         self.image_id = row.id
+        self.endpoint = row.endpoint
+        self.key = state_key(row.endpoint, row.id)  # the image's key in the live state
         self.environment = EnvironmentAccess(services, identity, action='image.reveal_env', target=row.title)
         self.data: dict[str, Any] = {}
         operator = identity.can(Permission.IMAGE_REMOVE)
@@ -71,9 +73,9 @@ class ImageDetail:
             ui.space()
             if operator:
                 for action, verb, icon in VERBS:
-                    ui.button(
-                        icon=icon, on_click=lambda action=action: image_action(services, action, self.image_id)
-                    ).props(f'flat round aria-label="{verb}" title="{verb}"').mark(verb)
+                    ui.button(icon=icon, on_click=lambda action=action: image_action(services, action, self.key)).props(
+                        f'flat round aria-label="{verb}" title="{verb}"'
+                    ).mark(verb)
         with ui.tabs() as tabs:
             ui.tab('overview', 'Overview')
             ui.tab('history', 'History')
@@ -92,8 +94,8 @@ class ImageDetail:
         on_client_delete(services.state.subscribe(self.on_state))
 
     def on_state(self, change: StateChange) -> None:
-        if change.kind in IMAGE_CHANGES and change.image_id in ('', self.image_id):
-            row = self.services.state.images.get(self.image_id)
+        if change.kind in IMAGE_CHANGES and change.image_id in ('', self.key):
+            row = self.services.state.images.get(self.key)
             if row is None:
                 self.badge.text = 'removed'
                 self.badge.set_visibility(True)
@@ -103,7 +105,7 @@ class ImageDetail:
 
     async def load(self) -> None:
         try:
-            data, history = await self.services.reads.image(self.image_id)
+            data, history = await self.services.host_reads(self.endpoint).image(self.image_id)
         except Gone:
             self.badge.text = 'removed'
             self.badge.set_visibility(True)
@@ -128,7 +130,9 @@ class ImageDetail:
         config = data.get('Config') or {}
         row = ImageRow.from_inspect(data)
         users = [
-            container for container in self.services.state.containers.values() if container.image_id == self.image_id
+            container
+            for container in self.services.state.containers.values()
+            if container.image_id == self.image_id and container.endpoint == self.endpoint
         ]
         section(
             'General',

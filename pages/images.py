@@ -12,8 +12,10 @@ from urllib.parse import quote
 from nicegui import ui
 
 from components.frame import frame, on_client_delete, page_identity
+from components.hosts import single_host
 from components.image_dialogs import PruneDialog, RemoveImageDialog, TagDialog, unique_sizes
 from components.image_table import ImageTable
+from components.links import on_host
 from components.pull_form import PullForm
 from components.pull_progress import PullCard
 from components.update_badge import badge_cell
@@ -21,9 +23,9 @@ from core.commands.images import PRUNE_MODES
 from core.docker.client import describe_error
 from core.errors import CommandError
 from core.jobs.store import Job, JobStatus, JobUpdate
-from core.permissions import Forbidden, Identity, Permission
+from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, Scope
 from core.state.images import ImageRow, format_size, prune_candidates
-from core.state.model import CONTAINER_CHANGES, IMAGE_CHANGES, StateChange
+from core.state.model import CONTAINER_CHANGES, IMAGE_CHANGES, StateChange, state_key
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
@@ -65,10 +67,13 @@ class ImagesView:
         self.services = services
         self._pending: asyncio.TimerHandle | None = None
         self._counts: dict[str, int] = {}
-        self.endpoint = services.state.endpoint
-        operator = identity.can(Permission.IMAGE_PULL)
+        self.host = single_host(services)  # one host at a time: image ids repeat across hosts
+        self.identity = identity
+        row_actions = identity.can(Permission.IMAGE_REMOVE, Scope(endpoint=self.host))
+        operator = row_actions and self.host == LOCAL_ENDPOINT  # pull, prune and create: on local for now
+        self.endpoint = self.host
         with ui.row().classes('w-full items-center gap-3'):
-            ui.label('Images').classes('text-h5')
+            ui.label('Images' + on_host(self.host)).classes('text-h5')
             self.summary = ui.label().classes('text-caption')
             self.update_summary = ui.label().classes('text-caption').mark('update-summary')
             ui.space()
@@ -92,7 +97,7 @@ class ImagesView:
         if operator:
             PullForm(self.pull, services.credentials.saved, self.forget)
             self.pulls = ui.column().classes('w-full gap-2')
-        self.table = ImageTable(self.row_action if operator else None).classes('w-full')
+        self.table = ImageTable(self.row_action if row_actions else None).classes('w-full')
         self.table.bind_filter_from(self.search, 'value')
         self.render()
         on_client_delete(services.state.subscribe(self.on_state))
@@ -107,7 +112,7 @@ class ImagesView:
     def on_state(self, change: StateChange) -> None:
         # a container change matters here only when it changes how many containers use an image
         if change.kind in IMAGE_CHANGES or (
-            change.kind in CONTAINER_CHANGES and self.services.state.containers_using() != self._counts
+            change.kind in CONTAINER_CHANGES and self.services.state.containers_using(self.host) != self._counts
         ):
             self.schedule()
 
@@ -120,11 +125,15 @@ class ImagesView:
         self.render()
 
     def render(self) -> None:
-        images = self.services.state.images.values()
+        images = [
+            image
+            for image in self.services.state.images.values()
+            if image.endpoint == self.host and self.identity.can(Permission.IMAGE_READ, image.scope)
+        ]
         dangling = sum(1 for image in images if image.dangling)
         total = format_size(sum(image.size for image in images))
         self.summary.text = f'{len(images)} images, {total}, {dangling} dangling'
-        self._counts = self.services.state.containers_using()
+        self._counts = self.services.state.containers_using(self.host)
         self.table.show(images, self._counts, self.update_badge)
         self.update_summary.text = self.describe_updates()
 
@@ -186,15 +195,17 @@ class ImagesView:
             ui.notify(sentence(error), type='negative')
 
     async def row_action(self, action: str, image_id: str) -> None:
-        image = self.services.state.images.get(image_id)
+        key = state_key(self.host, image_id)
+        image = self.services.state.images.get(key)
         if image is None:
             ui.notify('That image no longer exists.', type='warning')
             return
-        await image_action(self.services, action, image_id)
+        await image_action(self.services, action, key)
 
     async def prune(self, mode: str) -> None:
         state = self.services.state
-        candidates = prune_candidates(state.images.values(), set(state.containers_using()), unused=mode == 'unused')
+        local = [image for image in state.images.values() if image.endpoint == LOCAL_ENDPOINT]
+        candidates = prune_candidates(local, set(state.containers_using(LOCAL_ENDPOINT)), unused=mode == 'unused')
         if not candidates:
             ui.notify(f'There are no {PRUNE_MODES[mode]} to remove.', type='info')
             return
@@ -209,7 +220,8 @@ class ImagesView:
 
 
 async def image_action(services: Services, action: str, image_id: str) -> None:
-    """Run (opens the create form), Tag or Remove one image, asking first where something changes."""
+    """Run (opens the create form), Tag or Remove one image (``image_id``: its key in the live state), asking first
+    where something changes."""
     image = services.state.images.get(image_id)
     if image is None:
         return
@@ -220,6 +232,6 @@ async def image_action(services: Services, action: str, image_id: str) -> None:
         if reference:
             await run_command(services, services.commands.tag_image, image_id, reference)
     elif action == 'remove':
-        answer = await RemoveImageDialog(image, services.state.containers_using().get(image_id, 0)).ask()
+        answer = await RemoveImageDialog(image, services.state.containers_using(image.endpoint).get(image.id, 0)).ask()
         if answer is not None:
             await run_command(services, services.commands.remove_image, image_id, force=bool(answer['force']))

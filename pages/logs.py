@@ -38,7 +38,7 @@ def register(services: Services) -> None:
         identity = page_identity(services, Permission.CONTAINER_LOGS, WHAT, own=True)
         if identity is None:
             return
-        await services.state.first_sync()
+        await services.state.first_sync(endpoint=endpoint)
         with frame(services, identity, f'Logs · {name_or_id}'):
             with ui.row().classes('w-full items-center gap-2'):
                 ui.link('Containers', '/containers')
@@ -51,7 +51,7 @@ def register(services: Services) -> None:
                 ui.link(row.name, container_path(row.name, row.endpoint)).classes('text-h5')
                 ui.label('/ Logs').classes('text-h5')
             if _readable(services, identity, [row]):
-                LogView(services, [row.name])
+                LogView(services, [row.name], endpoint=row.endpoint)
 
     @ui.page('/logs')
     def merged_logs_page(project: str = '', containers: str = '') -> None:
@@ -70,7 +70,11 @@ def register(services: Services) -> None:
                     else 'Name the containers: /logs?containers=first,second or /logs?project=NAME.'
                 )
                 return
-            missing = [] if project else [name for name in _split(containers) if services.state.find(name) is None]
+            missing = (
+                []
+                if project
+                else [name for name in _split(containers) if services.state.find(name, LOCAL_ENDPOINT) is None]
+            )
             if missing:
                 ui.label(f'Not found, so not shown: {", ".join(missing)}.').classes('text-warning')
             if not _readable(services, identity, rows):
@@ -80,13 +84,15 @@ def register(services: Services) -> None:
                 _follow_new_members(services, view, project)
 
     @app.get(WHOLE_LOG_PATH)
-    async def download_whole_log(request: Request, containers: str = '', timestamps: int = 1) -> Response:
+    async def download_whole_log(
+        request: Request, containers: str = '', timestamps: int = 1, endpoint: str = LOCAL_ENDPOINT
+    ) -> Response:
         """The whole log, streamed from the daemon as it is read (a worker thread iterates it), never held in memory."""
         try:
             identity = require(services.sessions.current(touch=False), Permission.CONTAINER_LOGS, WHAT, None)
         except Forbidden as error:
             return PlainTextResponse(f'{sentence(str(error))}\n', status_code=403)
-        rows = _named_rows(services, containers)
+        rows = _named_rows(services, containers, endpoint)
         target = ', '.join(row.name for row in rows) or containers
         refusal = reach_refusal(
             services, identity, Permission.CONTAINER_LOGS, WHAT, rows or [None], action='logs.download', target=target
@@ -118,7 +124,7 @@ def register(services: Services) -> None:
             result='succeeded',
             address=address,
         )
-        lines = whole_log(services.endpoints.get(LOCAL_ENDPOINT), [(row.id, row.name) for row in rows])
+        lines = whole_log(services.endpoints.get(endpoint), [(row.id, row.name) for row in rows])
         return StreamingResponse(
             _as_text(lines, timestamps=bool(timestamps), tagged=len(rows) > 1),
             media_type='text/plain; charset=utf-8',
@@ -134,7 +140,7 @@ def logs_panel(services: Services, container_id: str) -> None:
         return
     identity = services.sessions.current()
     if identity is not None and _readable(services, identity, [row]):
-        LogView(services, [row.name]).classes('w-full')
+        LogView(services, [row.name], endpoint=row.endpoint).classes('w-full')
 
 
 def _readable(services: Services, identity: Identity, rows: list[ContainerRow]) -> bool:
@@ -157,21 +163,23 @@ def _split(names: str) -> list[str]:
     return [name.strip() for name in names.split(',') if name.strip()]
 
 
-def _named_rows(services: Services, names: str) -> list[ContainerRow]:
-    rows = [services.state.find(name) for name in _split(names)]
+def _named_rows(services: Services, names: str, endpoint: str = LOCAL_ENDPOINT) -> list[ContainerRow]:
+    rows = [services.state.find(name, endpoint) for name in _split(names)]
     unique = {row.id: row for row in rows if row is not None}
     return list(unique.values())
 
 
 def _project_rows(services: Services, project: str) -> list[ContainerRow]:
-    members = [row for row in services.state.containers.values() if row.project == project]
+    members = [
+        row for row in services.state.containers.values() if row.project == project and row.endpoint == LOCAL_ENDPOINT
+    ]
     return sorted(members, key=lambda row: row.name)
 
 
 def _follow_new_members(services: Services, view: LogView, project: str) -> None:
     def on_state(change: StateChange) -> None:
         row = services.state.containers.get(change.container_id) if change.kind == ChangeKind.UPSERT else None
-        if row is not None and row.project == project:
+        if row is not None and row.project == project and row.endpoint == LOCAL_ENDPOINT:
             view.follow_also(row.name)
         elif change.kind == ChangeKind.RESET:
             for member in _project_rows(services, project):

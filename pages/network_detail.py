@@ -40,7 +40,7 @@ def register(services: Services) -> None:
         identity = page_identity(services, Permission.NETWORK_READ, 'inspect networks')
         if identity is None:
             return
-        await services.state.first_sync()
+        await services.state.first_sync(endpoint=endpoint)
         with frame(services, identity, name_or_id):
             row = find_network(services.state.networks.values(), name_or_id, endpoint)
             if row is None:
@@ -221,8 +221,9 @@ class NetworkDetail:
             'networks',
         ).get(row.name, [])
         try:
-            data = await self.services.reads.network(row.id)
-            settings = await self.services.reads.network_endpoints(row.name, [member.id for member in members])
+            reads = self.services.host_reads(row.endpoint)
+            data = await reads.network(row.id)
+            settings = await reads.network_endpoints(row.name, [member.id for member in members])
         except Gone:
             self.show_gone()
             return

@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 from nicegui import ui
 
 from components.frame import frame, page_identity
-from components.links import js_container_href, js_network_href, network_path
+from components.hosts import single_host
+from components.links import js_container_href, js_network_href, network_path, on_host
 from components.live_table import LiveTable
 from components.network_dialogs import NewNetworkDialog, PruneNetworksDialog, RemoveNetworkDialog
 from components.table_cells import RowAction, action_buttons_cell
 from core.errors import CommandError
-from core.permissions import Forbidden, Identity, Permission
+from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, Scope
 from core.state.containers import ContainerRow, containers_by, parse_time
 from core.state.model import CONTAINER_CHANGES, NETWORK_CHANGES
 from core.state.networks import NetworkRow
@@ -66,10 +67,12 @@ class NetworksView:
 
     def __init__(self, services: Services, identity: Identity) -> None:
         self.services = services
-        can_remove = identity.can(Permission.NETWORK_REMOVE)
+        self.host = single_host(services)  # one host at a time
+        where = Scope(endpoint=self.host)
+        can_remove = identity.can(Permission.NETWORK_REMOVE, where)
         self.live = LiveTable(
             services,
-            title='Networks',
+            title='Networks' + on_host(self.host),
             columns=[*COLUMNS, ACTIONS_COLUMN],
             row_key='id',
             slots={
@@ -78,17 +81,17 @@ class NetworksView:
                 'body-cell-actions': action_buttons_cell([INSPECT, REMOVE] if can_remove else [INSPECT]),
             },
             changes=NETWORK_CHANGES | CONTAINER_CHANGES,
-            rows=lambda: network_rows(services),
+            rows=lambda: network_rows(services, identity, self.host),
         )
         self.live.table.on('row_action', lambda event: self.row_action(event.args['action'], event.args['id']))
         title_row = self.live.search.parent_slot  # the table's title row: the buttons go beside the filter
         assert title_row is not None
         with title_row:
-            if identity.can(Permission.NETWORK_PRUNE):
+            if identity.can(Permission.NETWORK_PRUNE, where):
                 ui.button('Prune', icon='cleaning_services', on_click=self.prune).props(
                     'flat no-caps aria-label="Prune"'
                 )
-            if identity.can(Permission.NETWORK_CREATE):
+            if identity.can(Permission.NETWORK_CREATE, where):
                 ui.button('New network', icon='add', on_click=self.new_network).props(
                     'flat no-caps aria-label="New network"'
                 )
@@ -99,7 +102,7 @@ class NetworksView:
     async def create(self, values: dict[str, Any]) -> str | None:
         """The dialog's values → queued; a wrong request comes back as the dialog's sentence, a refusal as a notice."""
         try:
-            await self.services.commands.create_network(self.services.sessions.current(), **values)
+            await self.services.commands.create_network(self.services.sessions.current(), **values, endpoint=self.host)
         except CommandError as error:
             return sentence(error)
         except Forbidden as error:
@@ -117,27 +120,38 @@ class NetworksView:
             await remove_network(self.services, network)
 
     async def prune(self) -> None:
-        candidates = self.services.commands.network_prune_candidates()
+        candidates = self.services.commands.network_prune_candidates(self.host)
         if not candidates:
             ui.notify('There are no unused networks to remove.', type='info')
             return
         confirmed = await PruneNetworksDialog(candidates).ask()
         if confirmed:
-            await run_command(self.services, self.services.commands.prune_networks, confirmed)
+            await run_command(self.services, self.services.commands.prune_networks, confirmed, self.host)
 
 
 async def remove_network(services: Services, network: NetworkRow) -> bool:
     """Asks, then queues the removal; True when it was queued."""
-    connected = containers_by(services.state.containers.values(), 'networks').get(network.name, [])
+    containers = [row for row in services.state.containers.values() if row.endpoint == network.endpoint]
+    connected = containers_by(containers, 'networks').get(network.name, [])
     if await RemoveNetworkDialog(network, [row.name for row in connected]).ask() is None:
         return False
     return await run_command(services, services.commands.remove_network, network.id, network.endpoint) is not None
 
 
-def network_rows(services: Services) -> tuple[list[dict[str, Any]], str]:
+def network_rows(
+    services: Services, identity: Identity | None = None, host: str = LOCAL_ENDPOINT
+) -> tuple[list[dict[str, Any]], str]:
     state = services.state
-    members = containers_by(state.containers.values(), 'networks')
-    networks = sorted(state.networks.values(), key=lambda network: network.name)
+    members = containers_by([row for row in state.containers.values() if row.endpoint == host], 'networks')
+    networks = sorted(
+        (
+            network
+            for network in state.networks.values()
+            if network.endpoint == host
+            and (identity is None or identity.can(Permission.NETWORK_READ, network.access_scope))
+        ),
+        key=lambda network: network.name,
+    )
     return [row_dict(network, members.get(network.name, [])) for network in networks], f'{len(networks)} networks'
 
 

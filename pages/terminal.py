@@ -32,7 +32,7 @@ def register(services: Services) -> None:
         identity = page_identity(services, PERMISSION, WHAT, own=True)
         if identity is None:
             return
-        await services.state.first_sync()
+        await services.state.first_sync(endpoint=endpoint)
         with frame(services, identity, f'Terminal · {name_or_id}'):
             row = reachable_row(services, identity, PERMISSION, WHAT, name_or_id, endpoint, action='container.exec')
             if row is None:

@@ -34,9 +34,9 @@ def register(services: Services) -> None:
         identity = page_identity(services, Permission.VOLUME_READ, 'inspect volumes')
         if identity is None:
             return
-        await services.state.first_sync()
+        await services.state.first_sync(endpoint=endpoint)
         with frame(services, identity, name):
-            row = services.state.volumes.get(name) if endpoint == services.state.endpoint else None
+            row = services.state.volume(name, endpoint)
             if row is None or not identity.can(Permission.VOLUME_READ, row.access_scope):
                 ui.label(f'No volume named "{name}"{on_host(endpoint)}: it was removed, or never existed.').classes(
                     'text-h6'
@@ -105,7 +105,7 @@ class VolumeDetail:
 
     async def load(self) -> None:
         try:
-            self.data = await self.services.reads.volume(self.volume.name)
+            self.data = await self.services.host_reads(self.volume.endpoint).volume(self.volume.name)
         except Gone:
             self.vanished()
             return
@@ -119,7 +119,7 @@ class VolumeDetail:
 
     async def load_size(self) -> None:
         try:
-            sizes = volume_sizes(await self.services.reads.recent_disk_usage())
+            sizes = volume_sizes(await self.services.host_reads(self.volume.endpoint).recent_disk_usage())
             self.size = format_size(sizes[self.volume.name]) if self.volume.name in sizes else 'not known'
         except Exception as error:  # the disk usage call failed: the rest of the page stands
             self.size = f'not known ({describe_error(error)})'

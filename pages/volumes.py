@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from nicegui import ui
 
 from components.frame import frame, page_identity
-from components.links import js_container_href, js_volume_href, volume_path
+from components.hosts import single_host
+from components.links import js_container_href, js_volume_href, on_host, volume_path
 from components.live_table import LiveTable
 from components.table_cells import RowAction, action_buttons_cell
 from components.volume_dialogs import CreateVolumeDialog, PruneVolumesDialog, RemoveVolumeDialog
@@ -75,11 +76,12 @@ class VolumesView:
     def __init__(self, services: Services, identity: Identity) -> None:
         self.services = services
         self.identity = identity
+        self.host = single_host(services)  # one host at a time: names repeat across hosts
         self.sizes: dict[str, int] | None = None  # None: not measured yet
         self.prune_dialog: PruneVolumesDialog | None = None
         self.live = LiveTable(
             services,
-            title='Volumes',
+            title='Volumes' + on_host(self.host),
             columns=COLUMNS,
             row_key='name',
             slots={
@@ -90,7 +92,7 @@ class VolumesView:
                 'body-cell-actions': action_buttons_cell(ROW_ACTIONS),
             },
             changes=VOLUME_CHANGES | CONTAINER_CHANGES,
-            rows=lambda: volume_rows(services, identity, self.sizes),
+            rows=lambda: volume_rows(services, identity, self.sizes, self.host),
             toolbar=self.toolbar,
         )
         self.live.table.on('row_action', lambda event: self.row_action(event.args['action'], event.args['id']))
@@ -111,7 +113,7 @@ class VolumesView:
     async def load_sizes(self, fresh: bool = False) -> None:
         self.refresh.props('loading')
         try:
-            self.sizes = volume_sizes(await self.services.reads.recent_disk_usage(fresh=fresh))
+            self.sizes = volume_sizes(await self.services.host_reads(self.host).recent_disk_usage(fresh=fresh))
             self.sizes_note.text = f'Sizes as of {time.strftime("%H:%M:%S")}'
         except Exception as error:  # the engine is away or slow: the table stays, without sizes
             self.sizes_note.text = f'Sizes unavailable: {describe_error(error)}'
@@ -123,15 +125,15 @@ class VolumesView:
 
     async def row_action(self, action: str, name: str) -> None:
         if action == 'inspect':
-            ui.navigate.to(volume_path(name, self.services.state.endpoint))
+            ui.navigate.to(volume_path(name, self.host))
         elif action == 'remove':
-            await ask_and_remove(self.services, name, self.services.state.endpoint)
+            await ask_and_remove(self.services, name, self.host)
 
     async def create(self) -> None:
         async def create(name: str, driver: str, labels: str, options: str) -> str | None:
             try:
                 await self.services.commands.create_volume(
-                    self.services.sessions.current(), name, driver, labels, options
+                    self.services.sessions.current(), name, driver, labels, options, endpoint=self.host
                 )
             except (Forbidden, CommandError) as error:
                 return sentence(error)
@@ -142,7 +144,7 @@ class VolumesView:
     async def prune(self) -> None:
         commands = self.services.commands
         self.prune_dialog = PruneVolumesDialog(
-            lambda mode: commands.volume_prune_candidates(self.services.sessions.current(), mode), self.sizes
+            lambda mode: commands.volume_prune_candidates(self.services.sessions.current(), mode, self.host), self.sizes
         )
         try:
             answer = await self.prune_dialog.ask()
@@ -150,13 +152,13 @@ class VolumesView:
             self.prune_dialog = None
         if answer:
             mode, names = answer
-            await run_command(self.services, commands.prune_volumes, mode, names)
+            await run_command(self.services, commands.prune_volumes, mode, names, endpoint=self.host)
 
 
 async def ask_and_remove(services: Services, name: str, endpoint: str = LOCAL_ENDPOINT) -> None:
     """Asks (naming the containers that use it, offering 'force'), then queues the removal; a refusal is a
     notification."""
-    volume = services.state.volumes.get(name) if endpoint == services.state.endpoint else None
+    volume = services.state.volume(name, endpoint)
     if volume is None:
         ui.notify('That volume no longer exists.', type='warning')
         return
@@ -172,11 +174,15 @@ def may_remove(services: Services, identity: Identity, volume: VolumeRow, users:
 
 
 def volume_rows(
-    services: Services, identity: Identity, sizes: dict[str, int] | None
+    services: Services, identity: Identity, sizes: dict[str, int] | None, host: str = LOCAL_ENDPOINT
 ) -> tuple[list[dict[str, Any]], str]:
     state = services.state
-    users = containers_by(state.containers.values(), 'volumes')
-    volumes = [volume for volume in state.volumes.values() if identity.can(Permission.VOLUME_READ, volume.access_scope)]
+    users = containers_by([row for row in state.containers.values() if row.endpoint == host], 'volumes')
+    volumes = [
+        volume
+        for volume in state.volumes.values()
+        if volume.endpoint == host and identity.can(Permission.VOLUME_READ, volume.access_scope)
+    ]
     rows = []
     for volume in sorted(volumes, key=lambda v: v.name):
         row = row_dict(volume, users.get(volume.name, []), sizes)

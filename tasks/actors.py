@@ -15,8 +15,22 @@ from core.stacks.actions import KINDS as STACK_KINDS
 from core.updates.check import KIND as UPDATE_CHECK
 
 from . import containers, environments, images, networks, sandbox, stacks, updates, volumes
+from .broker import queue_for
 
 Actor = dramatiq.Actor[..., None]
+
+
+def _sender(actor: Actor, per_endpoint: bool) -> Callable[..., object]:
+    """The actor's send; with ``per_endpoint``, onto the queue of the job's endpoint (declared on first use)."""
+    if not per_endpoint:
+        return actor.send
+
+    def send(job: dict[str, object], *arguments: object) -> object:
+        queue = queue_for(actor.queue_name, str(job.get('endpoint') or ''))
+        actor.broker.declare_queue(queue)
+        return actor.broker.enqueue(actor.message(job, *arguments).copy(queue_name=queue))
+
+    return send
 
 
 @dataclass(kw_only=True, slots=True, frozen=True)
@@ -32,19 +46,24 @@ class Actors:
     check_image_updates: Actor
     stack_operation: Actor
 
-    def senders(self) -> dict[str, Callable[..., object]]:
-        """Kind of job (= its audit action, as ``Commands.dispatch`` names it) → the actor's send."""
+    def senders(self, *, per_endpoint: bool = False) -> dict[str, Callable[..., object]]:
+        """Kind of job (= its audit action, as ``Commands.dispatch`` names it) → the actor's send; ``per_endpoint``
+        (Redis) puts each job on its endpoint's queue (``tasks.broker.queue_for``)."""
+
+        def send(actor: Actor) -> Callable[..., object]:
+            return _sender(actor, per_endpoint)
+
         return {
-            **{action.kind: self.container_action.send for action in ContainerAction},
-            'image.pull': self.pull_image.send,
-            **{f'image.{operation}': self.image_operation.send for operation in ('remove', 'tag', 'prune')},
-            'container.create': self.create_container.send,
-            **{f'volume.{operation}': self.volume_operation.send for operation in ('create', 'remove', 'prune')},
-            **{f'network.{operation}': self.network_operation.send for operation in NETWORK_OPERATIONS},
-            **{f'environment.{operation}': self.environment_operation.send for operation in ENVIRONMENT_OPERATIONS},
-            SANDBOX_RUN: self.sandbox_run.send,
-            UPDATE_CHECK: self.check_image_updates.send,
-            **dict.fromkeys(STACK_KINDS, self.stack_operation.send),
+            **{action.kind: send(self.container_action) for action in ContainerAction},
+            'image.pull': send(self.pull_image),
+            **{f'image.{operation}': send(self.image_operation) for operation in ('remove', 'tag', 'prune')},
+            'container.create': send(self.create_container),
+            **{f'volume.{operation}': send(self.volume_operation) for operation in ('create', 'remove', 'prune')},
+            **{f'network.{operation}': send(self.network_operation) for operation in NETWORK_OPERATIONS},
+            **{f'environment.{operation}': send(self.environment_operation) for operation in ENVIRONMENT_OPERATIONS},
+            SANDBOX_RUN: send(self.sandbox_run),
+            UPDATE_CHECK: send(self.check_image_updates),
+            **dict.fromkeys(STACK_KINDS, send(self.stack_operation)),
         }
 
 

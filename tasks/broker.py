@@ -8,10 +8,28 @@ import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 
+from core.permissions import LOCAL_ENDPOINT
 from core.settings import Settings
 
 QUEUE = 'berth'  # container, image, volume, network and environment jobs
 SANDBOX_QUEUE = 'berth-sandbox'  # sandbox runs: their own queue and threads, so they never delay the others
+
+
+def queue_for(queue: str, endpoint: str) -> str:
+    """The queue of ``endpoint``'s jobs of that kind (on Redis): ``berth`` for local, ``berth.<endpoint>`` for the
+    others, so a worker started with ``BERTH_WORKER_ENDPOINTS`` takes only its endpoints' jobs."""
+    return queue if endpoint == LOCAL_ENDPOINT else f'{queue}.{endpoint}'
+
+
+def serve_only(broker: dramatiq.Broker, endpoints: list[str]) -> set[str]:
+    """Declares the queues of ``endpoints`` on a worker's broker and drops every other one, so the worker consumes
+    those alone; returns them."""
+    wanted = {queue_for(queue, endpoint) for queue in (QUEUE, SANDBOX_QUEUE) for endpoint in endpoints}
+    for queue in sorted(wanted):
+        broker.declare_queue(queue)
+    for queue in broker.get_declared_queues() - wanted:
+        broker.queues.discard(queue) if isinstance(broker.queues, set) else broker.queues.pop(queue, None)
+    return wanted
 
 
 def make_broker(settings: Settings) -> dramatiq.Broker:

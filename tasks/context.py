@@ -68,9 +68,14 @@ class WorkerContext(dramatiq.Middleware):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkerContext:
-        """A standalone worker's context: its own bus, flags and claims on Redis, and the key it can read."""
+        """A standalone worker's context: the endpoints it serves (``BERTH_WORKER_ENDPOINTS`` among those its settings
+        define: an id it does not define is a sentence), its own bus, flags and claims on Redis, and the key it can
+        read."""
+        endpoints = Endpoints.from_settings(settings)
+        if settings.worker_endpoint_ids:  # an agent on one host, or a worker for some hosts: their queues alone
+            endpoints = endpoints.only(settings.worker_endpoint_ids)
         return cls(
-            endpoints=Endpoints.from_settings(settings),
+            endpoints=endpoints,
             bus=make_bus(settings.redis_url),
             cancel=make_cancel_flags(settings.redis_url),
             secrets=SecretBox.from_settings(settings, create=False),

@@ -8,19 +8,23 @@ import dramatiq
 from core.settings import Settings
 
 from .actors import declare
-from .broker import make_broker
+from .broker import make_broker, serve_only
 from .context import WorkerContext
 
 
 def serve(settings: Settings) -> dramatiq.Broker:
-    """Sets up this process's broker and makes it dramatiq's global one, which is the broker ``dramatiq tasks`` runs."""
+    """Sets up this process's broker and makes it dramatiq's global one, which is the broker ``dramatiq tasks`` runs:
+    it consumes the queues of the endpoints it serves (``BERTH_WORKER_ENDPOINTS``, else every endpoint its settings
+    define) and no other."""
     if not settings.redis_url:
         raise RuntimeError(
             'dramatiq tasks needs REDIS_URL (the job queue it shares with the panel); without it the panel runs the '
             'jobs itself'
         )
     broker = make_broker(settings)
-    broker.add_middleware(WorkerContext.from_settings(settings))
+    context = WorkerContext.from_settings(settings)
+    broker.add_middleware(context)
     declare(broker)
+    serve_only(broker, list(context.endpoints.ids))
     dramatiq.set_broker(broker)
     return broker

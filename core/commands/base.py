@@ -112,7 +112,7 @@ class CommandBase:
             'target': target,
             'target_name': target_name,
             'requested_by': identity.username,
-            'role': identity.role,
+            'role': identity.role_on(endpoint),  # the role on the job's endpoint
             'endpoint': endpoint,
             'owner': scope.owner,
         }

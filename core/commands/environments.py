@@ -33,7 +33,7 @@ from core.environments.quotas import QUOTA_PARAM, Held, Limits, Quota, QuotaRule
 from core.environments.templates import ENVIRONMENT_LABEL, TEMPLATE_LABEL, Template, Templates
 from core.errors import CommandError
 from core.jobs.store import Job
-from core.permissions import ANYWHERE, OWNER_LABEL, Forbidden, Identity, Permission, Scope, require
+from core.permissions import ANYWHERE, LOCAL_ENDPOINT, OWNER_LABEL, Forbidden, Identity, Permission, Scope, require
 from core.state.containers import ContainerRow
 
 SYSTEM = Identity(username='(system)', role='admin', subject='(system)')  # who asks for idle stops
@@ -73,7 +73,7 @@ class EnvironmentCommands(CommandBase):
             raise CommandError(f'you already have an environment named {name}')
         request = CreateRequest(name=name, owner=identity.owner_id, username=identity.username, template=template)
         container = request.names.container
-        if self.state.find(container) is not None:
+        if self.state.find(container, LOCAL_ENDPOINT) is not None:
             raise CommandError(f'a container named {container} already exists: choose another name')
         quota = await self._quota(identity)
         new = Held(name=name, running=True, cpus=template.cpus, memory=template.memory)
@@ -195,7 +195,7 @@ class EnvironmentCommands(CommandBase):
     ) -> Environment:
         """The environment of the container named (or with the id) ``container``; a role that holds ``permission`` only
         on its own things learns nothing of anybody else's (the dispatch checks, and audits, the owner)."""
-        row = self.state.find(container)
+        row = self.state.find(container, LOCAL_ENDPOINT)
         environment = Environment.of(row) if row is not None else None
         try:
             require(identity, permission, what, None if environment is None else environment.row.scope)

@@ -113,7 +113,9 @@ class ImageCommands(CommandBase):
         candidates = {
             row.id
             for row in prune_candidates(
-                self.state.images.values(), set(self.state.containers_using()), unused=mode == 'unused'
+                [image for image in self.state.images.values() if image.endpoint == LOCAL_ENDPOINT],
+                set(self.state.containers_using(LOCAL_ENDPOINT)),
+                unused=mode == 'unused',
             )
         }
         gone = [image_id for image_id in image_ids if image_id not in candidates]
@@ -228,7 +230,8 @@ class ImageCommands(CommandBase):
             raise CommandError(f"could not check the volumes against Berth's own: {describe_error(error)}") from None
 
     def _image(self, image_id: str) -> ImageRow:
-        row = self.state.images.get(image_id) or self.state.find_image(image_id)
+        # the state's key (an id on local, endpoint/id elsewhere), else a reference on local
+        row = self.state.images.get(image_id) or self.state.find_image(image_id, LOCAL_ENDPOINT)
         if row is None:
             raise CommandError(f'image {image_id.removeprefix("sha256:")[:12]} no longer exists')
         return row

@@ -129,7 +129,8 @@ class NetworkCommands(CommandBase):
     def network_prune_candidates(self, endpoint: str = LOCAL_ENDPOINT) -> list[NetworkRow]:
         """The preview of a prune: unused networks that are not the engine's own."""
         networks = [row for row in self.state.networks.values() if row.endpoint == endpoint]
-        return unused_networks(networks, containers_by(self.state.containers.values(), 'networks'))
+        containers = [row for row in self.state.containers.values() if row.endpoint == endpoint]
+        return unused_networks(networks, containers_by(containers, 'networks'))
 
     async def prune_networks(self, identity: Identity | None, names: list[str], endpoint: str = LOCAL_ENDPOINT) -> Job:
         """Removes exactly the networks the user confirmed (names or ids), if each still qualifies now."""

@@ -158,18 +158,20 @@ class VolumeCommands(CommandBase):
     ) -> list[VolumeRow]:
         """What a prune in ``mode`` would remove for ``identity`` now: the preview lists these, the command re-checks
         against them. Unused volumes only; anonymous ones unless ``mode`` is 'all'; never Berth's protected ones."""
-        if identity is None or endpoint != self.state.endpoint:
+        if identity is None:
             return []
-        in_use = containers_by(self.state.containers.values(), 'volumes')
+        in_use = containers_by([row for row in self.state.containers.values() if row.endpoint == endpoint], 'volumes')
+        volumes = [volume for volume in self.state.volumes.values() if volume.endpoint == endpoint]
         return [
             volume
-            for volume in prune_candidates(self.state.volumes.values(), set(in_use), anonymous_only=mode != 'all')
+            for volume in prune_candidates(volumes, set(in_use), anonymous_only=mode != 'all')
             if identity.can(Permission.VOLUME_PRUNE, volume.access_scope)
         ]
 
     def volume_users(self, volume: VolumeRow) -> list[ContainerRow]:
         """The containers (any state) that mount ``volume``, from the live container rows."""
-        return containers_by(self.state.containers.values(), 'volumes').get(volume.name, [])
+        containers = [row for row in self.state.containers.values() if row.endpoint == volume.endpoint]
+        return containers_by(containers, 'volumes').get(volume.name, [])
 
     def volume_remove_permission(self, volume: VolumeRow, users: list[ContainerRow]) -> tuple[Permission, str]:
         """What removing ``volume`` needs: Berth's own volumes (labelled, or mounted by its containers) are admins'."""
@@ -178,4 +180,4 @@ class VolumeCommands(CommandBase):
         return Permission.VOLUME_REMOVE, 'remove volumes'
 
     def _volume_row(self, name: str, endpoint: str) -> VolumeRow | None:
-        return self.state.volumes.get(name) if endpoint == self.state.endpoint else None
+        return self.state.volume(name, endpoint)

@@ -4,15 +4,60 @@ from __future__ import annotations
 
 import docker
 import docker.errors
+import docker.tls
 import requests.exceptions
 
+from core.docker.endpoint_spec import TlsMaterial
+from core.docker.raw import settle_api_version, use_ssh_options
+from core.docker.tls_files import secret_file, tls_files
+
 LOCAL_SOCKET = 'unix:///var/run/docker.sock'
+MINIMUM_API = '1.24'  # docker-py's own minimum: only until the engine says its version
 
 
-def make_client(docker_host: str | None, timeout: int = 30, version: str | None = None) -> docker.DockerClient:
-    """The one constructor of Docker SDK clients: for ``docker_host`` (None: the local socket). With ``version``
-    known, no version request is made. Callers go through :class:`core.docker.endpoints.Endpoints`."""
-    return docker.DockerClient(base_url=docker_host or LOCAL_SOCKET, timeout=timeout, version=version)
+def make_client(
+    docker_host: str | None,
+    timeout: int = 30,
+    version: str | None = None,
+    tls: TlsMaterial | None = None,
+    ssh_key: str = '',
+    known_hosts: str = '',
+) -> docker.DockerClient:
+    """The one constructor of Docker SDK clients: for ``docker_host`` (None: the local socket), with mutual TLS when
+    ``tls`` is given (the engine's certificate checked against its CA), over the ``ssh`` client for ``ssh://`` (with
+    ``ssh_key`` and ``known_hosts`` when given: that key only, that host key only, never a prompt). With
+    ``version`` known, no version request is made. Callers go through :class:`core.docker.endpoints.Endpoints`."""
+    tls_config: docker.tls.TLSConfig | None = None
+    if tls is not None:
+        ca, cert, key = tls_files(tls)
+        tls_config = docker.tls.TLSConfig(client_cert=(cert, key), ca_cert=ca, verify=True)
+    url = docker_host or LOCAL_SOCKET
+    if url.startswith('ssh:'):
+        return _ssh_client(url, timeout, version, ssh_key, known_hosts)
+    if tls_config is None:
+        return docker.DockerClient(base_url=url, timeout=timeout, version=version)
+    # requests would otherwise let REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace the endpoint's own CA (and proxy
+    # variables reroute it): the engine's certificate is checked against the CA given, and nothing else. The version
+    # request is made only once that is so.
+    client = docker.DockerClient(base_url=url, timeout=timeout, version=version or MINIMUM_API, tls=tls_config)
+    client.api.trust_env = False
+    if version is None:
+        settle_api_version(client.api)
+    return client
+
+
+def _ssh_client(url: str, timeout: int, version: str | None, ssh_key: str, known_hosts: str) -> docker.DockerClient:
+    options = ['-o', 'BatchMode=yes', '-o', f'ConnectTimeout={timeout}']
+    if ssh_key:
+        options += ['-i', secret_file(ssh_key, 'id_key'), '-o', 'IdentitiesOnly=yes']
+    if known_hosts:
+        hosts_file = secret_file(known_hosts, 'known_hosts')
+        options += ['-o', f'UserKnownHostsFile={hosts_file}', '-o', 'StrictHostKeyChecking=yes']
+    client = docker.DockerClient(base_url=url, timeout=timeout, version=version or MINIMUM_API, use_ssh_client=True)
+    use_ssh_options(client.api, url, options)
+    if version is None:
+        settle_api_version(client.api)
+    return client
 
 
 def describe_error(error: BaseException) -> str:

@@ -1,21 +1,32 @@
 """The Docker engines Berth talks to, by id, and a client factory per engine.
 
-Today there is one endpoint, ``local``: ``DOCKER_HOST`` or the local socket. Everything that reaches an engine (the
-state watcher, the commands' look-ups, streams, the worker's jobs) asks :class:`Endpoints` for it by id, so a second
-engine is one more :class:`Endpoint` in the configuration.
+The default endpoint is ``local`` (``DOCKER_HOST`` or the local socket); ``BERTH_ENDPOINTS`` adds more, and admins add,
+change and remove others in ``/admin/endpoints`` (stored encrypted: core/docker/endpoint_store.py). Everything that
+reaches an engine (the state watchers, the commands' look-ups, streams, the worker's jobs) asks :class:`Endpoints` for
+it by id; listeners hear of every change (the panel starts or stops that endpoint's watcher).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
 
 import docker
 
 from core.docker.client import make_client
+from core.docker.endpoint_spec import EndpointKind, TlsMaterial, kind_of, parse_endpoints_setting
 from core.permissions import LOCAL_ENDPOINT
 from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class EndpointSource(StrEnum):
+    SETTINGS = 'settings'  # DOCKER_HOST or BERTH_ENDPOINTS: changed only in the configuration
+    STORED = 'stored'  # added in /admin/endpoints
 
 
 @dataclass(kw_only=True, slots=True, frozen=True)
@@ -25,10 +36,26 @@ class Endpoint:
     id: str
     name: str
     url: str | None = None  # None: the local socket
+    tls: TlsMaterial | None = field(default=None, repr=False)  # mutual TLS for tcp://
+    insecure: bool = False  # plain TCP without TLS, confirmed by whoever configured it
+    ssh_key: str = field(default='', repr=False)  # for ssh://: the private key (else the ssh client's own setup)
+    known_hosts: str = ''  # for ssh://: the host's key line(s); when given, no other host key is accepted
+    source: EndpointSource = EndpointSource.SETTINGS
+
+    @property
+    def kind(self) -> EndpointKind:
+        return kind_of(self.url, tls=self.tls is not None)
+
+    @property
+    def address(self) -> str:
+        """Where it listens, for people (never the key material)."""
+        return self.url or 'unix:///var/run/docker.sock'
 
     def connect(self, timeout: int = 30, version: str | None = None) -> docker.DockerClient:
         """A new client of its own (the caller closes it): for a stream, or a job that holds a connection."""
-        return make_client(self.url, timeout=timeout, version=version)
+        return make_client(
+            self.url, timeout=timeout, version=version, tls=self.tls, ssh_key=self.ssh_key, known_hosts=self.known_hosts
+        )
 
 
 class UnknownEndpoint(LookupError):
@@ -49,11 +76,61 @@ class Endpoints:
             raise ValueError('at least one Docker endpoint is needed')
         self._clients: dict[str, docker.DockerClient] = {}
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[str], object]] = []
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Endpoints:
-        """The one endpoint ``local``: ``DOCKER_HOST`` (or ``BERTH_DOCKER_HOST``), else the local socket."""
-        return cls([Endpoint(id=LOCAL_ENDPOINT, name='local', url=settings.docker_host)])
+        """``local`` (``DOCKER_HOST`` or ``BERTH_DOCKER_HOST``, else the local socket; an entry of ``BERTH_ENDPOINTS``
+        with the id ``local`` replaces it), then the other entries of ``BERTH_ENDPOINTS`` in their order. A bad entry
+        raises :class:`~core.docker.endpoint_spec.EndpointError` with a sentence."""
+        endpoints = {LOCAL_ENDPOINT: Endpoint(id=LOCAL_ENDPOINT, name='local', url=settings.docker_host)}
+        for definition in parse_endpoints_setting(settings.endpoints):
+            endpoints[definition['id']] = Endpoint(
+                id=definition['id'],
+                name=definition['name'],
+                url=definition['url'],
+                tls=definition['tls'],
+                insecure=definition['insecure'],
+                ssh_key=definition['ssh_key'],
+                known_hosts=definition['known_hosts'],
+            )
+        return cls(endpoints.values())
+
+    def subscribe(self, listener: Callable[[str], object]) -> Callable[[], None]:
+        """``listener(endpoint_id)`` after an endpoint is added, changed or removed (from the thread that did it)."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def put(self, endpoint: Endpoint) -> None:
+        """Adds or replaces an endpoint; its shared client is made again on next use."""
+        with self._lock:
+            self._endpoints[endpoint.id] = endpoint
+            old = self._clients.pop(endpoint.id, None)
+        if old is not None:
+            old.close()
+        self._changed(endpoint.id)
+
+    def remove(self, endpoint_id: str) -> None:
+        """Forgets an endpoint (never ``local``)."""
+        if endpoint_id == LOCAL_ENDPOINT:
+            raise ValueError('the local endpoint cannot be removed')
+        with self._lock:
+            known = self._endpoints.pop(endpoint_id, None)
+            old = self._clients.pop(endpoint_id, None)
+        if old is not None:
+            old.close()
+        if known is not None:
+            self._changed(endpoint_id)
+
+    def __contains__(self, endpoint_id: object) -> bool:
+        return endpoint_id in self._endpoints
+
+    def _changed(self, endpoint_id: str) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(endpoint_id)
+            except Exception:
+                log.exception('endpoint listener failed')
 
     @property
     def default(self) -> Endpoint:
@@ -63,6 +140,10 @@ class Endpoints:
     def ids(self) -> tuple[str, ...]:
         return tuple(self._endpoints)
 
+    def only(self, endpoint_ids: Iterable[str]) -> Endpoints:
+        """These endpoints alone (a worker's ``BERTH_WORKER_ENDPOINTS``); an id not defined here is a sentence."""
+        return Endpoints([self.get(endpoint_id) for endpoint_id in endpoint_ids])
+
     def __iter__(self) -> Iterator[Endpoint]:
         return iter(tuple(self._endpoints.values()))
 
@@ -70,7 +151,7 @@ class Endpoints:
         """The endpoint, or :class:`UnknownEndpoint` with a sentence."""
         endpoint = self._endpoints.get(endpoint_id)
         if endpoint is None:
-            raise UnknownEndpoint(endpoint_id, self._endpoints)
+            raise UnknownEndpoint(endpoint_id, tuple(self._endpoints))
         return endpoint
 
     def client(self, endpoint_id: str = LOCAL_ENDPOINT) -> docker.DockerClient:

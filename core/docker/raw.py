@@ -7,12 +7,15 @@ private attributes is here, so a docker-py upgrade is checked in one place.
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import docker
 import requests
+from docker.transport import sshconn
 
 
 def get_stream(
@@ -69,3 +72,72 @@ def buffered_bytes(response_socket: Any) -> bytes:
         return b''
     finally:
         raw.settimeout(None)
+
+
+def settle_api_version(api: docker.APIClient) -> None:
+    """Asks the engine for its API version and uses it (what docker-py does in its constructor with no version)."""
+    api._version = api._retrieve_server_version()
+
+
+class _KeyedSSHSocket(sshconn.SSHSocket):
+    """docker-py's ``ssh`` client socket with options before the host (a stored key, known hosts): the same command,
+    ``ssh [-l user] [-p port] OPTIONS -- host docker system dial-stdio``."""
+
+    def __init__(self, host: str, options: list[str]) -> None:
+        super().__init__(host)
+        self.options = options
+
+    def connect(self, **kwargs: Any) -> None:
+        arguments = ['ssh']
+        if self.user:
+            arguments += ['-l', self.user]
+        if self.port:
+            arguments += ['-p', self.port]
+        arguments += [*self.options, '--', self.host, 'docker system dial-stdio']
+        environment = {
+            key: value for key, value in os.environ.items() if key not in ('LD_LIBRARY_PATH', 'SSL_CERT_FILE')
+        }
+        self.proc = subprocess.Popen(
+            arguments,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stdin=subprocess.PIPE,
+            start_new_session=True,  # a Ctrl-C in the panel's terminal does not reach it (docker-py ignores SIGINT)
+        )
+
+
+class _KeyedSSHConnection(sshconn.SSHConnection):
+    def __init__(self, options: list[str], timeout: float, host: str) -> None:
+        super().__init__(None, timeout=timeout, host=host)
+        self.options = options
+
+    def connect(self) -> None:
+        sock = _KeyedSSHSocket(self.ssh_host, self.options)
+        sock.settimeout(self.timeout)
+        sock.connect()
+        self.sock = sock
+
+
+class _KeyedSSHPool(sshconn.SSHConnectionPool):
+    def __init__(self, options: list[str], timeout: float, maxsize: int, host: str) -> None:
+        super().__init__(None, timeout=timeout, maxsize=maxsize, host=host)
+        self.options = options
+
+    def _new_conn(self) -> _KeyedSSHConnection:
+        return _KeyedSSHConnection(self.options, self.timeout, self.ssh_host)
+
+
+class _KeyedSSHAdapter(sshconn.SSHHTTPAdapter):
+    def __init__(self, base_url: str, options: list[str], timeout: float) -> None:
+        super().__init__(base_url, timeout=timeout, shell_out=True)
+        self.options = options
+
+    def get_connection(self, url: Any, proxies: Any = None) -> _KeyedSSHPool:
+        return _KeyedSSHPool(self.options, self.timeout, self.max_pool_size, self.ssh_host)
+
+
+def use_ssh_options(api: docker.APIClient, base_url: str, options: list[str]) -> None:
+    """Makes an ``ssh://`` client (``use_ssh_client=True``) run ``ssh`` with ``options`` (``-i KEY`` …)."""
+    adapter = _KeyedSSHAdapter(base_url, options, api.timeout)
+    api._custom_adapter = adapter
+    api.mount('http+docker://ssh', adapter)

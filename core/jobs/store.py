@@ -79,6 +79,7 @@ class Job:
     started_at: float | None = None
     finished_at: float | None = None
     last_seen: float = field(default_factory=time.time)
+    queued_here: bool = False  # this panel queued it (another panel on the same Redis hears of it too)
 
     @property
     def duration(self) -> float | None:
@@ -181,6 +182,7 @@ class JobStore:
                 endpoint=update.endpoint,
                 owner=update.owner,
                 created_at=update.at,
+                queued_here=update.status == JobStatus.QUEUED,  # only the panel that queues a job sees this one
             )
             self.jobs[job.job_id] = job
             while len(self.jobs) > self.history:

@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -68,34 +68,76 @@ NETWORK_CHANGES = frozenset({ChangeKind.NETWORK_UPSERT, ChangeKind.NETWORK_REMOV
 
 @dataclass(kw_only=True, slots=True, frozen=True)
 class StateChange:
-    """What changed (see :class:`ChangeKind`), and which container or image when it is one."""
+    """What changed (see :class:`ChangeKind`), on which endpoint, and which container or image when it is one."""
 
     kind: ChangeKind
     container_id: str = ''
-    image_id: str = ''
-    volume: str = ''
+    image_id: str = ''  # the image's key in DockerState.images (see state_key)
+    volume: str = ''  # the volume's name (its key in DockerState.volumes is state_key(endpoint, name))
     network_id: str = ''
+    endpoint: str = LOCAL_ENDPOINT
 
 
 Listener = Callable[[StateChange], None]
 ExecListener = Callable[[str, str, str], None]  # (container id, exec action, exec id)
 
 
-class DockerState:
-    """Containers and images as the daemon reports them. Mutated on the event loop only; listeners run there too."""
+def state_key(endpoint: str, name_or_id: str) -> str:
+    """The key of an image or volume in :class:`DockerState`: its id (or name) on ``local``, ``endpoint/id``
+    elsewhere, because two engines hold the same image id and the same volume names. Containers and networks are
+    keyed by their ids alone: each engine makes them at random."""
+    return name_or_id if endpoint == LOCAL_ENDPOINT else f'{endpoint}/{name_or_id}'
 
-    def __init__(self, endpoint: str = LOCAL_ENDPOINT) -> None:
-        self.endpoint = endpoint  # the engine this state mirrors
+
+@dataclass(kw_only=True, slots=True)
+class HostStatus:
+    """One endpoint's connection as its watcher last saw it: connected, or unreachable since when (and retrying)."""
+
+    endpoint: str
+    ok: bool = False
+    message: str = 'connecting to the Docker engine'
+    since: float = field(default_factory=time.time)  # when it became what it is
+    synced_at: float = 0.0  # the last full list
+    engine_id: str = ''  # the engine's own id (``/info``), to tell one engine configured twice
+
+
+class DockerState:
+    """Containers, images, volumes and networks of every endpoint as their daemons report them (each row names its
+    endpoint). Mutated on the event loop only; listeners run there too."""
+
+    def __init__(self) -> None:
         self.containers: dict[str, ContainerRow] = {}
-        self.images: dict[str, ImageRow] = {}
-        self.volumes: dict[str, VolumeRow] = {}
+        self.images: dict[str, ImageRow] = {}  # by state_key(endpoint, id)
+        self.volumes: dict[str, VolumeRow] = {}  # by state_key(endpoint, name)
         self.networks: dict[str, NetworkRow] = {}  # by id
-        self.engine_ok = False
-        self.engine_message = 'connecting to the Docker engine'
-        self.synced_at = 0.0
+        self.hosts: dict[str, HostStatus] = {}
         self._listeners: list[Listener] = []
         self._exec_listeners: list[ExecListener] = []
-        self._first_sync = asyncio.Event()  # set by the first full list, or by the engine being unreachable
+        # per endpoint: set by the first full list, or by the engine being unreachable
+        self._first_sync: dict[str, asyncio.Event] = {}
+        self.host(LOCAL_ENDPOINT)
+
+    def host(self, endpoint: str = LOCAL_ENDPOINT) -> HostStatus:
+        status = self.hosts.get(endpoint)
+        if status is None:
+            status = self.hosts[endpoint] = HostStatus(endpoint=endpoint)
+        return status
+
+    @property
+    def engine_ok(self) -> bool:
+        """Whether the local endpoint is connected."""
+        return self.host().ok
+
+    @property
+    def engine_message(self) -> str:
+        return self.host().message
+
+    @property
+    def synced_at(self) -> float:
+        return self.host().synced_at
+
+    def unreachable(self) -> list[HostStatus]:
+        return [status for status in self.hosts.values() if not status.ok]
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Adds a listener; returns the function that removes it."""
@@ -117,107 +159,149 @@ class DockerState:
 
     def find(self, name_or_id: str, endpoint: str | None = None) -> ContainerRow | None:
         """A container by exact name, full id or unique id prefix (on ``endpoint``, when given)."""
-        if endpoint is not None and endpoint != self.endpoint:
-            return None
-        if name_or_id in self.containers:
-            return self.containers[name_or_id]
-        for row in self.containers.values():
+        row = self.containers.get(name_or_id)
+        if row is not None and endpoint in (None, row.endpoint):
+            return row
+        rows = [row for row in self.containers.values() if endpoint is None or row.endpoint == endpoint]
+        for row in rows:
             if row.name == name_or_id:
                 return row
         if len(name_or_id) < 4:
             return None
-        matches = [row for row in self.containers.values() if row.id.startswith(name_or_id)]
+        matches = [row for row in rows if row.id.startswith(name_or_id)]
         return matches[0] if len(matches) == 1 else None
 
-    def replace_all(self, rows: list[ContainerRow]) -> None:
-        self.containers = {row.id: row for row in rows}
-        self.synced_at = time.time()
-        self._first_sync.set()
-        self._emit(StateChange(kind=ChangeKind.RESET))
+    def replace_all(self, rows: list[ContainerRow], endpoint: str = LOCAL_ENDPOINT) -> None:
+        """Every container of ``endpoint`` (the others' rows stay)."""
+        kept = {key: row for key, row in self.containers.items() if row.endpoint != endpoint}
+        self.containers = kept | {row.id: row for row in rows}
+        self.host(endpoint).synced_at = time.time()
+        self._first_sync_event(endpoint).set()
+        self._emit(StateChange(kind=ChangeKind.RESET, endpoint=endpoint))
 
     def upsert(self, row: ContainerRow) -> None:
         self.containers[row.id] = row
-        self._emit(StateChange(kind=ChangeKind.UPSERT, container_id=row.id))
+        self._emit(StateChange(kind=ChangeKind.UPSERT, container_id=row.id, endpoint=row.endpoint))
 
     def remove(self, container_id: str) -> None:
-        if self.containers.pop(container_id, None) is not None:
-            self._emit(StateChange(kind=ChangeKind.REMOVE, container_id=container_id))
+        row = self.containers.pop(container_id, None)
+        if row is not None:
+            self._emit(StateChange(kind=ChangeKind.REMOVE, container_id=container_id, endpoint=row.endpoint))
 
-    def replace_images(self, rows: list[ImageRow]) -> None:
-        self.images = {row.id: row for row in rows}
-        self._emit(StateChange(kind=ChangeKind.IMAGE_RESET))
+    def replace_images(self, rows: list[ImageRow], endpoint: str = LOCAL_ENDPOINT) -> None:
+        kept = {key: row for key, row in self.images.items() if row.endpoint != endpoint}
+        self.images = kept | {state_key(row.endpoint, row.id): row for row in rows}
+        self._emit(StateChange(kind=ChangeKind.IMAGE_RESET, endpoint=endpoint))
 
     def upsert_image(self, row: ImageRow) -> None:
-        self.images[row.id] = row
-        self._emit(StateChange(kind=ChangeKind.IMAGE_UPSERT, image_id=row.id))
+        key = state_key(row.endpoint, row.id)
+        self.images[key] = row
+        self._emit(StateChange(kind=ChangeKind.IMAGE_UPSERT, image_id=key, endpoint=row.endpoint))
         # a tag names one image: when it moves (rebuild, newer pull) the daemon sends no untag for the old one
-        for other in list(self.images.values()):
-            if other.id != row.id and set(other.tags) & set(row.tags):
+        for other_key, other in list(self.images.items()):
+            if other.endpoint == row.endpoint and other.id != row.id and set(other.tags) & set(row.tags):
                 other.tags = [tag for tag in other.tags if tag not in row.tags]
-                self._emit(StateChange(kind=ChangeKind.IMAGE_UPSERT, image_id=other.id))
+                self._emit(StateChange(kind=ChangeKind.IMAGE_UPSERT, image_id=other_key, endpoint=row.endpoint))
 
-    def remove_image(self, image_id: str) -> None:
-        if self.images.pop(image_id, None) is not None:
-            self._emit(StateChange(kind=ChangeKind.IMAGE_REMOVE, image_id=image_id))
+    def remove_image(self, image_id: str, endpoint: str = LOCAL_ENDPOINT) -> None:
+        key = state_key(endpoint, image_id)
+        if self.images.pop(key, None) is not None:
+            self._emit(StateChange(kind=ChangeKind.IMAGE_REMOVE, image_id=key, endpoint=endpoint))
+
+    def image(self, image_id: str, endpoint: str = LOCAL_ENDPOINT) -> ImageRow | None:
+        """The image with this exact id on ``endpoint``."""
+        return self.images.get(state_key(endpoint, image_id))
 
     def find_image(self, reference: str, endpoint: str | None = None) -> ImageRow | None:
         """An image by full id, 'sha256:'-less id or unique prefix (4+ characters), or one of its tags
         (':latest' when the tag is left out); on ``endpoint``, when given."""
-        if endpoint is not None and endpoint != self.endpoint:
-            return None
-        if reference in self.images:
+        if reference in self.images and endpoint in (None, self.images[reference].endpoint):
             return self.images[reference]
+        rows = [row for row in self.images.values() if endpoint is None or row.endpoint == endpoint]
+        for row in rows:
+            if row.id == reference:
+                return row
         tagged = reference if ':' in reference.rsplit('/', 1)[-1] else f'{reference}:latest'
-        for row in self.images.values():
+        for row in rows:
             if tagged in row.tags:
                 return row
         bare = reference.removeprefix('sha256:')
-        matches = [row for row in self.images.values() if row.id.removeprefix('sha256:').startswith(bare)]
+        matches = [row for row in rows if row.id.removeprefix('sha256:').startswith(bare)]
         return matches[0] if len(matches) == 1 and len(bare) >= 4 else None
 
-    def replace_volumes(self, rows: list[VolumeRow]) -> None:
-        self.volumes = {row.name: row for row in rows}
-        self._emit(StateChange(kind=ChangeKind.VOLUME_RESET))
+    def replace_volumes(self, rows: list[VolumeRow], endpoint: str = LOCAL_ENDPOINT) -> None:
+        kept = {key: row for key, row in self.volumes.items() if row.endpoint != endpoint}
+        self.volumes = kept | {state_key(row.endpoint, row.name): row for row in rows}
+        self._emit(StateChange(kind=ChangeKind.VOLUME_RESET, endpoint=endpoint))
 
     def upsert_volume(self, row: VolumeRow) -> None:
-        self.volumes[row.name] = row
-        self._emit(StateChange(kind=ChangeKind.VOLUME_UPSERT, volume=row.name))
+        self.volumes[state_key(row.endpoint, row.name)] = row
+        self._emit(StateChange(kind=ChangeKind.VOLUME_UPSERT, volume=row.name, endpoint=row.endpoint))
 
-    def remove_volume(self, name: str) -> None:
-        if self.volumes.pop(name, None) is not None:
-            self._emit(StateChange(kind=ChangeKind.VOLUME_REMOVE, volume=name))
+    def remove_volume(self, name: str, endpoint: str = LOCAL_ENDPOINT) -> None:
+        if self.volumes.pop(state_key(endpoint, name), None) is not None:
+            self._emit(StateChange(kind=ChangeKind.VOLUME_REMOVE, volume=name, endpoint=endpoint))
 
-    def replace_networks(self, rows: list[NetworkRow]) -> None:
-        self.networks = {row.id: row for row in rows}
-        self._emit(StateChange(kind=ChangeKind.NETWORK_RESET))
+    def volume(self, name: str, endpoint: str = LOCAL_ENDPOINT) -> VolumeRow | None:
+        return self.volumes.get(state_key(endpoint, name))
+
+    def replace_networks(self, rows: list[NetworkRow], endpoint: str = LOCAL_ENDPOINT) -> None:
+        kept = {key: row for key, row in self.networks.items() if row.endpoint != endpoint}
+        self.networks = kept | {row.id: row for row in rows}
+        self._emit(StateChange(kind=ChangeKind.NETWORK_RESET, endpoint=endpoint))
 
     def upsert_network(self, row: NetworkRow) -> None:
         self.networks[row.id] = row
-        self._emit(StateChange(kind=ChangeKind.NETWORK_UPSERT, network_id=row.id))
+        self._emit(StateChange(kind=ChangeKind.NETWORK_UPSERT, network_id=row.id, endpoint=row.endpoint))
 
     def remove_network(self, network_id: str) -> None:
-        if self.networks.pop(network_id, None) is not None:
-            self._emit(StateChange(kind=ChangeKind.NETWORK_REMOVE, network_id=network_id))
+        row = self.networks.pop(network_id, None)
+        if row is not None:
+            self._emit(StateChange(kind=ChangeKind.NETWORK_REMOVE, network_id=network_id, endpoint=row.endpoint))
 
-    def containers_using(self) -> dict[str, int]:
-        """Image id → how many containers (any state) were created from it."""
+    def containers_using(self, endpoint: str | None = None) -> dict[str, int]:
+        """Image id → how many containers (any state) were created from it (on ``endpoint``, when given)."""
         counts: dict[str, int] = {}
         for row in self.containers.values():
-            counts[row.image_id] = counts.get(row.image_id, 0) + 1
+            if endpoint is None or row.endpoint == endpoint:
+                counts[row.image_id] = counts.get(row.image_id, 0) + 1
         return counts
 
-    async def first_sync(self, timeout: float = 5.0) -> None:
-        """Waits (at most ``timeout``) for the watcher's first full list, so a page opened just after start does not
-        say "no such container" about one the engine has; returns at once when the engine is known unreachable."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._first_sync.wait(), timeout)
+    def forget(self, endpoint: str) -> None:
+        """An endpoint was removed: its rows and status go."""
+        self.replace_all([], endpoint)
+        self.replace_images([], endpoint)
+        self.replace_volumes([], endpoint)
+        self.replace_networks([], endpoint)
+        self.hosts.pop(endpoint, None)
+        self._first_sync.pop(endpoint, None)
+        self._emit(StateChange(kind=ChangeKind.ENGINE, endpoint=endpoint))
 
-    def set_engine(self, ok: bool, message: str) -> None:
+    async def first_sync(self, timeout: float = 5.0, endpoint: str = LOCAL_ENDPOINT) -> None:
+        """Waits (at most ``timeout``) for the endpoint watcher's first full list, so a page opened just after start
+        does not say "no such container" about one the engine has; returns at once when the engine is known
+        unreachable, or for an endpoint nobody watches."""
+        if endpoint not in self.hosts:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._first_sync_event(endpoint).wait(), timeout)
+
+    def _first_sync_event(self, endpoint: str) -> asyncio.Event:
+        event = self._first_sync.get(endpoint)
+        if event is None:
+            event = self._first_sync[endpoint] = asyncio.Event()
+        return event
+
+    def set_engine(self, ok: bool, message: str, endpoint: str = LOCAL_ENDPOINT, engine_id: str = '') -> None:
         if not ok:
-            self._first_sync.set()
-        if (ok, message) != (self.engine_ok, self.engine_message):
-            self.engine_ok, self.engine_message = ok, message
-            self._emit(StateChange(kind=ChangeKind.ENGINE))
+            self._first_sync_event(endpoint).set()
+        status = self.host(endpoint)
+        status.engine_id = engine_id or status.engine_id
+        if (ok, message) != (status.ok, status.message):
+            if ok != status.ok:
+                status.since = time.time()
+            status.ok, status.message = ok, message
+            self._emit(StateChange(kind=ChangeKind.ENGINE, endpoint=endpoint))
 
     def _emit(self, change: StateChange) -> None:
         for listener in list(self._listeners):
@@ -262,13 +346,13 @@ class EventWatcher:
             client: docker.DockerClient | None = None
             try:
                 client = self.endpoint.connect(timeout=10)
-                client.ping()
+                engine_id = str(client.api.info().get('ID') or '')
                 # open the stream before listing, so nothing that happens during the resync is missed
                 self._stream = client.api.events(
                     decode=True, filters={'type': ['container', 'image', 'volume', 'network']}
                 )
                 self._resync(client)
-                self._hand_over(self.state.set_engine, True, 'connected')
+                self._hand_over(self.state.set_engine, True, 'connected', self.endpoint.id, engine_id)
                 for event in self._stream:
                     if self._stop.is_set():
                         break
@@ -280,7 +364,7 @@ class EventWatcher:
                     break
                 message = f'Docker engine unreachable ({describe_error(error)}) — retrying'
                 log.warning(message)
-                self._hand_over(self.state.set_engine, False, message)
+                self._hand_over(self.state.set_engine, False, message, self.endpoint.id)
                 self._stop.wait(self.retry_seconds)
             finally:
                 self._stream = None
@@ -293,16 +377,19 @@ class EventWatcher:
             row = self._inspect(client, summary['Id'])
             if row is not None:
                 rows.append(row)
-        self._hand_over(self.state.replace_all, rows)
+        self._hand_over(self.state.replace_all, rows, self.endpoint.id)
         self._hand_over(
             self.state.replace_images,
             [ImageRow.from_summary(summary, self.endpoint.id) for summary in client.api.images()],
+            self.endpoint.id,
         )
         networks = [NetworkRow.from_inspect(data, self.endpoint.id) for data in client.api.networks() or []]
-        self._hand_over(self.state.replace_networks, networks)
+        self._hand_over(self.state.replace_networks, networks, self.endpoint.id)
         volumes = (client.api.volumes() or {}).get('Volumes') or []
         self._hand_over(
-            self.state.replace_volumes, [VolumeRow.from_inspect(data, self.endpoint.id) for data in volumes]
+            self.state.replace_volumes,
+            [VolumeRow.from_inspect(data, self.endpoint.id) for data in volumes],
+            self.endpoint.id,
         )
 
     def _apply(self, client: docker.DockerClient, event: dict[str, Any]) -> None:
@@ -363,12 +450,12 @@ class EventWatcher:
         if not name or action not in ('create', 'destroy'):
             return
         if action == 'destroy':
-            self._hand_over(self.state.remove_volume, name)
+            self._hand_over(self.state.remove_volume, name, self.endpoint.id)
             return
         try:
             row = VolumeRow.from_inspect(client.api.inspect_volume(name), self.endpoint.id)
         except docker.errors.NotFound:
-            self._hand_over(self.state.remove_volume, name)
+            self._hand_over(self.state.remove_volume, name, self.endpoint.id)
             return
         self._hand_over(self.state.upsert_volume, row)
 
@@ -379,13 +466,13 @@ class EventWatcher:
         if not reference or action in IGNORED_IMAGE_ACTIONS:
             return
         if action == 'delete':
-            self._hand_over(self.state.remove_image, reference)
+            self._hand_over(self.state.remove_image, reference, self.endpoint.id)
             return
         try:
             row = ImageRow.from_inspect(client.api.inspect_image(reference), self.endpoint.id)
         except docker.errors.NotFound:
             if reference.startswith('sha256:'):
-                self._hand_over(self.state.remove_image, reference)
+                self._hand_over(self.state.remove_image, reference, self.endpoint.id)
             return
         self._hand_over(self.state.upsert_image, row)
 

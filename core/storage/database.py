@@ -93,6 +93,14 @@ CREATE TABLE IF NOT EXISTS sandbox_runs (
     output TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sandbox_runs_owner ON sandbox_runs (owner, created_at);
+CREATE TABLE IF NOT EXISTS endpoints (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    url TEXT NOT NULL,
+    sealed TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    updated_at {real} NOT NULL
+);
 CREATE TABLE IF NOT EXISTS registry_credentials (
     registry TEXT PRIMARY KEY,
     sealed TEXT NOT NULL,

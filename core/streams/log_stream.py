@@ -143,7 +143,7 @@ class LogFollower:
     # --- opening and closing streams (event loop) ---
 
     def _open(self, target: _Target, *, fresh: bool) -> None:
-        row = self.state.find(target.name)
+        row = self.state.find(target.name, self.endpoint.id)
         if row is None:
             self._marker(target, f'— no container named {target.name} right now; waiting for it —')
             target.removed = True
@@ -202,7 +202,7 @@ class LogFollower:
                 target.stale = True
                 self._marker(target, f'— log stream interrupted: {message} —')
             return
-        row = self.state.find(target.name)
+        row = self.state.find(target.name, self.endpoint.id)
         if row is not None and row.state == ContainerState.RUNNING and self._is_new_run(target, row):
             self._restart(target, row)
             return
@@ -212,7 +212,7 @@ class LogFollower:
             self._loop.call_later(RECHECK_SECONDS, self._recheck, target)
 
     def _recheck(self, target: _Target) -> None:
-        row = self.state.find(target.name)
+        row = self.state.find(target.name, self.endpoint.id)
         if self._following and target.reader is None and row is not None and row.state == ContainerState.RUNNING:
             target.stale = True
             self._restart(target, row)
@@ -221,7 +221,7 @@ class LogFollower:
         if not self._following or change.kind not in CONTAINER_CHANGES:
             return
         for target in list(self._targets.values()):
-            row = self.state.find(target.name)
+            row = self.state.find(target.name, self.endpoint.id)
             if row is None:
                 if (
                     not target.removed

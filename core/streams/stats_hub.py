@@ -157,8 +157,9 @@ class StatsHub:
 
     def _no_figures(self, channel: _Channel) -> str:
         """Why the state says this container has no figures now ('' when it may have)."""
-        if not self.state.engine_ok:
-            return f'No figures: {self.state.engine_message}.'
+        host = self.state.host(channel.endpoint)
+        if not host.ok:
+            return f'No figures: {host.message}.'
         row = self.state.containers.get(channel.container_id)
         if row is None or row.endpoint != channel.endpoint:
             return 'The container no longer exists.'

@@ -107,7 +107,7 @@ class UpdateResults:
 
     def in_use(self, endpoint: str) -> list[str]:
         """The references the containers on ``endpoint`` were created from (digest-pinned ones included)."""
-        return references_in_use(self.state.containers.values(), endpoint) if endpoint == self.state.endpoint else []
+        return references_in_use(self.state.containers.values(), endpoint)
 
     def due(self, endpoint: str, max_age: float, now: float | None = None) -> list[str]:
         """The references in use on ``endpoint`` with no answer, or an answer older than ``max_age`` seconds."""
@@ -145,14 +145,15 @@ class UpdateResults:
         """A DockerState listener: clears what an image change made stale (see the module's description)."""
         if change.kind not in IMAGE_CHANGES:
             return
-        endpoint = self.state.endpoint
-        row = self.state.images.get(change.image_id)
+        endpoint = change.endpoint
+        row = self.state.images.get(change.image_id)  # keyed by state_key(endpoint, id)
+        image_id = row.id if row is not None else change.image_id.rpartition('/')[2]
         tags = set(row.tags) if row is not None else set()
         changed = set()
         for (where, key), result in list(self._results.items()):
             if where != endpoint or result.status == UpdateStatus.PINNED:
                 continue
-            touched = change.kind == ChangeKind.IMAGE_RESET or result.image_id == change.image_id or key in tags
+            touched = change.kind == ChangeKind.IMAGE_RESET or result.image_id == image_id or key in tags
             if touched and self._reconcile(endpoint, key, result):
                 changed.add(key)
         if changed:
@@ -175,9 +176,7 @@ class UpdateResults:
         return True
 
     def _image(self, endpoint: str, key: str, image_id: str = '') -> ImageRow | None:
-        if endpoint != self.state.endpoint:
-            return None
-        return self.state.images.get(image_id) if image_id else self.state.find_image(key)
+        return self.state.image(image_id, endpoint) if image_id else self.state.find_image(key, endpoint)
 
     def _persist(self, endpoint: str, result: UpdateResult) -> None:
         row = {**result.to_dict(), 'endpoint': endpoint, 'local_digests': json.dumps(result.local_digests)}

@@ -24,7 +24,7 @@ async def proxied(tmp_path: Path) -> AsyncIterator[tuple[Services, SocketProxy]]
     proxy = SocketProxy(str(tmp_path / 'docker.sock'))
     proxy.start()
     running = build(Settings(data_dir=tmp_path / 'data', docker_host=proxy.url))
-    running.watcher.retry_seconds = 0.2
+    running.watchers.retry_seconds = 0.2
     await running.start()
     await eventually(lambda: running.state.engine_ok, what='connected through the proxy')
     yield running, proxy
@@ -65,7 +65,7 @@ def own_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnEngine]:
 async def test_daemon_restart_is_survived(own_engine: OwnEngine, tmp_path: Path) -> None:
     # Given a running panel on an engine of the test's own that knows a container
     services = build(Settings(data_dir=tmp_path / 'data', docker_host=own_engine.url))
-    services.watcher.retry_seconds = 0.2
+    services.watchers.retry_seconds = 0.2
     await services.start()
     try:
         await eventually(lambda: services.state.engine_ok and services.state.synced_at > 0, what='first resync')

@@ -11,8 +11,9 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import BUSYBOX
+from . import BUSYBOX, free_port
 from .eventually import eventually_sync
+from .tls import TlsFiles, make_tls_files
 
 BRIDGE = 'berthtest0'
 BRIDGE_ADDRESS = '172.31.251.1/24'
@@ -22,10 +23,17 @@ class OwnEngine:
     """``dockerd`` on ``ROOT/docker.sock`` with its state under ``root``; its log is ``ROOT/dockerd.log``. ``config``
     is its daemon.json (``ROOT/daemon.json``; e.g. extra runtimes such as gVisor's runsc): the host's is never read."""
 
-    def __init__(self, root: Path, bridge: str = BRIDGE, config: dict[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        bridge: str = BRIDGE,
+        config: dict[str, object] | None = None,
+        arguments: tuple[str, ...] = (),
+    ) -> None:
         self.root = root
         self.bridge = bridge
         self.config = config or {}
+        self.arguments = arguments  # more dockerd arguments (e.g. a TLS port: -H tcp://127.0.0.1:PORT --tlsverify …)
         self.socket = root / 'docker.sock'
         self.url = f'unix://{self.socket}'
         self.process: subprocess.Popen[bytes] | None = None
@@ -50,6 +58,7 @@ class OwnEngine:
                     f'--bridge={self.bridge}',
                     '--iptables=false',
                     '--ip-masq=false',
+                    *self.arguments,
                 ],
                 stdout=log,
                 stderr=log,
@@ -100,10 +109,11 @@ def started_engine(
     address: str = BRIDGE_ADDRESS,
     config: dict[str, object] | None = None,
     images: tuple[str, ...] = (BUSYBOX,),
+    arguments: tuple[str, ...] = (),
 ) -> Iterator[OwnEngine]:
     """A started engine with its own bridge (``address`` on it) and the host's ``images`` loaded; afterwards its
     containers, the daemon (with containerd and its shims) and the bridge are gone."""
-    engine = OwnEngine(root, bridge, config)
+    engine = OwnEngine(root, bridge, config, arguments)
     subprocess.run(['ip', 'link', 'add', bridge, 'type', 'bridge'], capture_output=True)
     subprocess.run(['ip', 'addr', 'add', address, 'dev', bridge], capture_output=True)
     subprocess.run(['ip', 'link', 'set', bridge, 'up'], check=True, capture_output=True)
@@ -122,3 +132,19 @@ def started_engine(
         engine.stop()  # a clean stop takes containerd and its shims along; SIGKILL only if it hangs
         engine.kill()
         subprocess.run(['ip', 'link', 'delete', bridge], capture_output=True)
+
+
+@contextlib.contextmanager
+def started_tls_engine(root: Path, bridge: str, *, address: str) -> Iterator[tuple[OwnEngine, str, TlsFiles]]:
+    """A started engine that also listens on a loopback TCP port with mutual TLS (a CA, server and client certificate
+    made here); yields it, its ``tcp://`` URL and the certificate files."""
+    tls = make_tls_files(root / 'tls')
+    url = f'tcp://127.0.0.1:{free_port()}'
+    with started_engine(root, bridge, address=address, arguments=('-H', url, *tls.daemon_arguments())) as engine:
+        yield engine, url, tls
+
+
+def endpoints_setting(endpoint_id: str, name: str, url: str, tls: TlsFiles) -> str:
+    """``BERTH_ENDPOINTS`` naming that engine with the client certificate."""
+    entry = {'id': endpoint_id, 'name': name, 'url': url, 'ca': str(tls.ca), 'cert': str(tls.client_cert)}
+    return json.dumps([{**entry, 'key': str(tls.client_key)}])

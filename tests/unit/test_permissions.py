@@ -40,6 +40,7 @@ ADMIN_ONLY = {
     Permission.TEMPLATES_MANAGE,
     Permission.QUOTAS_MANAGE,
     Permission.RUNTIMES_MANAGE,
+    Permission.ENDPOINTS_MANAGE,
 }
 
 

@@ -1,0 +1,55 @@
+"""An ``ssh://`` endpoint with a stored key: the panel runs the ``ssh`` client with that key only, that host key only
+and never a prompt, and talks to the engine through ``docker system dial-stdio`` on the other side. No SSH server is
+installed here, so a stand-in ``ssh`` first on the PATH records its arguments and runs the far side itself."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from core.docker.endpoint_store import probe
+from core.docker.endpoints import Endpoint
+
+KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nbho-not-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n'
+KNOWN = 'build.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIbhobhobhobhobhobhobhobhobhobhobhobhobhobhobho'
+
+
+@pytest.fixture
+def stand_in_ssh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``ssh`` that writes its arguments (and the key file it was given) to a JSON file, then is the far side."""
+    folder = tmp_path / 'bin'
+    folder.mkdir()
+    record = tmp_path / 'ssh-calls.jsonl'
+    script = folder / 'ssh'
+    script.write_text(
+        '#!/usr/bin/env python3\n'
+        'import json, os, sys\n'
+        'args = sys.argv[1:]\n'
+        'key = args[args.index("-i") + 1] if "-i" in args else ""\n'
+        'mode = oct(os.stat(key).st_mode) if key else ""\n'
+        'entry = {"args": args, "key": open(key).read() if key else "", "mode": mode}\n'
+        f'open({str(record)!r}, "a").write(json.dumps(entry) + "\\n")\n'
+        'os.execvp("docker", ["docker", "-H", "unix:///var/run/docker.sock", "system", "dial-stdio"])\n'
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv('PATH', f'{folder}:{Path("/usr/bin")}:{Path("/bin")}')
+    return record
+
+
+async def test_an_ssh_endpoint_uses_its_stored_key_and_host_key_only(stand_in_ssh: Path) -> None:
+    endpoint = Endpoint(id='build', name='Build', url='ssh://bho@build.example:2222', ssh_key=KEY, known_hosts=KNOWN)
+    found = probe(endpoint)
+    assert found.api_version and found.engine_id  # the engine answered through the ssh transport
+    call = json.loads(stand_in_ssh.read_text().splitlines()[0])
+    args = call['args']
+    assert args[:4] == ['-l', 'bho', '-p', '2222']
+    assert args[-3:] == ['--', 'build.example', 'docker system dial-stdio']
+    options = ' '.join(args)
+    assert '-o BatchMode=yes' in options and '-o IdentitiesOnly=yes' in options
+    assert '-o StrictHostKeyChecking=yes' in options
+    assert call['key'] == KEY and call['mode'].endswith('600')  # the key, written for ssh only
+    known_file = next(arg.split('=', 1)[1] for arg in args if arg.startswith('UserKnownHostsFile='))
+    assert Path(known_file).read_text().strip() == KNOWN
