@@ -36,7 +36,7 @@ def parse_port(text: str) -> PortBinding:
     protocol = (match.group('protocol') or 'tcp').lower()
     if protocol not in PROTOCOLS:
         raise ValueError(f"port '{text}' is not valid: the protocol must be tcp, udp or sctp")
-    container, host = int(match.group('container')), int(match.group('host') or 0)
+    container, host = _port_number(match.group('container')), _port_number(match.group('host') or '0')
     if not 0 < container < 65536 or host > 65535:
         raise ValueError(f"port '{text}' is not valid: ports go from 1 to 65535")
     host_ip = (match.group('ip') or '').strip('[]')
@@ -157,6 +157,11 @@ def spec_from_form(values: dict[str, Any]) -> ContainerSpec:
     if errors:
         raise SpecError(errors)
     return spec
+
+
+def _port_number(digits: str) -> int:
+    """The number, or one out of range for more digits than a port has (int() refuses thousands of them)."""
+    return int(digits) if len(digits) <= 5 else 65536
 
 
 def _image(text: str) -> str:
