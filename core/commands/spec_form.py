@@ -13,6 +13,7 @@ from core.commands.spec import NAME, PROTOCOLS, ContainerSpec, MountSpec, PortBi
 from core.docker.reference import parse_reference
 
 MEMORY = re.compile(r'(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[kmgt]?)(?:i?b)?', re.IGNORECASE)
+MAX_BYTES = 2**63 - 1  # what the daemon's int64 fields hold
 UNITS = {'': 1, 'k': 1024, 'm': 1024**2, 'g': 1024**3, 't': 1024**4}
 PORT = re.compile(
     r'(?:(?P<ip>\[[0-9a-fA-F:]+\]|\d{1,3}(?:\.\d{1,3}){3}):)?(?:(?P<host>\d*):)?(?P<container>\d+)'
@@ -94,7 +95,10 @@ def parse_memory(text: str) -> int:
     match = MEMORY.fullmatch(text)
     if match is None:
         raise ValueError(f"'{text}' is not a memory size: write e.g. 512m or 1g")
-    return int(float(match.group('number')) * UNITS[match.group('unit').lower()])
+    size = float(match.group('number')) * UNITS[match.group('unit').lower()]
+    if not size <= MAX_BYTES:  # also inf: float() of hundreds of digits
+        raise ValueError(f"'{text}' is too large for a memory limit: write e.g. 512m or 1g")
+    return int(size)
 
 
 def parse_cpus(text: str) -> float:
