@@ -9,7 +9,7 @@ import shlex
 from collections.abc import Callable
 from typing import Any
 
-from core.commands.spec import NAME, PROTOCOLS, ContainerSpec, MountSpec, PortBinding, SpecError
+from core.commands.spec import MAX_CPUS, MIN_CPUS, NAME, PROTOCOLS, ContainerSpec, MountSpec, PortBinding, SpecError
 from core.docker.reference import parse_reference
 
 MEMORY = re.compile(r'(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[kmgt]?)(?:i?b)?', re.IGNORECASE)
@@ -113,7 +113,30 @@ def parse_cpus(text: str) -> float:
         raise ValueError(f"'{text}' is not a number of CPUs: write e.g. 0.5 or 2")
     if value <= 0:
         raise ValueError('the CPU limit must be more than 0')
+    if not MIN_CPUS <= value <= MAX_CPUS:
+        raise ValueError(f"'{text}' is not a CPU limit: it goes from {MIN_CPUS} to as many CPUs as the host has")
     return value
+
+
+def split_command(text: str) -> list[str]:
+    """Words as a shell splits them ('sh -c "echo hi"' → three words); a ValueError with a sentence otherwise."""
+    try:
+        return shlex.split(text)
+    except ValueError:  # shlex says only "No closing quotation" or "No escaped character"
+        raise ValueError(
+            'the command has a quote that is never closed or ends with a lone backslash: '
+            'close each " or \' and write \\\\ for a backslash'
+        ) from None
+
+
+def parse_retries(text: str) -> int:
+    """How many times a container restarts on failure: '' → 0."""
+    text = text.strip()
+    if not text:
+        return 0
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
+        raise ValueError(f"'{text}' is not a number of retries: write a whole number such as 3 (0: no limit)")
+    return int(text)
 
 
 def spec_from_form(values: dict[str, Any]) -> ContainerSpec:
@@ -131,12 +154,12 @@ def spec_from_form(values: dict[str, Any]) -> ContainerSpec:
     spec = ContainerSpec(
         image=image,
         name=str(values.get('name') or '').strip().lstrip('/'),
-        command=read('command', shlex.split, []),
+        command=read('command', split_command, []),
         environment=read('environment', lambda text: parse_pairs(text, 'variable'), {}),
         ports=read('ports', lambda text: [parse_port(item) for item in entries(text)], []),
         mounts=read('mounts', lambda text: [parse_mount(item) for item in entries(text)], []),
         restart_policy=str(values.get('restart_policy') or 'no'),
-        restart_retries=read('restart_retries', lambda text: int(text or 0), 0),
+        restart_retries=read('restart_retries', parse_retries, 0),
         memory=read('memory', parse_memory, 0),
         cpus=read('cpus', parse_cpus, 0.0),
         labels=read('labels', lambda text: parse_pairs(text, 'label'), {}),

@@ -71,7 +71,11 @@ def hostile_text(max_fragments: int = 12) -> st.SearchStrategy[str]:
         st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(ANY_CHARACTER, max_size=3)), max_size=max_fragments).map(
             ''.join
         ),
-        st.builds(lambda piece, count: piece * count, st.sampled_from(('a', '9', '/', '\n', ':', '=')), st.integers(1000, 200_000)),
+        st.builds(
+            lambda piece, count: piece * count,
+            st.sampled_from(('a', '9', '/', '\n', ':', '=')),
+            st.integers(1000, 200_000),
+        ),
     )
 
 

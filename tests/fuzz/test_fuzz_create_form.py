@@ -86,6 +86,7 @@ def test_memory(text: str) -> None:
 
 @given(hostile_text())
 @example('1e300')  # was: inf NanoCpus, an OverflowError in create_arguments
+@example('1e-300')  # was: accepted, and 0 NanoCpus is no limit at all
 def test_cpus(text: str) -> None:
     try:
         cpus = parse_cpus(text)
@@ -93,6 +94,7 @@ def test_cpus(text: str) -> None:
         assert_sentence(str(error))
         return
     assert math.isfinite(cpus) and 0 <= cpus * 1e9 <= INT64
+    assert cpus == 0 or int(cpus * 1e9) >= 10**7  # the daemon's minimum: 0.01 CPUs
 
 
 @given(hostile_text(), st.sampled_from(('variable', 'label', 'option')))
@@ -105,7 +107,9 @@ def test_pairs(text: str, what: str) -> None:
     assert all(key and not any(character.isspace() for character in key) for key in pairs)
 
 
-@given(st.fixed_dictionaries({}, optional={name: hostile_text(8) for name in TEXT_FIELDS}), st.sets(st.sampled_from(FLAGS)))
+@given(
+    st.fixed_dictionaries({}, optional={name: hostile_text(8) for name in TEXT_FIELDS}), st.sets(st.sampled_from(FLAGS))
+)
 @example({'restart_retries': 'x'}, set())  # was: "invalid literal for int() with base 10: 'x'"
 @example({'restart_retries': '-1'}, set())  # was: accepted, and refused by the daemon
 @example({'command': 'sh -c "echo'}, set())  # was: "No closing quotation"
