@@ -200,7 +200,7 @@ class EnvironmentNames:
 
     @classmethod
     def of(cls, *, owner_id: str, username: str, name: str) -> EnvironmentNames:
-        digest = hashlib.sha256(owner_id.encode()).hexdigest()[:12]
+        digest = hashlib.sha256(owner_id.encode('utf-8', 'surrogatepass')).hexdigest()[:12]  # the same for real ids
         readable = re.sub(r'[^a-zA-Z0-9_.-]+', '-', username).strip('-.') or 'user'
         prefix = f'berth-env-{digest}-{name}'
         return cls(container=f'env-{readable}-{name}', home_volume=f'{prefix}-home', volume_prefix=prefix)
