@@ -26,7 +26,7 @@ from .strategies import assert_sentence, hostile_text
 POSTGRES_URL = os.environ.get('BERTH_TEST_DATABASE_URL', 'postgresql://berth:berth@localhost:5432/berth_test')
 CONTAINER_NAME = re.compile(r'[a-zA-Z0-9][a-zA-Z0-9_.-]+')  # the daemon's rule
 C0_AND_SPACE = ''.join(map(chr, range(0x21)))
-ARGON2 = settings(max_examples=6)  # every sign-in runs argon2 (tens of milliseconds): fewer, chosen examples
+ARGON2 = settings(max_examples=3)  # every sign-in runs argon2 (tens of milliseconds): fewer, chosen examples
 
 
 @pytest.fixture(scope='module', params=['sqlite', 'postgresql'])
