@@ -271,10 +271,11 @@ def _check_host(address: Address, subnet: Network, what: str) -> None:
     """``what``: 'the gateway ' or '' (the sentence then starts with the address)."""
     if address not in subnet:
         raise ValueError(f'{what}{address} is outside the subnet {subnet}')
+    other = f', e.g. {subnet[1]}' if subnet.num_addresses > 2 else ' in a larger subnet'  # a /32 has no second one
     if address == subnet.network_address:
-        raise ValueError(f"{what}{address} is the subnet's network address: pick another, e.g. {subnet[1]}")
+        raise ValueError(f"{what}{address} is the subnet's network address: pick another{other}")
     if subnet.version == 4 and address == subnet.broadcast_address:
-        raise ValueError(f"{what}{address} is the subnet's broadcast address: pick another, e.g. {subnet[1]}")
+        raise ValueError(f"{what}{address} is the subnet's broadcast address: pick another{other}")
 
 
 def _network(text: str) -> Network | None:

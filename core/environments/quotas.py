@@ -224,6 +224,7 @@ class QuotaRules:
 
 
 FORM_FIELDS = ('environments', 'running', 'cpus', 'memory')
+MAX_COUNT = 1_000_000  # environments a rule may allow
 
 
 def rule_from_form(values: Mapping[str, Any]) -> QuotaRule:
@@ -258,13 +259,12 @@ def rule_from_form(values: Mapping[str, Any]) -> QuotaRule:
 
 
 def _whole_number(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        raise ValueError(f"'{text}' is not a whole number (0 or more)") from None
-    if number < 0:
-        raise ValueError(f"'{text}' is not a whole number (0 or more)")
-    return number
+    sentence = f"'{text}' is not a whole number (0 or more)"
+    if not text.isascii() or not text.isdigit():
+        raise ValueError(sentence)
+    if len(text) > len(str(MAX_COUNT)) or int(text) > MAX_COUNT:  # a limit must travel in a job as a number
+        raise ValueError(f"'{text}' is more than any limit needs: at most {MAX_COUNT:,}")
+    return int(text)
 
 
 def memory_words(size: float) -> str:

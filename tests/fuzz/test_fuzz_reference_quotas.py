@@ -45,6 +45,7 @@ def test_image_reference(text: str, allow_digest: bool) -> None:
     )
 )
 @example({'applies': 'role', 'name': 'developer', 'environments': '9' * 5000})
+@example({'applies': 'role', 'name': 'developer', 'environments': '9' * 400})  # was: saved, then no job could carry it
 @example({'applies': 'role', 'name': 'developer', 'running': '²'})
 def test_quota_form(values: dict[str, str]) -> None:
     try:
