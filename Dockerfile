@@ -45,8 +45,10 @@ RUN chmod 0755 /usr/local/bin/berth-entrypoint \
 
 VOLUME /data
 EXPOSE 8080
+# /livez: the process serves. /healthz (503 while Docker, Redis or the database is down) is for monitoring: an
+# engine outage must not mark the panel unhealthy, which would have it restarted while it waits for the engine.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('BERTH_PORT', '8080'), timeout=4)"]
+  CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/livez' % os.environ.get('BERTH_PORT', '8080'), timeout=4)"]
 
 # Starts as root only to let `berth` into the group that owns the mounted Docker socket, then drops to `berth`.
 ENTRYPOINT ["berth-entrypoint"]

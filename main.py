@@ -10,7 +10,7 @@ from nicegui import ui
 from nicegui.storage import Storage
 
 from core.memory import return_big_buffers
-from core.settings import Settings
+from core.settings import Settings, SettingsError
 from core.storage.database import DatabaseUnavailable
 from system import create
 
@@ -32,7 +32,10 @@ def session_cookie(settings: Settings) -> dict[str, object]:
 if __name__ in {'__main__', '__mp_main__'}:
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     return_big_buffers()
-    settings = Settings()
+    try:
+        settings = Settings.from_environment()
+    except SettingsError as error:  # a sentence naming the variable, not a traceback
+        raise SystemExit(str(error)) from None
     if not os.environ.get('NICEGUI_USER_SIMULATION'):
         settings = parse_arguments(settings)
         if not os.environ.get('NICEGUI_STORAGE_PATH'):  # sessions live with the rest of the panel's data

@@ -34,6 +34,31 @@ COLUMNS = 'username, role, source, disabled, subject, sso_groups'
 HASHING_NICENESS = 10  # the hashing thread yields the CPU to the event loop (and to what it threads argon2's lanes on)
 
 
+USERNAME_LIMIT = 64
+
+
+def username_problem(name: str) -> str | None:
+    """None when ``name`` may be a local account's name; else the sentence saying why not. Names end up in owner
+    labels, container names, audit entries and both databases (PostgreSQL refuses NUL in text), so they are printable
+    text: no spaces, control characters or lone surrogates."""
+    if not name or len(name) > USERNAME_LIMIT:
+        return f'A username needs 1 to {USERNAME_LIMIT} characters.'
+    if any(character.isspace() for character in name):
+        return 'A username cannot contain spaces.'
+    if not name.isprintable():
+        return 'A username can only contain printable characters (no control characters).'
+    return None
+
+
+def _storable(text: str) -> bool:
+    """Can ``text`` be a query parameter in both databases (UTF-8, no NUL)?"""
+    try:
+        text.encode('utf-8')
+    except UnicodeEncodeError:
+        return False
+    return '\x00' not in text
+
+
 def _lower_priority() -> None:
     with contextlib.suppress(OSError, AttributeError):  # Linux: the nice value is per thread
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
@@ -83,6 +108,9 @@ class Accounts:
         """Hashes with argon2 (tens of milliseconds of CPU): call it off the event loop."""
         if role not in ROLES:
             raise ValueError(f'unknown role {role!r}')
+        problem = username_problem(username)
+        if problem:
+            raise ValueError(problem)
         self.database.execute(
             'INSERT INTO users (username, password_hash, role, source, disabled, created_at) '
             "VALUES (?, ?, ?, 'local', 0, ?)",
@@ -181,11 +209,17 @@ class Accounts:
     def verify(self, username: str, password: str) -> Account | None:
         """The account when the password is right and the account is enabled; None otherwise.
 
-        Runs argon2 (tens of milliseconds of CPU, also for an unknown user): call it off the event loop."""
-        rows = self.database.query("SELECT * FROM users WHERE username = ? AND source = 'local'", (username,))
+        Runs argon2 (tens of milliseconds of CPU, also for an unknown user): call it off the event loop. A name or
+        password no account can have (a lone surrogate, NUL) is an unknown user, checked in the same time."""
+        readable = _storable(username) and _storable(password.replace('\x00', ''))
+        rows = (
+            self.database.query("SELECT * FROM users WHERE username = ? AND source = 'local'", (username,))
+            if readable
+            else []
+        )
         stored = rows[0]['password_hash'] if rows else _dummy_hash()
         try:
-            _hasher.verify(stored, password)
+            _hasher.verify(stored, password if readable else '')
         except (VerificationError, InvalidHashError):
             return None
         if not rows or rows[0]['disabled']:

@@ -21,7 +21,7 @@ from .redirect import DEFAULT_TARGET, checked_redirect, landing
 from .session import Sessions
 from .socket_guard import SocketGuard
 
-PUBLIC_PREFIXES = ('/login', '/healthz', '/_nicegui', '/auth/', '/favicon')
+PUBLIC_PREFIXES = ('/login', '/healthz', '/livez', '/_nicegui', '/auth/', '/favicon')
 
 
 def setup(settings: Settings, accounts: Accounts, sessions: Sessions, audit: AuditLog) -> None:

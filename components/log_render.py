@@ -66,6 +66,10 @@ class LineFilter:
             return None
         if len(self.text) > MAX_PATTERN:
             raise ValueError(f'The filter is {len(self.text):,} characters long; it can be at most {MAX_PATTERN}.')
+        try:
+            self.text.encode('utf-8')
+        except UnicodeEncodeError:  # a lone surrogate: a browser can send one, RE2 takes UTF-8 only
+            raise ValueError('The filter holds a character that is not text (a lone surrogate).') from None
         options = re2.Options()
         options.case_sensitive = self.match_case
         options.literal = not self.regex
@@ -218,7 +222,8 @@ class _Style:
         self.background: int | str | None = None
 
     def apply(self, parameters: str) -> None:
-        codes = [int(code) if code.isdigit() else 0 for code in re.split('[;:]', parameters)] if parameters else [0]
+        # a code of more digits than any SGR code has is one nobody knows (int() would refuse thousands of them)
+        codes = [_code(code) for code in re.split('[;:]', parameters)] if parameters else [0]
         index = 0
         while index < len(codes):
             code = codes[index]
@@ -257,6 +262,12 @@ class _Style:
         if styles:
             attributes += f'{" " if attributes else ""}style="{";".join(styles)}"'
         return attributes
+
+
+def _code(text: str) -> int:
+    if not text.isdigit():
+        return 0
+    return int(text) if len(text) <= 9 else -1
 
 
 def _extended_colour(codes: list[int], index: int) -> tuple[int | str | None, int]:

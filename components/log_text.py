@@ -17,12 +17,14 @@ def parse_since(text: str) -> float | None:
         return None
     relative = _RELATIVE.match(text)
     if relative:
-        return time.time() - float(relative.group(1)) * _UNITS[relative.group(2)]
-    try:
-        moment = datetime.fromisoformat(text.replace('Z', '+00:00'))
-    except ValueError:
-        raise ValueError(f'"{text}" is not a time: use 10m, 2h, 1d or 2024-05-01 12:00 (UTC).') from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+        since = time.time() - float(relative.group(1)) * _UNITS[relative.group(2)]
+    else:
+        try:
+            moment = datetime.fromisoformat(text.replace('Z', '+00:00'))
+        except ValueError:
+            raise ValueError(f'"{text}" is not a time: use 10m, 2h, 1d or 2024-05-01 12:00 (UTC).') from None
+        since = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    return max(since, 0.0)  # before 1970 (or 10^400 days ago): from the first line on
 
 
 def log_filename(names: list[str]) -> str:

@@ -6,17 +6,23 @@ import ipaddress
 import secrets
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(ValueError):
+    """The environment sets something Berth cannot use; the message names each variable and says why (never its
+    value: it may be a secret)."""
 
 
 class Settings(BaseSettings):
     """Everything Berth can be told. Field names map to ``BERTH_<NAME>`` unless an alias says otherwise."""
 
-    model_config = SettingsConfigDict(env_prefix='BERTH_', extra='ignore', populate_by_name=True)
+    # no NaN or infinity: BERTH_SESSION_IDLE_MINUTES=nan would be a session that never idles out
+    model_config = SettingsConfigDict(env_prefix='BERTH_', extra='ignore', populate_by_name=True, allow_inf_nan=False)
 
     host: str = '127.0.0.1'
-    port: int = 8080
+    port: int = Field(default=8080, ge=0, le=65535)
     data_dir: Path = Path('./data')
     admin_password: str | None = None
     storage_secret: str | None = None
@@ -69,6 +75,14 @@ class Settings(BaseSettings):
     oidc_default_role: str | None = None
     oidc_endpoint_roles: str = ''  # per-host roles: JSON endpoint → role → groups (core/endpoint_roles.py)
 
+    @classmethod
+    def from_environment(cls) -> Settings:
+        """The settings the environment gives; :class:`SettingsError` with a sentence per variable that is wrong."""
+        try:
+            return cls()
+        except ValidationError as error:
+            raise SettingsError(describe_errors(error)) from None
+
     @field_validator('trusted_proxies')
     @classmethod
     def _proxies_are_addresses(cls, value: str) -> str:
@@ -109,6 +123,25 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+
+def describe_errors(error: ValidationError) -> str:
+    """'BERTH_PORT: Input should be less than or equal to 65535' per wrong variable; no values."""
+    sentences = []
+    for item in error.errors(include_input=False, include_url=False):
+        field = str(item['loc'][0]) if item['loc'] else ''
+        variable = _ALIASES.get(field, f'BERTH_{field.upper()}')
+        message = str(item['msg']).removeprefix('Value error, ')
+        sentences.append(message if message.startswith(variable) else f'{variable}: {message}')
+    return 'Berth cannot start with these settings: ' + '; '.join(sentences)
+
+
+_ALIASES = {
+    'redis_url': 'REDIS_URL',
+    'docker_host': 'DOCKER_HOST',
+    'REDIS_URL': 'REDIS_URL',
+    'DOCKER_HOST': 'DOCKER_HOST',
+}
 
 
 def _comma_list(value: str) -> list[str]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from nicegui import run, ui
 
+from auth.accounts import username_problem
 from components.frame import frame, page_identity
 from core.permissions import ROLES, Forbidden, Identity, Permission, require
 
@@ -116,8 +117,9 @@ class UsersView:
         name = (self.new_name.value or '').strip()
         if admin is None:
             return
-        if not name or len(name) > 64 or any(character.isspace() for character in name):
-            ui.notify('A username needs 1 to 64 characters and no spaces.', type='warning')
+        problem = username_problem(name)
+        if problem:
+            ui.notify(problem, type='warning')
             return
         if self.services.accounts.get(name) is not None:
             ui.notify(f'There is already a user named {name}.', type='warning')

@@ -16,8 +16,12 @@ from . import networks as networks
 from . import volumes as volumes
 
 if 'dramatiq.cli' in sys.modules:  # this process is a worker started by dramatiq's command line
-    from core.settings import Settings
+    from core.settings import Settings, SettingsError
 
     from .worker import serve
 
-    serve(Settings())
+    try:
+        settings = Settings.from_environment()
+    except SettingsError as error:  # a sentence naming the variable, not a traceback
+        raise SystemExit(str(error)) from None
+    serve(settings)

@@ -21,6 +21,7 @@ from core.state.networks import BUILT_IN
 DRIVER = 'bridge'  # the one driver the panel creates networks with
 NAME = re.compile(r'[a-zA-Z0-9][a-zA-Z0-9_.-]*')
 NAME_LIMIT = 64
+TEXT_FIELDS = ('name', 'subnet', 'gateway', 'ip_range')
 ALIAS = re.compile(r'[a-zA-Z0-9](?:[a-zA-Z0-9_.-]*[a-zA-Z0-9])?')
 ALIAS_LIMIT = 253  # a DNS name
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -57,6 +58,9 @@ class NetworkSpec:
 
     def problems(self) -> dict[str, str]:
         """Field name → the sentence saying what is wrong with it; empty when the spec is good."""
+        shape = self._shape_problems()
+        if shape:  # a message of the wrong shape: the checks below would trip over it
+            return shape
         errors: dict[str, str] = {}
         name_problem = network_name_problem(self.name)
         if name_problem:
@@ -88,6 +92,14 @@ class NetworkSpec:
                 errors['labels'] = f"'{key}' is not a valid label name"
         if not isinstance(self.internal, bool) or not isinstance(self.attachable, bool):
             errors['spec'] = 'internal and attachable are yes-or-no flags'
+        return errors
+
+    def _shape_problems(self) -> dict[str, str]:
+        errors = {key: f'{key} must be text' for key in TEXT_FIELDS if not isinstance(getattr(self, key), str)}
+        if not isinstance(self.labels, dict) or not all(
+            isinstance(item, str) for pair in self.labels.items() for item in pair
+        ):
+            errors['labels'] = 'labels must map names to text'
         return errors
 
     def validate(self) -> None:
@@ -148,7 +160,7 @@ def parse_cidr(text: str, what: str) -> Network:
     except ValueError:
         return _raise(f'{text} is not a valid {what}: {address_text or "(nothing)"} is not an IPv4 or IPv6 address')
     bits = address.max_prefixlen
-    if not prefix.isdigit() or int(prefix) > bits:
+    if not (prefix.isascii() and prefix.isdigit() and len(prefix) <= 3) or int(prefix) > bits:
         return _raise(f'{text} is not a valid {what}: the prefix length must be 0–{bits}')
     network = ipaddress.ip_network(f'{address}/{int(prefix)}', strict=False)
     if network.network_address != address:
@@ -259,10 +271,11 @@ def _check_host(address: Address, subnet: Network, what: str) -> None:
     """``what``: 'the gateway ' or '' (the sentence then starts with the address)."""
     if address not in subnet:
         raise ValueError(f'{what}{address} is outside the subnet {subnet}')
+    other = f', e.g. {subnet[1]}' if subnet.num_addresses > 2 else ' in a larger subnet'  # a /32 has no second one
     if address == subnet.network_address:
-        raise ValueError(f"{what}{address} is the subnet's network address: pick another, e.g. {subnet[1]}")
+        raise ValueError(f"{what}{address} is the subnet's network address: pick another{other}")
     if subnet.version == 4 and address == subnet.broadcast_address:
-        raise ValueError(f"{what}{address} is the subnet's broadcast address: pick another, e.g. {subnet[1]}")
+        raise ValueError(f"{what}{address} is the subnet's broadcast address: pick another{other}")
 
 
 def _network(text: str) -> Network | None:

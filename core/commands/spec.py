@@ -20,6 +20,9 @@ PROTOCOLS = ('tcp', 'udp', 'sctp')
 NAME = re.compile(r'[a-zA-Z0-9][a-zA-Z0-9_.-]+')
 CAPABILITY = re.compile(r'[A-Z][A-Z_]*')
 MIN_MEMORY = 6 * 1024 * 1024  # the daemon's own minimum
+MAX_MEMORY = 2**63 - 1  # the daemon's int64
+MIN_CPUS = 0.01  # the daemon's own minimum (fewer NanoCpus would also round to 0: no limit at all)
+MAX_CPUS = MAX_MEMORY / 1e9  # NanoCpus is an int64 too
 
 
 class SpecError(ValueError):
@@ -93,12 +96,15 @@ class ContainerSpec:
             values['mounts'] = [MountSpec(**mount) for mount in data.get('mounts') or []]
             spec = cls(**values)
         except TypeError as error:
-            raise SpecError({'spec': f'malformed: {error}'}) from error
+            raise SpecError({'spec': 'malformed: ports and mounts are lists of mappings of their fields'}) from error
         spec.validate()
         return spec
 
     def validate(self) -> None:
         """Raises :class:`SpecError` for values the daemon would refuse or that the form cannot produce."""
+        shape = _shape_errors(self)
+        if shape:  # a message of the wrong shape: the checks below would trip over it
+            raise SpecError(shape)
         errors: dict[str, str] = {}
         try:
             parse_reference(self.image)
@@ -124,14 +130,18 @@ class ContainerSpec:
                 or (mount.kind == 'bind' and not mount.source.startswith('/'))
             ):
                 errors['mounts'] = f"mount '{mount.source}:{mount.target}' is not valid"
+        if self.restart_retries < 0:
+            errors['restart_retries'] = 'the number of retries is 0 or more'
         if self.restart_policy not in RESTART_POLICIES:
             errors['restart_policy'] = f'the restart policy must be one of {", ".join(RESTART_POLICIES)}'
         if self.auto_remove and self.restart_policy != 'no':
             errors['auto_remove'] = 'auto-remove cannot be combined with a restart policy'
-        if self.memory and self.memory < MIN_MEMORY:
-            errors['memory'] = 'the memory limit must be at least 6 MB'
+        if self.memory and not MIN_MEMORY <= self.memory <= MAX_MEMORY:
+            errors['memory'] = 'the memory limit must be at least 6 MB (and less than 8 EiB)'
         if not math.isfinite(self.cpus) or self.cpus < 0:
             errors['cpus'] = 'the CPU limit must be a positive number'
+        elif self.cpus and not MIN_CPUS <= self.cpus <= MAX_CPUS:
+            errors['cpus'] = f'the CPU limit goes from {MIN_CPUS} to as many CPUs as the host has'
         if self.network and self.network not in ('host', 'none', 'bridge') and not NAME.fullmatch(self.network):
             errors['network'] = f"'{self.network}' is not a network name"
         if self.pid_mode not in ('', 'host'):
@@ -150,6 +160,59 @@ class ContainerSpec:
         summary = self.to_dict()
         summary['environment'] = sorted(self.environment)
         return summary
+
+
+_TEXT = ('image', 'name', 'restart_policy', 'network', 'pid_mode', 'ipc_mode', 'volume_driver')
+_WORDS = ('command', 'cap_add', 'devices')
+_PAIRS = ('environment', 'labels', 'volume_driver_options')
+_FLAGS = ('auto_remove', 'tty', 'stdin_open', 'start', 'privileged')
+
+
+def _shape_errors(spec: ContainerSpec) -> dict[str, str]:
+    """Field → a sentence for each field whose value is not of its type (a spec rebuilt from a message)."""
+    errors: dict[str, str] = {}
+
+    def whole(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    for name in _TEXT:
+        if not isinstance(getattr(spec, name), str):
+            errors[name] = f'{name} must be text'
+    for name in _WORDS:
+        value = getattr(spec, name)
+        if not isinstance(value, list) or not all(isinstance(word, str) for word in value):
+            errors[name] = f'{name} must be a list of words'
+    for name in _PAIRS:
+        value = getattr(spec, name)
+        if not isinstance(value, dict) or not all(isinstance(item, str) for pair in value.items() for item in pair):
+            errors[name] = f'{name} must map names to text'
+    for name in _FLAGS:
+        if not isinstance(getattr(spec, name), bool):
+            errors[name] = f'{name} must be yes or no'
+    for name in ('restart_retries', 'memory'):
+        if not whole(getattr(spec, name)):
+            errors[name] = f'{name} must be a whole number'
+    if not (isinstance(spec.cpus, float) or whole(spec.cpus)):
+        errors['cpus'] = 'cpus must be a number'
+    if not all(
+        isinstance(port, PortBinding)
+        and whole(port.container_port)
+        and whole(port.host_port)
+        and isinstance(port.protocol, str)
+        and isinstance(port.host_ip, str)
+        for port in spec.ports
+    ):
+        errors['ports'] = 'each port needs whole port numbers, a protocol and an address'
+    if not all(
+        isinstance(mount, MountSpec)
+        and isinstance(mount.target, str)
+        and isinstance(mount.source, str)
+        and isinstance(mount.kind, str)
+        and isinstance(mount.read_only, bool)
+        for mount in spec.mounts
+    ):
+        errors['mounts'] = 'each mount needs a target, a source, a kind and a read-only flag'
+    return errors
 
 
 def create_arguments(api: docker.APIClient, spec: ContainerSpec) -> dict[str, Any]:

@@ -9,10 +9,11 @@ import shlex
 from collections.abc import Callable
 from typing import Any
 
-from core.commands.spec import NAME, PROTOCOLS, ContainerSpec, MountSpec, PortBinding, SpecError
+from core.commands.spec import MAX_CPUS, MIN_CPUS, NAME, PROTOCOLS, ContainerSpec, MountSpec, PortBinding, SpecError
 from core.docker.reference import parse_reference
 
 MEMORY = re.compile(r'(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[kmgt]?)(?:i?b)?', re.IGNORECASE)
+MAX_BYTES = 2**63 - 1  # what the daemon's int64 fields hold
 UNITS = {'': 1, 'k': 1024, 'm': 1024**2, 'g': 1024**3, 't': 1024**4}
 PORT = re.compile(
     r'(?:(?P<ip>\[[0-9a-fA-F:]+\]|\d{1,3}(?:\.\d{1,3}){3}):)?(?:(?P<host>\d*):)?(?P<container>\d+)'
@@ -36,7 +37,7 @@ def parse_port(text: str) -> PortBinding:
     protocol = (match.group('protocol') or 'tcp').lower()
     if protocol not in PROTOCOLS:
         raise ValueError(f"port '{text}' is not valid: the protocol must be tcp, udp or sctp")
-    container, host = int(match.group('container')), int(match.group('host') or 0)
+    container, host = _port_number(match.group('container')), _port_number(match.group('host') or '0')
     if not 0 < container < 65536 or host > 65535:
         raise ValueError(f"port '{text}' is not valid: ports go from 1 to 65535")
     host_ip = (match.group('ip') or '').strip('[]')
@@ -94,7 +95,10 @@ def parse_memory(text: str) -> int:
     match = MEMORY.fullmatch(text)
     if match is None:
         raise ValueError(f"'{text}' is not a memory size: write e.g. 512m or 1g")
-    return int(float(match.group('number')) * UNITS[match.group('unit').lower()])
+    size = float(match.group('number')) * UNITS[match.group('unit').lower()]
+    if not size <= MAX_BYTES:  # also inf: float() of hundreds of digits
+        raise ValueError(f"'{text}' is too large for a memory limit: write e.g. 512m or 1g")
+    return int(size)
 
 
 def parse_cpus(text: str) -> float:
@@ -109,7 +113,30 @@ def parse_cpus(text: str) -> float:
         raise ValueError(f"'{text}' is not a number of CPUs: write e.g. 0.5 or 2")
     if value <= 0:
         raise ValueError('the CPU limit must be more than 0')
+    if not MIN_CPUS <= value <= MAX_CPUS:
+        raise ValueError(f"'{text}' is not a CPU limit: it goes from {MIN_CPUS} to as many CPUs as the host has")
     return value
+
+
+def split_command(text: str) -> list[str]:
+    """Words as a shell splits them ('sh -c "echo hi"' → three words); a ValueError with a sentence otherwise."""
+    try:
+        return shlex.split(text)
+    except ValueError:  # shlex says only "No closing quotation" or "No escaped character"
+        raise ValueError(
+            'the command has a quote that is never closed or ends with a lone backslash: '
+            'close each " or \' and write \\\\ for a backslash'
+        ) from None
+
+
+def parse_retries(text: str) -> int:
+    """How many times a container restarts on failure: '' → 0."""
+    text = text.strip()
+    if not text:
+        return 0
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
+        raise ValueError(f"'{text}' is not a number of retries: write a whole number such as 3 (0: no limit)")
+    return int(text)
 
 
 def spec_from_form(values: dict[str, Any]) -> ContainerSpec:
@@ -127,12 +154,12 @@ def spec_from_form(values: dict[str, Any]) -> ContainerSpec:
     spec = ContainerSpec(
         image=image,
         name=str(values.get('name') or '').strip().lstrip('/'),
-        command=read('command', shlex.split, []),
+        command=read('command', split_command, []),
         environment=read('environment', lambda text: parse_pairs(text, 'variable'), {}),
         ports=read('ports', lambda text: [parse_port(item) for item in entries(text)], []),
         mounts=read('mounts', lambda text: [parse_mount(item) for item in entries(text)], []),
         restart_policy=str(values.get('restart_policy') or 'no'),
-        restart_retries=read('restart_retries', lambda text: int(text or 0), 0),
+        restart_retries=read('restart_retries', parse_retries, 0),
         memory=read('memory', parse_memory, 0),
         cpus=read('cpus', parse_cpus, 0.0),
         labels=read('labels', lambda text: parse_pairs(text, 'label'), {}),
@@ -157,6 +184,11 @@ def spec_from_form(values: dict[str, Any]) -> ContainerSpec:
     if errors:
         raise SpecError(errors)
     return spec
+
+
+def _port_number(digits: str) -> int:
+    """The number, or one out of range for more digits than a port has (int() refuses thousands of them)."""
+    return int(digits) if len(digits) <= 5 else 65536
 
 
 def _image(text: str) -> str:

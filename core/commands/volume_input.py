@@ -85,11 +85,18 @@ class VolumeRequest:
 
     @classmethod
     def from_params(cls, name: str, params: Mapping[str, Any]) -> VolumeRequest:
+        """The request a job carries; a ValueError with a sentence when labels or options are not mappings."""
+        pairs = {}
+        for key, what in (('labels', 'labels'), ('driver_options', 'driver options')):
+            value = params.get(key) or {}
+            if not isinstance(value, Mapping):
+                raise ValueError(f'the volume request is malformed: its {what} are not name=value pairs')
+            pairs[key] = {str(name): str(item) for name, item in value.items()}
         return cls(
             name=name,
             driver=str(params.get('driver') or DEFAULT_DRIVER),
-            labels={str(key): str(value) for key, value in (params.get('labels') or {}).items()},
-            driver_options={str(key): str(value) for key, value in (params.get('driver_options') or {}).items()},
+            labels=pairs['labels'],
+            driver_options=pairs['driver_options'],
         )
 
 

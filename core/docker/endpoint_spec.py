@@ -45,7 +45,11 @@ def kind_of(url: str | None, *, tls: bool) -> EndpointKind:
     """The kind of ``url``; raises :class:`EndpointError` with a sentence for anything else."""
     if not url:
         return EndpointKind.SOCKET
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # an unclosed IPv6 bracket, say
+        raise EndpointError(f'url "{url}": use unix:///path, tcp://host:port (with TLS) or ssh://user@host') from None
     if parts.scheme == 'unix':
         if not parts.path.startswith('/'):
             raise EndpointError(f'url "{url}": a Unix socket is unix:///absolute/path/docker.sock')
@@ -55,11 +59,11 @@ def kind_of(url: str | None, *, tls: bool) -> EndpointKind:
             port = parts.port
         except ValueError:
             raise EndpointError(f'url "{url}": the port is not a number') from None
-        if not parts.hostname or port is None:
+        if not hostname or port is None:
             raise EndpointError(f'url "{url}": a TCP endpoint is tcp://host:port (2376 is the usual TLS port)')
         return EndpointKind.TLS if tls else EndpointKind.TCP
     if parts.scheme == 'ssh':
-        if not parts.hostname:
+        if not hostname:
             raise EndpointError(f'url "{url}": an SSH endpoint is ssh://user@host (or ssh://user@host:port)')
         return EndpointKind.SSH
     raise EndpointError(f'url "{url}": use unix:///path, tcp://host:port (with TLS) or ssh://user@host')
@@ -103,6 +107,8 @@ def parse_endpoints_setting(text: str) -> list[dict[str, Any]]:
         entries = json.loads(text)
     except ValueError as error:
         raise EndpointError(f'BERTH_ENDPOINTS is not valid JSON ({error})') from None
+    except RecursionError:
+        raise EndpointError('BERTH_ENDPOINTS is not valid JSON (nested too deeply)') from None
     if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
         raise EndpointError('BERTH_ENDPOINTS must be a JSON list of objects with id, name and url')
     definitions: list[dict[str, Any]] = []
@@ -149,3 +155,5 @@ def _read(path: str, field: str) -> str:
         return Path(path).read_text()
     except OSError as error:
         raise EndpointError(f'{field}: cannot read "{path}" ({error.strerror or error})') from None
+    except ValueError:  # a NUL in the path; a file that is not UTF-8 text (UnicodeDecodeError)
+        raise EndpointError(f'{field}: "{path}" is not a readable text file') from None

@@ -50,14 +50,22 @@ class Limits:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Limits:
         """Raises ValueError with a sentence for a value that is not a limit."""
+        if not isinstance(data, Mapping):
+            raise ValueError('the limits are malformed: not a mapping of limit names to numbers')
         values: dict[str, Any] = {}
         for item in fields(cls):
             value = data.get(item.name)
             if value is None:
                 continue
-            number = float(value)
+            sentence = f'{item.name}: {value!r} is not a limit (a number of 0 or more)'
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
+                raise ValueError(sentence)
+            try:
+                number = float(value)
+            except (ValueError, OverflowError):
+                raise ValueError(sentence) from None
             if not math.isfinite(number) or number < 0:
-                raise ValueError(f'{item.name}: {value!r} is not a limit (a number of 0 or more)')
+                raise ValueError(sentence)
             values[item.name] = number if item.name == 'cpus' else int(number)
         return cls(**values)
 
@@ -112,8 +120,10 @@ class Quota:
             quota = cls(
                 owner=str(data['owner']), username=str(data['username']), limits=Limits.from_dict(data['limits'])
             )
-        except (KeyError, TypeError) as error:
-            raise ValueError(f'the quota is malformed: {error}') from None
+        except KeyError as error:
+            raise ValueError(f'the quota is malformed: it has no {error}') from None
+        except TypeError:
+            raise ValueError('the quota is malformed: not a mapping of owner, username and limits') from None
         if not quota.owner:
             raise ValueError('the quota names no owner')
         return quota
@@ -214,6 +224,7 @@ class QuotaRules:
 
 
 FORM_FIELDS = ('environments', 'running', 'cpus', 'memory')
+MAX_COUNT = 1_000_000  # environments a rule may allow
 
 
 def rule_from_form(values: Mapping[str, Any]) -> QuotaRule:
@@ -248,13 +259,12 @@ def rule_from_form(values: Mapping[str, Any]) -> QuotaRule:
 
 
 def _whole_number(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        raise ValueError(f"'{text}' is not a whole number (0 or more)") from None
-    if number < 0:
-        raise ValueError(f"'{text}' is not a whole number (0 or more)")
-    return number
+    sentence = f"'{text}' is not a whole number (0 or more)"
+    if not text.isascii() or not text.isdigit():
+        raise ValueError(sentence)
+    if len(text) > len(str(MAX_COUNT)) or int(text) > MAX_COUNT:  # a limit must travel in a job as a number
+        raise ValueError(f"'{text}' is more than any limit needs: at most {MAX_COUNT:,}")
+    return int(text)
 
 
 def memory_words(size: float) -> str:

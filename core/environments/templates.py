@@ -13,21 +13,19 @@ import hashlib
 import json
 import math
 import re
-import shlex
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from core.commands import policy
 from core.commands.spec import NAME, ContainerSpec, MountSpec, PortBinding, SpecError
-from core.commands.spec_form import parse_cpus, parse_memory, parse_port
+from core.commands.spec_form import parse_cpus, parse_memory, parse_port, split_command
 from core.docker.reference import InvalidReference, parse_reference
 from core.permissions import OWNER_LABEL, Role
 from core.storage.database import Database
+from core.yaml_file import UnreadableFile, load_yaml
 
 ENVIRONMENT_LABEL = 'berth.environment'  # the environment's name (per owner), on its container and volumes
 TEMPLATE_LABEL = 'berth.template'  # the template it was made from
@@ -35,6 +33,7 @@ HOME_LABEL = 'berth.home'  # on the home volume: the environment it belongs to
 # Keeps the container running when the template names no command, and stops at once on SIGTERM
 KEEP_RUNNING = ['sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done']
 REQUIRED = ('name', 'image', 'home', 'cpus', 'memory', 'idle_minutes')
+MAX_MINUTES = 10**9  # an idle timeout longer than any machine lives
 BODY_ROLE = Role.OPERATOR.value  # an environment's body is checked as if an operator created it
 
 
@@ -65,7 +64,7 @@ class Template:
         missing = [key for key in REQUIRED if data.get(key) in (None, '')]
         if missing:
             errors['template'] = f'missing {", ".join(missing)}'
-        unknown = sorted(set(data) - {item.name for item in fields(cls)} - {'source'})
+        unknown = sorted(set(map(str, data)) - {item.name for item in fields(cls)} - {'source'})
         if unknown:
             errors['template'] = f'unknown fields: {", ".join(unknown)}'
         if errors:
@@ -86,7 +85,7 @@ class Template:
             image=str(data['image']).strip(),
             home=str(data['home']).strip(),
             cpus=read('cpus', lambda value: parse_cpus(str(value)), 0.0),
-            memory=read('memory', lambda value: value if isinstance(value, int) else parse_memory(str(value)), 0),
+            memory=read('memory', lambda value: parse_memory(str(value)), 0),  # a bare number is bytes
             idle_minutes=read('idle_minutes', _minutes, 0),
             description=str(data.get('description') or ''),
             command=read('command', _words, []),
@@ -201,7 +200,7 @@ class EnvironmentNames:
 
     @classmethod
     def of(cls, *, owner_id: str, username: str, name: str) -> EnvironmentNames:
-        digest = hashlib.sha256(owner_id.encode()).hexdigest()[:12]
+        digest = hashlib.sha256(owner_id.encode('utf-8', 'surrogatepass')).hexdigest()[:12]  # the same for real ids
         readable = re.sub(r'[^a-zA-Z0-9_.-]+', '-', username).strip('-.') or 'user'
         prefix = f'berth-env-{digest}-{name}'
         return cls(container=f'env-{readable}-{name}', home_volume=f'{prefix}-home', volume_prefix=prefix)
@@ -244,9 +243,9 @@ class Templates:
         if not path.is_file():
             return []
         try:
-            entries = yaml.safe_load(path.read_text(encoding='utf-8'))
-        except (OSError, yaml.YAMLError) as error:
-            return [f'{path.name} cannot be read: {error}']
+            entries = load_yaml(path)
+        except UnreadableFile as error:
+            return [str(error)]
         if not isinstance(entries, list):
             return [f'{path.name} must be a list of templates (mappings with name, image, home, cpus, memory, ...)']
         problems = []
@@ -270,16 +269,22 @@ class Templates:
 
 
 def _minutes(value: Any) -> int:
-    number = float(value)
-    if not math.isfinite(number) or number < 0 or number != int(number):
-        raise ValueError(f"'{value}' is not a whole number of minutes")
+    sentence = f"'{value}' is not a whole number of minutes"
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(sentence)
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        raise ValueError(sentence) from None
+    if not math.isfinite(number) or number < 0 or number != int(number) or number > MAX_MINUTES:
+        raise ValueError(sentence)
     return int(number)
 
 
 def _words(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(word) for word in value]
-    return shlex.split(str(value))
+    return split_command(str(value))
 
 
 def _strings(value: Any) -> list[str]:

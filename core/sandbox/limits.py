@@ -39,9 +39,9 @@ class Limits:
         base = base or DEFAULT_LIMITS
         errors: dict[str, str] = {}
         values = asdict(base)
-        unknown = sorted(set(data) - set(values))
+        unknown = sorted(set(map(str, data)) - set(values))
         if unknown:
-            errors['limits'] = f'unknown: {", ".join(map(str, unknown))} (known: {", ".join(values)})'
+            errors['limits'] = f'unknown: {", ".join(unknown)} (known: {", ".join(values)})'
         for key, raw in data.items():
             if key not in values or raw in (None, ''):
                 continue
@@ -111,31 +111,36 @@ def size_text(value: int) -> str:
 def _size(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError(f"'{value}' is not a size")
-    if isinstance(value, int):
-        return value
-    return parse_memory(str(value))
+    return parse_memory(str(value))  # a bare number is bytes
 
 
 def _seconds(value: Any) -> float:
     text = str(value).strip().lower()
     factor = 60.0 if text.endswith('m') else 1.0
-    number = float(text.removesuffix('s').removesuffix('m')) if text[-1:] in 'sm' else float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"'{value}' is not a number of seconds")
-    return number * factor
+    return _number(text.removesuffix('s').removesuffix('m'), f"'{value}' is not a number of seconds") * factor
 
 
 def _count(value: Any) -> int:
-    number = float(value)
-    if not math.isfinite(number) or number != int(number):
+    number = _number(value, f"'{value}' is not a whole number")
+    if number != int(number):
         raise ValueError(f"'{value}' is not a whole number")
     return int(number)
 
 
 def _cpus(value: Any) -> float:
-    number = float(value)
+    return _number(value, f"'{value}' is not a number of CPUs")
+
+
+def _number(value: Any, sentence: str) -> float:
+    """A finite number from YAML or a form (a number, or text holding one); ``sentence`` for anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(sentence)
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        raise ValueError(sentence) from None
     if not math.isfinite(number):
-        raise ValueError(f"'{value}' is not a number of CPUs")
+        raise ValueError(sentence)
     return number
 
 

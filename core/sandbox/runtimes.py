@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from core.commands import policy
 from core.commands.spec import NAME, ContainerSpec, SpecError
+from core.commands.spec_form import split_command
 from core.docker.reference import InvalidReference, parse_reference
 from core.permissions import Role
 from core.sandbox.limits import DEFAULT_LIMITS, LimitError, Limits
 from core.storage.database import Database
+from core.yaml_file import UnreadableFile, load_yaml
 
 WORK_DIR = '/sandbox'  # the script is written here, in a tmpfs, and the command runs here
 NOBODY = '65534:65534'  # the default uid:gid a run has: never root
@@ -61,9 +60,9 @@ class Runtime:
         command: list[str] = []
         try:
             raw = data['command']
-            command = [str(word) for word in raw] if isinstance(raw, list) else shlex.split(str(raw))
+            command = [str(word) for word in raw] if isinstance(raw, list) else split_command(str(raw))
         except ValueError as error:
-            errors['command'] = f'the command cannot be read: {error}'
+            errors['command'] = str(error)
         limits = DEFAULT_LIMITS
         raw_limits = data.get('limits') or {}
         if not isinstance(raw_limits, Mapping):
@@ -198,9 +197,9 @@ class Runtimes:
         if not path.is_file():
             return []
         try:
-            entries = yaml.safe_load(path.read_text(encoding='utf-8'))
-        except (OSError, yaml.YAMLError) as error:
-            return [f'{path.name} cannot be read: {error}']
+            entries = load_yaml(path)
+        except UnreadableFile as error:
+            return [str(error)]
         if not isinstance(entries, list):
             return [f'{path.name} must be a list of runtimes (mappings with name, image, command, filename, ...)']
         problems = []

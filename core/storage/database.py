@@ -177,6 +177,17 @@ class Database(ABC):
         """Does ``error`` say the database could not be reached (or was busy), so the same write may work later?"""
         return False
 
+    def ping(self) -> bool:
+        """Can the database answer now, and do the queued writes go through? Never waits for the queued writes (a
+        health check must not stall behind them); blocking: call it off the event loop."""
+        if self._writer is not None and self._writer.failing is not None:
+            return False
+        try:
+            self._query('SELECT 1', ())
+        except Exception:  # whatever the backend raises, the answer is "down"; the reason stays in the writer's log
+            return False
+        return True
+
     @abstractmethod
     def _execute(self, sql: str, parameters: tuple[Any, ...]) -> int:
         """Runs one statement now; returns the number of changed rows."""

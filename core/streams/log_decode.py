@@ -190,7 +190,7 @@ def split_timestamp(timestamp: str) -> tuple[int | None, int]:
     head, _, rest = timestamp.partition('.')
     digits = ''
     for character in rest:
-        if not character.isdigit():
+        if not '0' <= character <= '9':  # str.isdigit() also says yes to '²', which int() refuses
             break
         digits += character
     zone = rest[len(digits) :] if rest else head[19:]

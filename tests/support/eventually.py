@@ -10,6 +10,7 @@ An exception from ``predicate`` is not caught: a predicate stops the wait early 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import Callable
 
@@ -24,12 +25,18 @@ def _timed_out(timeout: float, what: Description) -> AssertionError:
 async def eventually(
     predicate: Callable[[], object], timeout: float = 15.0, what: Description = 'condition', *, interval: float = 0.05
 ) -> None:
-    """Waits, yielding to the loop every ``interval`` seconds, until ``predicate()`` is true."""
+    """Waits, yielding to the loop every ``interval`` seconds, until ``predicate()`` is true (a coroutine function's
+    answer is awaited)."""
     deadline = time.monotonic() + timeout
-    while not predicate():
+    while not await _answer(predicate):
         if time.monotonic() > deadline:
             raise _timed_out(timeout, what)
         await asyncio.sleep(interval)
+
+
+async def _answer(predicate: Callable[[], object]) -> object:
+    answer = predicate()
+    return await answer if inspect.isawaitable(answer) else answer
 
 
 def eventually_sync(

@@ -72,10 +72,16 @@ class Panel:
         return self
 
     def health(self) -> dict[str, Any] | None:
+        """The panel's /healthz answer (also a 503's, which names what is down), or None while it does not answer."""
         try:
             with urllib.request.urlopen(f'{self.base_url}/healthz', timeout=2) as response:
                 return dict(json.load(response))
-        except (OSError, ValueError, urllib.error.URLError):
+        except urllib.error.HTTPError as error:
+            try:
+                return dict(json.load(error))
+            except ValueError:
+                return None
+        except (OSError, ValueError):
             return None
 
     def wait_healthy(self, timeout: float, min_containers: int = 0) -> dict[str, Any]:

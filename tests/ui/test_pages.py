@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from nicegui import ui
 from nicegui.testing import User
 
@@ -107,12 +109,38 @@ async def test_detail_page_renders_inspect_data_as_text(user: User, make_contain
 
 
 async def test_healthz_answers_without_a_session(user: User) -> None:
+    async def engine_connected() -> bool:
+        return (await user.http_client.get('/healthz')).status_code == 200
+
+    await eventually(engine_connected, what='/healthz answers 200 once the engine is connected')
     response = await user.http_client.get('/healthz')
     body = response.json()
-    assert response.status_code == 200
+    assert (body['status'], body['down']) == ('ok', [])
     assert body['broker'] == {'ok': True, 'kind': 'embedded', 'message': 'ok'}
-    assert set(body) >= {'status', 'docker', 'broker', 'containers'}
+    assert body['database'] == {'ok': True, 'message': 'ok'}
+    assert body['docker']['endpoints'] == {'local': {'ok': True, 'message': 'connected'}}
     assert 'password' not in response.text.lower()
+    # /livez (the container HEALTHCHECK) answers while the process serves, also without a session
+    livez = await user.http_client.get('/livez')
+    assert (livez.status_code, livez.json()) == (200, {'status': 'ok'})
+
+
+@pytest.fixture
+def unreachable_engine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """DOCKER_HOST naming a socket nothing listens on: set before the `user` fixture runs main.py."""
+    url = f'unix://{tmp_path}/no-engine-here.sock'
+    monkeypatch.setenv('DOCKER_HOST', url)
+    return url
+
+
+async def test_healthz_is_503_naming_the_engine_that_is_down(unreachable_engine: str, user: User) -> None:
+    response = await user.http_client.get('/healthz')
+    body = response.json()
+    assert (response.status_code, body['status'], body['down']) == (503, 'degraded', ['docker local'])
+    assert body['docker']['endpoints']['local'] == {'ok': False, 'message': 'Docker engine unreachable'}
+    assert unreachable_engine.removeprefix('unix://') not in response.text  # no paths, no errors, no versions
+    # the process still serves: /livez keeps the container healthy while the engine is away
+    assert (await user.http_client.get('/livez')).status_code == 200
 
 
 async def test_container_and_image_urls_carry_the_endpoint(user: User, make_container: Callable[..., str]) -> None:

@@ -83,7 +83,8 @@ def test_the_form_gives_each_wrong_field_a_sentence() -> None:
         )
     assert error.value.errors == {
         'image': "image reference 'ngin x' is not valid: spaces are not allowed",
-        'command': 'No closing quotation',
+        'command': 'the command has a quote that is never closed or ends with a lone backslash: '
+        'close each " or \' and write \\\\ for a backslash',
         'environment': "'bad key=1' is not valid: write one variable per line as NAME=value",
         'ports': "port '80:80/xyz' is not valid: the protocol must be tcp, udp or sctp",
         'mounts': "mount 'data:relative' is not valid: the path in the container must start with '/'",

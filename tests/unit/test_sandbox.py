@@ -34,7 +34,7 @@ def test_limits_are_read_with_units_and_refused_beyond_a_hard_ceiling() -> None:
         'memory': 'can be at most 2 GiB (a hard ceiling)',
         'pids': 'must be at least 8',
         'limits': 'unknown: network (known: timeout, memory, cpus, pids, output, tmpfs, nofile, fsize)',
-        'cpus': "could not convert string to float: 'many'",
+        'cpus': "'many' is not a number of CPUs",
     }
     assert not CEILINGS.problems() and not DEFAULT_LIMITS.problems()
 
