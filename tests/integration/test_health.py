@@ -59,7 +59,7 @@ async def parts(tmp_path: Path, redis_url: str, postgres_schema: str) -> AsyncIt
         database_url=proxied_postgres,
     )
     running = build(settings)
-    running.watcher.retry_seconds = 0.2
+    running.watchers.retry_seconds = 0.2
     await running.start()
     await eventually(lambda: running.state.engine_ok, what='connected through the proxy')
     yield Parts(running, docker, redis, postgres)
