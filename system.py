@@ -28,6 +28,7 @@ from core.environments.quotas import QuotaRules
 from core.environments.templates import Templates
 from core.jobs.bus import Bus, make_bus
 from core.jobs.cancel import CancelFlags, make_cancel_flags
+from core.jobs.reconcile import JobReconciler
 from core.jobs.store import FINISHED, Job, JobStore, JobUpdate
 from core.permissions import LOCAL_ENDPOINT, Identity
 from core.protection import Protection
@@ -86,6 +87,7 @@ class Services:
     usage: UsageSampler = field(init=False)  # coarse CPU/memory figures for the containers pages show
     usage_leaders: UsageLeaders = field(init=False)  # the dashboard's top lists, on a budget
     idle: IdleWatch = field(init=False)  # stops environments nobody used for their idle timeout
+    reconciler: JobReconciler = field(init=False)  # the job centre right after Redis or the panel was away
     update_schedule: UpdateSchedule = field(init=False)  # checks references in use every BERTH_UPDATE_CHECK_MINUTES
     _worker: dramatiq.Worker | None = None
     _sandbox_worker: dramatiq.Worker | None = None  # the embedded sandbox queue's own threads
@@ -93,6 +95,7 @@ class Services:
 
     def __post_init__(self) -> None:
         self.reads = EngineReads(self.docker)
+        self.reconciler = JobReconciler(self.jobs, self.bus)
         self.usage = UsageSampler(docker_read(self.docker), self.running_containers)
         self.usage_leaders = UsageLeaders(self.usage, self.running_containers)
         self.idle = IdleWatch(
@@ -121,6 +124,7 @@ class Services:
         loop = asyncio.get_running_loop()
         self.protection.adopt(await loop.run_in_executor(None, self._discover_protection))
         self.watcher.start(loop)
+        self.reconciler.start()  # before the bus: its first connection reconciles the jobs a stopped panel left
         self.bus.start(loop, self.jobs.apply)
         self.usage.start()
         self.idle.start()
@@ -168,8 +172,7 @@ class Services:
     async def _check_lost_jobs(self) -> None:
         while True:
             await asyncio.sleep(max(1.0, self.jobs.lost_after / 6))
-            for update in self.jobs.mark_lost():
-                self.jobs.apply(update)
+            await self.reconciler.check_lost()
 
     def owner_identity(self, owner_id: str) -> Identity | None:
         """The account whose stable id is ``owner_id``, as an identity (role, groups), from memory."""
@@ -200,7 +203,10 @@ def build(settings: Settings) -> Services:
     accounts = Accounts(database)
     audit = AuditLog(database)
     state = DockerState()
-    jobs = JobStore(database, history=settings.job_history, lost_after=settings.job_lost_after)
+    # with Redis, workers are other processes: jobs active when the panel stopped may run on (core/jobs/reconcile.py)
+    jobs = JobStore(
+        database, history=settings.job_history, lost_after=settings.job_lost_after, keep_active=not settings.embedded
+    )
     bus = make_bus(settings.redis_url)
 
     secrets = SecretBox.from_settings(settings)

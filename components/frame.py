@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from nicegui import app, ui
 
+from components.queue_banner import QueueBanner
 from core.jobs.store import Job, JobUpdate
 from core.permissions import ANYWHERE, Forbidden, Identity, Permission, require
 from core.state.model import ChangeKind, StateChange
@@ -101,6 +102,7 @@ def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
         )
 
     banner = ui.label().classes('w-full bg-negative text-white q-pa-sm text-center').props('role=alert')
+    QueueBanner(services)
 
     def show_engine(change: StateChange | None = None) -> None:
         if change is None or change.kind == ChangeKind.ENGINE:
