@@ -43,6 +43,7 @@ from core.storage.database import Database
 from core.streams.exec_session import Terminals
 from core.streams.quota import StreamQuota
 from core.streams.recording import Recordings
+from core.streams.session_marks import SessionMarks
 from core.streams.stats_hub import StatsHub
 from core.streams.usage import UsageSampler, docker_read
 from core.streams.usage_leaders import UsageLeaders
@@ -137,6 +138,10 @@ class Services:
         self._tasks.append(asyncio.create_task(self._check_lost_jobs()))
         self._tasks.append(asyncio.create_task(self.sessions.sweep()))
         self._tasks.append(asyncio.create_task(self._sweep_recordings()))
+        if self.terminals.marks is not None:  # shells a killed panel left in containers
+            self._tasks.append(
+                asyncio.create_task(asyncio.to_thread(self.terminals.marks.hang_up_left_behind, self.endpoints))
+            )
 
     def _discover_protection(self) -> Protection:
         try:
@@ -262,7 +267,7 @@ def build(settings: Settings) -> Services:
         secrets=secrets,
         credentials=credentials,
         cancel=cancel,
-        terminals=Terminals(endpoints),
+        terminals=Terminals(endpoints, SessionMarks(settings.data_dir / 'terminals')),
         stats=StatsHub(endpoints, state),
         terminal_quota=StreamQuota(kind='terminals', limit=settings.terminals_per_user),
         recordings=Recordings(

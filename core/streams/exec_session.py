@@ -32,6 +32,7 @@ from core.permissions import LOCAL_ENDPOINT
 from core.streams.exec_hangup import GRACE_SECONDS, TOKEN_VARIABLE, hang_up
 from core.streams.exec_output import Coalescer, OutputDecoder
 from core.streams.recording import Recorder
+from core.streams.session_marks import SessionMark, SessionMarks
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class ExecSession:
         self.window = window
         self.command: list[str] = []
         self.exec_id = ''
+        self.endpoint = LOCAL_ENDPOINT  # set by Terminals.session
         self.started_at = 0.0
         self.ended_at = 0.0
         self.exit_code: int | None = None
@@ -107,6 +109,11 @@ class ExecSession:
         self._unacknowledged = 0
         self._closed = False
         self._reader: threading.Thread | None = None
+
+    @property
+    def token(self) -> str:
+        """What the exec's environment carries (``BERTH_SESSION``): how its processes are found to hang them up."""
+        return self._token
 
     @property
     def live(self) -> bool:
@@ -335,8 +342,9 @@ class Terminals:
     outlive it). Owned by the system object (``Services.terminals``). Knows, per container, how many are open and when
     one last opened, was typed in or closed (``time.time()``): what idle stop counts as activity."""
 
-    def __init__(self, endpoints: Endpoints) -> None:
+    def __init__(self, endpoints: Endpoints, marks: SessionMarks | None = None) -> None:
         self.endpoints = endpoints
+        self.marks = marks  # open execs on disk, hung up at the next start if the panel dies (session_marks.py)
         self._open: weakref.WeakSet[ExecSession] = weakref.WeakSet()  # a session nobody holds any more is let go
         self._lock = threading.Lock()
         self._stopped = False
@@ -355,7 +363,7 @@ class Terminals:
         recorder: Recorder | None = None,
     ) -> ExecSession:
         """A session in ``endpoint``'s container, not open yet (see :meth:`ExecSession.open`)."""
-        return ExecSession(
+        session = ExecSession(
             self.endpoints.client(endpoint).api,
             request,
             loop=loop,
@@ -366,6 +374,8 @@ class Terminals:
             terminals=self,
             recorder=recorder,
         )
+        session.endpoint = endpoint
+        return session
 
     @property
     def open_sessions(self) -> list[ExecSession]:
@@ -390,12 +400,23 @@ class Terminals:
             if self._stopped:
                 return False
             self._open.add(session)
+        if self.marks is not None and session.exec_id:
+            self.marks.mark(
+                SessionMark(
+                    endpoint=session.endpoint,
+                    container_id=session.request.container_id,
+                    exec_id=session.exec_id,
+                    token=session.token,
+                )
+            )
         self.touch(session.request.container_id)
         return True
 
     def discard(self, session: ExecSession) -> None:
         with self._lock:
             self._open.discard(session)
+        if self.marks is not None:
+            self.marks.unmark(session.token)
         self.touch(session.request.container_id)
 
     def close_all(self, timeout: float = 10.0) -> None:

@@ -40,7 +40,11 @@ class SecondPanel:
         self.senders = declare(self.broker).senders()
         self.redis = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=5)
 
-    def container_action(self, action: str, container_id: str, name: str, params: dict[str, Any]) -> str:
+    def container_action(
+        self, action: str, container_id: str, name: str, params: dict[str, Any], *, send: bool = True
+    ) -> str:
+        """Queues the job and returns its id; ``send=False`` records it as queued only, as a panel killed between
+        recording a job and sending its message would have."""
         kind = f'container.{action}'
         job_id = uuid.uuid4().hex
         job = {
@@ -57,7 +61,8 @@ class SecondPanel:
         queued = JobUpdate(job_id=job_id, status=JobStatus.QUEUED, kind=kind, target=container_id, target_name=name)
         queued.requested_by = 'admin'
         self.redis.publish(CHANNEL, queued.to_json())
-        self.senders[kind](self.signer.sign(job, arguments, params), *arguments, params)
+        if send:
+            self.senders[kind](self.signer.sign(job, arguments, params), *arguments, params)
         return job_id
 
     def close(self) -> None:
