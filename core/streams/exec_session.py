@@ -29,6 +29,7 @@ from core.docker.endpoints import Endpoints
 from core.docker.raw import buffered_bytes, path_exists, unwrap_socket
 from core.handover import hand_over
 from core.permissions import LOCAL_ENDPOINT
+from core.streams.engine_gone import is_engine_gone
 from core.streams.exec_hangup import GRACE_SECONDS, TOKEN_VARIABLE, hang_up
 from core.streams.exec_output import Coalescer, OutputDecoder
 from core.streams.recording import Recorder
@@ -99,6 +100,7 @@ class ExecSession:
         self.started_at = 0.0
         self.ended_at = 0.0
         self.exit_code: int | None = None
+        self.engine_gone = False  # it ended because its engine could not be reached any more
         self._token = secrets.token_hex(12)
         self._decoder = OutputDecoder()
         self._coalescer = coalescer or Coalescer()
@@ -333,7 +335,8 @@ class ExecSession:
             while (info := self.api.exec_inspect(self.exec_id))['Running'] and time.monotonic() < deadline:
                 time.sleep(0.05)
             return None if info['ExitCode'] is None else int(info['ExitCode'])
-        except Exception:  # container gone with its exec: nothing left to ask
+        except Exception as error:  # container gone with its exec, or the engine itself: nothing left to ask
+            self.engine_gone = is_engine_gone(error)
             return None
 
 

@@ -3,6 +3,7 @@ process of its own; never the host's engine nor the host's Redis. Docker objects
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,8 +26,10 @@ PREFIX = 'bfl-'
 @pytest.fixture(scope='package')
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnEngine]:
     """A Docker engine of the fault tests' own; a test that kills it starts it again before it ends."""
-    with started_engine(tmp_path_factory.mktemp('engine'), BRIDGE, address=BRIDGE_ADDRESS) as started:
+    root = tmp_path_factory.mktemp('engine')
+    with started_engine(root, BRIDGE, address=BRIDGE_ADDRESS) as started:
         yield started
+    subprocess.run(['umount', str(root / 'data')], capture_output=True)  # a restarted daemon leaves its bind mount
 
 
 @pytest.fixture
@@ -86,3 +89,21 @@ def engine_events(engine: OwnEngine, container_id: str, event: str, since: str) 
         '--filter', f'event={event}', '--format', '{{.Status}}',
     )  # fmt: skip
     return len(out.split())
+
+
+def kill_engine(engine: OwnEngine) -> None:
+    """SIGKILL to the engine (dockerd and its containerd): a crash. The killed containerd's pid file stays behind, and
+    until the killed process is reaped its pid looks alive: the next dockerd would wait for it, then give up."""
+    engine.kill()
+    (engine.root / 'exec' / 'containerd' / 'containerd.pid').unlink(missing_ok=True)
+    subprocess.run(['umount', str(engine.root / 'data')], capture_output=True)  # its own mount of the data root
+
+
+@contextlib.contextmanager
+def engine_back(engine: OwnEngine) -> Iterator[None]:
+    """Whatever happens in the block, the engine runs after it (the containers of the test are removed through it)."""
+    try:
+        yield
+    finally:
+        if engine.process is None or engine.process.poll() is not None:
+            engine.start()
