@@ -30,6 +30,7 @@ from core.environments.quotas import QuotaRules
 from core.environments.templates import Templates
 from core.jobs.bus import Bus, make_bus
 from core.jobs.cancel import CancelFlags, make_cancel_flags
+from core.jobs.reconcile import JobReconciler
 from core.jobs.store import FINISHED, Job, JobStore, JobUpdate
 from core.permissions import LOCAL_ENDPOINT, Identity
 from core.protection import Protection
@@ -46,6 +47,7 @@ from core.storage.database import Database
 from core.streams.exec_session import Terminals
 from core.streams.quota import StreamQuota
 from core.streams.recording import Recordings
+from core.streams.session_marks import SessionMarks
 from core.streams.stats_hub import StatsHub
 from core.streams.usage import UsageSampler, docker_read
 from core.streams.usage_leaders import UsageLeaders
@@ -91,6 +93,7 @@ class Services:
     usage: UsageSampler = field(init=False)  # coarse CPU/memory figures for the containers pages show
     usage_leaders: UsageLeaders = field(init=False)  # the dashboard's top lists, on a budget
     idle: IdleWatch = field(init=False)  # stops environments nobody used for their idle timeout
+    reconciler: JobReconciler = field(init=False)  # the job centre right after Redis or the panel was away
     update_schedule: UpdateSchedule = field(init=False)  # checks references in use every BERTH_UPDATE_CHECK_MINUTES
     _host_reads: dict[str, EngineReads] = field(default_factory=dict)
     _worker: dramatiq.Worker | None = None
@@ -99,6 +102,7 @@ class Services:
 
     def __post_init__(self) -> None:
         self.reads = EngineReads(self.docker)
+        self.reconciler = JobReconciler(self.jobs, self.bus)
         self.usage = UsageSampler(docker_read(self.docker), self.running_containers)
         self.usage_leaders = UsageLeaders(self.usage, self.running_containers)
         self.idle = IdleWatch(
@@ -142,6 +146,7 @@ class Services:
         loop = asyncio.get_running_loop()
         self.protection.adopt(await loop.run_in_executor(None, self._discover_protection))
         self.watchers.start(loop)
+        self.reconciler.start()  # before the bus: its first connection reconciles the jobs a stopped panel left
         self.bus.start(loop, self.jobs.apply)
         self.usage.start()
         self.idle.start()
@@ -154,6 +159,10 @@ class Services:
         self._tasks.append(asyncio.create_task(self._check_lost_jobs()))
         self._tasks.append(asyncio.create_task(self.sessions.sweep()))
         self._tasks.append(asyncio.create_task(self._sweep_recordings()))
+        if self.terminals.marks is not None:  # shells a killed panel left in containers
+            self._tasks.append(
+                asyncio.create_task(asyncio.to_thread(self.terminals.marks.hang_up_left_behind, self.endpoints))
+            )
 
     def _discover_protection(self) -> Protection:
         try:
@@ -189,8 +198,7 @@ class Services:
     async def _check_lost_jobs(self) -> None:
         while True:
             await asyncio.sleep(max(1.0, self.jobs.lost_after / 6))
-            for update in self.jobs.mark_lost():
-                self.jobs.apply(update)
+            await self.reconciler.check_lost()
 
     def owner_identity(self, owner_id: str) -> Identity | None:
         """The account whose stable id is ``owner_id``, as an identity (role, groups), from memory."""
@@ -222,7 +230,10 @@ def build(settings: Settings) -> Services:
     accounts = Accounts(database)
     audit = AuditLog(database)
     state = DockerState()
-    jobs = JobStore(database, history=settings.job_history, lost_after=settings.job_lost_after)
+    # with Redis, workers are other processes: jobs active when the panel stopped may run on (core/jobs/reconcile.py)
+    jobs = JobStore(
+        database, history=settings.job_history, lost_after=settings.job_lost_after, keep_active=not settings.embedded
+    )
     bus = make_bus(settings.redis_url)
 
     secrets = SecretBox.from_settings(settings)
@@ -290,7 +301,7 @@ def build(settings: Settings) -> Services:
         credentials=credentials,
         stored_endpoints=stored_endpoints,
         cancel=cancel,
-        terminals=Terminals(endpoints),
+        terminals=Terminals(endpoints, SessionMarks(settings.data_dir / 'terminals')),
         stats=StatsHub(endpoints, state),
         terminal_quota=StreamQuota(kind='terminals', limit=settings.terminals_per_user),
         recordings=Recordings(

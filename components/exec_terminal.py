@@ -12,6 +12,7 @@ from nicegui.events import XtermDataEventArguments, XtermResizeEventArguments
 
 from core.docker.client import describe_error
 from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, Scope, require
+from core.streams.engine_gone import ENGINE_GONE
 from core.streams.exec_output import Coalescer
 from core.streams.exec_session import ExecRequest, ExecSession, SessionError
 from core.streams.quota import QuotaExceeded, StreamSlot
@@ -298,6 +299,8 @@ class ExecTerminal(ui.column):
             return
         self._end_session(close=False)
         ended = f'session ended ({how})'
+        if session.engine_gone:
+            ended = f'session ended: {ENGINE_GONE}; reconnect once it is back'
         notice = json.dumps(f'\r\n[{ended}]\r\n')
         self.client.run_javascript(f'berthTerminal.write({self.terminal.id}, {notice})')
         self._end_with(f'{ended[:1].upper()}{ended[1:]}.')

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from nicegui import app, ui
 
 from components.hosts import HostSwitcher, host_name, remember_choice, status_text
+from components.queue_banner import QueueBanner
 from core.jobs.store import Job, JobUpdate
 from core.permissions import ANYWHERE, LOCAL_ENDPOINT, Forbidden, Identity, Permission, require
 from core.state.model import ChangeKind, StateChange
@@ -106,6 +107,7 @@ def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
         )
 
     banner = ui.label().classes('w-full bg-negative text-white q-pa-sm text-center').props('role=alert')
+    QueueBanner(services)
 
     def show_engine(change: StateChange | None = None) -> None:
         if change is None or change.kind == ChangeKind.ENGINE:

@@ -1,4 +1,9 @@
-"""The job-update bus: in-process for the embedded default, Redis pub/sub when ``REDIS_URL`` is set."""
+"""The job-update bus: in-process for the embedded default, Redis pub/sub when ``REDIS_URL`` is set.
+
+On Redis, every update also goes to the job's ledger entry (:mod:`core.jobs.ledger`) and waits in an outbox
+(:mod:`core.jobs.outbox`) while Redis is away; the panel's subscriber says whether it hears the queue
+(:class:`~core.jobs.queue_status.QueueStatus`) and reconnects by itself.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,13 @@ from collections.abc import Callable
 import redis
 
 from core.handover import hand_over
+from core.jobs.ledger import CHANNEL, JobLedger
+from core.jobs.outbox import Outbox
+from core.jobs.queue_status import QueueStatus
 from core.jobs.store import JobUpdate
 
 log = logging.getLogger(__name__)
-CHANNEL = 'berth:jobs'
+__all__ = ['CHANNEL', 'Bus', 'InProcessBus', 'RedisBus', 'make_bus']
 Handler = Callable[[JobUpdate], None]
 
 
@@ -21,6 +29,10 @@ class Bus:
     """Publish from any thread or process; the panel's handler runs on its event loop."""
 
     kind = 'base'
+    ledger: JobLedger | None = None  # what workers last said of each job, where the bus can keep it
+
+    def __init__(self) -> None:
+        self.status = QueueStatus()  # whether the panel hears the workers (always, in process)
 
     def publish(self, update: JobUpdate) -> None:
         raise NotImplementedError
@@ -41,6 +53,7 @@ class InProcessBus(Bus):
     kind = 'embedded'
 
     def __init__(self) -> None:
+        super().__init__()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._handler: Handler | None = None
 
@@ -61,18 +74,20 @@ class RedisBus(Bus):
     kind = 'redis'
 
     def __init__(self, url: str, *, retry_seconds: float = 1.0) -> None:
+        super().__init__()
         self.url = url
         self.retry_seconds = retry_seconds
         self._client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3)
+        self.ledger = JobLedger(self._client)
+        # the job still runs while Redis is away: its updates wait, in order, and the ledger gets them too
+        self.outbox = Outbox(self.ledger.record, retry_seconds=retry_seconds)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._connected = False
+        self._said_down = False
 
     def publish(self, update: JobUpdate) -> None:
-        try:
-            self._client.publish(CHANNEL, update.to_json())
-        except redis.RedisError as error:  # the job still runs; the panel learns about it when Redis is back
-            log.warning('could not publish job update %s: %s', update.job_id, error)
+        self.outbox.send(update)
 
     def start(self, loop: asyncio.AbstractEventLoop, handler: Handler) -> None:
         self._thread = threading.Thread(target=self._listen, args=(loop, handler), name='berth-bus', daemon=True)
@@ -95,7 +110,9 @@ class RedisBus(Bus):
                 listener = redis.Redis.from_url(self.url, socket_connect_timeout=3, health_check_interval=10)
                 pubsub = listener.pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(CHANNEL)
-                self._connected = True
+                pubsub.get_message(timeout=1.0)  # the subscription's confirmation: it is in place from here on
+                self._connected, self._said_down = True, False
+                hand_over(loop, self.status.connected)
                 while not self._stop.is_set():
                     message = pubsub.get_message(timeout=1.0)
                     if message and message.get('type') == 'message':
@@ -107,8 +124,10 @@ class RedisBus(Bus):
                         if self._stop.is_set() or not hand_over(loop, handler, update):
                             return
             except redis.RedisError as error:
-                self._connected = False
-                log.warning('job bus: Redis unreachable (%s) — retrying', error)
+                if self._connected or not self._said_down:
+                    log.warning('job bus: Redis unreachable (%s) — retrying', error)
+                    hand_over(loop, self.status.lost)
+                self._connected, self._said_down = False, True
                 self._stop.wait(self.retry_seconds)
             finally:
                 if pubsub is not None:

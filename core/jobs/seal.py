@@ -91,8 +91,18 @@ class RedisJobClaims(JobClaims):
         super().__init__()
         self._redis = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
 
-    def claim(self, job_id: str) -> bool:
-        return bool(self._redis.set(f'{CLAIM_PREFIX}{job_id}', '1', nx=True, ex=MAX_AGE_SECONDS))
+    def claim(self, job_id: str, *, wait: float = 30.0) -> bool:
+        """Waits up to ``wait`` seconds for a Redis that does not answer (restarting): a job runs only once claimed."""
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                return bool(self._redis.set(f'{CLAIM_PREFIX}{job_id}', '1', nx=True, ex=MAX_AGE_SECONDS))
+            except redis.RedisError as error:
+                if time.monotonic() > deadline:
+                    raise JobRefused(
+                        f'not run: the job queue (Redis) did not answer, so the job could not be claimed ({error})'
+                    ) from None
+                time.sleep(0.5)
 
 
 def make_job_claims(redis_url: str | None) -> JobClaims:

@@ -130,7 +130,11 @@ class JobStore:
     """Recent jobs in memory, every job in the database (written by the database's writer thread, in order);
     changed on the event loop only."""
 
-    def __init__(self, database: Database, *, history: int = 500, lost_after: float = 30.0) -> None:
+    def __init__(
+        self, database: Database, *, history: int = 500, lost_after: float = 30.0, keep_active: bool = False
+    ) -> None:
+        """``keep_active``: jobs the database has as active stay so (workers in other processes may run them still:
+        :mod:`core.jobs.reconcile` asks the ledger); else they were the panel's own and ended with it."""
         self.database = database
         self.history = history
         self.lost_after = lost_after
@@ -138,7 +142,7 @@ class JobStore:
         self._listeners: list[JobListener] = []
         for row in reversed(database.query('SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?', (history,))):
             job = _job_of(row)
-            if job.status in ACTIVE:  # the panel stopped while it ran: nobody will report it any more
+            if job.status in ACTIVE and not keep_active:  # the panel's own worker threads stopped with it
                 job.status, job.finished_at = JobStatus.FAILED, time.time()
                 job.message = 'the panel restarted while the job was active'
                 self._persist(job)
@@ -187,8 +191,12 @@ class JobStore:
             self.jobs[job.job_id] = job
             while len(self.jobs) > self.history:
                 self.jobs.popitem(last=False)
-        if job.status in FINISHED and update.status not in FINISHED:
-            return  # a late heartbeat after the end changes nothing
+        if job.status in FINISHED:  # how a job ended is final: a late heartbeat changes nothing, nor a late outcome
+            if update.status in FINISHED and update.status != job.status:
+                said = f'{update.status}: {update.message}' if update.message else update.status
+                job.output.append(f'(after the job had ended as {job.status}, its worker reported {said})')
+                self._persist(job)
+            return
         job.last_seen = time.time()
         if update.status in (JobStatus.RUNNING, JobStatus.HEARTBEAT, JobStatus.PROGRESS):
             if job.started_at is None:

@@ -29,9 +29,11 @@ from core.docker.endpoints import Endpoints
 from core.docker.raw import buffered_bytes, path_exists, unwrap_socket
 from core.handover import hand_over
 from core.permissions import LOCAL_ENDPOINT
+from core.streams.engine_gone import is_engine_gone
 from core.streams.exec_hangup import GRACE_SECONDS, TOKEN_VARIABLE, hang_up
 from core.streams.exec_output import Coalescer, OutputDecoder
 from core.streams.recording import Recorder
+from core.streams.session_marks import SessionMark, SessionMarks
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +96,11 @@ class ExecSession:
         self.window = window
         self.command: list[str] = []
         self.exec_id = ''
+        self.endpoint = LOCAL_ENDPOINT  # set by Terminals.session
         self.started_at = 0.0
         self.ended_at = 0.0
         self.exit_code: int | None = None
+        self.engine_gone = False  # it ended because its engine could not be reached any more
         self._token = secrets.token_hex(12)
         self._decoder = OutputDecoder()
         self._coalescer = coalescer or Coalescer()
@@ -107,6 +111,11 @@ class ExecSession:
         self._unacknowledged = 0
         self._closed = False
         self._reader: threading.Thread | None = None
+
+    @property
+    def token(self) -> str:
+        """What the exec's environment carries (``BERTH_SESSION``): how its processes are found to hang them up."""
+        return self._token
 
     @property
     def live(self) -> bool:
@@ -326,7 +335,8 @@ class ExecSession:
             while (info := self.api.exec_inspect(self.exec_id))['Running'] and time.monotonic() < deadline:
                 time.sleep(0.05)
             return None if info['ExitCode'] is None else int(info['ExitCode'])
-        except Exception:  # container gone with its exec: nothing left to ask
+        except Exception as error:  # container gone with its exec, or the engine itself: nothing left to ask
+            self.engine_gone = is_engine_gone(error)
             return None
 
 
@@ -335,8 +345,9 @@ class Terminals:
     outlive it). Owned by the system object (``Services.terminals``). Knows, per container, how many are open and when
     one last opened, was typed in or closed (``time.time()``): what idle stop counts as activity."""
 
-    def __init__(self, endpoints: Endpoints) -> None:
+    def __init__(self, endpoints: Endpoints, marks: SessionMarks | None = None) -> None:
         self.endpoints = endpoints
+        self.marks = marks  # open execs on disk, hung up at the next start if the panel dies (session_marks.py)
         self._open: weakref.WeakSet[ExecSession] = weakref.WeakSet()  # a session nobody holds any more is let go
         self._lock = threading.Lock()
         self._stopped = False
@@ -355,7 +366,7 @@ class Terminals:
         recorder: Recorder | None = None,
     ) -> ExecSession:
         """A session in ``endpoint``'s container, not open yet (see :meth:`ExecSession.open`)."""
-        return ExecSession(
+        session = ExecSession(
             self.endpoints.client(endpoint).api,
             request,
             loop=loop,
@@ -366,6 +377,8 @@ class Terminals:
             terminals=self,
             recorder=recorder,
         )
+        session.endpoint = endpoint
+        return session
 
     @property
     def open_sessions(self) -> list[ExecSession]:
@@ -390,12 +403,23 @@ class Terminals:
             if self._stopped:
                 return False
             self._open.add(session)
+        if self.marks is not None and session.exec_id:
+            self.marks.mark(
+                SessionMark(
+                    endpoint=session.endpoint,
+                    container_id=session.request.container_id,
+                    exec_id=session.exec_id,
+                    token=session.token,
+                )
+            )
         self.touch(session.request.container_id)
         return True
 
     def discard(self, session: ExecSession) -> None:
         with self._lock:
             self._open.discard(session)
+        if self.marks is not None:
+            self.marks.unmark(session.token)
         self.touch(session.request.container_id)
 
     def close_all(self, timeout: float = 10.0) -> None:

@@ -23,6 +23,7 @@ from docker.types.daemon import CancellableStream
 
 from core.docker.endpoints import Endpoint
 from core.docker.raw import get_stream
+from core.streams.engine_gone import is_engine_gone
 from core.streams.log_decode import (
     MARKER,
     Dechunker,
@@ -114,6 +115,8 @@ class LogReader(threading.Thread):
         except Exception as exception:  # daemon away, container gone, socket closed: the follower says which
             error = None if self._closed else exception
         finally:
+            if error is None and client is not None and not self._closed:
+                error = _engine_gone(client)  # the follow also ends when the daemon dies: not a stopped container
             if client is not None:
                 client.close()
             self._ended(self, error)
@@ -249,3 +252,12 @@ def whole_log(endpoint: Endpoint, containers: list[tuple[str, str]]) -> Iterator
         for response in responses:
             close_response(response)
         client.close()
+
+
+def _engine_gone(client: docker.APIClient) -> BaseException | None:
+    """The error that says the engine cannot be reached, else None (the stream ended because the container did)."""
+    try:
+        client.ping()
+    except Exception as error:
+        return error if is_engine_gone(error) else None
+    return None

@@ -21,6 +21,7 @@ from core.docker.endpoints import Endpoint
 from core.handover import hand_over
 from core.state.containers import ContainerRow, ContainerState
 from core.state.model import CONTAINER_CHANGES, ChangeKind, DockerState, StateChange
+from core.streams.engine_gone import ENGINE_GONE, is_engine_gone
 from core.streams.log_buffer import VIEW_CHARS, LineBuffer
 from core.streams.log_decode import MARKER, LogLine, timestamp_key
 from core.streams.log_reader import LogReader, ReaderStart
@@ -198,6 +199,9 @@ class LogFollower:
             if isinstance(error, docker.errors.NotFound):
                 target.removed = True
                 self._marker(target, '— container removed —')
+            elif is_engine_gone(error):
+                target.stale = True
+                self._marker(target, f'— {ENGINE_GONE}: following again once it is back —')
             else:
                 target.stale = True
                 self._marker(target, f'— log stream interrupted: {message} —')

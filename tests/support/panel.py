@@ -124,3 +124,12 @@ class Panel:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def kill_panel(panel: Panel) -> None:
+    """SIGKILL to the panel's process group, as a crash: nothing of its shutdown runs; its data dir stays, so
+    ``panel.start()`` starts it again on the same data."""
+    process = panel.process
+    if process is not None and process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
