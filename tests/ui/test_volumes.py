@@ -152,7 +152,7 @@ async def test_sizes_arrive_after_the_table_and_the_prune_preview_lists_what_qua
 ) -> None:
     await sign_in(user)
     await user.open('/volumes')
-    await user.should_see('Sizes as of', retries=50)
+    await user.should_see('Sizes as of', retries=300)  # /system/df takes seconds on a busy engine
     # Given a named volume holding 1 MB, and an anonymous one in use
     subprocess.run(['docker', 'volume', 'create', volume_name], check=True, capture_output=True)
     subprocess.run(
@@ -209,7 +209,7 @@ async def test_the_detail_page_shows_the_volume_its_users_and_says_when_it_is_go
     await user.should_see('<b>ops</b>')  # text, never HTML
     await user.should_see('tmpfs')  # an admin sees the driver options
     await user.should_see('"Mountpoint"')  # the raw JSON
-    await user.should_not_see('measuring…', retries=50)  # the size came: what changes next comes from the state
+    await user.should_not_see('measuring…', retries=300)  # the size came: what changes next comes from the state
     # When the volume goes (with the CLI), the open page says so
     subprocess.run(['docker', 'rm', '-f', container], check=True, capture_output=True)
     await user.should_see('Containers using it (0)', retries=50)
