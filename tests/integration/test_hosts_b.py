@@ -37,7 +37,9 @@ def engine_b(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineB]:
 @pytest.fixture
 async def two_hosts(tmp_path: Path, engine_b: EngineB) -> AsyncIterator[Services]:
     _, url, tls = engine_b
-    running = build(Settings(data_dir=tmp_path / 'data', docker_host=None, endpoints=endpoints_setting(B, 'B', url, tls)))
+    running = build(
+        Settings(data_dir=tmp_path / 'data', docker_host=None, endpoints=endpoints_setting(B, 'B', url, tls))
+    )
     running.watchers.retry_seconds = 0.2
     await running.start()
     await eventually(lambda: all(running.state.host(endpoint).ok for endpoint in (LOCAL_ENDPOINT, B)))
