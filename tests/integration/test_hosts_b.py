@@ -3,23 +3,32 @@ engine on a loopback TCP port with mutual TLS, RECIPES: a second engine); the ho
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import docker
 import pytest
 
+from components.stack_services import service_rows
 from core.commands.spec import ContainerSpec
 from core.endpoint_roles import EndpointRoles
+from core.errors import CommandError
 from core.jobs.store import Job, JobStatus
 from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity
 from core.settings import Settings
+from core.stacks.actions import StackAction
+from core.stacks.store import StackFiles
 from system import Services, build
 from tests.support import BUSYBOX
 from tests.support.engine import OwnEngine, endpoints_setting, started_tls_engine
 from tests.support.eventually import eventually
+from tests.support.moving_tag import MovingTag
+from tests.support.registry import LocalRegistry
 from tests.support.tls import TlsFiles
 
 from .conftest import OPERATOR
@@ -144,3 +153,59 @@ async def test_a_viewer_on_b_pulls_creates_prunes_removes_nothing_there(two_host
         'image.remove',
         'image.tag',
     ]
+
+
+def tls_folders() -> set[Path]:
+    return set(Path('/dev/shm').glob('berth-compose-tls-*')) | set(
+        Path(tempfile.gettempdir()).glob('berth-compose-tls-*')
+    )
+
+
+async def test_a_stack_deploys_on_b_through_its_tls_and_b_shows_its_update_badge(
+    two_hosts: Services, engine_b: EngineB, docker_client: docker.DockerClient, registry: LocalRegistry
+) -> None:
+    engine, commands = engine_b[0], two_hosts.commands
+    name = bh2('stack')
+    project = f'label=com.docker.compose.project={name}'
+    moving = MovingTag(docker_client, registry, prefix='bh2')
+    before = tls_folders()
+    try:
+        # Given an image in the registry, which neither engine has
+        moving.push()
+        files = StackFiles(compose=f'services:\n  web:\n    image: {moving.reference}\n    command: sleep 600\n')
+        # When an operator deploys a new stack on B
+        deployed = await finished(two_hosts, await commands.deploy_stack(OPERATOR, name, files, endpoint=B))
+        assert (deployed.status, deployed.endpoint) == (JobStatus.SUCCEEDED, B), deployed.message
+        # Then compose ran against B (over mutual TLS, the material gone afterwards) and nothing ran on local
+        assert engine.cli('ps', '-q', '--filter', project).strip()
+        assert not on_local('ps', '-aq', '--filter', project).stdout.strip()
+        assert tls_folders() == before
+        # and the stack belongs to B: listed on B with its container, not on local
+        stacks = commands.stacks
+        assert stacks is not None
+        assert await asyncio.to_thread(stacks.endpoint, name) == B
+        assert name in await asyncio.to_thread(stacks.overview, B)
+        assert name not in await asyncio.to_thread(stacks.overview, LOCAL_ENDPOINT)
+        await eventually(lambda: any(row.name == name and row.running for row in commands.stack_rows({}, B)))
+        assert not any(row.name == name for row in commands.stack_rows({}, LOCAL_ENDPOINT))
+        # A deploy of the same name asked on local is refused: the stack is B's
+        with pytest.raises(CommandError, match=f'the stack {name} belongs to host "b"'):
+            await commands.deploy_stack(OPERATOR, name, files)
+        # When the registry's tag moves and B's images are checked
+        moving.push(again=True)
+        checked = await finished(two_hosts, await commands.check_updates(OPERATOR, B))
+        assert checked.status == JobStatus.SUCCEEDED, checked.message
+        # Then the stack's service on B carries the badge
+        row = next(row for row in commands.stack_rows({}, B) if row.name == name)
+        await eventually(lambda: service_rows(row, two_hosts.updates.available)[0]['update'] == 'update available')
+        # When it is taken down on B
+        down = await finished(two_hosts, await commands.stack_action(OPERATOR, name, StackAction.DOWN, endpoint=B))
+        assert (down.status, down.endpoint) == (JobStatus.SUCCEEDED, B), down.message
+        assert not engine.cli('ps', '-aq', '--filter', project).strip()
+        await eventually(lambda: not any(row.containers for row in commands.stack_rows({}, B) if row.name == name))
+    finally:
+        for container in engine.cli('ps', '-aq', '--filter', project).split():
+            subprocess.run(['docker', '-H', engine.url, 'rm', '-f', container], capture_output=True)
+        subprocess.run(['docker', '-H', engine.url, 'network', 'rm', f'{name}_default'], capture_output=True)
+        subprocess.run(['docker', '-H', engine.url, 'rmi', '-f', moving.reference], capture_output=True)
+        moving.close()
