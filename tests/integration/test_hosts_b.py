@@ -29,6 +29,7 @@ from tests.support.engine import OwnEngine, endpoints_setting, started_tls_engin
 from tests.support.eventually import eventually
 from tests.support.moving_tag import MovingTag
 from tests.support.registry import LocalRegistry
+from tests.support.tcp_proxy import TcpProxy
 from tests.support.tls import TlsFiles
 
 from .conftest import OPERATOR
@@ -209,3 +210,30 @@ async def test_a_stack_deploys_on_b_through_its_tls_and_b_shows_its_update_badge
         subprocess.run(['docker', '-H', engine.url, 'network', 'rm', f'{name}_default'], capture_output=True)
         subprocess.run(['docker', '-H', engine.url, 'rmi', '-f', moving.reference], capture_output=True)
         moving.close()
+
+
+async def test_an_engine_that_goes_silent_is_shown_unreachable_and_back(tmp_path: Path, engine_b: EngineB) -> None:
+    # Given B reached through a TCP proxy (its TLS port behind it), watched with short pings
+    _, url, tls = engine_b
+    proxy = TcpProxy('127.0.0.1', int(url.rsplit(':', 1)[1])).start()
+    setting = endpoints_setting(B, 'B', f'tcp://127.0.0.1:{proxy.port}', tls)
+    running = build(Settings(data_dir=tmp_path / 'data', docker_host=None, endpoints=setting))
+    running.watchers.retry_seconds = 0.2
+    running.watchers.ping_seconds, running.watchers.ping_timeout = 0.5, 1
+    await running.start()
+    state = running.state
+    try:
+        await eventually(lambda: state.host(B).ok and state.host(LOCAL_ENDPOINT).ok, what='both hosts connected')
+        # When the network silently drops everything (no reset, no close: the event stream just goes quiet)
+        proxy.stall()
+        # Then B is shown unreachable, saying why, while local stays connected
+        await eventually(lambda: not state.host(B).ok, timeout=20, what='B shown unreachable')
+        assert 'no answer to 2 pings in a row' in state.host(B).message
+        assert state.host(LOCAL_ENDPOINT).ok
+        # When the network answers again, B is connected and listed anew
+        synced = state.host(B).synced_at
+        proxy.resume()
+        await eventually(lambda: state.host(B).ok and state.host(B).synced_at > synced, timeout=30, what='B back')
+    finally:
+        await running.stop()
+        proxy.cut()
