@@ -24,6 +24,7 @@ from core.commands.environments import SYSTEM
 from core.docker.endpoint_store import StoredEndpoints
 from core.docker.endpoints import Endpoints
 from core.docker.reads import EngineReads
+from core.endpoint_role_store import EndpointRoleTable
 from core.endpoint_roles import EndpointRoles
 from core.environments.idle import IdleWatch
 from core.environments.quotas import QuotaRules
@@ -76,6 +77,9 @@ class Services:
     secrets: SecretBox
     credentials: RegistryCredentials
     stored_endpoints: StoredEndpoints  # endpoints added in /admin/endpoints, sealed with the panel's key
+    endpoint_roles: (
+        EndpointRoleTable  # per-host roles: the setting's and /admin/host-roles' (the sessions resolve them)
+    )
     cancel: CancelFlags
     terminals: Terminals  # open terminal sessions, ended at stop
     stats: StatsHub  # one daemon stats stream per container, shared by its viewers; ended at stop
@@ -266,6 +270,9 @@ def build(settings: Settings) -> Services:
                 stacks_root=settings.data_dir / 'stacks',
             )
         )
+    # per-host roles: the setting's, merged with those admins store in the page (the setting wins for what it names)
+    endpoint_roles = EndpointRoleTable(database, EndpointRoles.parse(settings.oidc_endpoint_roles))
+    endpoint_roles.refresh()
     services = Services(
         settings=settings,
         endpoints=endpoints,
@@ -275,7 +282,7 @@ def build(settings: Settings) -> Services:
             accounts,
             idle_seconds=settings.session_idle_minutes * 60,
             max_seconds=settings.session_max_hours * 3600,
-            endpoint_roles=EndpointRoles.parse(settings.oidc_endpoint_roles),
+            endpoint_roles=endpoint_roles,
         ),
         audit=audit,
         state=state,
@@ -300,6 +307,7 @@ def build(settings: Settings) -> Services:
         secrets=secrets,
         credentials=credentials,
         stored_endpoints=stored_endpoints,
+        endpoint_roles=endpoint_roles,
         cancel=cancel,
         terminals=Terminals(endpoints, SessionMarks(settings.data_dir / 'terminals')),
         stats=StatsHub(endpoints, state),

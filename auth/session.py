@@ -22,7 +22,7 @@ from nicegui import Client, background_tasks, run, ui
 from nicegui.persistence import PersistentDict
 from nicegui.storage import request_contextvar
 
-from core.endpoint_roles import EndpointRoles
+from core.endpoint_roles import EndpointRoles, RoleResolver
 from core.permissions import Identity, Permission
 
 from . import browser_storage
@@ -64,10 +64,11 @@ class Sessions:
         *,
         idle_seconds: float,
         max_seconds: float,
-        endpoint_roles: EndpointRoles | None = None,
+        endpoint_roles: RoleResolver | None = None,
     ) -> None:
         self.accounts = accounts
-        self.endpoint_roles = endpoint_roles or EndpointRoles()  # per-host roles (BERTH_OIDC_ENDPOINT_ROLES)
+        # per-host roles (BERTH_OIDC_ENDPOINT_ROLES and the admin page's), resolved at every check
+        self.endpoint_roles: RoleResolver = endpoint_roles or EndpointRoles()
         self.idle_seconds = idle_seconds
         self.max_seconds = max_seconds
         self.pages: dict[str, OpenPage] = {}
@@ -210,6 +211,7 @@ class Sessions:
         listed = await run.io_bound(self.accounts.refresh)
         if listed is None:  # the app is stopping
             return 0
+        await run.io_bound(self.endpoint_roles.refresh)  # per-host roles another panel may have changed
         accounts = {account.username: account for account in listed}
         now = time.time()
         return self.close_pages(lambda page: not self._still_holds(page, accounts, now))

@@ -1,6 +1,11 @@
 """How long a change made with the docker CLI takes to reach an open /containers page, at 10/100/500 containers.
 
     python bench/events.py [--counts 10 100 500] [--samples 30] [--change rename|startstop]
+    python bench/events.py --two-hosts [--counts 250] …   # the host's engine and a second one (B, mutual TLS)
+
+With ``--two-hosts`` a second Docker Engine of the bench's own is started (tests/support/engine.py: its own bridge,
+data root and socket, TLS on a loopback port); each count is made on both engines, the panel watches both (the
+containers page shows every host), samples alternate between the hosts and every figure is also given per endpoint.
 
 Per sample: t0 = wall clock just before the `docker` command; the daemon's event as received by a separate SDK
 subscriber (``event``), and the moment a MutationObserver in the page sees the row show the new name or state
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import json
 import os
@@ -19,6 +25,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -35,11 +42,13 @@ from playwright.async_api import Page, async_playwright
 
 from tests.support import BUSYBOX, PROJECT_ROOT
 from tests.support.browser import CHROMIUM, launch_chromium, signed_in_page
+from tests.support.engine import endpoints_setting, started_tls_engine
 from tests.support.panel import Panel
 
 LABELS = {'berth-bench': '1', 'berth-bench-kind': 'events'}  # the kind: never touch other benches' containers
 LABEL_FILTER = [f'{key}={value}' for key, value in LABELS.items()]
 PREFIX = 'zzbench-'  # sorts after everyone else's containers, so other people's first table page is unchanged
+B_BRIDGE, B_ADDRESS = 'bthbench0', '172.31.247.1/24'  # the second engine's own bridge (--two-hosts)
 OBSERVER = """() => {
   window.benchTarget = null;
   const check = () => {
@@ -122,13 +131,16 @@ class EventRecorder:
 class Bench:
     client: docker.DockerClient
     change: str
+    endpoint: str = 'local'  # the panel's id of the engine
+    prefix: str = PREFIX  # distinct per engine, so the filter finds one row when the page shows every host
+    cli: tuple[str, ...] = ('docker',)  # the docker CLI aimed at this engine
     names: dict[str, str] = field(default_factory=dict)  # base name -> current name
     running: set[str] = field(default_factory=set)
     ids: dict[str, str] = field(default_factory=dict)
 
     def ensure(self, count: int) -> None:
         """Makes sure zzbench-0000 ... exist (created in parallel, reused between counts)."""
-        wanted = [f'{PREFIX}{index:04d}' for index in range(count)]
+        wanted = [f'{self.prefix}{index:04d}' for index in range(count)]
         missing = [name for name in wanted if name not in self.names]
         with ThreadPoolExecutor(16) as pool:
             for name, created in zip(missing, pool.map(self._create, missing), strict=True):
@@ -145,10 +157,10 @@ class Bench:
         current = self.names[base]
         if self.change == 'rename':
             new = base if current != base else f'{base}-b'
-            return ['docker', 'rename', current, new], new, None, 'rename'
+            return [*self.cli, 'rename', current, new], new, None, 'rename'
         if base in self.running:
-            return ['docker', 'stop', '-t', '0', current], current, 'exited', 'die'
-        return ['docker', 'start', current], current, 'running', 'start'
+            return [*self.cli, 'stop', '-t', '0', current], current, 'exited', 'die'
+        return [*self.cli, 'start', current], current, 'running', 'start'
 
     def applied(self, base: str, name: str, state: str | None) -> None:
         self.names[base] = name
@@ -172,9 +184,17 @@ async def clock_offset_ms(page: Page) -> float:
 
 
 async def measure(
-    bench: Bench, recorder: EventRecorder, count: int, *, samples: int, warmup: int, rng: random.Random, app: Path
+    hosts: list[tuple[Bench, EventRecorder]],
+    count: int,
+    *,
+    samples: int,
+    warmup: int,
+    rng: random.Random,
+    app: Path,
+    env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    panel = Panel(root=app).start(timeout=120, min_containers=count)
+    """``samples`` changes (after ``warmup`` more), taking the hosts in turn; ``count`` containers on each."""
+    panel = Panel(root=app, env=env).start(timeout=120 * len(hosts), min_containers=count * len(hosts))
     try:
         async with async_playwright() as playwright:
             browser = await launch_chromium(playwright)
@@ -190,9 +210,16 @@ async def measure(
             await page.evaluate(SOCKET_WATCH)
             offset = await clock_offset_ms(page)
             rows: list[dict[str, float]] = []
-            pairs = rng.sample(sorted(bench.names), k=min(count, (samples + warmup + 1) // 2 + 1))
+            endpoints: list[str] = []  # each row's host
+            turns = (samples + warmup + len(hosts) - 1) // len(hosts)  # changes per host
+            pairs = [rng.sample(sorted(bench.names), k=min(count, (turns + 1) // 2 + 1)) for bench, _ in hosts]
             for index in range(samples + warmup):
-                base = pairs[index // 2] if bench.change == 'startstop' else pairs[index % len(pairs)]
+                (bench, recorder), mine, turn = (
+                    hosts[index % len(hosts)],
+                    pairs[index % len(hosts)],
+                    index // len(hosts),
+                )
+                base = mine[turn // 2] if bench.change == 'startstop' else mine[turn % len(mine)]
                 argv, name, state, action = bench.command(base)
                 await page.get_by_label('Filter containers').fill(base)
                 before = 'running' if base in bench.running else None  # None: any state
@@ -213,6 +240,7 @@ async def measure(
                 shown, socket = shown / 1000, socket / 1000
                 bench.applied(base, name, state)
                 if index >= warmup:
+                    endpoints.append(bench.endpoint)
                     frames = [size for at, size in received if at <= shown + 0.05]
                     rows.append(
                         {
@@ -230,13 +258,23 @@ async def measure(
             await browser.close()
     finally:
         panel.stop()
-    return {
+    result: dict[str, Any] = {
         'count': count,
         'clock_offset_ms': round(offset, 3),
         'load_average': os.getloadavg(),
         'summary': {key: summary([row[key] for row in rows]) for key in rows[0]},
         'raw': {key: [round(row[key], 2) for row in rows] for key in rows[0]},
     }
+    if len(hosts) > 1:
+        result['raw']['endpoint'] = endpoints
+        result['endpoints'] = {
+            bench.endpoint: {
+                key: summary([row[key] for row, at in zip(rows, endpoints, strict=True) if at == bench.endpoint])
+                for key in rows[0]
+            }
+            for bench, _ in hosts
+        }
+    return result
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -285,15 +323,19 @@ def machine(client: docker.DockerClient) -> dict[str, Any]:
 
 
 def print_table(results: list[dict[str, Any]]) -> None:
-    print(f'\n{"containers":>10} {"metric":>8} {"p50":>8} {"p99":>8} {"mean":>8} {"max":>8}   (ms after t0)')
+    print(
+        f'\n{"containers":>10} {"host":>6} {"metric":>8} {"p50":>8} {"p99":>8} {"mean":>8} {"max":>8}   (ms after t0)'
+    )
     for result in results:
-        for key in ('cli', 'event', 'row', 'panel', 'server', 'browser'):
-            numbers = result['summary'][key]
-            print(
-                f'{result["count"]:>10} {key:>8} '
-                + ' '.join(f'{numbers[part]:>8.1f}' for part in ('p50', 'p99', 'mean', 'max'))
-            )
-        print(f'{"":>10} {"ws KB":>8} {result["summary"]["ws_bytes"]["p50"] / 1024:>8.1f}')
+        groups = [('all', result['summary']), *result.get('endpoints', {}).items()]
+        for host, figures in groups:
+            for key in ('cli', 'event', 'row', 'panel', 'server', 'browser'):
+                numbers = figures[key]
+                print(
+                    f'{result["count"]:>10} {host:>6} {key:>8} '
+                    + ' '.join(f'{numbers[part]:>8.1f}' for part in ('p50', 'p99', 'mean', 'max'))
+                )
+        print(f'{"":>10} {"":>6} {"ws KB":>8} {result["summary"]["ws_bytes"]["p50"] / 1024:>8.1f}')
 
 
 def main() -> None:
@@ -303,43 +345,37 @@ def main() -> None:
     parser.add_argument('--warmup', type=int, default=4)
     parser.add_argument('--change', choices=['rename', 'startstop'], default='rename')
     parser.add_argument('--seed', type=int, default=1)
+    parser.add_argument(
+        '--two-hosts', action='store_true', help='also a second engine of its own (B): COUNTS containers on each'
+    )
+    parser.add_argument('--bridge', default=B_BRIDGE, help="B's own bridge (--two-hosts)")
+    parser.add_argument('--address', default=B_ADDRESS, help="the address on B's bridge (--two-hosts)")
     parser.add_argument('--app', type=Path, default=PROJECT_ROOT, help='the checkout of Berth to run (A/B runs)')
     parser.add_argument('--output', type=Path, default=PROJECT_ROOT / 'bench' / 'results' / 'events.json')
     arguments = parser.parse_args()
     client = docker.DockerClient(base_url='unix:///var/run/docker.sock', timeout=120)
-    bench = Bench(client, arguments.change)
-    recorder = EventRecorder(client)
-    rng = random.Random(arguments.seed)
-    results = []
-    try:
-        bench.remove_all()  # leftovers of an interrupted run
-        for count in sorted(arguments.counts):
-            started = time.time()
-            bench.ensure(count)
-            print(f'{count} containers ready in {time.time() - started:.1f} s; measuring', flush=True)
-            results.append(
-                asyncio.run(
-                    measure(
-                        bench,
-                        recorder,
-                        count,
-                        samples=arguments.samples,
-                        warmup=arguments.warmup,
-                        rng=rng,
-                        app=arguments.app,
-                    )
-                )
+    with contextlib.ExitStack() as stack:
+        hosts = [(Bench(client, arguments.change), EventRecorder(client))]
+        env: dict[str, str] = {}
+        if arguments.two_hosts:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix='berth-bench-engine-')))
+            engine, url, tls = stack.enter_context(
+                started_tls_engine(folder, arguments.bridge, address=arguments.address)
             )
-            print_table(results[-1:])
-    finally:
-        recorder.close()
-        bench.remove_all()
+            client_b = docker.DockerClient(base_url=engine.url, timeout=120)
+            bench_b = Bench(
+                client_b, arguments.change, endpoint='b', prefix=f'{PREFIX}b-', cli=('docker', '-H', engine.url)
+            )
+            hosts.append((bench_b, EventRecorder(client_b)))
+            env['BERTH_ENDPOINTS'] = endpoints_setting('b', 'B', url, tls)  # over mutual TLS, as a remote host
+        results = run_counts(hosts, arguments, env)
     report = {
         'bench': 'events',
         'date': datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds'),
         'machine': machine(client),
         'change': arguments.change,
         'counts': sorted(arguments.counts),
+        'endpoints': [bench.endpoint for bench, _ in hosts],
         'app': str(arguments.app),
         'samples': arguments.samples,
         'warmup': arguments.warmup,
@@ -350,6 +386,40 @@ def main() -> None:
     arguments.output.write_text(json.dumps(report, indent=2) + '\n')
     print_table(results)
     print(f'\nsaved {arguments.output}')
+
+
+def run_counts(
+    hosts: list[tuple[Bench, EventRecorder]], arguments: argparse.Namespace, env: dict[str, str]
+) -> list[dict[str, Any]]:
+    rng = random.Random(arguments.seed)
+    results = []
+    try:
+        for bench, _ in hosts:
+            bench.remove_all()  # leftovers of an interrupted run
+        for count in sorted(arguments.counts):
+            started = time.time()
+            for bench, _ in hosts:
+                bench.ensure(count)
+            print(f'{count} containers per host ready in {time.time() - started:.1f} s; measuring', flush=True)
+            results.append(
+                asyncio.run(
+                    measure(
+                        hosts,
+                        count,
+                        samples=arguments.samples,
+                        warmup=arguments.warmup,
+                        rng=rng,
+                        app=arguments.app,
+                        env=env,
+                    )
+                )
+            )
+            print_table(results[-1:])
+    finally:
+        for bench, recorder in hosts:
+            recorder.close()
+            bench.remove_all()
+    return results
 
 
 if __name__ == '__main__':

@@ -33,6 +33,7 @@ NAVIGATION: tuple[tuple[str, str, str, Permission, bool], ...] = (
     ('Quotas', '/admin/quotas', 'data_usage', Permission.QUOTAS_MANAGE, False),
     ('Runtimes', '/admin/runtimes', 'memory', Permission.RUNTIMES_MANAGE, False),
     ('Hosts', '/admin/endpoints', 'dns', Permission.ENDPOINTS_MANAGE, False),
+    ('Host roles', '/admin/host-roles', 'admin_panel_settings', Permission.USERS_MANAGE, False),
     ('Audit', '/admin/audit', 'policy', Permission.AUDIT_READ, False),
     ('Recordings', '/recordings', 'smart_display', Permission.USERS_MANAGE, False),
 )

@@ -61,7 +61,7 @@ class HostSwitcher(ui.button):
     def __init__(self, services: Services) -> None:
         super().__init__(icon='dns')
         self.services = services
-        # read once, here, in the page's request: a state listener runs outside it (and choosing reloads the page)
+        # read while the page is built: a state listener runs outside the request, where the user storage is not
         self.chosen = chosen_host(services)
         self.props('flat no-caps color=white aria-label="Hosts"').mark('host-switcher')
         with self:
@@ -76,7 +76,7 @@ class HostSwitcher(ui.button):
             self.show()
 
     def show(self) -> None:
-        chosen = self.chosen
+        chosen = self.chosen if self.chosen in self.services.endpoints else None
         self.text = 'All hosts' if chosen is None else host_name(self.services, chosen)
         self.dot.set_visibility(bool(self.services.state.unreachable()))
         self.items.clear()

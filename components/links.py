@@ -30,6 +30,12 @@ def network_path(name: str, endpoint: str = LOCAL_ENDPOINT) -> str:
     return f'/hosts/{quote(endpoint, safe="")}/networks/{quote(name, safe="")}'
 
 
+def stack_path(name: str, endpoint: str = LOCAL_ENDPOINT) -> str:
+    """``/stacks/shop`` for ``local``, ``/hosts/b/stacks/shop`` elsewhere."""
+    tail = f'/stacks/{quote(name, safe="")}'
+    return tail if endpoint == LOCAL_ENDPOINT else f'/hosts/{quote(endpoint, safe="")}{tail}'
+
+
 def js_container_href(name_field: str = 'props.row.name', endpoint_field: str = 'props.row.endpoint') -> str:
     """The same path as a Vue expression for table cells (rows carry ``endpoint``)."""
     return f"'/hosts/' + encodeURIComponent({endpoint_field}) + '/containers/' + encodeURIComponent({name_field})"

@@ -11,10 +11,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from typing import Protocol
 
 from core.permissions import ROLES, Role
 
 USER_PREFIX = 'user:'
+
+
+class RoleResolver(Protocol):
+    """What the sessions ask on every check: the roles a person has on particular hosts."""
+
+    def resolve(self, username: str, role: str, groups: Iterable[str]) -> tuple[tuple[str, str], ...]: ...
+
+    def refresh(self) -> None:
+        """Reads what may have changed elsewhere (blocking)."""
 
 
 class EndpointRolesError(ValueError):
@@ -54,6 +64,9 @@ class EndpointRoles:
 
     def __bool__(self) -> bool:
         return bool(self.table)
+
+    def refresh(self) -> None:
+        """A fixed table: nothing to read again."""
 
     def resolve(self, username: str, role: str, groups: Iterable[str]) -> tuple[tuple[str, str], ...]:
         """(endpoint, role there) for each listed endpoint; '' where the person has no role."""

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from . import (
     admin,
     admin_endpoints,
+    admin_host_roles,
     admin_quotas,
     admin_runtimes,
     admin_templates,
@@ -55,6 +56,7 @@ def register(services: Services) -> None:
     admin_quotas.register(services)
     admin_runtimes.register(services)
     admin_endpoints.register(services)
+    admin_host_roles.register(services)
     environments.register(services)
     terminal.register(services)
     logs.register(services)

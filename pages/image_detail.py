@@ -63,7 +63,7 @@ class ImageDetail:
         self.key = state_key(row.endpoint, row.id)  # the image's key in the live state
         self.environment = EnvironmentAccess(services, identity, action='image.reveal_env', target=row.title)
         self.data: dict[str, Any] = {}
-        operator = identity.can(Permission.IMAGE_REMOVE)
+        operator = identity.can(Permission.IMAGE_REMOVE, row.scope)
         with ui.row().classes('w-full items-center gap-2'):
             ui.link('Images', '/images')
             ui.label('/')

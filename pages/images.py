@@ -23,7 +23,7 @@ from core.commands.images import PRUNE_MODES
 from core.docker.client import describe_error
 from core.errors import CommandError
 from core.jobs.store import Job, JobStatus, JobUpdate
-from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, Scope
+from core.permissions import Forbidden, Identity, Permission, Scope
 from core.state.images import ImageRow, format_size, prune_candidates
 from core.state.model import CONTAINER_CHANGES, IMAGE_CHANGES, StateChange, state_key
 
@@ -69,8 +69,9 @@ class ImagesView:
         self._counts: dict[str, int] = {}
         self.host = single_host(services)  # one host at a time: image ids repeat across hosts
         self.identity = identity
-        row_actions = identity.can(Permission.IMAGE_REMOVE, Scope(endpoint=self.host))
-        operator = row_actions and self.host == LOCAL_ENDPOINT  # pull, prune and create: on local for now
+        here = Scope(endpoint=self.host)  # pull, prune, create and checks act on the host shown
+        row_actions = identity.can(Permission.IMAGE_REMOVE, here)
+        operator = identity.can(Permission.IMAGE_PULL, here)
         self.endpoint = self.host
         with ui.row().classes('w-full items-center gap-3'):
             ui.label('Images' + on_host(self.host)).classes('text-h5')
@@ -82,14 +83,16 @@ class ImagesView:
                 .props('clearable dense outlined aria-label="Filter images"')
                 .classes('w-64')
             )
-            if operator:
+            if identity.can(Permission.IMAGE_PRUNE, here):
                 for mode, what in PRUNE_MODES.items():
                     ui.button(
                         f'Prune {what}…', icon='cleaning_services', on_click=lambda mode=mode: self.prune(mode)
                     ).props(f'flat no-caps aria-label="Prune {what}"')
+            if identity.can(Permission.CONTAINER_CREATE, here):
                 ui.button('Create container', icon='add', on_click=lambda: ui.navigate.to('/containers/new')).props(
                     'flat no-caps'
                 )
+            if operator:
                 ui.button('Check for updates', icon='update', on_click=self.check_updates).props(
                     'flat no-caps aria-label="Check for updates"'
                 )
@@ -168,7 +171,12 @@ class ImagesView:
         field's error."""
         try:
             job = await self.services.commands.pull_image(
-                self.services.sessions.current(), reference, username=username, password=password, save=save
+                self.services.sessions.current(),
+                reference,
+                username=username,
+                password=password,
+                save=save,
+                endpoint=self.host,
             )
         except CommandError as error:
             return sentence(error)
@@ -204,19 +212,19 @@ class ImagesView:
 
     async def prune(self, mode: str) -> None:
         state = self.services.state
-        local = [image for image in state.images.values() if image.endpoint == LOCAL_ENDPOINT]
-        candidates = prune_candidates(local, set(state.containers_using(LOCAL_ENDPOINT)), unused=mode == 'unused')
+        here = [image for image in state.images.values() if image.endpoint == self.host]
+        candidates = prune_candidates(here, set(state.containers_using(self.host)), unused=mode == 'unused')
         if not candidates:
             ui.notify(f'There are no {PRUNE_MODES[mode]} to remove.', type='info')
             return
         try:
-            sizes = unique_sizes(await self.services.reads.disk_usage())
+            sizes = unique_sizes(await self.services.host_reads(self.host).disk_usage())
         except Exception as error:  # the daemon is away: the dialog falls back to whole image sizes
             ui.notify(f'Could not measure shared layers: {describe_error(error)}', type='warning')
             sizes = {}
         confirmed = await PruneDialog(PRUNE_MODES[mode], candidates, sizes).ask()
         if confirmed:
-            await run_command(self.services, self.services.commands.prune_images, mode, confirmed)
+            await run_command(self.services, self.services.commands.prune_images, mode, confirmed, endpoint=self.host)
 
 
 async def image_action(services: Services, action: str, image_id: str) -> None:
@@ -226,7 +234,8 @@ async def image_action(services: Services, action: str, image_id: str) -> None:
     if image is None:
         return
     if action == 'run':
-        ui.navigate.to(f'/containers/new?image={quote(image.tags[0] if image.tags else image.id)}')
+        reference = quote(image.tags[0] if image.tags else image.id)
+        ui.navigate.to(f'/containers/new?image={reference}&host={quote(image.endpoint)}')  # created on the image's host
     elif action == 'tag':
         reference = await TagDialog(image).ask()
         if reference:

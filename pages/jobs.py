@@ -19,6 +19,7 @@ COLUMNS: list[dict[str, Any]] = [
     {'name': 'status', 'label': 'Status', 'field': 'status', 'sortable': True, 'align': 'left'},
     {'name': 'what', 'label': 'What', 'field': 'what', 'align': 'left'},
     {'name': 'target', 'label': 'Target', 'field': 'target', 'sortable': True, 'align': 'left'},
+    {'name': 'host', 'label': 'Host', 'field': 'endpoint', 'sortable': True, 'align': 'left'},
     {'name': 'who', 'label': 'Who', 'field': 'who', 'sortable': True, 'align': 'left'},
     {'name': 'when', 'label': 'When', 'field': 'when', 'sortable': True, 'align': 'left'},
     {'name': 'duration', 'label': 'Duration', 'field': 'duration', 'align': 'right'},
@@ -68,6 +69,7 @@ def job_row(job: Job) -> dict[str, Any]:
         'status': job.status,
         'what': job.kind,
         'target': job.target_name,
+        'endpoint': job.endpoint,  # the Docker host it ran against
         'who': job.requested_by,
         'when': time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(job.created_at)),
         'duration': f'{duration:.1f} s' if duration is not None else '',

@@ -54,12 +54,14 @@ def register(services: Services) -> None:
                 LogView(services, [row.name], endpoint=row.endpoint)
 
     @ui.page('/logs')
-    def merged_logs_page(project: str = '', containers: str = '') -> None:
+    def merged_logs_page(project: str = '', containers: str = '', endpoint: str = LOCAL_ENDPOINT) -> None:
         identity = page_identity(services, Permission.CONTAINER_LOGS, WHAT, own=True)
         if identity is None:
             return
         with frame(services, identity, f'Logs · {project}' if project else 'Logs'):
-            rows = _project_rows(services, project) if project else _named_rows(services, containers)
+            rows = (
+                _project_rows(services, project, endpoint) if project else _named_rows(services, containers, endpoint)
+            )
             ui.label(f'Logs of compose project {project}' if project else 'Logs of several containers').classes(
                 'text-h5'
             )
@@ -71,17 +73,15 @@ def register(services: Services) -> None:
                 )
                 return
             missing = (
-                []
-                if project
-                else [name for name in _split(containers) if services.state.find(name, LOCAL_ENDPOINT) is None]
+                [] if project else [name for name in _split(containers) if services.state.find(name, endpoint) is None]
             )
             if missing:
                 ui.label(f'Not found, so not shown: {", ".join(missing)}.').classes('text-warning')
             if not _readable(services, identity, rows):
                 return
-            view = LogView(services, [row.name for row in rows], tagged=True)
+            view = LogView(services, [row.name for row in rows], tagged=True, endpoint=endpoint)
             if project:
-                _follow_new_members(services, view, project)
+                _follow_new_members(services, view, project, endpoint)
 
     @app.get(WHOLE_LOG_PATH)
     async def download_whole_log(
@@ -169,20 +169,18 @@ def _named_rows(services: Services, names: str, endpoint: str = LOCAL_ENDPOINT) 
     return list(unique.values())
 
 
-def _project_rows(services: Services, project: str) -> list[ContainerRow]:
-    members = [
-        row for row in services.state.containers.values() if row.project == project and row.endpoint == LOCAL_ENDPOINT
-    ]
+def _project_rows(services: Services, project: str, endpoint: str = LOCAL_ENDPOINT) -> list[ContainerRow]:
+    members = [row for row in services.state.containers.values() if row.project == project and row.endpoint == endpoint]
     return sorted(members, key=lambda row: row.name)
 
 
-def _follow_new_members(services: Services, view: LogView, project: str) -> None:
+def _follow_new_members(services: Services, view: LogView, project: str, endpoint: str) -> None:
     def on_state(change: StateChange) -> None:
         row = services.state.containers.get(change.container_id) if change.kind == ChangeKind.UPSERT else None
-        if row is not None and row.project == project and row.endpoint == LOCAL_ENDPOINT:
+        if row is not None and row.project == project and row.endpoint == endpoint:
             view.follow_also(row.name)
         elif change.kind == ChangeKind.RESET:
-            for member in _project_rows(services, project):
+            for member in _project_rows(services, project, endpoint):
                 view.follow_also(member.name)
 
     on_client_delete(services.state.subscribe(on_state))

@@ -1,17 +1,19 @@
-"""/stacks/{name}: one stack — its files in the editor (Validate, Deploy), its actions, the live deployment log of the
-latest action (everyone watching sees it), its services live from the container events, its versions (diff, roll
-back) and its merged logs. A stack the engine runs but Berth has no files for is external: adopt it, or act on its
-containers' lifecycle alone. A name with neither is a new stack."""
+"""/stacks/{name} (``local``'s) and /hosts/{endpoint}/stacks/{name}: one stack — its files in the editor (Validate,
+Deploy), its actions, the live deployment log of the latest action (everyone watching sees it), its services live from
+the container events, its versions (diff, roll back) and its merged logs. A stack the engine runs but Berth has no
+files for is external: adopt it, or act on its containers' lifecycle alone. A name with neither is a new stack. A stack
+of Berth's belongs to one host; its page on another host leads to it."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING
-from urllib.parse import quote
+from urllib.parse import urlencode
 
 from nicegui import ui
 
 from components.frame import frame, on_client_delete, page_identity
+from components.links import HOSTS, stack_path
 from components.stack_dialogs import DiffDialog, DownDialog
 from components.stack_editor import StackEditor
 from components.stack_log import DeployLogView
@@ -19,7 +21,7 @@ from components.stack_services import StackServicesTable
 from core.commands.stacks import StackInvalid
 from core.errors import CommandError
 from core.jobs.store import Job, JobUpdate
-from core.permissions import Forbidden, Identity, Permission
+from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, Scope, require
 from core.stacks.actions import KINDS, StackAction
 from core.stacks.compose import ComposeMissing, default_compose
 from core.stacks.listing import MANAGED, StackRow
@@ -37,22 +39,31 @@ WITH_FILES = (StackAction.PULL, StackAction.UPDATE)
 
 def register(services: Services) -> None:
     @ui.page('/stacks/{name}')
-    async def stack_page(name: str) -> None:
-        identity = page_identity(services, Permission.STACK_READ, 'see stacks')
+    @ui.page(HOSTS + '/stacks/{name}')
+    async def stack_page(name: str, endpoint: str = LOCAL_ENDPOINT) -> None:
+        identity = page_identity(services, Permission.STACK_READ, 'see stacks', own=True)
         if identity is None:
             return
-        await services.state.first_sync()
         with frame(services, identity, name):
             store = services.commands.stacks
             try:
                 check_name(name)
                 if store is None:
                     raise StackError('stacks are not set up on this panel')
-                files = (
-                    await asyncio.to_thread(store.read, name) if await asyncio.to_thread(store.exists, name) else None
-                )
+                if endpoint not in services.endpoints:
+                    raise StackError(f'there is no Docker host "{endpoint}"')
+                require(identity, Permission.STACK_READ, 'see stacks', Scope(endpoint=endpoint))
+                await services.state.first_sync(endpoint=endpoint)
+                if await asyncio.to_thread(store.exists, name):
+                    owner = await asyncio.to_thread(store.endpoint, name)
+                    if owner != endpoint:  # a stack of Berth's lives on its own host
+                        ui.navigate.to(stack_path(name, owner))
+                        return
+                    files: StackFiles | None = await asyncio.to_thread(store.read, name)
+                else:
+                    files = None
                 versions = await asyncio.to_thread(store.versions, name)
-            except StackError as error:
+            except (StackError, Forbidden) as error:
                 ui.label(sentence(error)).classes('text-h6').props('role=alert')
                 ui.link('Back to stacks', '/stacks')
                 return
@@ -60,7 +71,7 @@ def register(services: Services) -> None:
                 compose_title = (await asyncio.to_thread(default_compose)).title
             except ComposeMissing as error:
                 compose_title = sentence(error)
-            StackPage(services, identity, store, name, files, versions, compose_title)
+            StackPage(services, identity, store, name, files, versions, compose_title, endpoint)
 
 
 class StackPage:
@@ -73,11 +84,14 @@ class StackPage:
         files: StackFiles | None,
         versions: list[Version],
         compose_title: str,
+        endpoint: str = LOCAL_ENDPOINT,
     ) -> None:
         self.services, self.identity, self.store, self.name = services, identity, store, name
+        self.endpoint = endpoint  # the stack's host: every command and check is about it
+        self.here = Scope(endpoint=endpoint)
         self.managed = files is not None
         row = self.row()
-        if files is None and row is None and not identity.can(Permission.STACK_DEPLOY):
+        if files is None and row is None and not identity.can(Permission.STACK_DEPLOY, self.here):
             ui.label(f'There is no stack named {name}.').classes('text-h6').props('role=alert')
             ui.link('Back to stacks', '/stacks')
             return
@@ -86,6 +100,8 @@ class StackPage:
             ui.link('Stacks', '/stacks')
             ui.label('/')
             ui.label(name).classes('text-h5 font-mono')
+            if endpoint != LOCAL_ENDPOINT:
+                ui.label(f'on host "{endpoint}"').classes('text-body2').props('aria-label="Host"')
             source = MANAGED if self.managed else 'external' if row is not None else 'new'
             self.source = ui.badge(source).props('aria-label="Source"')
             self.status = ui.label().classes('text-body2').props('aria-label="Status"')
@@ -95,16 +111,17 @@ class StackPage:
             self.buttons: dict[StackAction, ui.button] = {}
             for action in (*LIFECYCLE, *WITH_FILES):
                 spec = action.spec
-                if identity.can(spec.permission):
+                if identity.can(spec.permission, self.here):
                     self.buttons[action] = ui.button(
                         spec.label, icon=spec.icon, on_click=lambda action=action: self.act(action)
                     ).props(f'flat no-caps aria-label="{spec.label}"')
-            if row is not None and not self.managed and identity.can(Permission.STACK_DEPLOY):
+            if row is not None and not self.managed and identity.can(Permission.STACK_DEPLOY, self.here):
                 self.adopt_button = ui.button('Adopt', icon='move_to_inbox', on_click=self.adopt).props(
                     'flat no-caps aria-label="Adopt"'
                 )
             ui.space()
-            ui.link('Merged logs', f'/logs?project={quote(name)}').props('aria-label="Merged logs"')
+            logs = f'/logs?{urlencode({"project": name, "endpoint": endpoint})}'
+            ui.link('Merged logs', logs).props('aria-label="Merged logs"')
         self.editor_box = ui.column().classes('w-full gap-2')
         with self.editor_box:
             self.editor: StackEditor | None = None
@@ -140,7 +157,7 @@ class StackPage:
         on_client_delete(services.updates.subscribe(lambda endpoint, references: self.show_stack()))
 
     def build_editor(self, files: StackFiles | None) -> None:
-        deploy = self.identity.can(Permission.STACK_DEPLOY)
+        deploy = self.identity.can(Permission.STACK_DEPLOY, self.here)
         self.editor = StackEditor(files, editable=deploy, reveal=self.reveal if deploy else None)
         if deploy:
             with ui.row().classes('w-full items-center gap-2'):
@@ -155,10 +172,16 @@ class StackPage:
                 ui.button('Deploy', icon='rocket_launch', on_click=self.deploy).props('no-caps aria-label="Deploy"')
 
     def row(self) -> StackRow | None:
-        return next((row for row in self.services.commands.stack_rows({}) if row.name == self.name), None)
+        rows = self.services.commands.stack_rows({}, self.endpoint)
+        return next((row for row in rows if row.name == self.name), None)
 
     def is_mine(self, job: Job) -> bool:
-        return job.kind in KINDS and job.target == self.name and self.identity.can(Permission.JOB_READ, job.scope)
+        return (
+            job.kind in KINDS
+            and job.target == self.name
+            and job.endpoint == self.endpoint
+            and self.identity.can(Permission.JOB_READ, job.scope)
+        )
 
     def on_job(self, job: Job, update: JobUpdate) -> None:
         if self.is_mine(job):
@@ -173,7 +196,7 @@ class StackPage:
         self.show_stack()
 
     def show_stack(self) -> None:
-        row = self.row() or StackRow(name=self.name, source=MANAGED)
+        row = self.row() or StackRow(name=self.name, source=MANAGED, endpoint=self.endpoint)
         if self.editor is not None and not row.services:
             row.services = StackFiles(compose=self.editor.compose.value or '').services()
         self.status.text = row.status
@@ -189,7 +212,7 @@ class StackPage:
             for version in versions:
                 with ui.row().classes('w-full items-center gap-2'):
                     ui.label(version.title).classes('text-body2 grow')
-                    if self.identity.can(Permission.STACK_DEPLOY) and version is not versions[0]:
+                    if self.identity.can(Permission.STACK_DEPLOY, self.here) and version is not versions[0]:
                         ui.button(
                             'Roll back', icon='history', on_click=lambda number=version.number: self.rollback(number)
                         ).props(f'flat dense no-caps aria-label="Roll back to v{version.number}"')
@@ -201,7 +224,7 @@ class StackPage:
         assert self.editor is not None
         try:
             result = await self.services.commands.validate_stack(
-                self.services.sessions.current(), self.name, self.editor.files()
+                self.services.sessions.current(), self.name, self.editor.files(), endpoint=self.endpoint
             )
         except (Forbidden, CommandError) as error:
             self.editor.show_refusal(sentence(error))
@@ -211,7 +234,13 @@ class StackPage:
     async def deploy(self) -> None:
         assert self.editor is not None
         message = self.message.value or ''
-        job = await self.run(self.services.commands.deploy_stack, self.name, self.editor.files(), message=message)
+        job = await self.run(
+            self.services.commands.deploy_stack,
+            self.name,
+            self.editor.files(),
+            message=message,
+            endpoint=self.endpoint,
+        )
         if job is not None:
             self.message.value = ''
             self.editor.show_problems([])
@@ -230,7 +259,13 @@ class StackPage:
             if answer is None:
                 return
             remove_volumes = bool(answer['remove_volumes'])
-        await self.run(self.services.commands.stack_action, self.name, action, remove_volumes=remove_volumes)
+        await self.run(
+            self.services.commands.stack_action,
+            self.name,
+            action,
+            remove_volumes=remove_volumes,
+            endpoint=self.endpoint,
+        )
 
     async def run(self, command: object, *arguments: object, **keywords: object) -> Job | None:
         """A command as the current user; problems land in the editor (with lines), refusals as notifications."""
@@ -259,7 +294,9 @@ class StackPage:
 
     async def adopt(self) -> None:
         try:
-            version = await self.services.commands.adopt_stack(self.services.sessions.current(), self.name)
+            version = await self.services.commands.adopt_stack(
+                self.services.sessions.current(), self.name, endpoint=self.endpoint
+            )
         except (Forbidden, CommandError) as error:
             ui.notify(sentence(error), type='negative', multi_line=True)
             return

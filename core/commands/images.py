@@ -18,7 +18,7 @@ from core.docker.reference import InvalidReference, parse_reference
 from core.errors import CommandError
 from core.jobs.cancel import CancelFlags
 from core.jobs.store import ACTIVE, Job, JobStatus, JobStore
-from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, role_allows
+from core.permissions import ANYWHERE, LOCAL_ENDPOINT, Forbidden, Identity, Permission, Scope, role_allows
 from core.protection import Protection
 from core.state.images import ImageRow, prune_candidates
 from core.state.model import DockerState
@@ -41,12 +41,20 @@ class ImageCommands(CommandBase):
     endpoints: Endpoints | None
 
     async def pull_image(
-        self, identity: Identity | None, reference: str, *, username: str = '', password: str = '', save: bool = False
+        self,
+        identity: Identity | None,
+        reference: str,
+        *,
+        username: str = '',
+        password: str = '',
+        save: bool = False,
+        endpoint: str = LOCAL_ENDPOINT,
     ) -> Job:
         """Validates the reference, seals the credentials (entered, or saved for that registry) for the worker,
-        and queues the pull. Credentials never reach the audit log or the job; they are saved (encrypted) only
-        when ``save`` is set and the pull was allowed."""
-        self._require(identity, Permission.IMAGE_PULL, 'pull images', 'image.pull', reference.strip())
+        and queues the pull on ``endpoint``. Credentials never reach the audit log or the job; they are saved
+        (encrypted) only when ``save`` is set and the pull was allowed."""
+        where = Scope(endpoint=endpoint)
+        self._require(identity, Permission.IMAGE_PULL, 'pull images', 'image.pull', reference.strip(), scope=where)
         try:
             parsed = parse_reference(reference)
         except InvalidReference as error:
@@ -64,6 +72,7 @@ class ImageCommands(CommandBase):
             params={},
             audit_params={'reference': str(parsed), 'credentials': source, 'save_credentials': bool(save and username)},
             arguments=(str(parsed), sealed),
+            scope=where,
         )
         if save and username and job.status != JobStatus.FAILED and self.credentials and identity:
             self.credentials.save(parsed.registry_key, username, password, identity.username)
@@ -71,8 +80,7 @@ class ImageCommands(CommandBase):
 
     async def remove_image(self, identity: Identity | None, image_id: str, *, force: bool = False) -> Job:
         """Removes an image (all its tags with ``force``; the daemon refuses an image in use otherwise)."""
-        self._require(identity, Permission.IMAGE_REMOVE, 'remove images', 'image.remove', image_id)
-        row = self._image(image_id)
+        row = self._guarded_image(identity, Permission.IMAGE_REMOVE, 'remove images', 'image.remove', image_id)
         return await self.dispatch(
             identity,
             permission=Permission.IMAGE_REMOVE,
@@ -82,12 +90,12 @@ class ImageCommands(CommandBase):
             target_name=row.title,
             params={'force': force},
             arguments=('remove', row.id),
+            scope=row.scope,
         )
 
     async def tag_image(self, identity: Identity | None, image_id: str, new_reference: str) -> Job:
         """Adds the tag ``new_reference`` (repository[:tag], 'latest' when left out) to an image."""
-        self._require(identity, Permission.IMAGE_TAG, 'tag images', 'image.tag', image_id)
-        row = self._image(image_id)
+        row = self._guarded_image(identity, Permission.IMAGE_TAG, 'tag images', 'image.tag', image_id)
         try:
             parsed = parse_reference(new_reference, allow_digest=False)
         except InvalidReference as error:
@@ -101,11 +109,17 @@ class ImageCommands(CommandBase):
             target_name=row.title,
             params={'repository': parsed.name, 'tag': parsed.tag or 'latest'},
             arguments=('tag', row.id),
+            scope=row.scope,
         )
 
-    async def prune_images(self, identity: Identity | None, mode: str, image_ids: list[str]) -> Job:
-        """Removes exactly the images the user confirmed, if they still qualify (dangling / unused) now."""
-        self._require(identity, Permission.IMAGE_PRUNE, 'prune images', 'image.prune', PRUNE_MODES.get(mode, mode))
+    async def prune_images(
+        self, identity: Identity | None, mode: str, image_ids: list[str], *, endpoint: str = LOCAL_ENDPOINT
+    ) -> Job:
+        """Removes exactly the images of ``endpoint`` the user confirmed (their ids), if they still qualify (dangling /
+        unused) now."""
+        where = Scope(endpoint=endpoint)
+        what = PRUNE_MODES.get(mode, mode)
+        self._require(identity, Permission.IMAGE_PRUNE, 'prune images', 'image.prune', what, scope=where)
         if mode not in PRUNE_MODES:
             raise CommandError(f'unknown prune mode {mode!r}')
         if not image_ids:
@@ -113,15 +127,15 @@ class ImageCommands(CommandBase):
         candidates = {
             row.id
             for row in prune_candidates(
-                [image for image in self.state.images.values() if image.endpoint == LOCAL_ENDPOINT],
-                set(self.state.containers_using(LOCAL_ENDPOINT)),
+                [image for image in self.state.images.values() if image.endpoint == endpoint],
+                set(self.state.containers_using(endpoint)),
                 unused=mode == 'unused',
             )
         }
         gone = [image_id for image_id in image_ids if image_id not in candidates]
         if gone:
             names = ', '.join(
-                self.state.images[image_id].title if image_id in self.state.images else image_id[:19]
+                row.title if (row := self.state.image(image_id, endpoint)) is not None else image_id[:19]
                 for image_id in gone
             )
             raise CommandError(f'the list changed meanwhile ({names} no longer qualifies): look again and confirm')
@@ -134,12 +148,17 @@ class ImageCommands(CommandBase):
             target_name=PRUNE_MODES[mode],
             params={'image_ids': list(image_ids)},
             arguments=('prune', ''),
+            scope=where,
         )
 
-    async def create_container(self, identity: Identity | None, spec: ContainerSpec) -> Job:
-        """Checks the role, the spec and the body-level policy (:func:`core.commands.policy.refusals`), then queues the
-        create (and start). The actor checks the policy again with the role this dispatch verified."""
+    async def create_container(
+        self, identity: Identity | None, spec: ContainerSpec, *, endpoint: str = LOCAL_ENDPOINT
+    ) -> Job:
+        """Checks the role on ``endpoint``, the spec and the body-level policy (:func:`core.commands.policy.refusals`),
+        then queues the create (and start) there. The actor checks the policy again with the role this dispatch
+        verified."""
         target_name = spec.name or f'a container from {spec.image}'
+        where = Scope(endpoint=endpoint)
         identity = self._require(
             identity,
             Permission.CONTAINER_CREATE,
@@ -147,15 +166,19 @@ class ImageCommands(CommandBase):
             'container.create',
             target_name,
             spec.audit_summary(),
+            scope=where,
         )
         try:
             spec.validate()
         except SpecError as error:
             raise CommandError(str(error)) from None
-        reasons = policy.refusals(spec, identity.role, await self._protected_volumes(spec, identity.role))
+        role = identity.role_on(endpoint)
+        reasons = policy.refusals(spec, role, await self._protected_volumes(spec, role, endpoint))
         if reasons:
-            refusal = Forbidden(f'{identity.username} is an {identity.role}: {"; ".join(reasons)}')
-            self._refused(identity, 'container.create', target_name, spec.audit_summary(), refusal)
+            article = 'an' if role[:1] in 'aeiou' else 'a'
+            host = '' if endpoint == LOCAL_ENDPOINT else f' on host "{endpoint}"'
+            refusal = Forbidden(f'{identity.username} is {article} {role}{host}: {"; ".join(reasons)}')
+            self._refused(identity, 'container.create', target_name, spec.audit_summary(), refusal, endpoint=endpoint)
             raise refusal
         return await self.dispatch(
             identity,
@@ -167,6 +190,7 @@ class ImageCommands(CommandBase):
             params={},
             audit_params=spec.audit_summary(),
             arguments=(spec.to_dict(),),
+            scope=where,
         )
 
     def cancel_job(self, identity: Identity | None, job_id: str) -> None:
@@ -214,8 +238,9 @@ class ImageCommands(CommandBase):
         )
         return forgotten
 
-    async def _protected_volumes(self, spec: ContainerSpec, role: str) -> set[str]:
-        """Berth's protected volumes, looked up (off the loop) only when a non-admin asks for named volumes."""
+    async def _protected_volumes(self, spec: ContainerSpec, role: str, endpoint: str = LOCAL_ENDPOINT) -> set[str]:
+        """Berth's protected volumes on ``endpoint``, looked up (off the loop) only when a non-admin asks for named
+        volumes."""
         if (
             role_allows(role, Permission.BERTH_INTERNALS)
             or self.endpoints is None
@@ -224,14 +249,20 @@ class ImageCommands(CommandBase):
             return set()
         endpoints = self.endpoints
         try:
-            found = await run.io_bound(lambda: self.protection.protected_volumes(endpoints.client(LOCAL_ENDPOINT).api))
+            found = await run.io_bound(lambda: self.protection.protected_volumes(endpoints.client(endpoint).api))
             return set(found or ())
         except docker.errors.DockerException as error:
             raise CommandError(f"could not check the volumes against Berth's own: {describe_error(error)}") from None
 
-    def _image(self, image_id: str) -> ImageRow:
-        # the state's key (an id on local, endpoint/id elsewhere), else a reference on local
+    def _guarded_image(
+        self, identity: Identity | None, permission: Permission, what: str, kind: str, image_id: str
+    ) -> ImageRow:
+        """The image (``image_id``: the state's key, an id on local and endpoint/id elsewhere, else a reference on
+        local) once ``permission`` on its host is checked (refusals audited); gone: a sentence."""
         row = self.state.images.get(image_id) or self.state.find_image(image_id, LOCAL_ENDPOINT)
+        self._require(
+            identity, permission, what, kind, row.title if row else image_id, scope=row.scope if row else ANYWHERE
+        )
         if row is None:
             raise CommandError(f'image {image_id.removeprefix("sha256:")[:12]} no longer exists')
         return row

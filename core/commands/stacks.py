@@ -17,6 +17,7 @@ import docker
 
 from core.commands.base import CommandBase
 from core.docker.client import describe_error
+from core.docker.endpoint_spec import EndpointKind
 from core.errors import CommandError
 from core.jobs.store import Job
 from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, Scope
@@ -53,56 +54,104 @@ class StackCommands(CommandBase):
 
     stacks: Stacks | None
 
-    async def validate_stack(self, identity: Identity | None, name: str, files: StackFiles) -> Validation:
+    async def validate_stack(
+        self, identity: Identity | None, name: str, files: StackFiles, *, endpoint: str = LOCAL_ENDPOINT
+    ) -> Validation:
         """Runs compose config on ``files`` (never deploying): its problems with their lines and the policy's
-        refusals for the requester's role."""
-        identity = self._require(identity, Permission.STACK_DEPLOY, 'write stacks', 'stack.validate', name)
+        refusals for the requester's role on the stack's host (``endpoint`` for a new stack)."""
         store = self._stacks()
-        checked = await self._check_stack(store, identity, name, files)
-        refusals = await self._stack_refusals(checked.config, identity) if checked.ok else []
+        where = await self._stack_endpoint(store, name, endpoint)
+        identity = self._require(
+            identity, Permission.STACK_DEPLOY, 'write stacks', 'stack.validate', name, scope=Scope(endpoint=where)
+        )
+        checked = await self._check_stack(store, identity, name, files, where)
+        refusals = await self._stack_refusals(checked.config, identity, where) if checked.ok else []
         return Validation(problems=checked.problems, refusals=refusals, services=checked.services)
 
     async def deploy_stack(
-        self, identity: Identity | None, name: str, files: StackFiles, *, message: str = '', kind: str = ''
+        self,
+        identity: Identity | None,
+        name: str,
+        files: StackFiles,
+        *,
+        message: str = '',
+        kind: str = '',
+        endpoint: str = LOCAL_ENDPOINT,
     ) -> Job:
-        """Checks ``files``, saves them as the stack's next version (who, when, ``message``) and queues the deploy."""
+        """Checks ``files``, saves them as the stack's next version (who, when, ``message``) and queues the deploy on
+        the stack's host (a new stack's is ``endpoint``; a stack of another host is refused with a sentence)."""
         kind = kind or StackAction.DEPLOY.kind
         asked: dict[str, Any] = {'message': message} if message else {}
-        identity = self._require(identity, Permission.STACK_DEPLOY, 'deploy stacks', kind, name, asked)
         store = self._stacks()
-        checked = await self._check_stack(store, identity, name, files)
+        where = await self._stack_endpoint(store, name, endpoint)
+        identity = self._require(
+            identity, Permission.STACK_DEPLOY, 'deploy stacks', kind, name, asked, scope=Scope(endpoint=where)
+        )
+        checked = await self._check_stack(store, identity, name, files, where)
         if not checked.ok:
             raise StackInvalid(checked.problems)
-        refused = await self._stack_refusals(checked.config, identity)
+        refused = await self._stack_refusals(checked.config, identity, where)
         if refused:
-            self._refuse_stack(identity, kind, name, asked, f'the stack {name} is refused: {"; ".join(refused)}')
+            self._refuse_stack(identity, kind, name, asked, f'the stack {name} is refused: {"; ".join(refused)}', where)
+
+        def save() -> Version:
+            store.claim(name, where)
+            return store.save_version(name, files, author=identity.username, message=message)
+
         try:
-            version = await asyncio.to_thread(
-                store.save_version, name, files, author=identity.username, message=message
-            )
+            version = await asyncio.to_thread(save)
         except (StackError, OSError) as error:
             raise CommandError(f'could not save {name}: {error}') from None
         asked.update(version=version.number, services=checked.services)
-        return await self._dispatch_action(identity, StackAction.DEPLOY, name, files, asked, kind=kind)
+        return await self._dispatch_action(identity, StackAction.DEPLOY, name, files, asked, where, kind=kind)
 
     async def rollback_stack(self, identity: Identity | None, name: str, number: int) -> Job:
-        """Deploys version ``number`` again (as a new version saying so)."""
-        self._require(identity, Permission.STACK_DEPLOY, 'roll stacks back', 'stack.rollback', name, {'to': number})
-        try:
-            files = await asyncio.to_thread(self._stacks().version, name, number)
-        except StackError as error:
-            raise CommandError(str(error)) from None
-        return await self.deploy_stack(identity, name, files, message=f'roll back to v{number}', kind=ROLLBACK_KIND)
-
-    async def stack_action(
-        self, identity: Identity | None, name: str, action: StackAction, *, remove_volumes: bool = False
-    ) -> Job:
-        """Stop, start, restart or take down (any stack the engine has); pull or update (a stack with files here)."""
-        spec = action.spec
-        asked: dict[str, Any] = {'remove_volumes': True} if action == StackAction.DOWN and remove_volumes else {}
-        identity = self._require(identity, spec.permission, f'{spec.label.lower()} stacks', action.kind, name, asked)
+        """Deploys version ``number`` again (as a new version saying so), on the stack's host."""
         store = self._stacks()
         self._stack_name(name)
+        where = await asyncio.to_thread(store.endpoint, name)
+        self._require(
+            identity,
+            Permission.STACK_DEPLOY,
+            'roll stacks back',
+            'stack.rollback',
+            name,
+            {'to': number},
+            scope=Scope(endpoint=where),
+        )
+        try:
+            files = await asyncio.to_thread(store.version, name, number)
+        except StackError as error:
+            raise CommandError(str(error)) from None
+        return await self.deploy_stack(
+            identity, name, files, message=f'roll back to v{number}', kind=ROLLBACK_KIND, endpoint=where
+        )
+
+    async def stack_action(
+        self,
+        identity: Identity | None,
+        name: str,
+        action: StackAction,
+        *,
+        remove_volumes: bool = False,
+        endpoint: str = LOCAL_ENDPOINT,
+    ) -> Job:
+        """Stop, start, restart or take down (any stack the engine of ``endpoint`` has); pull or update (a stack with
+        files here). A stack of Berth's runs on its own host."""
+        spec = action.spec
+        asked: dict[str, Any] = {'remove_volumes': True} if action == StackAction.DOWN and remove_volumes else {}
+        store = self._stacks()
+        self._stack_name(name)
+        where = await self._stack_endpoint(store, name, endpoint)
+        identity = self._require(
+            identity,
+            spec.permission,
+            f'{spec.label.lower()} stacks',
+            action.kind,
+            name,
+            asked,
+            scope=Scope(endpoint=where),
+        )
         if action == StackAction.DEPLOY:
             raise CommandError('a deploy carries its files: use Deploy on the stack page')
         files: StackFiles | None = None
@@ -110,28 +159,36 @@ class StackCommands(CommandBase):
             if not await asyncio.to_thread(store.exists, name):
                 raise CommandError(f'{name} has no compose file in Berth: adopt it first')
             files = await asyncio.to_thread(store.read, name)
-            checked = await self._check_stack(store, identity, name, files)
+            checked = await self._check_stack(store, identity, name, files, where)
             if not checked.ok:
                 raise StackInvalid(checked.problems)
-            refused = await self._stack_refusals(checked.config, identity) if spec.creates else []
+            refused = await self._stack_refusals(checked.config, identity, where) if spec.creates else []
             if refused:
                 self._refuse_stack(
-                    identity, action.kind, name, asked, f'the stack {name} is refused: {"; ".join(refused)}'
+                    identity, action.kind, name, asked, f'the stack {name} is refused: {"; ".join(refused)}', where
                 )
-        elif not self._stack_row(name) and not await asyncio.to_thread(store.exists, name):
-            raise CommandError(f'there is no stack named {name}')
-        return await self._dispatch_action(identity, action, name, files, asked)
+        elif not self._stack_row(name, where) and not await asyncio.to_thread(store.exists, name):
+            raise CommandError(f'there is no stack named {name}{on_host(where)}')
+        return await self._dispatch_action(identity, action, name, files, asked, where)
 
-    async def adopt_stack(self, identity: Identity | None, name: str) -> Version:
+    async def adopt_stack(self, identity: Identity | None, name: str, *, endpoint: str = LOCAL_ENDPOINT) -> Version:
         """Copies an external stack's compose file (and the .env beside it) in, when the panel can read them and the
-        file names the services the stack's containers run; saved as its first version. Audited."""
-        identity = self._require(identity, Permission.STACK_DEPLOY, 'adopt stacks', 'stack.adopt', name)
+        file names the services the stack's containers run; saved as its first version, on ``endpoint``. Audited.
+        The file is read from this machine: only a stack of an engine on this machine (a socket) is adopted."""
+        identity = self._require(
+            identity, Permission.STACK_DEPLOY, 'adopt stacks', 'stack.adopt', name, scope=Scope(endpoint=endpoint)
+        )
         store = self._stacks()
-        row = self._stack_row(name)
+        row = self._stack_row(name, endpoint)
         if row is None:
-            raise CommandError(f'no containers of a stack named {name} are on the engine')
+            raise CommandError(f'no containers of a stack named {name} are on the engine{on_host(endpoint)}')
         if await asyncio.to_thread(store.exists, name):
             raise CommandError(f'{name} is a stack of Berth already')
+        if self.endpoints is not None and self.endpoints.get(endpoint).kind != EndpointKind.SOCKET:
+            raise CommandError(
+                f'{name} runs on host "{endpoint}", whose compose file is on that machine, not this one: open a new '
+                f'stack named {name} there and paste the file; its deploy takes the running containers over'
+            )
         paths = row.config_files
         if len(paths) != 1:
             raise CommandError(
@@ -139,14 +196,18 @@ class StackCommands(CommandBase):
                 if paths
                 else f'{name} does not say which compose file made it: only its containers can be managed'
             )
+        author = identity.username
+
+        def adopt() -> Version:
+            files = read_adoptable(Path(paths[0]), row.services)
+            store.claim(name, endpoint)
+            return store.save_version(name, files, author=author, message=f'adopted from {paths[0]}')
+
         try:
-            files = await asyncio.to_thread(read_adoptable, Path(paths[0]), row.services)
-            version = await asyncio.to_thread(
-                store.save_version, name, files, author=identity.username, message=f'adopted from {paths[0]}'
-            )
+            version = await asyncio.to_thread(adopt)
         except (StackError, OSError) as error:
             refused = CommandError(f'cannot adopt {name}: {error}')
-            self._refused(identity, 'stack.adopt', name, {'file': paths[0]}, Forbidden(str(refused)))
+            self._refused(identity, 'stack.adopt', name, {'file': paths[0]}, Forbidden(str(refused)), endpoint=endpoint)
             raise refused from None
         self.audit.record(
             username=identity.username,
@@ -162,11 +223,19 @@ class StackCommands(CommandBase):
 
     async def reveal_stack_env(self, identity: Identity | None, name: str) -> str:
         """The stack's .env with its secret-looking values, for someone who may deploy the stack. Audited."""
+        store = self._stacks()
+        self._stack_name(name)
+        where = await asyncio.to_thread(store.endpoint, name)
         identity = self._require(
-            identity, Permission.STACK_DEPLOY, 'see secret values of stacks', 'stack.reveal_env', name
+            identity,
+            Permission.STACK_DEPLOY,
+            'see secret values of stacks',
+            'stack.reveal_env',
+            name,
+            scope=Scope(endpoint=where),
         )
         try:
-            files = await asyncio.to_thread(self._stacks().read, name)
+            files = await asyncio.to_thread(store.read, name)
         except StackError as error:
             raise CommandError(str(error)) from None
         self.audit.record(
@@ -177,13 +246,14 @@ class StackCommands(CommandBase):
             params={},
             result='revealed',
             address=identity.address,
-            endpoint=LOCAL_ENDPOINT,
+            endpoint=where,
         )
         return files.env
 
-    def stack_rows(self, managed: dict[str, tuple[list[str], float]]) -> list[StackRow]:
-        """The stacks, Berth's (``managed``: from :meth:`Stacks.overview`, read off the loop) and the engine's."""
-        return stack_rows(self.state.containers.values(), managed)
+    def stack_rows(self, managed: dict[str, tuple[list[str], float]], endpoint: str = LOCAL_ENDPOINT) -> list[StackRow]:
+        """The stacks of ``endpoint``, Berth's (``managed``: from :meth:`Stacks.overview` of that endpoint, read off
+        the loop) and the engine's."""
+        return stack_rows(self.state.containers.values(), managed, endpoint)
 
     async def _dispatch_action(
         self,
@@ -192,13 +262,13 @@ class StackCommands(CommandBase):
         name: str,
         files: StackFiles | None,
         asked: dict[str, Any],
+        endpoint: str,
         *,
         kind: str = '',
     ) -> Job:
         params: dict[str, Any] = dict(asked)
         if files is not None:
             params['files'] = {'compose': files.compose, 'env': files.env}
-        row = self._stack_row(name)
         return await self.dispatch(
             identity,
             permission=action.spec.permission,
@@ -209,19 +279,21 @@ class StackCommands(CommandBase):
             params=params,
             audit_params=asked,  # never the files: a .env holds secrets
             arguments=(name,),
-            scope=Scope(endpoint=row.endpoint if row else LOCAL_ENDPOINT),
+            scope=Scope(endpoint=endpoint),
         )
 
-    async def _check_stack(self, store: Stacks, identity: Identity, name: str, files: StackFiles) -> Checked:
+    async def _check_stack(
+        self, store: Stacks, identity: Identity, name: str, files: StackFiles, endpoint: str
+    ) -> Checked:
         self._stack_name(name)
         try:
             files.check()
         except StackError as error:
             raise CommandError(str(error)) from None
-        refused = policy.path_refusals(files.compose, identity.role)
+        refused = policy.path_refusals(files.compose, identity.role_on(endpoint))
         if refused:  # before compose reads any file the compose file names
             self._refuse_stack(
-                identity, 'stack.validate', name, {}, f'the stack {name} is refused: {"; ".join(refused)}'
+                identity, 'stack.validate', name, {}, f'the stack {name} is refused: {"; ".join(refused)}', endpoint
             )
         try:
             compose = await asyncio.to_thread(default_compose)
@@ -229,34 +301,52 @@ class StackCommands(CommandBase):
             raise CommandError(str(error)) from None
         return await asyncio.to_thread(normalise, compose, name, files, store.directory(name))
 
-    async def _stack_refusals(self, config: dict[str, Any], identity: Identity) -> list[str]:
-        """The body policy on the normalised file, with Berth's protected volumes looked up (off the loop) when a
-        non-admin's services mount named volumes."""
+    async def _stack_refusals(self, config: dict[str, Any], identity: Identity, endpoint: str) -> list[str]:
+        """The body policy on the normalised file for the requester's role on ``endpoint``, with Berth's protected
+        volumes there looked up (off the loop) when a non-admin's services mount named volumes."""
         protected: set[str] = set()
+        role = identity.role_on(endpoint)
         named = any(
             isinstance(item, dict) and item.get('type') == 'volume' and item.get('source')
             for service in (config.get('services') or {}).values()
             for item in (service or {}).get('volumes') or []
         )
-        if named and not policy.is_admin(identity.role) and self.endpoints is not None:
+        if named and not policy.is_admin(role) and self.endpoints is not None:
             endpoints = self.endpoints
             try:
                 protected = await asyncio.to_thread(
-                    lambda: self.protection.protected_volumes(endpoints.client(LOCAL_ENDPOINT).api)
+                    lambda: self.protection.protected_volumes(endpoints.client(endpoint).api)
                 )
             except docker.errors.DockerException as error:
                 raise CommandError(
                     f"could not check the volumes against Berth's own: {describe_error(error)}"
                 ) from None
-        return policy.refusals(config, identity.role, protected)
+        return policy.refusals(config, role, protected)
 
-    def _refuse_stack(self, identity: Identity, kind: str, name: str, asked: dict[str, Any], sentence: str) -> None:
+    def _refuse_stack(
+        self, identity: Identity, kind: str, name: str, asked: dict[str, Any], sentence: str, endpoint: str
+    ) -> None:
         refusal = Forbidden(sentence)
-        self._refused(identity, kind, name, asked, refusal)
+        self._refused(identity, kind, name, asked, refusal, endpoint=endpoint)
         raise refusal
 
-    def _stack_row(self, name: str) -> StackRow | None:
-        return next((row for row in stack_rows(self.state.containers.values(), {}) if row.name == name), None)
+    def _stack_row(self, name: str, endpoint: str) -> StackRow | None:
+        rows = stack_rows(self.state.containers.values(), {}, endpoint)
+        return next((row for row in rows if row.name == name), None)
+
+    async def _stack_endpoint(self, store: Stacks, name: str, asked: str) -> str:
+        """The host a command on stack ``name`` acts on: a stack of Berth's own (files here) is its host's, and a
+        command asked on another host is refused with a sentence; otherwise ``asked`` (an endpoint this panel
+        knows)."""
+        self._stack_name(name)
+        if self.endpoints is not None and asked not in self.endpoints:
+            raise CommandError(f'unknown Docker endpoint "{asked}"')
+        if await asyncio.to_thread(store.exists, name):
+            owner = await asyncio.to_thread(store.endpoint, name)
+            if owner != asked:
+                raise CommandError(f'the stack {name} belongs to host "{owner}", not "{asked}"')
+            return owner
+        return asked
 
     def _stack_name(self, name: str) -> None:
         try:
@@ -286,3 +376,8 @@ def read_adoptable(path: Path, services: list[str]) -> StackFiles:
     env = path.parent / '.env'
     env_text = env.read_text() if env.is_file() and env.stat().st_size <= READ_LIMIT else ''
     return StackFiles(compose=text, env=env_text)
+
+
+def on_host(endpoint: str) -> str:
+    """' on host "b"' in a sentence about another host than local ('' for local)."""
+    return '' if endpoint == LOCAL_ENDPOINT else f' on host "{endpoint}"'

@@ -141,3 +141,22 @@ def use_ssh_options(api: docker.APIClient, base_url: str, options: list[str]) ->
     adapter = _KeyedSSHAdapter(base_url, options, api.timeout)
     api._custom_adapter = adapter
     api.mount('http+docker://ssh', adapter)
+
+
+def keep_alive(stream: Any, idle: int = 10, interval: int = 5, count: int = 3) -> bool:
+    """TCP keepalive on the connection an event stream (docker-py's ``CancellableStream``) reads from, so a peer that
+    vanished without a word (a cut network, a host gone) ends the read after ``idle + interval * count`` seconds
+    instead of never. False for a stream that is not on TCP (a Unix socket, SSH)."""
+    try:
+        fp = stream._response.raw._fp.fp
+        raw = getattr(fp, 'raw', None)
+        sock = getattr(raw, 'sock', None) or getattr(raw, '_sock', None)
+    except AttributeError:
+        return False
+    if not isinstance(sock, socket.socket) or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return False
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for option, value in (('TCP_KEEPIDLE', idle), ('TCP_KEEPINTVL', interval), ('TCP_KEEPCNT', count)):
+        if hasattr(socket, option):
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
+    return True

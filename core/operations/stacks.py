@@ -22,6 +22,7 @@ from core.stacks import policy
 from core.stacks.actions import StackAction
 from core.stacks.compose import Compose, ComposeMissing, StreamedRun, default_compose
 from core.stacks.config import normalise
+from core.stacks.connection import ConnectionRefused, compose_connection
 from core.stacks.events import STACK, DeployLog
 from core.stacks.store import COMPOSE_FILE, ENV_FILE, StackError, StackFiles, check_name, write_file
 
@@ -51,7 +52,7 @@ def stack_operation(
         compose = compose or default_compose()
         with locks.hold(f'stack:{endpoint.id}:{name}', f'the stack {name}', seconds=LOCK_SECONDS):
             run_action(endpoint, reporter, compose, action, name, params, role, protection, stacks_root)
-    except (StackError, StackRefused, ComposeMissing, LockBusy) as refusal:
+    except (StackError, StackRefused, ComposeMissing, LockBusy, ConnectionRefused) as refusal:
         reporter.publish(JobStatus.FAILED, str(refusal))
 
 
@@ -92,8 +93,8 @@ def run_action(
         files = [directory / COMPOSE_FILE]
         container_names = checked.container_names(name)
     log = DeployLog(name, container_names)
-    with tempfile.TemporaryDirectory(prefix='berth-compose-home-') as home:
-        environment = compose.environment(endpoint.url, Path(home))
+    with tempfile.TemporaryDirectory(prefix='berth-compose-home-') as home, compose_connection(endpoint) as engine:
+        environment = {**compose.environment(None, Path(home)), **engine}  # the endpoint's address and TLS material
         for step in steps_of(action, params):
             command = compose.command(name, step, files=files, project_directory=directory)
             returncode = stream(StreamedRun(command, environment), log, reporter)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from core.permissions import LOCAL_ENDPOINT
 from core.state.containers import COMPOSE_PROJECT_LABEL, ContainerRow, ContainerState, parse_time
 
 SERVICE_LABEL = 'com.docker.compose.service'
@@ -20,7 +21,7 @@ MANAGED, EXTERNAL = 'managed', 'external'
 class StackRow:
     name: str
     source: str  # MANAGED or EXTERNAL
-    endpoint: str = 'local'
+    endpoint: str = LOCAL_ENDPOINT
     containers: list[ContainerRow] = field(default_factory=list)
     services: list[str] = field(default_factory=list)  # from the containers, and the file's for a managed stack
     updated: float = 0.0  # the newest of the file's change and the containers' creation (seconds)
@@ -62,19 +63,21 @@ class StackRow:
 def stack_rows(
     containers: Iterable[ContainerRow],
     managed: Mapping[str, tuple[list[str], float]],  # name → (the file's services, when it changed)
+    endpoint: str = LOCAL_ENDPOINT,
 ) -> list[StackRow]:
-    """Every stack, Berth's and the engine's, by name (one-off ``compose run`` containers left out)."""
+    """Every stack of ``endpoint``, Berth's (``managed``: those of that endpoint) and the engine's, by name (one-off
+    ``compose run`` containers left out)."""
     rows: dict[str, StackRow] = {
-        name: StackRow(name=name, source=MANAGED, services=list(services), updated=changed)
+        name: StackRow(name=name, source=MANAGED, endpoint=endpoint, services=list(services), updated=changed)
         for name, (services, changed) in managed.items()
     }
     for container in containers:
         project = container.labels.get(COMPOSE_PROJECT_LABEL, '')
-        if not project or container.labels.get(ONE_OFF_LABEL) == 'True':
+        if not project or container.labels.get(ONE_OFF_LABEL) == 'True' or container.endpoint != endpoint:
             continue
         row = rows.get(project)
         if row is None:
-            row = rows[project] = StackRow(name=project, source=EXTERNAL, endpoint=container.endpoint)
+            row = rows[project] = StackRow(name=project, source=EXTERNAL, endpoint=endpoint)
         row.containers.append(container)
         service = container.labels.get(SERVICE_LABEL, '')
         if service and service not in row.services:

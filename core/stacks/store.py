@@ -1,5 +1,6 @@
 """Stacks as files: ``BERTH_DATA_DIR/stacks/<name>/compose.yaml`` and ``.env``, and a version of both saved at every
-deploy (``versions/<number>/``, with who, when and an optional message in ``version.json``).
+deploy (``versions/<number>/``, with who, when and an optional message in ``version.json``). A stack belongs to one
+Docker endpoint, named in ``stack.json`` (a stack without one is ``local``'s: stacks from before several hosts).
 
 Blocking file work: the panel calls it off the event loop. A name is a compose project name (lower-case letters,
 digits, ``-`` and ``_``), so it can never climb out of the directory.
@@ -18,12 +19,14 @@ from pathlib import Path
 
 import yaml
 
+from core.permissions import LOCAL_ENDPOINT
 from core.stacks.env_file import mask_env
 
 COMPOSE_FILE = 'compose.yaml'
 ENV_FILE = '.env'
 VERSIONS = 'versions'
 META = 'version.json'
+STACK_META = 'stack.json'  # the stack's own facts: its endpoint
 NAME = re.compile(r'[a-z0-9][a-z0-9_-]{0,62}')
 MAX_COMPOSE = 256 * 1024
 MAX_ENV = 64 * 1024
@@ -115,16 +118,39 @@ class Stacks:
         except OSError:
             return 0.0
 
-    def overview(self) -> dict[str, tuple[list[str], float]]:
-        """Each stack's services (as its file names them) and when its file changed: what the stacks table needs."""
+    def overview(self, endpoint: str | None = None) -> dict[str, tuple[list[str], float]]:
+        """Each stack's services (as its file names them) and when its file changed, of the stacks on ``endpoint``
+        (None: every stack): what the stacks table needs."""
         found = {}
         for name in self.names():
+            if endpoint is not None and self.endpoint(name) != endpoint:
+                continue
             try:
                 services = self.read(name).services()
             except (OSError, StackError):
                 services = []
             found[name] = (services, self.modified(name))
         return found
+
+    def endpoint(self, name: str) -> str:
+        """The Docker endpoint the stack belongs to (``local`` for a stack that names none)."""
+        try:
+            data = json.loads((self.directory(name) / STACK_META).read_text())
+        except (OSError, ValueError):
+            return LOCAL_ENDPOINT
+        endpoint = data.get('endpoint') if isinstance(data, dict) else None
+        return endpoint if isinstance(endpoint, str) and endpoint else LOCAL_ENDPOINT
+
+    def claim(self, name: str, endpoint: str) -> None:
+        """Makes ``endpoint`` the stack's host: a new stack's; a stack of another host is refused with a sentence."""
+        if self.exists(name):
+            current = self.endpoint(name)
+            if current != endpoint:
+                raise StackError(f'the stack {name} belongs to host "{current}"')
+            return
+        directory = self.directory(name)
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_file(directory / STACK_META, json.dumps({'endpoint': endpoint}))
 
     def create(self, name: str, files: StackFiles) -> None:
         """A new stack; refused when the name is taken."""

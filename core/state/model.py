@@ -17,10 +17,12 @@ import docker.errors
 
 from core.docker.client import describe_error
 from core.docker.endpoints import Endpoint
+from core.docker.raw import keep_alive
 from core.handover import hand_over
 from core.permissions import LOCAL_ENDPOINT
 from core.state.containers import ContainerRow
 from core.state.images import ImageRow
+from core.state.liveness import EngineSilent, Liveness
 from core.state.networks import NetworkRow
 from core.state.volumes import VolumeRow
 
@@ -314,10 +316,22 @@ class DockerState:
 class EventWatcher:
     """Follows the daemon's event stream in a thread; full resync at start and after every reconnect."""
 
-    def __init__(self, state: DockerState, endpoint: Endpoint, *, retry_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        state: DockerState,
+        endpoint: Endpoint,
+        *,
+        retry_seconds: float = 1.0,
+        ping_seconds: float = 5.0,
+        ping_timeout: float = 5.0,
+    ) -> None:
         self.state = state
         self.endpoint = endpoint
         self.retry_seconds = retry_seconds
+        # while the stream is read, the engine is pinged this often; two pings unanswered in time: unreachable
+        self.ping_seconds = ping_seconds
+        self.ping_timeout = ping_timeout
+        self._silent = ''  # why the liveness check gave up on the stream
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
         self._stream: Any = None
@@ -344,21 +358,31 @@ class EventWatcher:
     def _run(self) -> None:
         while not self._stop.is_set():
             client: docker.DockerClient | None = None
+            liveness: Liveness | None = None
             try:
                 client = self.endpoint.connect(timeout=10)
                 engine_id = str(client.api.info().get('ID') or '')
                 # open the stream before listing, so nothing that happens during the resync is missed
+                self._silent = ''
                 self._stream = client.api.events(
                     decode=True, filters={'type': ['container', 'image', 'volume', 'network']}
                 )
+                keep_alive(self._stream)
                 self._resync(client)
                 self._hand_over(self.state.set_engine, True, 'connected', self.endpoint.id, engine_id)
+                liveness = Liveness(
+                    self.endpoint,
+                    self._on_silent,
+                    every=self.ping_seconds,
+                    timeout=self.ping_timeout,
+                    version=client.api.api_version,
+                ).start()
                 for event in self._stream:
                     if self._stop.is_set():
                         break
                     self._apply(client, event)
                 if not self._stop.is_set():
-                    raise ConnectionError('event stream ended')
+                    raise EngineSilent(self._silent) if self._silent else ConnectionError('event stream ended')
             except Exception as error:  # daemon gone, socket gone, stream broken: say so and retry
                 if self._stop.is_set():
                     break
@@ -367,9 +391,21 @@ class EventWatcher:
                 self._hand_over(self.state.set_engine, False, message, self.endpoint.id)
                 self._stop.wait(self.retry_seconds)
             finally:
+                if liveness is not None:
+                    liveness.stop()
                 self._stream = None
                 if client is not None:
                     client.close()
+
+    def _on_silent(self, reason: str) -> None:
+        """From the liveness thread: the engine stopped answering; ending the stream makes the watcher say so."""
+        self._silent = reason
+        stream = self._stream
+        if stream is not None:
+            try:
+                stream.close()
+            except Exception:  # an SSH stream cannot be closed from here; its ssh client's own timeouts end it
+                log.warning('could not close the event stream of %s', self.endpoint.id)
 
     def _resync(self, client: docker.DockerClient) -> None:
         rows = []

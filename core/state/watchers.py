@@ -17,6 +17,10 @@ class Watchers:
         self.state = state
         self.endpoints = endpoints
         self._retry_seconds = retry_seconds
+        # how often each watcher pings its engine while reading events, and how long an answer may take (tests
+        # make them short): a silent engine is shown unreachable after two missed pings
+        self.ping_seconds = 5.0
+        self.ping_timeout = 5.0
         self._watchers: dict[str, EventWatcher] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._unsubscribe: Callable[[], None] | None = None
@@ -51,7 +55,13 @@ class Watchers:
 
     def _start(self, endpoint_id: str) -> None:
         assert self._loop is not None
-        watcher = EventWatcher(self.state, self.endpoints.get(endpoint_id), retry_seconds=self._retry_seconds)
+        watcher = EventWatcher(
+            self.state,
+            self.endpoints.get(endpoint_id),
+            retry_seconds=self._retry_seconds,
+            ping_seconds=self.ping_seconds,
+            ping_timeout=self.ping_timeout,
+        )
         self._watchers[endpoint_id] = watcher
         watcher.start(self._loop)
 

@@ -1,5 +1,5 @@
 """The panel's database: users, jobs, audit entries, templates, quotas, sandbox runtimes and runs, saved registry
-credentials, image update checks.
+credentials, image update checks, per-host roles.
 
 :class:`Database` is what every backend offers: ``execute``, ``query`` and ``upsert`` with SQLite-flavoured SQL and
 ``?`` placeholders (PostgreSQL translates them). Embedded SQLite under ``BERTH_DATA_DIR`` by default
@@ -98,6 +98,14 @@ CREATE TABLE IF NOT EXISTS endpoints (
     name TEXT NOT NULL,
     url TEXT NOT NULL,
     sealed TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    updated_at {real} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS endpoint_roles (
+    rule TEXT PRIMARY KEY,
+    endpoint TEXT NOT NULL,
+    role TEXT NOT NULL,
+    members TEXT NOT NULL,
     updated_by TEXT NOT NULL,
     updated_at {real} NOT NULL
 );

@@ -11,7 +11,9 @@ from . import free_port
 
 class TcpProxy:
     """Listens on 127.0.0.1:``port`` and relays every connection to ``target``; :meth:`cut` closes the listener and
-    every connection (new ones are refused), :meth:`start` listens again on the same port."""
+    every connection (new ones are refused), :meth:`start` listens again on the same port. :meth:`stall` stops
+    forwarding while every connection stays open and new ones are still accepted (a network that silently drops
+    everything: no reset, no close), :meth:`resume` lets what waits through."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
@@ -19,6 +21,8 @@ class TcpProxy:
         self._server: socket.socket | None = None
         self._connections: list[socket.socket] = []
         self._lock = threading.Lock()
+        self._flowing = threading.Event()
+        self._flowing.set()
 
     def start(self) -> TcpProxy:
         server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -40,6 +44,12 @@ class TcpProxy:
             _shut(connection)
             connection.close()
 
+    def stall(self) -> None:
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        self._flowing.set()
+
     def _accept(self, server: socket.socket) -> None:
         while True:
             try:
@@ -54,13 +64,14 @@ class TcpProxy:
                 continue
             with self._lock:
                 self._connections += [client, upstream]
-            threading.Thread(target=_pipe, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=_pipe, args=(upstream, client), daemon=True).start()
+            threading.Thread(target=_pipe, args=(client, upstream, self._flowing), daemon=True).start()
+            threading.Thread(target=_pipe, args=(upstream, client, self._flowing), daemon=True).start()
 
 
-def _pipe(source: socket.socket, sink: socket.socket) -> None:
+def _pipe(source: socket.socket, sink: socket.socket, flowing: threading.Event) -> None:
     try:
         while data := source.recv(65536):
+            flowing.wait()  # stalled: the bytes wait here, and nothing more is read
             sink.sendall(data)
     except OSError:
         pass
