@@ -89,8 +89,9 @@ SHOWS = """([name, state]) => [...document.querySelectorAll('tbody tr')].length 
 class EventRecorder:
     """A separate `docker events` subscriber (SDK) recording when each container event reaches a client."""
 
-    def __init__(self, client: docker.DockerClient) -> None:
-        self.stream = client.api.events(decode=True, filters={'type': ['container'], 'label': LABEL_FILTER})
+    def __init__(self, client: docker.DockerClient, labels: list[str] | None = None) -> None:
+        filters = {'type': ['container'], 'label': LABEL_FILTER if labels is None else labels}
+        self.stream = client.api.events(decode=True, filters=filters)
         self.events: list[tuple[float, str, str, float]] = []  # (received, id, action, daemon time)
         self.changed = threading.Condition()
         threading.Thread(target=self._run, name='bench-events', daemon=True).start()

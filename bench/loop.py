@@ -126,9 +126,11 @@ class WirePage:
         return f'{base_url}?{"&".join(f"{key}={value}" for key, value in query.items())}'
 
     def event(self, tag: str, label: str, kind: str, value: Any = None) -> dict[str, Any]:
-        """The `event` message the page's JavaScript would send for ``kind`` on the element with that tag and label."""
+        """The `event` message the page's JavaScript would send for ``kind`` on the element with that tag and label
+        (or accessible name)."""
         for element_id, element in self.elements.items():
-            if element['tag'] == tag and element.get('props', {}).get('label') == label:
+            props = element.get('props', {})
+            if element['tag'] == tag and label in (props.get('label'), props.get('aria-label')):
                 listener = next(item for item in element.get('events', []) if item['type'] == kind)
                 return {
                     'id': int(element_id),
@@ -198,6 +200,10 @@ class SignInClient:
             if not response.url.path.startswith('/containers'):
                 raise RuntimeError(f'signing in landed on {response.url.path}')
             landing = WirePage.parse(await response.text())
+        await self.stay(http, landing)
+
+    async def stay(self, http: aiohttp.ClientSession, landing: WirePage) -> None:
+        """On the page signing in landed on, its socket connected, for ``think`` seconds."""
         async with self.socket(http, landing, {}):
             await asyncio.sleep(self.think)
 

@@ -8,10 +8,13 @@ import docker.tls
 import requests.exceptions
 
 from core.docker.endpoint_spec import TlsMaterial
-from core.docker.raw import settle_api_version, use_ssh_options
+from core.docker.raw import one_pool_per_socket, settle_api_version, use_ssh_options
 from core.docker.tls_files import secret_file, tls_files
 
 LOCAL_SOCKET = 'unix:///var/run/docker.sock'
+# one pool for every path of a unix socket client (core/docker/raw.py): idle connections it may keep, so that threads
+# reading at once (the usage sampler's 10, the pages' reads) do not have theirs discarded and opened again
+SOCKET_POOL_SIZE = 32
 MINIMUM_API = '1.24'  # docker-py's own minimum: only until the engine says its version
 
 
@@ -35,7 +38,9 @@ def make_client(
     if url.startswith('ssh:'):
         return _ssh_client(url, timeout, version, ssh_key, known_hosts)
     if tls_config is None:
-        return docker.DockerClient(base_url=url, timeout=timeout, version=version)
+        client = docker.DockerClient(base_url=url, timeout=timeout, version=version, max_pool_size=SOCKET_POOL_SIZE)
+        one_pool_per_socket(client.api)
+        return client
     # requests would otherwise let REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace the endpoint's own CA (and proxy
     # variables reroute it): the engine's certificate is checked against the CA given, and nothing else. The version
     # request is made only once that is so.

@@ -16,6 +16,7 @@ from typing import Any
 import docker
 import requests
 from docker.transport import sshconn
+from docker.transport.unixconn import UnixHTTPAdapter
 
 
 def get_stream(
@@ -134,6 +135,28 @@ class _KeyedSSHAdapter(sshconn.SSHHTTPAdapter):
 
     def get_connection(self, url: Any, proxies: Any = None) -> _KeyedSSHPool:
         return _KeyedSSHPool(self.options, self.timeout, self.max_pool_size, self.ssh_host)
+
+
+def one_pool_per_socket(api: docker.APIClient) -> None:
+    """Makes a unix socket client keep one connection pool for the socket instead of one per request URL.
+
+    docker-py's unix adapter keys its pools by the whole URL (``/containers/ID/json`` …, up to 25 pools, each keeping
+    its idle connection): every container, exec or image a client looked at for the first time cost a new connection
+    to the daemon, and a long-lived client held up to 25 idle ones (bench/load.py's soak: the panel's connections to
+    the daemon rose with each round of page opens). With one pool, connections are reused whatever the path, and at
+    most ``max_pool_size`` idle ones are kept."""
+    adapter = api.adapters.get('http+docker://')
+    if not isinstance(adapter, UnixHTTPAdapter):
+        return
+    by_url = adapter.get_connection
+
+    def get_connection(url: Any, proxies: Any = None) -> Any:
+        return by_url(SOCKET_POOL, proxies)
+
+    adapter.get_connection = get_connection  # type: ignore[method-assign]
+
+
+SOCKET_POOL = 'http+docker://localhost'  # the one key: a unix pool's base URL is not used to reach the socket
 
 
 def use_ssh_options(api: docker.APIClient, base_url: str, options: list[str]) -> None:
