@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from nicegui import run, ui
 
+from components.admin_view import AdminView
 from components.container_access import sentence
 from components.endpoint_form import EndpointDialog
 from components.frame import frame, on_client_delete, page_identity
@@ -17,7 +18,7 @@ from components.image_dialogs import AskingDialog
 from core.docker.endpoint_spec import EndpointError
 from core.docker.endpoint_store import ProbeFailed, endpoint_from_form, probe
 from core.docker.endpoints import Endpoint, EndpointSource
-from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, require
+from core.permissions import LOCAL_ENDPOINT, Permission
 from core.state.model import ChangeKind, StateChange
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
@@ -57,7 +58,10 @@ def register(services: Services) -> None:
             EndpointsView(services)
 
 
-class EndpointsView:
+class EndpointsView(AdminView):
+    permission = Permission.ENDPOINTS_MANAGE
+    what = WHAT
+
     def __init__(self, services: Services) -> None:
         self.services = services
         with ui.row().classes('w-full items-center gap-3'):
@@ -98,15 +102,6 @@ class EndpointsView:
             'source': 'this page' if endpoint.source == EndpointSource.STORED else 'settings',
             'editable': endpoint.source == EndpointSource.STORED,
         }
-
-    def _admin(self, action: str, target: str) -> Identity | None:
-        identity = self.services.sessions.current()
-        try:
-            return require(identity, Permission.ENDPOINTS_MANAGE, WHAT)
-        except Forbidden as refusal:
-            self._audit(identity, action, target, f'refused: {refusal}')
-            ui.notify(sentence(refusal), type='negative')
-            return None
 
     async def edit(self, endpoint_id: str | None) -> None:
         if self._admin('endpoint.save', endpoint_id or '') is None:
@@ -168,19 +163,8 @@ class EndpointsView:
         self._audit(admin, 'endpoint.remove', endpoint_id, 'succeeded')
         self.render()
 
-    def _audit(
-        self, identity: Identity | None, action: str, target: str, result: str, params: dict[str, Any] | None = None
-    ) -> None:
-        self.services.audit.record(
-            username=identity.username if identity else '(anonymous)',
-            role=identity.role if identity else '',
-            action=action,
-            target=target,
-            params=params,
-            result=result,
-            address=identity.address if identity else '',
-            endpoint=target,
-        )
+    def _audit_endpoint(self, target: str) -> str:
+        return target
 
 
 def _params(endpoint: Endpoint) -> dict[str, Any]:

@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from nicegui import run, ui
 
+from components.admin_view import AdminView
 from components.container_access import sentence
 from components.frame import frame, page_identity
 from components.host_role_dialog import HostRoleDialog
 from components.image_dialogs import AskingDialog
 from core.endpoint_role_store import SETTINGS, RoleRule, RoleRuleError
-from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, require
+from core.permissions import LOCAL_ENDPOINT, Permission
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
@@ -56,7 +57,10 @@ def register(services: Services) -> None:
             HostRolesView(services)
 
 
-class HostRolesView:
+class HostRolesView(AdminView):
+    permission = Permission.USERS_MANAGE
+    what = WHAT
+
     def __init__(self, services: Services) -> None:
         self.services = services
         self.rules: dict[str, RoleRule] = {}
@@ -78,15 +82,6 @@ class HostRolesView:
         self.rules = {rule.key: rule for rule in rules}
         self.table.rows = [_row(rule) for rule in rules]
         self.empty.set_visibility(not rules)
-
-    def _admin(self, action: str, target: str) -> Identity | None:
-        identity = self.services.sessions.current()
-        try:
-            return require(identity, Permission.USERS_MANAGE, WHAT)
-        except Forbidden as refusal:
-            self._audit(identity, action, target, f'refused: {refusal}')
-            ui.notify(sentence(refusal), type='negative')
-            return None
 
     async def edit(self, key: str | None) -> None:
         if self._admin('host_role.save', key or '') is None:
@@ -130,20 +125,9 @@ class HostRolesView:
         self._audit(admin, 'host_role.delete', key, 'succeeded' if deleted else 'not found')
         self.render()
 
-    def _audit(
-        self, identity: Identity | None, action: str, target: str, result: str, params: dict[str, Any] | None = None
-    ) -> None:
+    def _audit_endpoint(self, target: str) -> str:
         endpoint = target.split(':', 1)[0]
-        self.services.audit.record(
-            username=identity.username if identity else '(anonymous)',
-            role=identity.role if identity else '',
-            action=action,
-            target=target,
-            params=params,
-            result=result,
-            address=identity.address if identity else '',
-            endpoint=endpoint if endpoint in self.services.endpoints else LOCAL_ENDPOINT,
-        )
+        return endpoint if endpoint in self.services.endpoints else LOCAL_ENDPOINT
 
 
 class ConfirmDeleteRole(AskingDialog):

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from nicegui import run, ui
 
-from components.container_access import sentence
+from components.admin_view import AdminView
 from components.frame import frame, page_identity
 from components.image_dialogs import AskingDialog
 from components.quota_dialog import APPLIES, QuotaDialog
 from core.environments.quotas import QuotaRule, memory_words
-from core.permissions import Forbidden, Identity, Permission, require
+from core.permissions import Permission
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
@@ -57,7 +57,10 @@ def register(services: Services) -> None:
         await view.render()
 
 
-class QuotasView:
+class QuotasView(AdminView):
+    permission = Permission.QUOTAS_MANAGE
+    what = WHAT
+
     def __init__(self, services: Services) -> None:
         self.services = services
         self.rules: dict[str, QuotaRule] = {}
@@ -80,15 +83,6 @@ class QuotasView:
         self.rules = {rule.key: rule for rule in rules}
         self.table.rows = [_row(rule) for rule in rules]
         self.empty.set_visibility(not rules)
-
-    def _admin(self, action: str, target: str = '') -> Identity | None:
-        identity = self.services.sessions.current()
-        try:
-            return require(identity, Permission.QUOTAS_MANAGE, WHAT)
-        except Forbidden as refusal:
-            self._audit(identity, action, target, f'refused: {refusal}')
-            ui.notify(sentence(refusal), type='negative')
-            return None
 
     async def edit(self, key: str | None) -> None:
         if self._admin('quota.save', key or '') is None:
@@ -121,19 +115,6 @@ class QuotasView:
         deleted = await run.io_bound(self.services.quotas.delete, rule.applies, rule.name)
         self._audit(admin, 'quota.delete', key, 'succeeded' if deleted else 'not found')
         await self.render()
-
-    def _audit(
-        self, identity: Identity | None, action: str, target: str, result: str, params: dict[str, Any] | None = None
-    ) -> None:
-        self.services.audit.record(
-            username=identity.username if identity else '(anonymous)',
-            role=identity.role if identity else '',
-            action=action,
-            target=target,
-            params=params,
-            result=result,
-            address=identity.address if identity else '',
-        )
 
 
 class ConfirmDeleteQuota(AskingDialog):

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from nicegui import run, ui
 
-from components.container_access import sentence
+from components.admin_view import AdminView
 from components.frame import frame, page_identity
 from components.image_dialogs import AskingDialog
 from components.runtime_form import RuntimeDialog
-from core.permissions import Forbidden, Identity, Permission, require
+from core.permissions import Permission
 from core.sandbox.runtimes import Runtime
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
@@ -52,7 +52,10 @@ def register(services: Services) -> None:
         await view.render()
 
 
-class RuntimesView:
+class RuntimesView(AdminView):
+    permission = Permission.RUNTIMES_MANAGE
+    what = WHAT
+
     def __init__(self, services: Services) -> None:
         self.services = services
         self.runtimes: dict[str, Runtime] = {}
@@ -78,15 +81,6 @@ class RuntimesView:
             return
         self.runtimes = {runtime.name: runtime for runtime in runtimes}
         self.table.rows = [_row(runtime) for runtime in runtimes]
-
-    def _admin(self, action: str, target: str) -> Identity | None:
-        identity = self.services.sessions.current()
-        try:
-            return require(identity, Permission.RUNTIMES_MANAGE, WHAT)
-        except Forbidden as refusal:
-            self._audit(identity, action, target, f'refused: {refusal}')
-            ui.notify(sentence(refusal), type='negative')
-            return None
 
     async def edit(self, name: str | None) -> None:
         if self._admin('runtime.save', name or '') is None:
@@ -119,19 +113,6 @@ class RuntimesView:
         deleted = await run.io_bound(self.services.sandbox.runtimes.delete, name)
         self._audit(admin, 'runtime.delete', name, 'succeeded' if deleted else 'not found')
         await self.render()
-
-    def _audit(
-        self, identity: Identity | None, action: str, target: str, result: str, params: dict[str, Any] | None = None
-    ) -> None:
-        self.services.audit.record(
-            username=identity.username if identity else '(anonymous)',
-            role=identity.role if identity else '',
-            action=action,
-            target=target,
-            params=params,
-            result=result,
-            address=identity.address if identity else '',
-        )
 
 
 class ConfirmDeleteRuntime(AskingDialog):

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from nicegui import run, ui
 
-from components.container_access import sentence
+from components.admin_view import AdminView
 from components.frame import frame, page_identity
 from components.image_dialogs import AskingDialog
 from components.template_form import TemplateDialog, memory_text
 from core.environments.templates import Template
-from core.permissions import Forbidden, Identity, Permission, require
+from core.permissions import Permission
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
@@ -53,7 +53,10 @@ def register(services: Services) -> None:
         await view.render()
 
 
-class TemplatesView:
+class TemplatesView(AdminView):
+    permission = Permission.TEMPLATES_MANAGE
+    what = WHAT
+
     def __init__(self, services: Services) -> None:
         self.services = services
         self.templates: dict[str, Template] = {}
@@ -78,22 +81,13 @@ class TemplatesView:
         self.templates = {template.name: template for template in templates}
         self.table.rows = [_row(template) for template in templates]
 
-    def _admin(self, what: str) -> Identity | None:
-        try:
-            return require(self.services.sessions.current(), Permission.TEMPLATES_MANAGE, what)
-        except Forbidden as refusal:
-            identity = self.services.sessions.current()
-            self._audit(identity, 'template.save', '', f'refused: {refusal}')
-            ui.notify(sentence(refusal), type='negative')
-            return None
-
     async def edit(self, name: str | None) -> None:
-        if self._admin(WHAT) is None:
+        if self._admin('template.save') is None:
             return
         template = self.templates.get(name) if name else None
 
         async def save(candidate: Template) -> str | None:
-            admin = self._admin(WHAT)
+            admin = self._admin('template.save')
             if admin is None:
                 return 'Only admins manage templates.'
             if template is None and await run.io_bound(self.services.templates.get, candidate.name) is not None:
@@ -106,29 +100,16 @@ class TemplatesView:
             await self.render()
 
     async def delete(self, name: str) -> None:
-        if self._admin(WHAT) is None:
+        if self._admin('template.delete', name) is None:
             return
         if not await ConfirmDeleteTemplate(name).ask():
             return
-        admin = self._admin(WHAT)
+        admin = self._admin('template.delete', name)
         if admin is None:
             return
         deleted = await run.io_bound(self.services.templates.delete, name)
         self._audit(admin, 'template.delete', name, 'succeeded' if deleted else 'not found')
         await self.render()
-
-    def _audit(
-        self, identity: Identity | None, action: str, target: str, result: str, params: dict[str, Any] | None = None
-    ) -> None:
-        self.services.audit.record(
-            username=identity.username if identity else '(anonymous)',
-            role=identity.role if identity else '',
-            action=action,
-            target=target,
-            params=params,
-            result=result,
-            address=identity.address if identity else '',
-        )
 
 
 class ConfirmDeleteTemplate(AskingDialog):
