@@ -13,10 +13,8 @@ import hashlib
 import json
 import math
 import re
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any
 
 from core.commands import policy
@@ -24,8 +22,7 @@ from core.commands.spec import NAME, ContainerSpec, MountSpec, PortBinding, Spec
 from core.commands.spec_form import parse_cpus, parse_memory, parse_port, split_command
 from core.docker.reference import InvalidReference, parse_reference
 from core.permissions import OWNER_LABEL, Role
-from core.storage.database import Database
-from core.yaml_file import UnreadableFile, load_yaml
+from core.storage.seeded_store import SeededStore
 
 ENVIRONMENT_LABEL = 'berth.environment'  # the environment's name (per owner), on its container and volumes
 TEMPLATE_LABEL = 'berth.template'  # the template it was made from
@@ -213,59 +210,13 @@ def environment_labels(*, owner_id: str, name: str, template: str) -> dict[str, 
     return {OWNER_LABEL: owner_id, ENVIRONMENT_LABEL: name, TEMPLATE_LABEL: template}
 
 
-class Templates:
+class Templates(SeededStore[Template]):
     """The templates in the database (one JSON row each), seeded from templates.yaml at start."""
 
-    def __init__(self, database: Database) -> None:
-        self.database = database
-
-    def all(self) -> list[Template]:
-        rows = self.database.query('SELECT data FROM templates ORDER BY name')
-        return [Template.from_json(row['data']) for row in rows]
-
-    def get(self, name: str) -> Template | None:
-        rows = self.database.query('SELECT data FROM templates WHERE name = ?', (name,))
-        return Template.from_json(rows[0]['data']) if rows else None
-
-    def save(self, template: Template, by: str) -> None:
-        self.database.upsert(
-            'templates',
-            'name',
-            {'name': template.name, 'data': template.to_json(), 'updated_by': by, 'updated_at': time.time()},
-        )
-
-    def delete(self, name: str) -> bool:
-        return self.database.execute('DELETE FROM templates WHERE name = ?', (name,)) > 0
-
-    def seed(self, path: Path) -> list[str]:
-        """Saves every template of ``path`` (a YAML list of mappings) when the file exists; the file wins over the
-        page for the templates it names. Returns a sentence per entry that was not saved."""
-        if not path.is_file():
-            return []
-        try:
-            entries = load_yaml(path)
-        except UnreadableFile as error:
-            return [str(error)]
-        if not isinstance(entries, list):
-            return [f'{path.name} must be a list of templates (mappings with name, image, home, cpus, memory, ...)']
-        problems = []
-        for index, entry in enumerate(entries, start=1):
-            label = f'{path.name}, template {index}'
-            if not isinstance(entry, dict):
-                problems.append(f'{label}: not a mapping')
-                continue
-            label = f'{path.name}, template {entry.get("name") or index}'
-            try:
-                template = Template.from_mapping(entry, source='file')
-            except SpecError as error:
-                problems.append(f'{label}: {error}')
-                continue
-            refused = template.refusals()
-            if refused:
-                problems.append(f'{label}: {"; ".join(refused)}')
-                continue
-            self.save(template, by=path.name)
-        return problems
+    table = 'templates'
+    noun = 'template'
+    fields_hint = 'name, image, home, cpus, memory, ...'
+    kind = Template
 
 
 def _minutes(value: Any) -> int:

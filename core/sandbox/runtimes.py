@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from core.commands import policy
@@ -22,8 +20,7 @@ from core.commands.spec_form import split_command
 from core.docker.reference import InvalidReference, parse_reference
 from core.permissions import Role
 from core.sandbox.limits import DEFAULT_LIMITS, LimitError, Limits
-from core.storage.database import Database
-from core.yaml_file import UnreadableFile, load_yaml
+from core.storage.seeded_store import SeededStore
 
 WORK_DIR = '/sandbox'  # the script is written here, in a tmpfs, and the command runs here
 NOBODY = '65534:65534'  # the default uid:gid a run has: never root
@@ -167,55 +164,10 @@ class Runtime:
         return policy.refusals(self.body(), BODY_ROLE)
 
 
-class Runtimes:
+class Runtimes(SeededStore[Runtime]):
     """The runtimes in the database (one JSON row each), seeded from runtimes.yaml at start."""
 
-    def __init__(self, database: Database) -> None:
-        self.database = database
-
-    def all(self) -> list[Runtime]:
-        rows = self.database.query('SELECT data FROM sandbox_runtimes ORDER BY name')
-        return [Runtime.from_json(row['data']) for row in rows]
-
-    def get(self, name: str) -> Runtime | None:
-        rows = self.database.query('SELECT data FROM sandbox_runtimes WHERE name = ?', (name,))
-        return Runtime.from_json(rows[0]['data']) if rows else None
-
-    def save(self, runtime: Runtime, by: str) -> None:
-        self.database.upsert(
-            'sandbox_runtimes',
-            'name',
-            {'name': runtime.name, 'data': runtime.to_json(), 'updated_by': by, 'updated_at': time.time()},
-        )
-
-    def delete(self, name: str) -> bool:
-        return self.database.execute('DELETE FROM sandbox_runtimes WHERE name = ?', (name,)) > 0
-
-    def seed(self, path: Path) -> list[str]:
-        """Saves every runtime of ``path`` (a YAML list of mappings) when the file exists; the file wins over the
-        page for the runtimes it names. Returns a sentence per entry that was not saved."""
-        if not path.is_file():
-            return []
-        try:
-            entries = load_yaml(path)
-        except UnreadableFile as error:
-            return [str(error)]
-        if not isinstance(entries, list):
-            return [f'{path.name} must be a list of runtimes (mappings with name, image, command, filename, ...)']
-        problems = []
-        for index, entry in enumerate(entries, start=1):
-            if not isinstance(entry, dict):
-                problems.append(f'{path.name}, runtime {index}: not a mapping')
-                continue
-            label = f'{path.name}, runtime {entry.get("name") or index}'
-            try:
-                runtime = Runtime.from_mapping(entry, source='file')
-            except SpecError as error:
-                problems.append(f'{label}: {error}')
-                continue
-            refused = runtime.refusals()
-            if refused:
-                problems.append(f'{label}: {"; ".join(refused)}')
-                continue
-            self.save(runtime, by=path.name)
-        return problems
+    table = 'sandbox_runtimes'
+    noun = 'runtime'
+    fields_hint = 'name, image, command, filename, ...'
+    kind = Runtime
