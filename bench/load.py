@@ -63,7 +63,9 @@ def arguments_parser() -> argparse.ArgumentParser:
     burst.add_argument('--modes', nargs='+', choices=['embedded', 'redis'], default=['embedded', 'redis'])
     burst.add_argument('--redis-url', default='redis://127.0.0.1:6379/11', help='its database is emptied first')
     burst.add_argument('--worker-threads', type=int, default=8)
-    burst.add_argument('--probe-every', type=float, default=0.05, help='seconds between probes of each kind')
+    burst.add_argument('--probe-every', type=float, default=0.05, help='seconds between /healthz probes')
+    burst.add_argument('--job-page-every', type=float, default=0.5, help='seconds between GET /jobs probes')
+    burst.add_argument('--no-job-centre-tab', dest='job_centre_tab', action='store_false', help='no tab on /jobs')
     burst.add_argument('--max-burst-seconds', type=float, default=600)
     return parser
 
