@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import json
 import os
 import sys
 import time
@@ -95,18 +96,19 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
             print_burst(result['burst'])
     finally:
         remove_all(client)
-    return {
+    facts = {
         'measured_at': datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds'),
         'machine': machine_facts(load_before),
         'short_run': arguments.short,
-        **result,
     }
+    return {part: {**facts, **figures} for part, figures in result.items()}
 
 
 def main() -> None:
     arguments = arguments_parser().parse_args()
     result = asyncio.run(run(arguments))
-    save_results(arguments.output, result)
+    saved = json.loads(arguments.output.read_text()) if arguments.output.exists() else {}
+    save_results(arguments.output, {**saved, **result})  # the parts not run this time are kept
 
 
 if __name__ == '__main__':
