@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import json
 import os
 import sys
 import time
@@ -63,7 +64,9 @@ def arguments_parser() -> argparse.ArgumentParser:
     burst.add_argument('--modes', nargs='+', choices=['embedded', 'redis'], default=['embedded', 'redis'])
     burst.add_argument('--redis-url', default='redis://127.0.0.1:6379/11', help='its database is emptied first')
     burst.add_argument('--worker-threads', type=int, default=8)
-    burst.add_argument('--probe-every', type=float, default=0.05, help='seconds between probes of each kind')
+    burst.add_argument('--probe-every', type=float, default=0.05, help='seconds between /healthz probes')
+    burst.add_argument('--job-page-every', type=float, default=0.5, help='seconds between GET /jobs probes')
+    burst.add_argument('--no-job-centre-tab', dest='job_centre_tab', action='store_false', help='no tab on /jobs')
     burst.add_argument('--max-burst-seconds', type=float, default=600)
     return parser
 
@@ -93,18 +96,19 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
             print_burst(result['burst'])
     finally:
         remove_all(client)
-    return {
+    facts = {
         'measured_at': datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds'),
         'machine': machine_facts(load_before),
         'short_run': arguments.short,
-        **result,
     }
+    return {part: {**facts, **figures} for part, figures in result.items()}
 
 
 def main() -> None:
     arguments = arguments_parser().parse_args()
     result = asyncio.run(run(arguments))
-    save_results(arguments.output, result)
+    saved = json.loads(arguments.output.read_text()) if arguments.output.exists() else {}
+    save_results(arguments.output, {**saved, **result})  # the parts not run this time are kept
 
 
 if __name__ == '__main__':

@@ -78,12 +78,13 @@ async def run_burst(panel: Panel, mode: str, arguments: Any) -> dict[str, Any]:
         try:
             page = await signed_in_page(browser, panel.base_url)
             await select_for_jobs(page, BURST_PREFIX, arguments.job_containers)
-            job_centre = await page.context.new_page()
-            await job_centre.goto('/jobs')
+            if arguments.job_centre_tab:
+                job_centre = await page.context.new_page()
+                await job_centre.goto('/jobs')
             cookie = '; '.join(f'{item["name"]}={item["value"]}' for item in await page.context.cookies())
             probes = [
                 Sampler(healthz_probe(panel.base_url), arguments.probe_every),
-                Sampler(page_probe(f'{panel.base_url}/jobs', cookie), arguments.probe_every),
+                Sampler(page_probe(f'{panel.base_url}/jobs', cookie), arguments.job_page_every),
             ]
             for probe in probes:
                 probe.start()

@@ -30,6 +30,7 @@ from tests.support.panel import Panel
 TERMINAL_CONTAINER = f'{PREFIX}soak-terminal'
 LOGS_CONTAINER = f'{PREFIX}soak-logs'
 PROMPT = '/ #'
+MIN_SETTLE = 15.0
 
 
 async def measure_soak(arguments: Any) -> dict[str, Any]:
@@ -48,9 +49,9 @@ async def measure_soak(arguments: Any) -> dict[str, Any]:
             try:
                 contexts = [await signed_in_context(browser, panel.base_url, *account) for account in operators]
                 print('  warm-up', flush=True)
-                await open_pages(panel, viewers, paths, len(paths) * 2, arguments.dwell)
-                await terminals(contexts, 2)
-                await log_follows(contexts, 2)
+                await open_pages(panel, viewers, paths, max(arguments.opens // 10, 5 * len(paths)), arguments.dwell)
+                await terminals(contexts, len(contexts) * 2)
+                await log_follows(contexts, len(contexts) * 2)
                 baseline, _ = await settled(pid, None, arguments.settle)
                 shells_before = processes_in(TERMINAL_CONTAINER)
                 started = time.monotonic()
@@ -144,20 +145,23 @@ async def log_follows(contexts: list[BrowserContext], count: int) -> float:
 
 
 async def settled(pid: int, baseline: Holdings | None, limit: float) -> tuple[Holdings, float]:
-    """The counts once threads and daemon connections are back at ``baseline`` (without one: once they stood still
-    for 5 s), or after ``limit`` s; and how long that took."""
+    """The counts once the panel has let go of what was closed: at least MIN_SETTLE s (closed pages are deleted 5 s
+    after their socket went, stats streams linger 10 s), then as soon as threads and daemon connections are back at
+    ``baseline`` (without one: once they stood still for 5 s), or after ``limit`` s; and how long that took."""
     started, last, still_since = time.monotonic(), Holdings.of(pid), time.monotonic()
     while time.monotonic() - started < limit:
         await asyncio.sleep(1)
         now = Holdings.of(pid)
+        if (now.threads, now.daemon_connections) != (last.threads, last.daemon_connections):
+            still_since = time.monotonic()
+        last = now
+        if time.monotonic() - started < MIN_SETTLE:
+            continue
+        if baseline is None and time.monotonic() - still_since >= 5:
+            return now, time.monotonic() - started
         back = baseline is not None and now.threads <= baseline.threads
         if back and baseline is not None and now.daemon_connections <= baseline.daemon_connections:
             return now, time.monotonic() - started
-        if (now.threads, now.daemon_connections) != (last.threads, last.daemon_connections):
-            still_since = time.monotonic()
-        elif baseline is None and time.monotonic() - still_since >= 5 and time.monotonic() - started >= 12:
-            return now, time.monotonic() - started  # 12 s: closed pages go 5 s after their socket, stats hubs 10 s
-        last = now
     return Holdings.of(pid), time.monotonic() - started
 
 

@@ -1,0 +1,39 @@
+"""The job centre under a burst of job updates (NiceGUI's simulated user, main.py wired for real)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from nicegui.testing import User
+
+from core.jobs.store import JobStatus, JobUpdate
+from pages.jobs import RENDER_SECONDS, JobTable
+
+from .test_pages import sign_in
+
+
+async def test_a_burst_of_job_updates_renders_the_job_centre_once_not_once_per_update(user: User) -> None:
+    # Given the job centre open, with its table's sends counted
+    await sign_in(user, to='/jobs')
+    table = next(iter(user.find(JobTable).elements))
+    assert isinstance(table, JobTable)
+    sends: list[float] = []
+    send = table.update
+
+    def counted() -> None:
+        sends.append(asyncio.get_running_loop().time())
+        send()
+
+    table.update = counted  # type: ignore[method-assign]
+    # When a hundred job updates arrive at once (a burst of jobs: queued, running, succeeded each)
+    for index in range(100):
+        table.on_job(None, JobUpdate(job_id=f'bld-{index}', status=JobStatus.RUNNING))
+    table.on_job(None, JobUpdate(job_id='bld-beat', status=JobStatus.HEARTBEAT))
+    await asyncio.sleep(RENDER_SECONDS * 3)
+    # Then the table is sent once for all of them, not once per update
+    assert len(sends) == 1
+    # And an update after a quiet spell is shown at once again (the next loop turn)
+    await asyncio.sleep(RENDER_SECONDS)
+    table.on_job(None, JobUpdate(job_id='bld-late', status=JobStatus.SUCCEEDED))
+    await asyncio.sleep(0.05)
+    assert len(sends) == 2
