@@ -54,9 +54,10 @@ def containers(project: str) -> dict[str, str]:
 
 
 def command_of(container: str) -> str:
+    """The container's command; '' when it is gone meanwhile (a redeploy replaces containers while we look)."""
     return subprocess.run(
         ['docker', 'inspect', '--format', '{{join .Config.Cmd " "}}', container.split(maxsplit=1)[0]],
-        check=True, capture_output=True, text=True,
+        check=False, capture_output=True, text=True,
     ).stdout.strip()  # fmt: skip
 
 
