@@ -9,11 +9,10 @@ from typing import Any
 
 from nicegui import ui
 
-from core.commands.spec import SpecError
 from core.sandbox.limits import CEILINGS, DEFAULT_LIMITS, DOCUMENTATION, SIZES, Limits, describe, size_text
 from core.sandbox.runtimes import NOBODY, Runtime
 
-from .image_dialogs import AskingDialog
+from .definition_dialog import DefinitionDialog
 
 OnSave = Callable[[Runtime], Awaitable[str | None]]  # the runtime → None, or the sentence to show
 # (key, label, placeholder)
@@ -37,8 +36,10 @@ LIMIT_LABELS = {
 }
 
 
-class RuntimeDialog(AskingDialog):
+class RuntimeDialog(DefinitionDialog):
     """Answers True once ``on_save`` accepted the runtime; wrong fields say why under themselves."""
+
+    refused = 'Scripts may not run in this'
 
     def __init__(self, runtime: Runtime | None, on_save: OnSave) -> None:
         super().__init__()
@@ -82,33 +83,8 @@ class RuntimeDialog(AskingDialog):
         data['limits'] = {key: values[key] for key in LIMIT_LABELS if values[key]}
         return data
 
-    async def _save(self) -> None:
-        for field in self.fields.values():
-            field.error = None
-        self.error.set_visibility(False)
-        try:
-            runtime = Runtime.from_mapping(self.mapping())
-        except SpecError as error:
-            for key, message in error.errors.items():
-                text = f'{message[:1].upper()}{message[1:]}'
-                if key in self.fields:
-                    self.fields[key].error = text
-                else:
-                    self._say(f'{text}.')
-            return
-        refused = runtime.refusals()
-        if refused:
-            self._say(f'Scripts may not run in this: {"; ".join(refused)}.')
-            return
-        problem = await self.on_save(runtime)
-        if problem:
-            self._say(problem)
-            return
-        self.submit(True)
-
-    def _say(self, text: str) -> None:
-        self.error.text = text
-        self.error.set_visibility(True)
+    def build(self, mapping: dict[str, Any]) -> Runtime:
+        return Runtime.from_mapping(mapping)
 
 
 def form_values(runtime: Runtime | None) -> dict[str, str]:

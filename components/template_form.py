@@ -9,10 +9,9 @@ from typing import Any
 
 from nicegui import ui
 
-from core.commands.spec import SpecError
 from core.environments.templates import Template
 
-from .image_dialogs import AskingDialog
+from .definition_dialog import DefinitionDialog
 
 OnSave = Callable[[Template], Awaitable[str | None]]  # the template → None, or the sentence to show
 # (key, label, placeholder, multi-line)
@@ -35,8 +34,10 @@ FIELDS = (
 )
 
 
-class TemplateDialog(AskingDialog):
+class TemplateDialog(DefinitionDialog):
     """Answers True once ``on_save`` accepted the template; wrong fields say why under themselves."""
+
+    refused = 'Environments may not be made from this'
 
     def __init__(self, template: Template | None, on_save: OnSave) -> None:
         super().__init__()
@@ -74,32 +75,8 @@ class TemplateDialog(AskingDialog):
         data['public_ports'] = bool(self.public_ports.value)
         return data
 
-    async def _save(self) -> None:
-        for field in self.fields.values():
-            field.error = None
-        self.error.set_visibility(False)
-        try:
-            template = Template.from_mapping(self.mapping())
-        except SpecError as error:
-            for key, message in error.errors.items():
-                if key in self.fields:
-                    self.fields[key].error = f'{message[:1].upper()}{message[1:]}'
-                else:
-                    self._say(f'{message[:1].upper()}{message[1:]}.')
-            return
-        refused = template.refusals()
-        if refused:
-            self._say(f'Environments may not be made from this: {"; ".join(refused)}.')
-            return
-        problem = await self.on_save(template)
-        if problem:
-            self._say(problem)
-            return
-        self.submit(True)
-
-    def _say(self, text: str) -> None:
-        self.error.text = text
-        self.error.set_visibility(True)
+    def build(self, mapping: dict[str, Any]) -> Template:
+        return Template.from_mapping(mapping)
 
 
 def form_values(template: Template | None) -> dict[str, Any]:
