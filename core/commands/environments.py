@@ -126,6 +126,10 @@ class EnvironmentCommands(CommandBase):
         template = await self._template(row.labels.get(TEMPLATE_LABEL, ''))
         assert identity is not None
         self._check_body(identity, template, 'assign', row.name, asked)
+        quota = await self._quota(self.owners(owner), owner)  # it joins the new owner's environments
+        refusal = quota.take_refusal(self._held(owner), held(row))
+        if refusal:
+            self._refuse(identity, 'assign', row.name, asked, f'{username} cannot take it: {refusal}')
         return await self.dispatch(
             identity,
             permission=Permission.ENVIRONMENT_ASSIGN,
@@ -133,7 +137,7 @@ class EnvironmentCommands(CommandBase):
             kind='environment.assign',
             target=row.id,
             target_name=row.name,
-            params={'owner': owner, 'username': username, 'template': asdict(template)},
+            params={'owner': owner, 'username': username, 'template': asdict(template), QUOTA_PARAM: quota.to_dict()},
             audit_params=asked,
             arguments=('assign', row.id),
             scope=row.scope,

@@ -131,10 +131,20 @@ class Quota:
     def create_refusal(self, held: Iterable[Held], new: Held) -> str | None:
         """Why ``new`` (made and started) may not join ``held``, or None when it fits."""
         held = [environment for environment in held if environment.name != new.name]
+        return self._count_refusal(held) or self.start_refusal(held, new)
+
+    def take_refusal(self, held: Iterable[Held], new: Held) -> str | None:
+        """Why ``new``, handed over as it is (running or stopped), may not join ``held``, or None when it fits."""
+        if new.running:
+            return self.create_refusal(held, new)
+        return self._count_refusal([environment for environment in held if environment.name != new.name])
+
+    def _count_refusal(self, held: list[Held]) -> str | None:
+        """Why one more environment may not join ``held`` (the others), or None."""
         limit = self.limits.environments
         if limit is not None and len(held) + 1 > limit:
             return f'{self.username} may have {_count(limit, "environment")} and already has {len(held)}{_names(held)}'
-        return self.start_refusal(held, new)
+        return None
 
     def start_refusal(self, held: Iterable[Held], new: Held) -> str | None:
         """Why ``new`` may not start beside the running ones among ``held``, or None when it fits."""

@@ -34,7 +34,7 @@ from core.environments.templates import (
 )
 from core.jobs.locks import LockBusy, Locks
 from core.jobs.store import JobStatus
-from core.operations.environment_quota import QuotaRefused, lock_name, owner_environments, signed_quota
+from core.operations.environment_quota import QuotaRefused, held_of, lock_name, owner_environments, signed_quota
 from core.operations.report import JobReporter
 from core.permissions import OWNER_LABEL, Permission, Scope, role_allows
 from core.protection import Protection
@@ -72,7 +72,7 @@ def environment_operation(
             elif operation == 'delete':
                 message = delete(client.api, container_id, params, role)
             elif operation == 'assign':
-                message = assign(client.api, container_id, params, role, protected)
+                message = assign(client.api, container_id, params, role, protected, locks)
             elif operation == 'idle_stop':
                 message = idle_stop(client.api, container_id, params, role)
             else:
@@ -167,7 +167,12 @@ class Move:
 
 
 def assign(
-    api: docker.APIClient, container_id: str, params: dict[str, Any], role: str, protected: Collection[str]
+    api: docker.APIClient,
+    container_id: str,
+    params: dict[str, Any],
+    role: str,
+    protected: Collection[str],
+    locks: Locks,
 ) -> str:
     if not role_allows(role, Permission.ENVIRONMENT_ASSIGN):
         raise Refused(f'a {role or "signed-out user"} cannot hand environments over')
@@ -188,6 +193,26 @@ def assign(
     for move in moves:
         if _volume_exists(api, move.target):
             raise Refused(f'the volume {move.target} exists already: {username} keeps a home of that name')
+    quota = signed_quota(params, owner)
+    # counted and handed over under the new owner's lock: a create or start of theirs elsewhere waits for this one
+    with locks.hold(lock_name(owner), f"{quota.username}'s quota"):
+        refusal = quota.take_refusal(owner_environments(api, owner), held_of(data))
+        if refusal:
+            raise QuotaRefused(f'{username} cannot take it: {refusal}')
+        return _hand_over(api, data, template, spec, moves, username, new)
+
+
+def _hand_over(
+    api: docker.APIClient,
+    data: dict[str, Any],
+    template: Template,
+    spec: ContainerSpec,
+    moves: list[Move],
+    username: str,
+    new: EnvironmentNames,
+) -> str:
+    """Stops and renames the old container, copies the volumes, makes the new container (started when the old one
+    ran); on failure the old one is put back as it was."""
     running = bool((data.get('State') or {}).get('Running'))
     old_name = str(data.get('Name', '')).lstrip('/')
     api.stop(data['Id'], timeout=10)

@@ -23,7 +23,7 @@ from system import Services, build
 from tests.support.eventually import eventually
 from tests.support.worker import dramatiq_worker
 
-from .test_environments import DANA, TEMPLATE, created, done, environment_name, sh, template
+from .test_environments import ADA, DANA, EVE, TEMPLATE, created, done, environment_name, sh, template
 from .test_images import finished
 
 __all__ = ['environment_name', 'template']  # the fixtures, shared with the environment tests
@@ -201,3 +201,30 @@ def test_the_workers_lock_excludes_across_redis_clients(redis_url: str) -> None:
         thread.join()
     # Then never two held it at once
     assert most == 1 and workers[0].kind == 'redis'
+
+
+async def test_a_hand_over_counts_against_the_new_owners_quota_in_the_panel_and_the_worker(
+    services: Services, template: Template, environment_name: Callable[[], str]
+) -> None:
+    # Given eve (a known SSO account) with one environment, at her limit, and two environments of dana's
+    assert not services.accounts.upsert_external('eve', 'developer', source='oidc', subject=EVE.subject)
+    limit(services, environments=1)
+    await created(services, EVE, environment_name())
+    limit(services, environments=3)
+    danas = [await created(services, DANA, environment_name()) for _ in range(2)]
+    limit(services, environments=1)
+    # When an admin hands one of dana's to eve, the panel refuses it, naming the limit, and audits the refusal
+    with pytest.raises(Forbidden, match=r'eve cannot take it: eve may have 1 environment and already has 1 \('):
+        await services.commands.assign_environment(ADA, danas[0], owner=EVE.owner_id, username='eve')
+    entry = services.audit.entries(username='ada', action='environment.assign')[0]
+    assert entry.result.startswith('refused: eve cannot take it')
+    # When eve may have two and both of dana's are handed to her at once (the panel's check passes both)
+    limit(services, environments=2)
+    jobs = await asyncio.gather(
+        *(services.commands.assign_environment(ADA, name, owner=EVE.owner_id, username='eve') for name in danas)
+    )
+    ended = [await finished(services, job, timeout=60) for job in jobs]
+    # Then the worker, counting under eve's lock, lets exactly one through; the other stays dana's, running
+    exactly_one_refused(ended, 'eve cannot take it: eve may have 2 environments and already has 2 (')
+    kept = next(job for job in ended if job.status == 'failed').target_name
+    assert running(kept)
