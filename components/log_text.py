@@ -6,6 +6,8 @@ import re
 import time
 from datetime import UTC, datetime
 
+from core.errors import clip
+
 _RELATIVE = re.compile(r'^(\d+(?:\.\d+)?)\s*([smhd])$')
 _UNITS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400}
 
@@ -22,7 +24,7 @@ def parse_since(text: str) -> float | None:
         try:
             moment = datetime.fromisoformat(text.replace('Z', '+00:00'))
         except ValueError:
-            raise ValueError(f'"{text}" is not a time: use 10m, 2h, 1d or 2024-05-01 12:00 (UTC).') from None
+            raise ValueError(f'"{clip(text)}" is not a time: use 10m, 2h, 1d or 2024-05-01 12:00 (UTC).') from None
         since = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
     return max(since, 0.0)  # before 1970 (or 10^400 days ago): from the first line on
 

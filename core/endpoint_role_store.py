@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core.endpoint_roles import EndpointRoles
+from core.errors import clip
 from core.permissions import ROLES
 from core.storage.database import Database
 
@@ -108,10 +109,10 @@ class EndpointRoleTable:
         """Stores the row (a new one, or the same host and role again); refused with a sentence for what the
         settings name."""
         if role not in ROLES:
-            raise RoleRuleError(f'unknown role "{role}" (roles: {", ".join(ROLES)})')
+            raise RoleRuleError(f'unknown role "{clip(role)}" (roles: {", ".join(ROLES)})')
         if self.configured_names(endpoint, role):
             raise RoleRuleError(
-                f'the {role} role on host "{endpoint}" is set by BERTH_OIDC_ENDPOINT_ROLES: change it there'
+                f'the {role} role on host "{clip(endpoint)}" is set by BERTH_OIDC_ENDPOINT_ROLES: change it there'
             )
         if self.database is None:
             raise RoleRuleError('per-host roles cannot be stored here')

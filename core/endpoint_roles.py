@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
+from core.errors import clip
 from core.permissions import ROLES, Role
 
 USER_PREFIX = 'user:'
@@ -50,15 +51,18 @@ class EndpointRoles:
             raise EndpointRolesError('BERTH_OIDC_ENDPOINT_ROLES must be an object: endpoint id → role → groups')
         for endpoint, roles in data.items():
             if not isinstance(roles, dict):
-                raise EndpointRolesError(f'BERTH_OIDC_ENDPOINT_ROLES["{endpoint}"] must map roles to lists of groups')
+                raise EndpointRolesError(
+                    f'BERTH_OIDC_ENDPOINT_ROLES["{clip(endpoint)}"] must map roles to lists of groups'
+                )
             for role, members in roles.items():
                 if role not in ROLES:
                     raise EndpointRolesError(
-                        f'BERTH_OIDC_ENDPOINT_ROLES["{endpoint}"]: unknown role "{role}" (roles: {", ".join(ROLES)})'
+                        f'BERTH_OIDC_ENDPOINT_ROLES["{clip(endpoint)}"]: unknown role "{clip(role)}" '
+                        f'(roles: {", ".join(ROLES)})'
                     )
                 if not isinstance(members, list) or not all(isinstance(member, str) for member in members):
                     raise EndpointRolesError(
-                        f'BERTH_OIDC_ENDPOINT_ROLES["{endpoint}"]["{role}"] must be a list of group names'
+                        f'BERTH_OIDC_ENDPOINT_ROLES["{clip(endpoint)}"]["{clip(role)}"] must be a list of group names'
                     )
         return cls(data)
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from core.errors import clip
+
 LOCAL_ENDPOINT = 'local'  # the engine of DOCKER_HOST (or the local socket); every resource lives on an endpoint
 OWNER_LABEL = 'berth.owner'  # the stable identity of whoever owns a container or volume
 
@@ -219,7 +221,7 @@ def require(identity: Identity | None, permission: Permission, what: str, scope:
         where = (
             ''
             if role == identity.role and (scope is None or scope.endpoint == LOCAL_ENDPOINT)
-            else (f' on host "{scope.endpoint}"' if scope is not None else '')
+            else (f' on host "{clip(scope.endpoint)}"' if scope is not None else '')
         )
         if not role:
             raise Forbidden(f'{identity.username} has no role{where}: {what} needs the {lowest_role(permission)} role')

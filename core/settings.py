@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.errors import clip
+
 
 class SettingsError(ValueError):
     """The environment sets something Berth cannot use; the message names each variable and says why (never its
@@ -90,7 +92,7 @@ class Settings(BaseSettings):
             try:
                 ipaddress.ip_network(entry, strict=False)
             except ValueError:
-                raise ValueError(f'BERTH_TRUSTED_PROXIES: "{entry}" is not an IP address or CIDR range') from None
+                raise ValueError(f'BERTH_TRUSTED_PROXIES: "{clip(entry)}" is not an IP address or CIDR range') from None
         return value
 
     @property

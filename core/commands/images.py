@@ -15,7 +15,7 @@ from core.commands.spec import ContainerSpec, SpecError
 from core.docker.client import describe_error
 from core.docker.endpoints import Endpoints
 from core.docker.reference import InvalidReference, parse_reference
-from core.errors import CommandError
+from core.errors import CommandError, clip
 from core.jobs.cancel import CancelFlags
 from core.jobs.store import ACTIVE, Job, JobStatus, JobStore
 from core.permissions import ANYWHERE, LOCAL_ENDPOINT, Forbidden, Identity, Permission, Scope, role_allows
@@ -176,7 +176,7 @@ class ImageCommands(CommandBase):
         reasons = policy.refusals(spec, role, await self._protected_volumes(spec, role, endpoint))
         if reasons:
             article = 'an' if role[:1] in 'aeiou' else 'a'
-            host = '' if endpoint == LOCAL_ENDPOINT else f' on host "{endpoint}"'
+            host = '' if endpoint == LOCAL_ENDPOINT else f' on host "{clip(endpoint)}"'
             refusal = Forbidden(f'{identity.username} is {article} {role}{host}: {"; ".join(reasons)}')
             self._refused(identity, 'container.create', target_name, spec.audit_summary(), refusal, endpoint=endpoint)
             raise refusal

@@ -16,6 +16,7 @@ from typing import Any
 from docker.types import IPAMConfig, IPAMPool
 
 from core.commands.spec import SpecError
+from core.errors import clip
 from core.state.networks import BUILT_IN
 
 DRIVER = 'bridge'  # the one driver the panel creates networks with
@@ -48,7 +49,7 @@ class NetworkSpec:
         """Rebuilds a spec from a message; refuses fields that do not exist (a driver among them) and checks it."""
         unknown = set(data) - {item.name for item in fields(cls)}
         if unknown:
-            raise SpecError({'spec': f'unknown fields: {", ".join(sorted(unknown))}'})
+            raise SpecError({'spec': f'unknown fields: {clip(", ".join(sorted(unknown)))}'})
         try:
             spec = cls(**data)
         except TypeError as error:
@@ -89,7 +90,7 @@ class NetworkSpec:
                     errors['ip_range'] = str(error)
         for key in self.labels:
             if not key or '=' in key or any(character.isspace() for character in key):
-                errors['labels'] = f"'{key}' is not a valid label name"
+                errors['labels'] = f"'{clip(key)}' is not a valid label name"
         if not isinstance(self.internal, bool) or not isinstance(self.attachable, bool):
             errors['spec'] = 'internal and attachable are yes-or-no flags'
         return errors
@@ -142,7 +143,7 @@ def network_name_problem(name: str) -> str | None:
         return f'a network name has at most {NAME_LIMIT} characters'
     if not NAME.fullmatch(name):
         return (
-            f"'{name}' is not a valid network name: use letters, digits, '_', '.' and '-', "
+            f"'{clip(name)}' is not a valid network name: use letters, digits, '_', '.' and '-', "
             'starting with a letter or digit'
         )
     return None
@@ -154,17 +155,18 @@ def parse_cidr(text: str, what: str) -> Network:
     address_text, slash, prefix = text.partition('/')
     example = '10.213.1.0/24' if ':' not in address_text else 'fd00:213::/64'
     if not slash or '/' in prefix:
-        return _raise(f'{text} is not a valid {what}: write it as address/prefix length, e.g. {example}')
+        return _raise(f'{clip(text)} is not a valid {what}: write it as address/prefix length, e.g. {example}')
     try:
         address = ipaddress.ip_address(address_text)
     except ValueError:
-        return _raise(f'{text} is not a valid {what}: {address_text or "(nothing)"} is not an IPv4 or IPv6 address')
+        given = clip(address_text) or '(nothing)'
+        return _raise(f'{clip(text)} is not a valid {what}: {given} is not an IPv4 or IPv6 address')
     bits = address.max_prefixlen
     if not (prefix.isascii() and prefix.isdigit() and len(prefix) <= 3) or int(prefix) > bits:
-        return _raise(f'{text} is not a valid {what}: the prefix length must be 0–{bits}')
+        return _raise(f'{clip(text)} is not a valid {what}: the prefix length must be 0–{bits}')
     network = ipaddress.ip_network(f'{address}/{int(prefix)}', strict=False)
     if network.network_address != address:
-        return _raise(f'{text} is not a valid {what}: it has host bits set (did you mean {network}?)')
+        return _raise(f'{clip(text)} is not a valid {what}: it has host bits set (did you mean {network}?)')
     return network
 
 
@@ -197,7 +199,7 @@ def parse_address(text: str, what: str) -> Address:
     try:
         return ipaddress.ip_address(text)
     except ValueError:
-        raise ValueError(f'the {what} {text} is not an IPv4 or IPv6 address') from None
+        raise ValueError(f'the {what} {clip(text)} is not an IPv4 or IPv6 address') from None
 
 
 def check_gateway(text: str, subnet: Network) -> Address:
@@ -224,9 +226,9 @@ def check_ipv4(text: str, subnets: Iterable[str], gateways: Iterable[str] = ()) 
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
-        raise ValueError(f'{text} is not an IPv4 address (write four numbers, e.g. 10.213.1.5)') from None
+        raise ValueError(f'{clip(text)} is not an IPv4 address (write four numbers, e.g. 10.213.1.5)') from None
     if address.version != 4:
-        raise ValueError(f'{text} is an IPv6 address: give an IPv4 address here')
+        raise ValueError(f'{clip(text)} is an IPv6 address: give an IPv4 address here')
     networks = [network for network in (_network(item) for item in subnets) if network and network.version == 4]
     if not networks:
         raise ValueError('this network has no IPv4 subnet, so a container cannot get a fixed IPv4 address on it')
@@ -249,8 +251,8 @@ def parse_aliases(text: str | Iterable[str]) -> list[str]:
             continue
         if len(alias) > ALIAS_LIMIT or not ALIAS.fullmatch(alias) or any(len(part) > 63 for part in alias.split('.')):
             raise ValueError(
-                f"'{alias}' is not a valid alias: use letters, digits, '-', '_' and '.', starting and ending with a "
-                'letter or digit (at most 63 characters between dots)'
+                f"'{clip(alias)}' is not a valid alias: use letters, digits, '-', '_' and '.', starting and ending "
+                'with a letter or digit (at most 63 characters between dots)'
             )
         if alias not in aliases:
             aliases.append(alias)

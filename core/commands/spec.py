@@ -14,6 +14,7 @@ import docker
 from docker.types import DriverConfig, Mount
 
 from core.docker.reference import InvalidReference, parse_reference
+from core.errors import clip
 
 RESTART_POLICIES = ('no', 'always', 'unless-stopped', 'on-failure')
 PROTOCOLS = ('tcp', 'udp', 'sctp')
@@ -112,14 +113,14 @@ class ContainerSpec:
             errors['image'] = str(error)
         if self.name and not NAME.fullmatch(self.name):
             errors['name'] = (
-                f"'{self.name}' is not a valid container name: use letters, digits, '_', '.' and '-', "
+                f"'{clip(self.name)}' is not a valid container name: use letters, digits, '_', '.' and '-', "
                 'starting with a letter or digit (at least 2 characters)'
             )
         if not all(isinstance(part, str) for part in self.command):
             errors['command'] = 'the command must be a list of words'
         for key in self.environment:
             if not key or '=' in key or any(character.isspace() for character in key):
-                errors['environment'] = f"'{key}' is not a valid variable name"
+                errors['environment'] = f"'{clip(key)}' is not a valid variable name"
         for port in self.ports:
             if port.protocol not in PROTOCOLS or not 0 < port.container_port < 65536 or not 0 <= port.host_port < 65536:
                 errors['ports'] = f"port '{port}' is not valid"
@@ -143,7 +144,7 @@ class ContainerSpec:
         elif self.cpus and not MIN_CPUS <= self.cpus <= MAX_CPUS:
             errors['cpus'] = f'the CPU limit goes from {MIN_CPUS} to as many CPUs as the host has'
         if self.network and self.network not in ('host', 'none', 'bridge') and not NAME.fullmatch(self.network):
-            errors['network'] = f"'{self.network}' is not a network name"
+            errors['network'] = f"'{clip(self.network)}' is not a network name"
         if self.pid_mode not in ('', 'host'):
             errors['pid_mode'] = "the PID namespace is either the container's own or the host's"
         if self.ipc_mode not in ('', 'host'):

@@ -11,6 +11,7 @@ from typing import Any
 
 from core.commands.spec import MAX_CPUS, MIN_CPUS, NAME, PROTOCOLS, ContainerSpec, MountSpec, PortBinding, SpecError
 from core.docker.reference import parse_reference
+from core.errors import clip
 
 MEMORY = re.compile(r'(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[kmgt]?)(?:i?b)?', re.IGNORECASE)
 MAX_BYTES = 2**63 - 1  # what the daemon's int64 fields hold
@@ -32,20 +33,20 @@ def parse_port(text: str) -> PortBinding:
     match = PORT.fullmatch(text)
     if match is None:
         if '-' in text:
-            raise ValueError(f"port '{text}' is not valid: ranges are not supported here, list each port")
-        raise ValueError(f"port '{text}' is not valid: write host:container[/protocol], e.g. 8080:80/tcp")
+            raise ValueError(f"port '{clip(text)}' is not valid: ranges are not supported here, list each port")
+        raise ValueError(f"port '{clip(text)}' is not valid: write host:container[/protocol], e.g. 8080:80/tcp")
     protocol = (match.group('protocol') or 'tcp').lower()
     if protocol not in PROTOCOLS:
-        raise ValueError(f"port '{text}' is not valid: the protocol must be tcp, udp or sctp")
+        raise ValueError(f"port '{clip(text)}' is not valid: the protocol must be tcp, udp or sctp")
     container, host = _port_number(match.group('container')), _port_number(match.group('host') or '0')
     if not 0 < container < 65536 or host > 65535:
-        raise ValueError(f"port '{text}' is not valid: ports go from 1 to 65535")
+        raise ValueError(f"port '{clip(text)}' is not valid: ports go from 1 to 65535")
     host_ip = (match.group('ip') or '').strip('[]')
     if host_ip:
         try:
             ipaddress.ip_address(host_ip)
         except ValueError:
-            raise ValueError(f"port '{text}' is not valid: '{host_ip}' is not an IP address") from None
+            raise ValueError(f"port '{clip(text)}' is not valid: '{clip(host_ip)}' is not an IP address") from None
     return PortBinding(container_port=container, protocol=protocol, host_port=host, host_ip=host_ip)
 
 
@@ -60,15 +61,17 @@ def parse_mount(text: str) -> MountSpec:
     elif len(parts) == 2:
         source, target = parts
     else:
-        raise ValueError(f"mount '{text}' is not valid: write source:/path/in/container[:ro]")
+        raise ValueError(f"mount '{clip(text)}' is not valid: write source:/path/in/container[:ro]")
     if not target.startswith('/'):
-        raise ValueError(f"mount '{text}' is not valid: the path in the container must start with '/'")
+        raise ValueError(f"mount '{clip(text)}' is not valid: the path in the container must start with '/'")
     if source.startswith(('/', '.', '~')):
         if not source.startswith('/'):
-            raise ValueError(f"mount '{text}' is not valid: a host path must be absolute (start with '/')")
+            raise ValueError(f"mount '{clip(text)}' is not valid: a host path must be absolute (start with '/')")
         return MountSpec(target=target, source=source, kind='bind', read_only=read_only)
     if source and not NAME.fullmatch(source):
-        raise ValueError(f"mount '{text}' is not valid: '{source}' is neither a volume name nor an absolute path")
+        raise ValueError(
+            f"mount '{clip(text)}' is not valid: '{clip(source)}' is neither a volume name nor an absolute path"
+        )
     return MountSpec(target=target, source=source, kind='volume', read_only=read_only)
 
 
@@ -82,7 +85,7 @@ def parse_pairs(text: str, what: str) -> dict[str, str]:
         key, _, value = line.partition('=')
         key = key.strip()
         if not key or any(character.isspace() for character in key):
-            raise ValueError(f"'{line}' is not valid: write one {what} per line as NAME=value")
+            raise ValueError(f"'{clip(line)}' is not valid: write one {what} per line as NAME=value")
         pairs[key] = value
     return pairs
 
@@ -94,10 +97,10 @@ def parse_memory(text: str) -> int:
         return 0
     match = MEMORY.fullmatch(text)
     if match is None:
-        raise ValueError(f"'{text}' is not a memory size: write e.g. 512m or 1g")
+        raise ValueError(f"'{clip(text)}' is not a memory size: write e.g. 512m or 1g")
     size = float(match.group('number')) * UNITS[match.group('unit').lower()]
     if not size <= MAX_BYTES:  # also inf: float() of hundreds of digits
-        raise ValueError(f"'{text}' is too large for a memory limit: write e.g. 512m or 1g")
+        raise ValueError(f"'{clip(text)}' is too large for a memory limit: write e.g. 512m or 1g")
     return int(size)
 
 
@@ -108,13 +111,13 @@ def parse_cpus(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"'{text}' is not a number of CPUs: write e.g. 0.5 or 2") from None
+        raise ValueError(f"'{clip(text)}' is not a number of CPUs: write e.g. 0.5 or 2") from None
     if not math.isfinite(value):
-        raise ValueError(f"'{text}' is not a number of CPUs: write e.g. 0.5 or 2")
+        raise ValueError(f"'{clip(text)}' is not a number of CPUs: write e.g. 0.5 or 2")
     if value <= 0:
         raise ValueError('the CPU limit must be more than 0')
     if not MIN_CPUS <= value <= MAX_CPUS:
-        raise ValueError(f"'{text}' is not a CPU limit: it goes from {MIN_CPUS} to as many CPUs as the host has")
+        raise ValueError(f"'{clip(text)}' is not a CPU limit: it goes from {MIN_CPUS} to as many CPUs as the host has")
     return value
 
 
@@ -135,7 +138,7 @@ def parse_retries(text: str) -> int:
     if not text:
         return 0
     if not text.isascii() or not text.isdigit() or len(text) > 9:
-        raise ValueError(f"'{text}' is not a number of retries: write a whole number such as 3 (0: no limit)")
+        raise ValueError(f"'{clip(text)}' is not a number of retries: write a whole number such as 3 (0: no limit)")
     return int(text)
 
 

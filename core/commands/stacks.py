@@ -18,7 +18,7 @@ import docker
 from core.commands.base import CommandBase
 from core.docker.client import describe_error
 from core.docker.endpoint_spec import EndpointKind
-from core.errors import CommandError
+from core.errors import CommandError, clip
 from core.jobs.store import Job
 from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, Scope
 from core.stacks import policy
@@ -186,8 +186,8 @@ class StackCommands(CommandBase):
             raise CommandError(f'{name} is a stack of Berth already')
         if self.endpoints is not None and self.endpoints.get(endpoint).kind != EndpointKind.SOCKET:
             raise CommandError(
-                f'{name} runs on host "{endpoint}", whose compose file is on that machine, not this one: open a new '
-                f'stack named {name} there and paste the file; its deploy takes the running containers over'
+                f'{name} runs on host "{clip(endpoint)}", whose compose file is on that machine, not this one: open '
+                f'a new stack named {name} there and paste the file; its deploy takes the running containers over'
             )
         paths = row.config_files
         if len(paths) != 1:
@@ -340,11 +340,11 @@ class StackCommands(CommandBase):
         knows)."""
         self._stack_name(name)
         if self.endpoints is not None and asked not in self.endpoints:
-            raise CommandError(f'unknown Docker endpoint "{asked}"')
+            raise CommandError(f'unknown Docker endpoint "{clip(asked)}"')
         if await asyncio.to_thread(store.exists, name):
             owner = await asyncio.to_thread(store.endpoint, name)
             if owner != asked:
-                raise CommandError(f'the stack {name} belongs to host "{owner}", not "{asked}"')
+                raise CommandError(f'the stack {name} belongs to host "{clip(owner)}", not "{clip(asked)}"')
             return owner
         return asked
 
@@ -380,4 +380,4 @@ def read_adoptable(path: Path, services: list[str]) -> StackFiles:
 
 def on_host(endpoint: str) -> str:
     """' on host "b"' in a sentence about another host than local ('' for local)."""
-    return '' if endpoint == LOCAL_ENDPOINT else f' on host "{endpoint}"'
+    return '' if endpoint == LOCAL_ENDPOINT else f' on host "{clip(endpoint)}"'

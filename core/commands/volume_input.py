@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.errors import clip
 from core.protection import RESERVED_LABEL_PREFIX
 
 # the engine's own rule for local volume names (volume/local: "[a-zA-Z0-9][a-zA-Z0-9_.-]"), at least two characters
@@ -25,16 +26,16 @@ def name_problem(name: str) -> str | None:
     if not name:
         return 'enter a volume name'
     if len(name) < 2:
-        return f"volume name '{name}' is too short: use at least two characters"
+        return f"volume name '{clip(name)}' is too short: use at least two characters"
     if not VOLUME_NAME.fullmatch(name):
         first = '' if name[0].isascii() and name[0].isalnum() else ', starting with a letter or digit'
-        return f"volume name '{name}' is not valid: use letters, digits and . _ -{first}"
+        return f"volume name '{clip(name)}' is not valid: use letters, digits and . _ -{first}"
     return None
 
 
 def driver_problem(driver: str) -> str | None:
     if not DRIVER_NAME.fullmatch(driver):
-        return f"driver '{driver}' is not a valid driver name: use letters, digits and . _ - : /"
+        return f"driver '{clip(driver)}' is not a valid driver name: use letters, digits and . _ - : /"
     return None
 
 
@@ -50,13 +51,13 @@ def parse_pairs(text: str | Iterable[str], what: str) -> tuple[dict[str, str], l
         key, equals, value = line.partition('=')
         key = key.strip()
         if not equals:
-            problems.append(f"{what} '{line}' must be written key=value")
+            problems.append(f"{what} '{clip(line)}' must be written key=value")
         elif not key:
-            problems.append(f"{what} '{line}' has no key before the '='")
+            problems.append(f"{what} '{clip(line)}' has no key before the '='")
         elif any(character.isspace() for character in key):
-            problems.append(f"{what} key '{key}' may not contain spaces")
+            problems.append(f"{what} key '{clip(key)}' may not contain spaces")
         elif key in pairs:
-            problems.append(f"{what} '{key}' is given twice")
+            problems.append(f"{what} '{clip(key)}' is given twice")
         else:
             pairs[key] = value.strip()
     return pairs, problems

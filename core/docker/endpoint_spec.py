@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.errors import clip
+
 ENDPOINT_ID = re.compile(r'[a-z0-9][a-z0-9-]{0,31}')
 PLAIN_TCP_RISK = (
     'plain TCP without TLS gives root on that host to anyone who can reach the port: confirm that you accept this, '
@@ -49,30 +51,33 @@ def kind_of(url: str | None, *, tls: bool) -> EndpointKind:
         parts = urlsplit(url)
         hostname = parts.hostname
     except ValueError:  # an unclosed IPv6 bracket, say
-        raise EndpointError(f'url "{url}": use unix:///path, tcp://host:port (with TLS) or ssh://user@host') from None
+        raise EndpointError(
+            f'url "{clip(url)}": use unix:///path, tcp://host:port (with TLS) or ssh://user@host'
+        ) from None
     if parts.scheme == 'unix':
         if not parts.path.startswith('/'):
-            raise EndpointError(f'url "{url}": a Unix socket is unix:///absolute/path/docker.sock')
+            raise EndpointError(f'url "{clip(url)}": a Unix socket is unix:///absolute/path/docker.sock')
         return EndpointKind.SOCKET
     if parts.scheme in ('tcp', 'https', 'http'):
         try:
             port = parts.port
         except ValueError:
-            raise EndpointError(f'url "{url}": the port is not a number') from None
+            raise EndpointError(f'url "{clip(url)}": the port is not a number') from None
         if not hostname or port is None:
-            raise EndpointError(f'url "{url}": a TCP endpoint is tcp://host:port (2376 is the usual TLS port)')
+            raise EndpointError(f'url "{clip(url)}": a TCP endpoint is tcp://host:port (2376 is the usual TLS port)')
         return EndpointKind.TLS if tls else EndpointKind.TCP
     if parts.scheme == 'ssh':
         if not hostname:
-            raise EndpointError(f'url "{url}": an SSH endpoint is ssh://user@host (or ssh://user@host:port)')
+            raise EndpointError(f'url "{clip(url)}": an SSH endpoint is ssh://user@host (or ssh://user@host:port)')
         return EndpointKind.SSH
-    raise EndpointError(f'url "{url}": use unix:///path, tcp://host:port (with TLS) or ssh://user@host')
+    raise EndpointError(f'url "{clip(url)}": use unix:///path, tcp://host:port (with TLS) or ssh://user@host')
 
 
 def check_id(endpoint_id: str) -> str:
     if not ENDPOINT_ID.fullmatch(endpoint_id):
         raise EndpointError(
-            f'id "{endpoint_id}": use 1 to 32 lower-case letters, digits and hyphens, starting with a letter or digit'
+            f'id "{clip(endpoint_id)}": use 1 to 32 lower-case letters, digits and hyphens, starting with a letter '
+            'or digit'
         )
     return endpoint_id
 
@@ -127,13 +132,13 @@ def parse_endpoints_setting(text: str) -> list[dict[str, Any]]:
             tls = tls_material(files['ca'], files['cert'], files['key'])
             kind = kind_of(url, tls=tls is not None)
             if (files['ssh_key'] or files['known_hosts']) and kind is not EndpointKind.SSH:
-                raise EndpointError(f'url "{url}": ssh_key and known_hosts are for ssh:// endpoints only')
+                raise EndpointError(f'url "{clip(url)}": ssh_key and known_hosts are for ssh:// endpoints only')
             if kind is EndpointKind.TCP and entry.get('insecure') is not True:
-                raise EndpointError(f'url "{url}": {PLAIN_TCP_RISK} (set "insecure": true to accept it)')
+                raise EndpointError(f'url "{clip(url)}": {PLAIN_TCP_RISK} (set "insecure": true to accept it)')
         except EndpointError as error:
             raise EndpointError(f'{where}: {error}') from None
         if any(known['id'] == endpoint_id for known in definitions):
-            raise EndpointError(f'{where}: the id "{endpoint_id}" is used twice')
+            raise EndpointError(f'{where}: the id "{clip(endpoint_id)}" is used twice')
         definitions.append(
             {
                 'id': endpoint_id,
@@ -154,6 +159,6 @@ def _read(path: str, field: str) -> str:
     try:
         return Path(path).read_text()
     except OSError as error:
-        raise EndpointError(f'{field}: cannot read "{path}" ({error.strerror or error})') from None
+        raise EndpointError(f'{field}: cannot read "{clip(path)}" ({error.strerror or error})') from None
     except ValueError:  # a NUL in the path; a file that is not UTF-8 text (UnicodeDecodeError)
-        raise EndpointError(f'{field}: "{path}" is not a readable text file') from None
+        raise EndpointError(f'{field}: "{clip(path)}" is not a readable text file') from None

@@ -20,6 +20,7 @@ from core.docker.endpoint_spec import (
     tls_material,
 )
 from core.docker.endpoints import Endpoint, EndpointSource
+from core.errors import clip
 from core.storage.credentials import SecretBox, SecretError
 from core.storage.database import Database
 
@@ -164,14 +165,14 @@ def endpoint_from_form(
         tls = previous.tls
     kind = kind_of(url, tls=tls is not None)
     if tls is not None and kind not in (EndpointKind.TLS,):
-        raise EndpointError(f'url "{url}": TLS certificates are for tcp:// endpoints only')
+        raise EndpointError(f'url "{clip(url)}": TLS certificates are for tcp:// endpoints only')
     if kind is EndpointKind.TCP and not insecure:
-        raise EndpointError(f'url "{url}": {PLAIN_TCP_RISK}')
+        raise EndpointError(f'url "{clip(url)}": {PLAIN_TCP_RISK}')
     ssh_key = check_pem('SSH key', ssh_key, 'PRIVATE KEY') if ssh_key.strip() else ''
     if previous is not None and not ssh_key:
         ssh_key = previous.ssh_key
     if (ssh_key or known_hosts.strip()) and kind is not EndpointKind.SSH:
-        raise EndpointError(f'url "{url}": an SSH key and known hosts are for ssh:// endpoints only')
+        raise EndpointError(f'url "{clip(url)}": an SSH key and known hosts are for ssh:// endpoints only')
     return Endpoint(
         id=endpoint_id.strip(),
         name=name.strip(),

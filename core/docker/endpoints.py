@@ -18,6 +18,7 @@ import docker
 
 from core.docker.client import make_client
 from core.docker.endpoint_spec import EndpointKind, TlsMaterial, kind_of, parse_endpoints_setting
+from core.errors import clip
 from core.permissions import LOCAL_ENDPOINT
 from core.settings import Settings
 
@@ -64,7 +65,9 @@ class UnknownEndpoint(LookupError):
     def __init__(self, endpoint_id: str, known: Iterable[str]) -> None:
         self.endpoint_id = endpoint_id
         self.known = tuple(known)
-        super().__init__(f'unknown Docker endpoint "{endpoint_id}" (known here: {", ".join(self.known) or "none"})')
+        super().__init__(
+            f'unknown Docker endpoint "{clip(endpoint_id)}" (known here: {", ".join(self.known) or "none"})'
+        )
 
 
 class Endpoints:

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from core.errors import clip
+
 # docker's reference grammar (distribution/reference, as the daemon of Docker 20.10 applies it)
 _ALPHANUMERIC = r'[a-z0-9]+'
 _SEPARATOR = r'(?:[._]|__|-+)'
@@ -95,7 +97,7 @@ def parse_reference(text: str, *, allow_digest: bool = True) -> ImageReference:
         raise InvalidReference(f'enter an image reference ({EXAMPLE})')
 
     def invalid(reason: str) -> InvalidReference:
-        return InvalidReference(f"image reference '{text}' is not valid: {reason}")
+        return InvalidReference(f"image reference '{clip(text)}' is not valid: {reason}")
 
     if any(character.isspace() for character in text):
         raise invalid('spaces are not allowed')
@@ -106,7 +108,7 @@ def parse_reference(text: str, *, allow_digest: bool = True) -> ImageReference:
         if not allow_digest:
             raise invalid('a digest (@sha256:…) cannot be used here')
         if not DIGEST.fullmatch(digest):
-            raise invalid(f"the digest '{digest}' must look like sha256: followed by 64 hexadecimal characters")
+            raise invalid(f"the digest '{clip(digest)}' must look like sha256: followed by 64 hexadecimal characters")
         if digest.startswith('sha256:') and len(digest) != len('sha256:') + 64:
             raise invalid('a sha256 digest has exactly 64 hexadecimal characters')
     tag = ''
@@ -117,7 +119,7 @@ def parse_reference(text: str, *, allow_digest: bool = True) -> ImageReference:
             raise invalid('the tag after the colon is empty')
         if not TAG.fullmatch(tag):
             raise invalid(
-                f"the tag '{tag}' may only contain letters, digits, '_', '.' and '-', must not start "
+                f"the tag '{clip(tag)}' may only contain letters, digits, '_', '.' and '-', must not start "
                 "with '.' or '-', and has at most 128 characters"
             )
     if not name:
@@ -128,15 +130,15 @@ def parse_reference(text: str, *, allow_digest: bool = True) -> ImageReference:
     if registry and not any(mark in registry for mark in '.:') and registry != 'localhost':
         # docker reads a first part with capitals as a registry host, which then cannot be reached: say what it is
         raise invalid(
-            f"'{registry}' has capital letters: repository names must be lowercase (a registry address "
+            f"'{clip(registry)}' has capital letters: repository names must be lowercase (a registry address "
             "needs a '.' or a ':port', e.g. registry.example.com/team/app)"
         )
     if registry:
         match = DOMAIN.fullmatch(registry)
         if match is None:
-            raise invalid(f"'{registry}' is not a valid registry address (host or host:port)")
+            raise invalid(f"'{clip(registry)}' is not a valid registry address (host or host:port)")
         if match.group('port') and not 0 < int(match.group('port')) < 65536:
-            raise invalid(f"the port in '{registry}' must be between 1 and 65535")
+            raise invalid(f"the port in '{clip(registry)}' must be between 1 and 65535")
     _check_repository(repository, invalid)
     return ImageReference(registry=registry, repository=repository, tag=tag, digest=digest)
 
@@ -159,6 +161,6 @@ def _check_repository(repository: str, invalid: Any) -> None:
             raise invalid('the repository name must be lowercase')
         if not PATH_COMPONENT.fullmatch(component):
             raise invalid(
-                f"'{component}' may only contain lowercase letters, digits and the separators '.', '_', "
+                f"'{clip(component)}' may only contain lowercase letters, digits and the separators '.', '_', "
                 "'__' and '-', and must start and end with a letter or digit"
             )

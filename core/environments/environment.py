@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from core.errors import clip
 from core.permissions import OWNER_LABEL, Identity, Permission
 from core.state.containers import ContainerRow
 
@@ -29,7 +30,7 @@ def check_name(name: str) -> str:
     name = name.strip()
     if not NAME.fullmatch(name):
         raise ValueError(
-            f"'{name}' is not a valid environment name: use up to 40 letters, digits, '_', '.' and '-', "
+            f"'{clip(name)}' is not a valid environment name: use up to 40 letters, digits, '_', '.' and '-', "
             'starting with a letter or digit'
         )
     return name

@@ -20,6 +20,7 @@ from typing import Any
 
 from core.commands.spec import SpecError
 from core.commands.spec_form import parse_cpus, parse_memory
+from core.errors import clip
 from core.storage.database import Database
 
 QUOTA_PARAM = 'quota'  # where a job's parameters carry the signed limits (a create, an environment's start)
@@ -57,7 +58,7 @@ class Limits:
             value = data.get(item.name)
             if value is None:
                 continue
-            sentence = f'{item.name}: {value!r} is not a limit (a number of 0 or more)'
+            sentence = f'{item.name}: {clip(repr(value))} is not a limit (a number of 0 or more)'
             if isinstance(value, bool) or not isinstance(value, int | float | str):
                 raise ValueError(sentence)
             try:
@@ -269,11 +270,11 @@ def rule_from_form(values: Mapping[str, Any]) -> QuotaRule:
 
 
 def _whole_number(text: str) -> int:
-    sentence = f"'{text}' is not a whole number (0 or more)"
+    sentence = f"'{clip(text)}' is not a whole number (0 or more)"
     if not text.isascii() or not text.isdigit():
         raise ValueError(sentence)
     if len(text) > len(str(MAX_COUNT)) or int(text) > MAX_COUNT:  # a limit must travel in a job as a number
-        raise ValueError(f"'{text}' is more than any limit needs: at most {MAX_COUNT:,}")
+        raise ValueError(f"'{clip(text)}' is more than any limit needs: at most {MAX_COUNT:,}")
     return int(text)
 
 

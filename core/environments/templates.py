@@ -21,6 +21,7 @@ from core.commands import policy
 from core.commands.spec import NAME, ContainerSpec, MountSpec, PortBinding, SpecError
 from core.commands.spec_form import parse_cpus, parse_memory, parse_port, split_command
 from core.docker.reference import InvalidReference, parse_reference
+from core.errors import clip
 from core.permissions import OWNER_LABEL, Role
 from core.storage.seeded_store import SeededStore
 
@@ -63,7 +64,7 @@ class Template:
             errors['template'] = f'missing {", ".join(missing)}'
         unknown = sorted(set(map(str, data)) - {item.name for item in fields(cls)} - {'source'})
         if unknown:
-            errors['template'] = f'unknown fields: {", ".join(unknown)}'
+            errors['template'] = f'unknown fields: {clip(", ".join(unknown))}'
         if errors:
             raise SpecError(errors)
 
@@ -116,7 +117,7 @@ class Template:
         errors: dict[str, str] = {}
         if not NAME.fullmatch(self.name):
             errors['name'] = (
-                f"'{self.name}' is not a valid template name: use letters, digits, '_', '.' and '-' "
+                f"'{clip(self.name)}' is not a valid template name: use letters, digits, '_', '.' and '-' "
                 '(at least 2 characters)'
             )
         try:
@@ -125,7 +126,7 @@ class Template:
             errors['image'] = str(error)
         for key, path in (('home', self.home), ('workdir', self.workdir), ('shell', self.shell)):
             if path and not path.startswith('/'):
-                errors[key] = f"'{path}' is not an absolute path"
+                errors[key] = f"'{clip(path)}' is not an absolute path"
         if self.home in ('/', ''):
             errors['home'] = 'the home must be a directory such as /home/dev, not the root'
         if self.cpus <= 0:
@@ -137,7 +138,7 @@ class Template:
         for volume in self.volumes:
             name, _, path = volume.partition(':')
             if not NAME.fullmatch(name) or not path.startswith('/'):
-                errors['volumes'] = f"'{volume}' is not valid: write name:/path (a named volume per environment)"
+                errors['volumes'] = f"'{clip(volume)}' is not valid: write name:/path (a named volume per environment)"
         for port in self.ports:
             try:
                 binding = parse_port(port)
@@ -145,7 +146,7 @@ class Template:
                 errors['ports'] = str(error)
                 continue
             if binding.host_ip:
-                errors['ports'] = f"'{port}': the address is chosen by 'public ports', not per port"
+                errors['ports'] = f"'{clip(port)}': the address is chosen by 'public ports', not per port"
         if errors:
             raise SpecError(errors)
         self.container_spec(container_name='check', home_volume='check-home', extra_volumes={}, labels={})
@@ -220,7 +221,7 @@ class Templates(SeededStore[Template]):
 
 
 def _minutes(value: Any) -> int:
-    sentence = f"'{value}' is not a whole number of minutes"
+    sentence = f"'{clip(value)}' is not a whole number of minutes"
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(sentence)
     try:

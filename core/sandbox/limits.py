@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from core.commands.spec_form import parse_memory
+from core.errors import clip
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -41,7 +42,7 @@ class Limits:
         values = asdict(base)
         unknown = sorted(set(map(str, data)) - set(values))
         if unknown:
-            errors['limits'] = f'unknown: {", ".join(unknown)} (known: {", ".join(values)})'
+            errors['limits'] = f'unknown: {clip(", ".join(unknown))} (known: {", ".join(values)})'
         for key, raw in data.items():
             if key not in values or raw in (None, ''):
                 continue
@@ -117,18 +118,18 @@ def _size(value: Any) -> int:
 def _seconds(value: Any) -> float:
     text = str(value).strip().lower()
     factor = 60.0 if text.endswith('m') else 1.0
-    return _number(text.removesuffix('s').removesuffix('m'), f"'{value}' is not a number of seconds") * factor
+    return _number(text.removesuffix('s').removesuffix('m'), f"'{clip(value)}' is not a number of seconds") * factor
 
 
 def _count(value: Any) -> int:
-    number = _number(value, f"'{value}' is not a whole number")
+    number = _number(value, f"'{clip(value)}' is not a whole number")
     if number != int(number):
-        raise ValueError(f"'{value}' is not a whole number")
+        raise ValueError(f"'{clip(value)}' is not a whole number")
     return int(number)
 
 
 def _cpus(value: Any) -> float:
-    return _number(value, f"'{value}' is not a number of CPUs")
+    return _number(value, f"'{clip(value)}' is not a number of CPUs")
 
 
 def _number(value: Any, sentence: str) -> float:

@@ -18,6 +18,7 @@ from core.commands import policy
 from core.commands.spec import NAME, ContainerSpec, SpecError
 from core.commands.spec_form import split_command
 from core.docker.reference import InvalidReference, parse_reference
+from core.errors import clip
 from core.permissions import Role
 from core.sandbox.limits import DEFAULT_LIMITS, LimitError, Limits
 from core.storage.seeded_store import SeededStore
@@ -51,7 +52,9 @@ class Runtime:
             errors['runtime'] = f'missing {", ".join(missing)}'
         unknown = sorted(set(map(str, data)) - KNOWN)
         if unknown:
-            errors['runtime'] = f'unknown fields: {", ".join(unknown)} (known: {", ".join(sorted(KNOWN - {"source"}))})'
+            errors['runtime'] = (
+                f'unknown fields: {clip(", ".join(unknown))} (known: {", ".join(sorted(KNOWN - {"source"}))})'
+            )
         if errors:
             raise SpecError(errors)
         command: list[str] = []
@@ -124,7 +127,7 @@ class Runtime:
         errors: dict[str, str] = {}
         if not NAME.fullmatch(self.name):
             errors['name'] = (
-                f"'{self.name}' is not a valid runtime name: use letters, digits, '_', '.' and '-' (at least 2 "
+                f"'{clip(self.name)}' is not a valid runtime name: use letters, digits, '_', '.' and '-' (at least 2 "
                 'characters)'
             )
         try:
@@ -135,11 +138,12 @@ class Runtime:
             errors['command'] = 'say how the script runs, e.g. python3 /sandbox/main.py'
         if not FILENAME.fullmatch(self.filename):
             errors['filename'] = (
-                f"'{self.filename}' is not a file name: letters, digits, '_', '.' and '-', not starting with a dot"
+                f"'{clip(self.filename)}' is not a file name: letters, digits, '_', '.' and '-', not starting with "
+                'a dot'
             )
         match = USER.fullmatch(self.user)
         if match is None:
-            errors['user'] = f"'{self.user}' is not a numeric uid:gid such as {NOBODY}"
+            errors['user'] = f"'{clip(self.user)}' is not a numeric uid:gid such as {NOBODY}"
         elif int(match.group(1)) == 0 or int(match.group(2)) == 0:
             errors['user'] = 'runs never run as root: choose a uid and gid other than 0'
         problems = self.limits.problems()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from core.errors import clip
 from core.permissions import LOCAL_ENDPOINT
 from core.stacks.env_file import mask_env
 
@@ -40,8 +41,8 @@ def check_name(name: str) -> str:
     """The name when it is a valid compose project name; raises :class:`StackError` with a sentence otherwise."""
     if not NAME.fullmatch(name or ''):
         raise StackError(
-            f"'{name}' is not a valid stack name: use lower-case letters, digits, '-' and '_', starting with a letter "
-            'or digit (at most 63 characters)'
+            f"'{clip(name)}' is not a valid stack name: use lower-case letters, digits, '-' and '_', starting with "
+            'a letter or digit (at most 63 characters)'
         )
     return name
 
@@ -146,7 +147,7 @@ class Stacks:
         if self.exists(name):
             current = self.endpoint(name)
             if current != endpoint:
-                raise StackError(f'the stack {name} belongs to host "{current}"')
+                raise StackError(f'the stack {name} belongs to host "{clip(current)}"')
             return
         directory = self.directory(name)
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)

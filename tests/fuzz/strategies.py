@@ -96,6 +96,8 @@ VALUES: st.SearchStrategy[Any] = st.recursive(
     max_leaves=8,
 )
 
+# A sentence about the input repeats at most the start of it (core.errors.clip): never all of a huge value
+MAX_SENTENCE = 1000
 # What Python itself says when a parser lets an exception through: never what a person should read
 _INTERNAL = re.compile(
     r'Traceback|invalid literal for|could not convert|Exceeds the limit|object has no attribute|unsupported operand|'
@@ -108,3 +110,4 @@ def assert_sentence(message: str) -> None:
     """An error a person reads: not empty, and none of Python's own wording."""
     assert message.strip(), 'an empty error message'
     assert not _INTERNAL.search(message), f'Python internals in the message: {message[:500]!r}'
+    assert len(message) <= MAX_SENTENCE, f'a sentence of {len(message)} characters: {message[:300]!r}…'
