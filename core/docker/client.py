@@ -51,13 +51,20 @@ def make_client(
     return client
 
 
-def _ssh_client(url: str, timeout: int, version: str | None, ssh_key: str, known_hosts: str) -> docker.DockerClient:
+def ssh_options(timeout: int, ssh_key: str, known_hosts: str) -> list[str]:
+    """The ``ssh`` client's options for an endpoint: never a prompt, and with ``ssh_key`` and ``known_hosts`` given,
+    that key only (a private 0600 file) and that host key only."""
     options = ['-o', 'BatchMode=yes', '-o', f'ConnectTimeout={timeout}']
     if ssh_key:
         options += ['-i', secret_file(ssh_key, 'id_key'), '-o', 'IdentitiesOnly=yes']
     if known_hosts:
         hosts_file = secret_file(known_hosts, 'known_hosts')
         options += ['-o', f'UserKnownHostsFile={hosts_file}', '-o', 'StrictHostKeyChecking=yes']
+    return options
+
+
+def _ssh_client(url: str, timeout: int, version: str | None, ssh_key: str, known_hosts: str) -> docker.DockerClient:
+    options = ssh_options(timeout, ssh_key, known_hosts)
     client = docker.DockerClient(base_url=url, timeout=timeout, version=version or MINIMUM_API, use_ssh_client=True)
     use_ssh_options(client.api, url, options)
     if version is None:

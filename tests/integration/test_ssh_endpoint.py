@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 import stat
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from core.docker.endpoint_store import probe
 from core.docker.endpoints import Endpoint
+from core.stacks.compose import default_compose
+from core.stacks.connection import compose_connection
 
 KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nbho-not-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n'
 KNOWN = 'build.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIbhobhobhobhobhobhobhobhobhobhobhobhobhobhobho'
@@ -53,3 +56,21 @@ async def test_an_ssh_endpoint_uses_its_stored_key_and_host_key_only(stand_in_ss
     assert call['key'] == KEY and call['mode'].endswith('600')  # the key, written for ssh only
     known_file = next(arg.split('=', 1)[1] for arg in args if arg.startswith('UserKnownHostsFile='))
     assert Path(known_file).read_text().strip() == KNOWN
+
+
+def test_compose_reaches_an_ssh_endpoint_with_its_stored_key_and_host_key_only(stand_in_ssh: Path) -> None:
+    endpoint = Endpoint(id='build', name='Build', url='ssh://bho@build.example:2222', ssh_key=KEY, known_hosts=KNOWN)
+    compose = default_compose()
+    with tempfile.TemporaryDirectory() as home, compose_connection(endpoint) as engine:
+        environment = {**compose.environment(None, Path(home)), **engine}
+        folder = Path(engine['PATH'].split(':')[0])
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        listed = compose.run([str(compose.path), 'ls', '--all', '--format', 'json'], environment)
+    assert listed.returncode == 0, listed.stderr  # compose listed the engine's projects through the ssh transport
+    assert not folder.exists()  # the ssh of its own, gone with the run
+    call = json.loads(stand_in_ssh.read_text().splitlines()[0])
+    options = ' '.join(call['args'])
+    assert '-o BatchMode=yes' in options and '-o IdentitiesOnly=yes' in options
+    assert '-o StrictHostKeyChecking=yes' in options
+    assert call['key'] == KEY and call['mode'].endswith('600')
+    assert call['args'][-1].endswith('system dial-stdio') and 'build.example' in call['args']
