@@ -3,7 +3,8 @@
 A mixin of `Commands` (core/commands/dispatch.py), like :class:`core.commands.images.ImageCommands`. A deploy is
 checked here before anything is queued — the stack's name, compose's own ``config`` (problems with their lines), the
 body policy on the normalised file with the requester's role — then its files are saved as a version and travel
-signed in the job, whose actor checks them all again. Writing and adopting files is the panel's own work, audited.
+signed in the job with the normalised file compose printed, which is what the actor checks again (without running
+compose) and runs. Writing and adopting files is the panel's own work, audited.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, Sc
 from core.stacks import policy
 from core.stacks.actions import ROLLBACK_KIND, StackAction
 from core.stacks.compose import ComposeMissing, default_compose
-from core.stacks.config import Checked, normalise
+from core.stacks.config import NORMALISED, Checked, normalise
 from core.stacks.listing import StackRow, stack_rows
 from core.stacks.problems import Problem
 from core.stacks.store import StackError, StackFiles, Stacks, Version, check_name
@@ -103,7 +104,7 @@ class StackCommands(CommandBase):
         except (StackError, OSError) as error:
             raise CommandError(f'could not save {name}: {error}') from None
         asked.update(version=version.number, services=checked.services)
-        return await self._dispatch_action(identity, StackAction.DEPLOY, name, files, asked, where, kind=kind)
+        return await self._dispatch_action(identity, StackAction.DEPLOY, name, checked, files, asked, where, kind=kind)
 
     async def rollback_stack(self, identity: Identity | None, name: str, number: int) -> Job:
         """Deploys version ``number`` again (as a new version saying so), on the stack's host."""
@@ -155,6 +156,7 @@ class StackCommands(CommandBase):
         if action == StackAction.DEPLOY:
             raise CommandError('a deploy carries its files: use Deploy on the stack page')
         files: StackFiles | None = None
+        checked: Checked | None = None
         if spec.files:
             if not await asyncio.to_thread(store.exists, name):
                 raise CommandError(f'{name} has no compose file in Berth: adopt it first')
@@ -169,7 +171,7 @@ class StackCommands(CommandBase):
                 )
         elif not self._stack_row(name, where) and not await asyncio.to_thread(store.exists, name):
             raise CommandError(f'there is no stack named {name}{on_host(where)}')
-        return await self._dispatch_action(identity, action, name, files, asked, where)
+        return await self._dispatch_action(identity, action, name, checked, files, asked, where)
 
     async def adopt_stack(self, identity: Identity | None, name: str, *, endpoint: str = LOCAL_ENDPOINT) -> Version:
         """Copies an external stack's compose file (and the .env beside it) in, when the panel can read them and the
@@ -260,6 +262,7 @@ class StackCommands(CommandBase):
         identity: Identity,
         action: StackAction,
         name: str,
+        checked: Checked | None,
         files: StackFiles | None,
         asked: dict[str, Any],
         endpoint: str,
@@ -267,8 +270,9 @@ class StackCommands(CommandBase):
         kind: str = '',
     ) -> Job:
         params: dict[str, Any] = dict(asked)
-        if files is not None:
-            params['files'] = {'compose': files.compose, 'env': files.env}
+        if files is not None and checked is not None:
+            # signed with the job (core/jobs/seal.py): the worker runs exactly the normalised file checked here
+            params['files'] = {'compose': files.compose, 'env': files.env, NORMALISED: checked.text}
         return await self.dispatch(
             identity,
             permission=action.spec.permission,

@@ -1,6 +1,7 @@
-"""A stack action as a worker runs it: under the stack's lock, the files the panel signed checked again (compose
-config, the body policy with the signed role and the protected volumes found here), then compose itself, its events
-folded into a per-service deployment log published as the job's progress, detail and output."""
+"""A stack action as a worker runs it: under the stack's lock, the files the panel signed checked again (the paths
+the raw file names, the body policy on the normalised file the panel signed, with the signed role and the protected
+volumes found here), then compose itself on exactly that normalised file (``-f -``), its events folded into a
+per-service deployment log published as the job's progress, detail and output."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from core.operations.report import JobReporter
 from core.protection import Protection
 from core.stacks import policy
 from core.stacks.actions import StackAction
-from core.stacks.compose import Compose, ComposeMissing, StreamedRun, default_compose
-from core.stacks.config import normalise
+from core.stacks.compose import STDIN, Compose, ComposeMissing, StreamedRun, default_compose
+from core.stacks.config import NORMALISED, Checked, normalise, signed
 from core.stacks.connection import ConnectionRefused, compose_connection
 from core.stacks.events import STACK, DeployLog
 from core.stacks.store import COMPOSE_FILE, ENV_FILE, StackError, StackFiles, check_name, write_file
@@ -69,6 +70,7 @@ def run_action(
 ) -> None:
     spec = action.spec
     files: list[Path] = []
+    stdin: str | None = None
     directory: Path | None = None
     container_names: dict[str, str] = {}
     if spec.files:
@@ -81,7 +83,7 @@ def run_action(
         if refused:
             raise StackRefused(f'refused: {"; ".join(refused)}')
         directory = project_directory(stacks_root, endpoint.id, name, stack_files)
-        checked = normalise(compose, name, stack_files, directory)
+        checked = checked_file(compose, name, stack_files, directory, data.get(NORMALISED))
         if not checked.ok:
             raise StackRefused('the compose file is not valid: ' + '; '.join(map(str, checked.problems)))
         if spec.creates and not policy.is_admin(role):
@@ -90,14 +92,14 @@ def run_action(
             refused = policy.refusals(checked.config, role, protected)
             if refused:
                 raise StackRefused(f'refused: {"; ".join(refused)}')
-        files = [directory / COMPOSE_FILE]
+        files, stdin = [STDIN], checked.text  # what was checked is what runs
         container_names = checked.container_names(name)
     log = DeployLog(name, container_names)
     with tempfile.TemporaryDirectory(prefix='berth-compose-home-') as home, compose_connection(endpoint) as engine:
         environment = {**compose.environment(None, Path(home)), **engine}  # the endpoint's address and TLS material
         for step in steps_of(action, params):
             command = compose.command(name, step, files=files, project_directory=directory)
-            returncode = stream(StreamedRun(command, environment), log, reporter)
+            returncode = stream(StreamedRun(command, environment, stdin=stdin), log, reporter)
             if returncode != 0:
                 reporter.publish(
                     JobStatus.FAILED,
@@ -107,6 +109,14 @@ def run_action(
                 )
                 return
     reporter.publish(JobStatus.SUCCEEDED, summary(action, name, log), detail=log.to_detail(), output=log.take_lines())
+
+
+def checked_file(compose: Compose, name: str, files: StackFiles, directory: Path, normalised: Any) -> Checked:
+    """The normalised file the panel checked and signed into the job, read back without running compose; a job that
+    carries none (sent past the command layer) gets it from compose here."""
+    if isinstance(normalised, str) and normalised:
+        return signed(normalised)
+    return normalise(compose, name, files, directory)
 
 
 def steps_of(action: StackAction, params: dict[str, Any]) -> list[tuple[str, ...]]:
