@@ -6,7 +6,8 @@ next to `docker compose up -d` of the same file with the same compose binary, in
 A fresh panel (embedded broker); each run deploys the file as a new project both ways (the order alternating), so
 both create five containers and a network from images already present; the projects are taken down between runs (not
 timed). The panel's figure includes what it does beyond compose: the checks at dispatch (compose config, the body
-policy), the saved version, the job, the worker's own checks and the page's live log. Goal: within 10 %.
+policy), the saved version, the job, the worker's own check (the body policy on the signed normalised file, which it
+runs) and the page's live log. Goal: within 10 %.
 Results go to bench/results/stacks.json.
 """
 

@@ -34,6 +34,7 @@ def stack_operation(run: Run, name: str, params: dict[str, Any]) -> None:
             str(run.job.get('role') or ''),  # signed by the panel (core/jobs/seal.py)
             run.context.own_protection,
             run.context.stacks_root,
+            run.context.secrets,  # opens the registry credentials the panel sealed for compose's pulls
         )
     except TimeLimitExceeded:
         run.reporter.publish(JobStatus.FAILED, f'the stack action took longer than {STACK_MINUTES} minutes')

@@ -3,7 +3,8 @@
 A mixin of `Commands` (core/commands/dispatch.py), like :class:`core.commands.images.ImageCommands`. A deploy is
 checked here before anything is queued — the stack's name, compose's own ``config`` (problems with their lines), the
 body policy on the normalised file with the requester's role — then its files are saved as a version and travel
-signed in the job, whose actor checks them all again. Writing and adopting files is the panel's own work, audited.
+signed in the job with the normalised file compose printed, which is what the actor checks again (without running
+compose) and runs. Writing and adopting files is the panel's own work, audited.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from core.jobs.store import Job
 from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, Scope
 from core.stacks import policy
 from core.stacks.actions import ROLLBACK_KIND, StackAction
+from core.stacks.adopt import read_adoptable
 from core.stacks.compose import ComposeMissing, default_compose
-from core.stacks.config import Checked, normalise
+from core.stacks.config import NORMALISED, Checked, normalise
 from core.stacks.listing import StackRow, stack_rows
 from core.stacks.problems import Problem
+from core.stacks.registry_auth import image_registries
 from core.stacks.store import StackError, StackFiles, Stacks, Version, check_name
-
-READ_LIMIT = 256 * 1024  # an adopted file larger than this is not a compose file worth copying
+from core.storage.credentials import RegistryCredentials
 
 
 class StackInvalid(CommandError):
@@ -53,6 +55,7 @@ class StackCommands(CommandBase):
     """The stack commands; ``Commands`` provides the store (``stacks``)."""
 
     stacks: Stacks | None
+    credentials: RegistryCredentials | None
 
     async def validate_stack(
         self, identity: Identity | None, name: str, files: StackFiles, *, endpoint: str = LOCAL_ENDPOINT
@@ -103,7 +106,7 @@ class StackCommands(CommandBase):
         except (StackError, OSError) as error:
             raise CommandError(f'could not save {name}: {error}') from None
         asked.update(version=version.number, services=checked.services)
-        return await self._dispatch_action(identity, StackAction.DEPLOY, name, files, asked, where, kind=kind)
+        return await self._dispatch_action(identity, StackAction.DEPLOY, name, checked, files, asked, where, kind=kind)
 
     async def rollback_stack(self, identity: Identity | None, name: str, number: int) -> Job:
         """Deploys version ``number`` again (as a new version saying so), on the stack's host."""
@@ -155,6 +158,7 @@ class StackCommands(CommandBase):
         if action == StackAction.DEPLOY:
             raise CommandError('a deploy carries its files: use Deploy on the stack page')
         files: StackFiles | None = None
+        checked: Checked | None = None
         if spec.files:
             if not await asyncio.to_thread(store.exists, name):
                 raise CommandError(f'{name} has no compose file in Berth: adopt it first')
@@ -169,11 +173,12 @@ class StackCommands(CommandBase):
                 )
         elif not self._stack_row(name, where) and not await asyncio.to_thread(store.exists, name):
             raise CommandError(f'there is no stack named {name}{on_host(where)}')
-        return await self._dispatch_action(identity, action, name, files, asked, where)
+        return await self._dispatch_action(identity, action, name, checked, files, asked, where)
 
     async def adopt_stack(self, identity: Identity | None, name: str, *, endpoint: str = LOCAL_ENDPOINT) -> Version:
-        """Copies an external stack's compose file (and the .env beside it) in, when the panel can read them and the
-        file names the services the stack's containers run; saved as its first version, on ``endpoint``. Audited.
+        """Copies an external stack's compose file (with the .env beside it and the env files it names inside its
+        directory: :mod:`core.stacks.adopt`) in, when the panel can read them and the file names the services the
+        stack's containers run; saved as its first version, on ``endpoint``. Audited.
         The file is read from this machine: only a stack of an engine on this machine (a socket) is adopted."""
         identity = self._require(
             identity, Permission.STACK_DEPLOY, 'adopt stacks', 'stack.adopt', name, scope=Scope(endpoint=endpoint)
@@ -199,9 +204,11 @@ class StackCommands(CommandBase):
         author = identity.username
 
         def adopt() -> Version:
-            files = read_adoptable(Path(paths[0]), row.services)
+            found = read_adoptable(Path(paths[0]), row.services)
             store.claim(name, endpoint)
-            return store.save_version(name, files, author=author, message=f'adopted from {paths[0]}')
+            for relative, text in found.env_files.items():  # compose reads them from the stack's directory now
+                store.write_beside(name, relative, text)
+            return store.save_version(name, found.files, author=author, message=f'adopted from {paths[0]}')
 
         try:
             version = await asyncio.to_thread(adopt)
@@ -260,6 +267,7 @@ class StackCommands(CommandBase):
         identity: Identity,
         action: StackAction,
         name: str,
+        checked: Checked | None,
         files: StackFiles | None,
         asked: dict[str, Any],
         endpoint: str,
@@ -267,8 +275,16 @@ class StackCommands(CommandBase):
         kind: str = '',
     ) -> Job:
         params: dict[str, Any] = dict(asked)
-        if files is not None:
-            params['files'] = {'compose': files.compose, 'env': files.env}
+        audited = dict(asked)  # never the files (a .env holds secrets) nor the credentials
+        if files is not None and checked is not None:
+            # signed with the job (core/jobs/seal.py): the worker runs exactly the normalised file checked here
+            params['files'] = {'compose': files.compose, 'env': files.env, NORMALISED: checked.text}
+            registries = image_registries(checked.config)
+            credentials = self.credentials
+            sealed = await asyncio.to_thread(credentials.sealed_for, registries) if credentials is not None else {}
+            if sealed:  # the saved credentials of the registries its images come from, for compose's pulls
+                params['credentials'] = sealed
+                audited['credentials'] = sorted(sealed)
         return await self.dispatch(
             identity,
             permission=action.spec.permission,
@@ -277,7 +293,7 @@ class StackCommands(CommandBase):
             target=name,
             target_name=name,
             params=params,
-            audit_params=asked,  # never the files: a .env holds secrets
+            audit_params=audited,
             arguments=(name,),
             scope=Scope(endpoint=endpoint),
         )
@@ -358,24 +374,6 @@ class StackCommands(CommandBase):
         if self.stacks is None:
             raise CommandError('stacks are not set up on this panel')
         return self.stacks
-
-
-def read_adoptable(path: Path, services: list[str]) -> StackFiles:
-    """The compose file at ``path`` and the .env beside it, when the file is a compose file naming ``services``
-    (so a label cannot point the panel at any file of the host)."""
-    if not path.is_absolute() or path.suffix not in ('.yml', '.yaml'):
-        raise StackError(f'{path} is not a compose file (.yml or .yaml)')
-    if not path.is_file():
-        raise StackError(f'{path} cannot be read here')
-    if path.stat().st_size > READ_LIMIT:
-        raise StackError(f'{path} is larger than {READ_LIMIT // 1024} KB')
-    text = path.read_text()
-    named = set(StackFiles(compose=text).services())
-    if not named or not set(services) <= named:
-        raise StackError(f'{path} does not define the services the stack runs ({", ".join(services)})')
-    env = path.parent / '.env'
-    env_text = env.read_text() if env.is_file() and env.stat().st_size <= READ_LIMIT else ''
-    return StackFiles(compose=text, env=env_text)
 
 
 def on_host(endpoint: str) -> str:

@@ -54,7 +54,4 @@ class UpdateCommands(CommandBase):
 
     def _sealed_credentials(self, registries: list[str]) -> dict[str, str]:
         """Registry → its saved credentials sealed for the worker (registries without any are left out)."""
-        if self.credentials is None:
-            return {}
-        sealed = {registry: self.credentials.seal_for_job(registry, '', '')[0] for registry in registries}
-        return {registry: token for registry, token in sealed.items() if token}
+        return {} if self.credentials is None else self.credentials.sealed_for(registries)

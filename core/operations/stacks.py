@@ -1,6 +1,7 @@
-"""A stack action as a worker runs it: under the stack's lock, the files the panel signed checked again (compose
-config, the body policy with the signed role and the protected volumes found here), then compose itself, its events
-folded into a per-service deployment log published as the job's progress, detail and output."""
+"""A stack action as a worker runs it: under the stack's lock, the files the panel signed checked again (the paths
+the raw file names, the body policy on the normalised file the panel signed, with the signed role and the protected
+volumes found here), then compose itself on exactly that normalised file (``-f -``), its events folded into a
+per-service deployment log published as the job's progress, detail and output."""
 
 from __future__ import annotations
 
@@ -16,15 +17,18 @@ import docker
 from core.docker.endpoints import Endpoint
 from core.jobs.locks import LockBusy, Locks
 from core.jobs.store import JobStatus
+from core.operations.pull import open_credentials
 from core.operations.report import JobReporter
 from core.protection import Protection
 from core.stacks import policy
 from core.stacks.actions import StackAction
-from core.stacks.compose import Compose, ComposeMissing, StreamedRun, default_compose
-from core.stacks.config import normalise
+from core.stacks.compose import STDIN, Compose, ComposeMissing, StreamedRun, default_compose
+from core.stacks.config import NORMALISED, Checked, normalise, signed
 from core.stacks.connection import ConnectionRefused, compose_connection
 from core.stacks.events import STACK, DeployLog
+from core.stacks.registry_auth import docker_config
 from core.stacks.store import COMPOSE_FILE, ENV_FILE, StackError, StackFiles, check_name, write_file
+from core.storage.credentials import SecretBox, SecretError
 
 PUBLISH_SECONDS = 0.1
 LOCK_SECONDS = 65 * 60  # a dead worker's lock outlives the actor's time limit, never much longer
@@ -44,15 +48,18 @@ def stack_operation(
     role: str,
     protection: Callable[[docker.DockerClient], Protection],
     stacks_root: Path | None,
+    secrets: SecretBox | None = None,
     compose: Compose | None = None,
 ) -> None:
-    """The job: ``action`` on the stack ``name`` of ``endpoint``; every outcome is published."""
+    """The job: ``action`` on the stack ``name`` of ``endpoint``; every outcome is published. ``secrets`` opens the
+    registry credentials the panel sealed into ``params['credentials']`` for compose's pulls."""
     try:
         check_name(name)
         compose = compose or default_compose()
+        credentials = opened_credentials(secrets, params.get('credentials'))
         with locks.hold(f'stack:{endpoint.id}:{name}', f'the stack {name}', seconds=LOCK_SECONDS):
-            run_action(endpoint, reporter, compose, action, name, params, role, protection, stacks_root)
-    except (StackError, StackRefused, ComposeMissing, LockBusy, ConnectionRefused) as refusal:
+            run_action(endpoint, reporter, compose, action, name, params, role, protection, stacks_root, credentials)
+    except (StackError, StackRefused, ComposeMissing, LockBusy, ConnectionRefused, SecretError) as refusal:
         reporter.publish(JobStatus.FAILED, str(refusal))
 
 
@@ -66,9 +73,11 @@ def run_action(
     role: str,
     protection: Callable[[docker.DockerClient], Protection],
     stacks_root: Path | None,
+    credentials: dict[str, dict[str, str]] | None = None,
 ) -> None:
     spec = action.spec
     files: list[Path] = []
+    stdin: str | None = None
     directory: Path | None = None
     container_names: dict[str, str] = {}
     if spec.files:
@@ -81,7 +90,7 @@ def run_action(
         if refused:
             raise StackRefused(f'refused: {"; ".join(refused)}')
         directory = project_directory(stacks_root, endpoint.id, name, stack_files)
-        checked = normalise(compose, name, stack_files, directory)
+        checked = checked_file(compose, name, stack_files, directory, data.get(NORMALISED))
         if not checked.ok:
             raise StackRefused('the compose file is not valid: ' + '; '.join(map(str, checked.problems)))
         if spec.creates and not policy.is_admin(role):
@@ -90,14 +99,19 @@ def run_action(
             refused = policy.refusals(checked.config, role, protected)
             if refused:
                 raise StackRefused(f'refused: {"; ".join(refused)}')
-        files = [directory / COMPOSE_FILE]
+        files, stdin = [STDIN], checked.text  # what was checked is what runs
         container_names = checked.container_names(name)
     log = DeployLog(name, container_names)
-    with tempfile.TemporaryDirectory(prefix='berth-compose-home-') as home, compose_connection(endpoint) as engine:
+    with (
+        tempfile.TemporaryDirectory(prefix='berth-compose-home-') as home,
+        compose_connection(endpoint) as engine,
+        docker_config(credentials or {}) as config,
+    ):
         environment = {**compose.environment(None, Path(home)), **engine}  # the endpoint's address and TLS material
+        environment['DOCKER_CONFIG'] = str(config)  # the saved registry credentials, for this run only
         for step in steps_of(action, params):
             command = compose.command(name, step, files=files, project_directory=directory)
-            returncode = stream(StreamedRun(command, environment), log, reporter)
+            returncode = stream(StreamedRun(command, environment, stdin=stdin), log, reporter)
             if returncode != 0:
                 reporter.publish(
                     JobStatus.FAILED,
@@ -107,6 +121,22 @@ def run_action(
                 )
                 return
     reporter.publish(JobStatus.SUCCEEDED, summary(action, name, log), detail=log.to_detail(), output=log.take_lines())
+
+
+def opened_credentials(secrets: SecretBox | None, sealed: Any) -> dict[str, dict[str, str]]:
+    """Registry → username and password, from what the panel sealed (never logged)."""
+    if not isinstance(sealed, dict):
+        return {}
+    opened = {registry: open_credentials(secrets, str(token)) for registry, token in sealed.items()}
+    return {str(registry): credential for registry, credential in opened.items() if credential is not None}
+
+
+def checked_file(compose: Compose, name: str, files: StackFiles, directory: Path, normalised: Any) -> Checked:
+    """The normalised file the panel checked and signed into the job, read back without running compose; a job that
+    carries none (sent past the command layer) gets it from compose here."""
+    if isinstance(normalised, str) and normalised:
+        return signed(normalised)
+    return normalise(compose, name, files, directory)
 
 
 def steps_of(action: StackAction, params: dict[str, Any]) -> list[tuple[str, ...]]:

@@ -14,6 +14,7 @@ import importlib.util
 import os
 import re
 import subprocess
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,20 +93,34 @@ class Compose:
         )
 
 
-class StreamedRun:
-    """A long compose command: its lines as they come (stdout and stderr merged), then its exit code."""
+STDIN = Path('-')  # ``-f -``: compose reads the file from its standard input
 
-    def __init__(self, command: list[str], environment: dict[str, str]) -> None:
+
+class StreamedRun:
+    """A long compose command: its lines as they come (stdout and stderr merged), then its exit code; ``stdin`` is
+    what compose reads as ``-f -``."""
+
+    def __init__(self, command: list[str], environment: dict[str, str], *, stdin: str | None = None) -> None:
         self.process = subprocess.Popen(
             command,
             env=environment,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             bufsize=1,
             start_new_session=True,  # a cancelled job ends compose alone, never its caller
         )
+        if stdin is not None:  # ``-f -``: written from a thread of its own, so a large file never blocks the reader
+            threading.Thread(target=self._feed, args=(stdin,), name='berth-compose-stdin', daemon=True).start()
+
+    def _feed(self, text: str) -> None:
+        assert self.process.stdin is not None
+        try:
+            with self.process.stdin:
+                self.process.stdin.write(text)
+        except (BrokenPipeError, OSError, ValueError):
+            pass  # compose ended (or was killed) before reading it all: its exit code says why
 
     def lines(self) -> Iterator[str]:
         assert self.process.stdout is not None

@@ -1,7 +1,8 @@
 """A stack's files checked by compose itself: ``compose config --format json`` gives the normalised file (what the
-policy reads) or compose's complaints, placed on their lines (:mod:`core.stacks.problems`).
+policy reads, and, signed into the job, exactly what the worker runs: :func:`signed`) or compose's complaints, placed
+on their lines (:mod:`core.stacks.problems`).
 
-Blocking (runs compose): call it off the event loop.
+:func:`normalise` is blocking (runs compose): call it off the event loop.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from core.stacks.compose import Compose
 from core.stacks.problems import Problem, compose_problems, yaml_problems
 from core.stacks.store import COMPOSE_FILE, ENV_FILE, StackFiles
 
+NORMALISED = 'normalised'  # the job's files: the normalised file the panel checked, which the worker runs
+
 
 @dataclass(kw_only=True, slots=True)
 class Checked:
@@ -24,6 +27,7 @@ class Checked:
 
     config: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    text: str = ''  # the normalised file as compose printed it: what a deploy signs into its job and runs
 
     @property
     def ok(self) -> bool:
@@ -66,10 +70,18 @@ def normalise(compose: Compose, project: str, files: StackFiles, project_directo
             return Checked(problems=[Problem(message=f'could not run compose: {error}')])
     if answer.returncode != 0:
         return Checked(problems=compose_problems(files.compose, answer.stderr))
+    return signed(answer.stdout, 'compose answered with something that is not JSON')
+
+
+def signed(text: str, not_json: str = 'the checked compose file is not JSON') -> Checked:
+    """The normalised file ``text`` (compose's JSON, as the panel checked it and signed it into the job) read back,
+    without running compose: the worker runs exactly these bytes."""
     try:
-        config = json.loads(answer.stdout)
+        config = json.loads(text)
     except ValueError:
-        return Checked(problems=[Problem(message='compose answered with something that is not JSON')])
+        return Checked(problems=[Problem(message=not_json)])
+    if not isinstance(config, dict):
+        return Checked(problems=[Problem(message=not_json)])
     if not config.get('services'):
         return Checked(config=config, problems=[Problem(message='the file defines no services', line=1)])
-    return Checked(config=config)
+    return Checked(config=config, text=text)

@@ -15,7 +15,7 @@ import re
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import yaml
 
@@ -165,6 +165,23 @@ class Stacks:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_file(directory / COMPOSE_FILE, files.compose)
         write_file(directory / ENV_FILE, files.env)
+
+    def write_beside(self, name: str, relative: str, text: str) -> None:
+        """A file the compose file names by a relative path (an adopted ``env_file``), written inside the stack's
+        directory; a path that would leave it, or replace the stack's own files, is refused with a sentence."""
+        parts = PurePosixPath(relative).parts
+        if (
+            not parts
+            or relative.startswith('/')
+            or '..' in parts
+            or parts[0] in (COMPOSE_FILE, ENV_FILE, STACK_META, VERSIONS)
+        ):
+            raise StackError(f'{relative} cannot be kept beside the stack {name}')
+        if len(text.encode()) > MAX_ENV:
+            raise StackError(f'{relative} is larger than {MAX_ENV // 1024} KB')
+        path = self.directory(name).joinpath(*parts)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_file(path, text)
 
     def versions(self, name: str) -> list[Version]:
         """Every saved version, newest first."""

@@ -129,3 +129,8 @@ class RegistryCredentials:
                 return '', 'none'
             source, value = 'saved', saved
         return self.box.seal({**value, 'serveraddress': registry}), source
+
+    def sealed_for(self, registries: list[str]) -> dict[str, str]:
+        """Registry → the credentials saved for it, sealed for a worker (registries without any are left out)."""
+        sealed = {registry: self.seal_for_job(registry, '', '')[0] for registry in registries}
+        return {registry: token for registry, token in sealed.items() if token}

@@ -3,6 +3,7 @@ the service whose image changed in a real registry, Down removing volumes when a
 
 from __future__ import annotations
 
+import json
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -59,6 +60,51 @@ async def test_the_actor_refuses_a_privileged_service_of_an_operator_whom_the_co
     assert done.status == 'failed'
     assert done.message == 'refused: service app: privileged: true — privileged mode needs the admin role'
     assert service_containers(docker_client, project) == {}
+
+
+async def test_the_actor_checks_and_runs_the_signed_normalised_file_not_the_raw_one(
+    services: Services, project: str, docker_client: docker.DockerClient
+) -> None:
+    # Given a signed deploy whose raw file is harmless but whose normalised file (what runs) asks for privileged mode
+    harmless = f'services:\n  app:\n    image: {BUSYBOX}\n    command: ["sleep", "600"]\n'
+    normalised = json.dumps(
+        {'name': project, 'services': {'app': {'image': BUSYBOX, 'command': ['sleep', '600'], 'privileged': True}}}
+    )
+    job = await services.commands.dispatch(
+        OPERATOR,
+        permission=Permission.STACK_DEPLOY,
+        what='deploy stacks',
+        kind=StackAction.DEPLOY.kind,
+        target=project,
+        target_name=project,
+        params={'files': {'compose': harmless, 'env': '', 'normalised': normalised}},
+        arguments=(project,),
+    )
+    # Then the worker refuses what would have run, and nothing is made
+    done = await finished(services, job, 60)
+    assert done.status == 'failed'
+    assert done.message == 'refused: service app: privileged: true — privileged mode needs the admin role'
+    assert service_containers(docker_client, project) == {}
+    # And an admin's deploy runs the normalised file it carries (a label only it has), not the raw file
+    labelled = json.dumps(
+        {
+            'name': project,
+            'services': {'app': {'image': BUSYBOX, 'command': ['sleep', '600'], 'labels': {'run': 'normalised'}}},
+        }
+    )
+    job = await services.commands.dispatch(
+        ADMIN,
+        permission=Permission.STACK_DEPLOY,
+        what='deploy stacks',
+        kind=StackAction.DEPLOY.kind,
+        target=project,
+        target_name=project,
+        params={'files': {'compose': harmless, 'env': '', 'normalised': labelled}},
+        arguments=(project,),
+    )
+    done = await finished(services, job, 60)
+    assert done.status == 'succeeded', done.message
+    assert service_containers(docker_client, project)['app'].labels.get('run') == 'normalised'
 
 
 @pytest.fixture

@@ -3,12 +3,14 @@ engine, deploying from the page's editor."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import docker
 import pytest
 from nicegui import ui
 from nicegui.testing import User
@@ -16,9 +18,19 @@ from nicegui.testing import User
 from auth.accounts import Accounts
 from core.stacks.compose import find_compose
 from core.storage.audit import AuditLog
+from core.storage.credentials import KEY_FILE, RegistryCredentials, SecretBox
 from core.storage.sqlite import SQLiteDatabase
 from tests.support import BUSYBOX
 from tests.support.eventually import eventually
+from tests.support.registry import (
+    PASSWORD,
+    USERNAME,
+    LocalRegistry,
+    build_layered_image,
+    forget_locally,
+    push_and_forget,
+    require_insecure_loopback,
+)
 
 from .test_pages import sign_in
 
@@ -163,12 +175,16 @@ async def test_an_operator_is_refused_a_privileged_service_naming_it(user: User,
     assert next(entry.result for entry in entries if entry.target == project).startswith('refused: ')
 
 
-async def test_a_stack_made_outside_berth_is_listed_and_adopted(user: User, project: str, tmp_path: Path) -> None:
+async def test_a_stack_made_outside_berth_is_listed_and_adopted(
+    user: User, project: str, tmp_path: Path, data_dir: Path, docker_client: docker.DockerClient
+) -> None:
     # Given a stack brought up with the compose binary from a directory of its own, with a .env beside it
     folder = tmp_path / 'outside'
     folder.mkdir()
-    (folder / 'compose.yaml').write_text(TWO_SERVICES.replace('"3600"', '"${NAP}"'))
+    (folder / 'compose.yaml').write_text(TWO_SERVICES.replace('"3600"]', '"${NAP}"]\n    env_file: [./config/web.env]'))
     (folder / '.env').write_text('NAP=3700\nAPI_TOKEN=hunter2\n')
+    (folder / 'config').mkdir()
+    (folder / 'config' / 'web.env').write_text('GREETING=hello\n')
     subprocess.run(
         [compose_binary(), '-p', project, '-f', str(folder / 'compose.yaml'), 'up', '-d'],
         check=True, capture_output=True,
@@ -186,3 +202,51 @@ async def test_a_stack_made_outside_berth_is_listed_and_adopted(user: User, proj
     assert '${NAP}' in editor(user, 'compose').value
     assert editor(user, 'env').value == 'NAP=3700\nAPI_TOKEN=••••••••\n'
     await user.should_see('managed')
+    # And the env file it names beside it was copied too: a deploy from Berth's copy finds it
+    assert (data_dir / 'stacks' / project / 'config' / 'web.env').read_text() == 'GREETING=hello\n'
+    (folder / 'config' / 'web.env').write_text('GREETING=changed\n')  # the original no longer counts
+    user.find(kind=ui.button, content='Deploy').click()
+    await user.should_see('succeeded', retries=200)
+    web = containers(project)['web'].split()[0]
+    assert 'GREETING=hello' in docker_client.containers.get(web).attrs['Config']['Env']
+
+
+@pytest.fixture(scope='module')
+def private_image(docker_client: docker.DockerClient) -> Iterator[str]:
+    """An image that lives only in a local registry that asks for a login (not on this engine before the test)."""
+    require_insecure_loopback(docker_client)
+    with LocalRegistry(with_auth=True) as registry:
+        tag = uuid.uuid4().hex[:8]
+        local = f'berth-test/berth-s3-private:{tag}'
+        build_layered_image(docker_client, local, [0.2])
+        login = {'username': USERNAME, 'password': PASSWORD}
+        reference = push_and_forget(docker_client, local, registry.address, f'berth-s3/private:{tag}', login)
+        yield reference
+        forget_locally(reference)
+
+
+async def test_a_stack_pulls_from_a_registry_with_the_credentials_saved_for_it(
+    user: User, private_image: str, data_dir: Path
+) -> None:
+    project = f'berth-s3-{uuid.uuid4().hex[:8]}'
+    try:
+        await sign_in(user)
+        # Given the registry's login saved in the panel (as a pull that saves it does)
+        box = SecretBox((data_dir / KEY_FILE).read_bytes().strip())
+        registry = private_image.split('/', 1)[0]
+        RegistryCredentials(SQLiteDatabase(data_dir / 'berth.sqlite3'), box).save(registry, USERNAME, PASSWORD, 'admin')
+        # When a stack whose image is only in that registry is deployed from the page
+        await open_new_stack(user, project)
+        editor(
+            user, 'compose'
+        ).value = f'services:\n  app:\n    image: {private_image}\n    command: ["sleep", "600"]\n'
+        user.find(kind=ui.button, content='Deploy').click()
+        # Then compose pulled it with that login and the stack runs
+        await user.should_see('running 1 of 1', retries=200)
+        # And the audit names the registry whose login went with the job, never the login
+        entries = AuditLog(SQLiteDatabase(data_dir / 'berth.sqlite3')).entries(action='stack.deploy')
+        entry = next(entry for entry in entries if entry.target == project and entry.result.startswith('queued'))
+        assert json.loads(entry.params)['credentials'] == [registry]
+        assert PASSWORD not in entry.params
+    finally:
+        subprocess.run([compose_binary(), '-p', project, 'down', '--remove-orphans'], check=False, capture_output=True)

@@ -3,6 +3,8 @@ normalised file, the files and their versions, and which compose runs."""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import stat
 from pathlib import Path
@@ -19,11 +21,13 @@ from core.operations.stacks import stack_operation
 from core.protection import Protection
 from core.stacks import policy
 from core.stacks.actions import StackAction
+from core.stacks.adopt import read_adoptable
 from core.stacks.compose import ComposeMissing, find_compose
 from core.stacks.env_file import mask_env
 from core.stacks.events import DeployLog, parse_event, service_of
 from core.stacks.listing import SERVICE_LABEL, StackRow
 from core.stacks.problems import compose_problems, line_of, yaml_problems
+from core.stacks.registry_auth import docker_config, image_registries
 from core.stacks.store import StackError, StackFiles, Stacks, check_name
 from core.state.containers import ContainerRow
 
@@ -319,3 +323,50 @@ def test_each_service_row_asks_the_registry_check_about_the_image_its_container_
     updates = {row['service']: row['update'] for row in service_rows(stack, check)}
     assert updates == {'app': 'update available', 'cache': 'unknown', 'db': 'up to date', 'worker': ''}
     assert ('local', 'registry.example/app:1', 'sha256:old') in asked
+
+
+def test_registry_logins_reach_compose_in_a_private_config_removed_after_the_run() -> None:
+    config = {'services': {'web': {'image': '127.0.0.1:5000/shop/web:1'}, 'db': {'image': 'postgres:16'}, 'x': {}}}
+    assert image_registries(config) == ['127.0.0.1:5000', 'docker.io']
+    logins = {
+        '127.0.0.1:5000': {'username': 'ann', 'password': 's3cret'},
+        'docker.io': {'username': 'b', 'password': 'p'},
+    }
+    with docker_config(logins) as folder:
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        file = folder / 'config.json'
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600
+        assert json.loads(file.read_text()) == {
+            'auths': {
+                '127.0.0.1:5000': {'auth': base64.b64encode(b'ann:s3cret').decode()},
+                'https://index.docker.io/v1/': {'auth': base64.b64encode(b'b:p').decode()},
+            }
+        }
+    assert not folder.exists()
+
+
+def test_adopting_copies_the_env_files_named_inside_the_stacks_directory_only(tmp_path: Path) -> None:
+    folder, elsewhere = tmp_path / 'shop', tmp_path / 'elsewhere'
+    (folder / 'config').mkdir(parents=True)
+    elsewhere.mkdir()
+    (folder / 'compose.yaml').write_text(
+        'services:\n  web:\n    image: busybox\n    env_file:\n'
+        '      - ./config/web.env\n      - {path: db.env, required: false}\n      - ../secrets.env\n'
+        '      - /etc/hostname\n      - link.env\n      - ${HOME}/x.env\n      - missing.env\n'
+    )
+    (folder / '.env').write_text('A=1\n')
+    (folder / 'config' / 'web.env').write_text('WEB=1\n')
+    (folder / 'db.env').write_text('DB=1\n')
+    (tmp_path / 'secrets.env').write_text('SECRET=1\n')
+    (elsewhere / 'target.env').write_text('OUTSIDE=1\n')
+    (folder / 'link.env').symlink_to(elsewhere / 'target.env')  # inside by its name, outside by where it points
+    found = read_adoptable(folder / 'compose.yaml', ['web'])
+    assert found.files.env == 'A=1\n'
+    assert found.env_files == {'config/web.env': 'WEB=1\n', 'db.env': 'DB=1\n'}
+    # And the store keeps them inside the stack's directory, never over its own files nor outside it
+    stacks = Stacks(tmp_path / 'stacks')
+    stacks.write_beside('shop', 'config/web.env', 'WEB=1\n')
+    assert (tmp_path / 'stacks' / 'shop' / 'config' / 'web.env').read_text() == 'WEB=1\n'
+    for bad in ('../x.env', '/tmp/x.env', '.env', 'compose.yaml', 'versions/0001/.env'):
+        with pytest.raises(StackError):
+            stacks.write_beside('shop', bad, 'X=1\n')
