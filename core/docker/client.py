@@ -15,6 +15,7 @@ LOCAL_SOCKET = 'unix:///var/run/docker.sock'
 # one pool for every path of a unix socket client (core/docker/raw.py): idle connections it may keep, so that threads
 # reading at once (the usage sampler's 10, the pages' reads) do not have theirs discarded and opened again
 SOCKET_POOL_SIZE = 32
+ENGINE_UNREACHABLE = 'Docker engine unreachable'
 MINIMUM_API = '1.24'  # docker-py's own minimum: only until the engine says its version
 
 
@@ -72,7 +73,7 @@ def describe_error(error: BaseException) -> str:
     if isinstance(error, docker.errors.APIError):
         return _explanation(error)
     if isinstance(error, (requests.exceptions.ConnectionError, ConnectionError, FileNotFoundError)):
-        return 'Docker engine unreachable'
+        return ENGINE_UNREACHABLE
     if isinstance(error, requests.exceptions.Timeout):
         return 'Docker engine did not answer in time'
     return str(error) or type(error).__name__

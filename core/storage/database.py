@@ -13,6 +13,7 @@ import threading
 from abc import ABC, abstractmethod
 from typing import Any
 
+from core.storage.errors import DatabaseUnreachable, first_line
 from core.storage.writer import DatabaseWriter, flush_all
 
 _WRITER_LOCK = threading.Lock()
@@ -156,14 +157,26 @@ class Database(ABC):
             return self._writer
 
     def execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> int:
-        """Runs one statement (after the queued writes); returns the number of changed rows."""
+        """Runs one statement (after the queued writes); returns the number of changed rows. Raises
+        :class:`DatabaseUnreachable` (a sentence) when the database cannot be reached."""
         flush_all()
-        return self._execute(sql, parameters)
+        try:
+            return self._execute(sql, parameters)
+        except Exception as error:
+            if self.unreachable(error):
+                raise DatabaseUnreachable(first_line(error)) from error
+            raise
 
     def query(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        """Runs one query (after the queued writes); returns its rows as dicts."""
+        """Runs one query (after the queued writes); returns its rows as dicts. Raises :class:`DatabaseUnreachable`
+        (a sentence) when the database cannot be reached."""
         flush_all()
-        return self._query(sql, parameters)
+        try:
+            return self._query(sql, parameters)
+        except Exception as error:
+            if self.unreachable(error):
+                raise DatabaseUnreachable(first_line(error)) from error
+            raise
 
     def upsert(self, table: str, key: str, row: dict[str, Any]) -> int:
         """Inserts ``row`` into ``table``, or updates the row with the same ``key`` column; returns changed rows."""

@@ -101,6 +101,13 @@ class PostgresDatabase(Database):
 
     def _query(self, sql: str, parameters: tuple[Any, ...]) -> list[dict[str, Any]]:
         with self._lock:
+            try:
+                return list(self._connection().execute(translate(sql).encode(), parameters).fetchall())
+            except (psycopg.OperationalError, psycopg.InterfaceError):
+                if self._closed or not self._postgres.closed:
+                    raise
+            # the server dropped the connection (a restart) and said so only now: a read is safe to ask again, on a
+            # new connection, so the first page after a restart does not fail
             return list(self._connection().execute(translate(sql).encode(), parameters).fetchall())
 
     def _close(self) -> None:

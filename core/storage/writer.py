@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from core.storage.errors import DatabaseUnreachable, first_line
+
 if TYPE_CHECKING:
     from core.storage.database import Database
 
@@ -153,7 +155,7 @@ class DatabaseWriter:
             try:
                 write.statement(self.database)
             except Exception as error:
-                if self.database.unreachable(error):
+                if isinstance(error, DatabaseUnreachable) or self.database.unreachable(error):
                     self._wait_for_the_database(write, _reason(error), delay)
                     delay = min(delay * 2, self.retry_seconds[1])
                     continue
@@ -205,5 +207,4 @@ def flush_all(timeout: float | None = FLUSH_SECONDS) -> None:
 
 
 def _reason(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    return error.reason if isinstance(error, DatabaseUnreachable) else first_line(error)
