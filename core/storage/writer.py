@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from core.storage.database import Database
 
 log = logging.getLogger(__name__)
+FailingListener = Callable[[str | None], None]  # why the database takes no writes, or None when it takes them again
 MAX_PENDING = 10_000
 FLUSH_SECONDS = 10.0
 STOP_SECONDS = 10.0
@@ -68,7 +69,31 @@ class DatabaseWriter:
         self._dropped = 0  # writes refused because too many were waiting, in this outage
         self._give_up_by: float | None = None  # set by stop()
         self._thread: threading.Thread | None = None
+        self._listeners: list[FailingListener] = []
         _writers.add(self)
+
+    def subscribe(self, listener: FailingListener) -> Callable[[], None]:
+        """``listener(reason)`` when the database stops taking writes, ``listener(None)`` when it takes them again;
+        called in the writer's thread (hand over to the loop). Returns the unsubscribe."""
+        with self._condition:
+            self._listeners.append(listener)
+        return lambda: self._unsubscribe(listener)
+
+    def _unsubscribe(self, listener: FailingListener) -> None:
+        with self._condition:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def _set_failing(self, reason: str | None) -> None:
+        """With the condition held."""
+        changed = (reason is None) != (self._failing is None)
+        self._failing = reason
+        if changed:
+            for listener in list(self._listeners):
+                try:
+                    listener(reason)
+                except Exception:  # a page's listener must never stop the writer
+                    log.exception('a listener of the database writer failed')
 
     def execute(self, sql: str, parameters: tuple[Any, ...] = (), *, what: str = 'a row') -> None:
         """Queues one statement; returns at once."""
@@ -170,7 +195,8 @@ class DatabaseWriter:
                         len(self._pending) + 1,
                         f' ({self._dropped} more were dropped)' if self._dropped else '',
                     )
-                    self._failing, self._dropped = None, 0
+                    self._set_failing(None)
+                    self._dropped = 0
                 self._condition.notify_all()
 
     def _wait_for_the_database(self, write: _Write, reason: str, delay: float) -> None:
@@ -183,7 +209,7 @@ class DatabaseWriter:
                     reason,
                     len(self._pending) - 1,
                 )
-            self._failing = reason
+            self._set_failing(reason)
             self._condition.notify_all()  # whoever waits in flush() goes on without these writes
             if self._give_up_by is not None and time.monotonic() >= self._give_up_by:
                 log.error(
@@ -192,7 +218,8 @@ class DatabaseWriter:
                     reason,
                 )
                 self._pending.clear()
-                self._done, self._failing = self._submitted, None
+                self._done = self._submitted
+                self._set_failing(None)
                 self._condition.notify_all()
                 return
             self._condition.wait(delay)  # stop() wakes it for one last try
