@@ -13,7 +13,7 @@ import threading
 from abc import ABC, abstractmethod
 from typing import Any
 
-from core.storage.errors import DatabaseUnreachable, first_line
+from core.storage.errors import DatabaseUnreachable
 from core.storage.writer import DatabaseWriter, flush_all
 
 _WRITER_LOCK = threading.Lock()
@@ -164,7 +164,7 @@ class Database(ABC):
             return self._execute(sql, parameters)
         except Exception as error:
             if self.unreachable(error):
-                raise DatabaseUnreachable(first_line(error)) from error
+                raise DatabaseUnreachable(self.public_reason(error)) from error
             raise
 
     def query(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
@@ -175,7 +175,7 @@ class Database(ABC):
             return self._query(sql, parameters)
         except Exception as error:
             if self.unreachable(error):
-                raise DatabaseUnreachable(first_line(error)) from error
+                raise DatabaseUnreachable(self.public_reason(error)) from error
             raise
 
     def upsert(self, table: str, key: str, row: dict[str, Any]) -> int:
@@ -197,6 +197,11 @@ class Database(ABC):
     def unreachable(self, error: Exception) -> bool:
         """Does ``error`` say the database could not be reached (or was busy), so the same write may work later?"""
         return False
+
+    def public_reason(self, error: Exception) -> str:
+        """Why ``error`` (one :meth:`unreachable` accepts) kept the database away, in words fit for any signed-in
+        page: no address, no path."""
+        return 'it does not answer'
 
     def ping(self) -> bool:
         """Can the database answer now, and do the queued writes go through? Never waits for the queued writes (a

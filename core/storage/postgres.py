@@ -115,6 +115,10 @@ class PostgresDatabase(Database):
             self._closed = True
             self._postgres.close()
 
+    def public_reason(self, error: Exception) -> str:
+        """psycopg's words name the server's address: pages get this instead (the log has them)."""
+        return 'the PostgreSQL server does not answer'
+
     def unreachable(self, error: Exception) -> bool:
         """The server went away, refused the connection or cancelled the statement: the same write may work later."""
         return isinstance(error, (psycopg.OperationalError, psycopg.InterfaceError)) and not self._closed

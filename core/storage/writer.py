@@ -181,7 +181,7 @@ class DatabaseWriter:
                 write.statement(self.database)
             except Exception as error:
                 if isinstance(error, DatabaseUnreachable) or self.database.unreachable(error):
-                    self._wait_for_the_database(write, _reason(error), delay)
+                    self._wait_for_the_database(write, _reason(error), _public_reason(error), delay)
                     delay = min(delay * 2, self.retry_seconds[1])
                     continue
                 log.error('could not write %s to the database, so it is not kept: %s', write.what, _reason(error))
@@ -199,7 +199,7 @@ class DatabaseWriter:
                     self._dropped = 0
                 self._condition.notify_all()
 
-    def _wait_for_the_database(self, write: _Write, reason: str, delay: float) -> None:
+    def _wait_for_the_database(self, write: _Write, reason: str, public: str, delay: float) -> None:
         with self._condition:
             if self._failing is None:
                 log.warning(
@@ -209,7 +209,7 @@ class DatabaseWriter:
                     reason,
                     len(self._pending) - 1,
                 )
-            self._set_failing(reason)
+            self._set_failing(public)  # what pages may show: no address
             self._condition.notify_all()  # whoever waits in flush() goes on without these writes
             if self._give_up_by is not None and time.monotonic() >= self._give_up_by:
                 log.error(
@@ -234,4 +234,10 @@ def flush_all(timeout: float | None = FLUSH_SECONDS) -> None:
 
 
 def _reason(error: Exception) -> str:
-    return error.reason if isinstance(error, DatabaseUnreachable) else first_line(error)
+    """For the log: the driver's own words."""
+    return first_line(error.__cause__ or error) if isinstance(error, DatabaseUnreachable) else first_line(error)
+
+
+def _public_reason(error: Exception) -> str:
+    """For pages: the backend's reason without addresses."""
+    return error.reason if isinstance(error, DatabaseUnreachable) else 'it does not answer'
