@@ -6,6 +6,7 @@ import docker
 import docker.errors
 import docker.tls
 import requests.exceptions
+import urllib3.exceptions
 
 from core.docker.endpoint_spec import TlsMaterial
 from core.docker.raw import one_pool_per_socket, settle_api_version, use_ssh_options
@@ -72,7 +73,9 @@ def describe_error(error: BaseException) -> str:
         return f'not found: {_explanation(error)}'
     if isinstance(error, docker.errors.APIError):
         return _explanation(error)
-    if isinstance(error, (requests.exceptions.ConnectionError, ConnectionError, FileNotFoundError)):
+    # a stream (pull, build) whose connection broke mid-way raises urllib3's ProtocolError, or requests' wrapping of it
+    broken = (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError)
+    if isinstance(error, (requests.exceptions.ConnectionError, ConnectionError, FileNotFoundError, *broken)):
         return ENGINE_UNREACHABLE
     if isinstance(error, requests.exceptions.Timeout):
         return 'Docker engine did not answer in time'
