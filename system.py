@@ -18,6 +18,7 @@ import auth.setup
 import pages
 from auth.accounts import Accounts
 from auth.session import Sessions
+from components import error_page
 from components.notifications import JobNotifier
 from core.commands.dispatch import Commands
 from core.commands.environments import SYSTEM
@@ -350,6 +351,7 @@ def create(settings: Settings) -> Services:
         log.warning('sandbox runtime not loaded: %s', problem)
     auth.setup.setup(settings, services.accounts, services.sessions, services.audit)
     pages.register(services)
+    error_page.register()
     JobNotifier(services)
     app.on_startup(services.start)
     app.on_shutdown(services.stop)

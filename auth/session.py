@@ -24,6 +24,7 @@ from nicegui.storage import request_contextvar
 
 from core.endpoint_roles import EndpointRoles, RoleResolver
 from core.permissions import Identity, Permission
+from core.storage.errors import DatabaseUnreachable
 
 from . import browser_storage
 from .accounts import Account, Accounts
@@ -204,7 +205,9 @@ class Sessions:
             await asyncio.sleep(SWEEP_SECONDS)
             try:
                 await self.sweep_once()
-            except Exception:  # a database hiccup must not end the sweeping for good
+            except DatabaseUnreachable as error:  # a restart, a full disk: the next sweep tries again
+                log.warning('could not check the open pages against their sessions: %s', error)
+            except Exception:  # any other hiccup must not end the sweeping for good
                 log.exception('could not check the open pages against their sessions')
 
     async def sweep_once(self) -> int:

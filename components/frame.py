@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from nicegui import app, ui
 
+from components.database_banner import DatabaseBanner
 from components.hosts import HostSwitcher, host_name, remember_choice, status_text
 from components.queue_banner import QueueBanner
 from core.jobs.store import Job, JobUpdate
@@ -109,6 +110,7 @@ def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
 
     banner = ui.label().classes('w-full bg-negative text-white q-pa-sm text-center').props('role=alert')
     QueueBanner(services)
+    DatabaseBanner(services)
 
     def show_engine(change: StateChange | None = None) -> None:
         if change is None or change.kind == ChangeKind.ENGINE:

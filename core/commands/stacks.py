@@ -103,8 +103,9 @@ class StackCommands(CommandBase):
 
         try:
             version = await asyncio.to_thread(save)
-        except (StackError, OSError) as error:
-            raise CommandError(f'could not save {name}: {error}') from None
+        except (StackError, OSError) as error:  # a full disk: the system's words, without errno and path
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            raise CommandError(f'could not save {name}: {reason}') from None
         asked.update(version=version.number, services=checked.services)
         return await self._dispatch_action(identity, StackAction.DEPLOY, name, checked, files, asked, where, kind=kind)
 

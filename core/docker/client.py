@@ -6,6 +6,7 @@ import docker
 import docker.errors
 import docker.tls
 import requests.exceptions
+import urllib3.exceptions
 
 from core.docker.endpoint_spec import TlsMaterial
 from core.docker.raw import one_pool_per_socket, settle_api_version, use_ssh_options
@@ -15,6 +16,7 @@ LOCAL_SOCKET = 'unix:///var/run/docker.sock'
 # one pool for every path of a unix socket client (core/docker/raw.py): idle connections it may keep, so that threads
 # reading at once (the usage sampler's 10, the pages' reads) do not have theirs discarded and opened again
 SOCKET_POOL_SIZE = 32
+ENGINE_UNREACHABLE = 'Docker engine unreachable'
 MINIMUM_API = '1.24'  # docker-py's own minimum: only until the engine says its version
 
 
@@ -78,8 +80,10 @@ def describe_error(error: BaseException) -> str:
         return f'not found: {_explanation(error)}'
     if isinstance(error, docker.errors.APIError):
         return _explanation(error)
-    if isinstance(error, (requests.exceptions.ConnectionError, ConnectionError, FileNotFoundError)):
-        return 'Docker engine unreachable'
+    # a stream (pull, build) whose connection broke mid-way raises urllib3's ProtocolError, or requests' wrapping of it
+    broken = (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError)
+    if isinstance(error, (requests.exceptions.ConnectionError, ConnectionError, FileNotFoundError, *broken)):
+        return ENGINE_UNREACHABLE
     if isinstance(error, requests.exceptions.Timeout):
         return 'Docker engine did not answer in time'
     return str(error) or type(error).__name__

@@ -14,6 +14,7 @@ from typing import Any
 
 import docker
 
+from core.docker.client import ENGINE_UNREACHABLE
 from core.docker.endpoints import Endpoint
 from core.jobs.locks import LockBusy, Locks
 from core.jobs.store import JobStatus
@@ -113,12 +114,10 @@ def run_action(
             command = compose.command(name, step, files=files, project_directory=directory)
             returncode = stream(StreamedRun(command, environment, stdin=stdin), log, reporter)
             if returncode != 0:
-                reporter.publish(
-                    JobStatus.FAILED,
-                    failure(log, step, returncode),
-                    detail=log.to_detail(),
-                    output=log.take_lines(),
-                )
+                message = failure(log, step, returncode)
+                if not engine_answers(endpoint):  # compose's words name sockets and URLs: the detail keeps them
+                    message = ENGINE_UNREACHABLE
+                reporter.publish(JobStatus.FAILED, message, detail=log.to_detail(), output=log.take_lines())
                 return
     reporter.publish(JobStatus.SUCCEEDED, summary(action, name, log), detail=log.to_detail(), output=log.take_lines())
 
@@ -137,6 +136,16 @@ def checked_file(compose: Compose, name: str, files: StackFiles, directory: Path
     if isinstance(normalised, str) and normalised:
         return signed(normalised)
     return normalise(compose, name, files, directory)
+
+
+def engine_answers(endpoint: Endpoint) -> bool:
+    """Does the endpoint's engine answer a ping (asked when compose failed: was it the engine that went away)?"""
+    try:
+        with closing(endpoint.connect(timeout=10)) as client:
+            client.ping()
+    except Exception:  # any failure to reach it: unreachable, refused, timed out
+        return False
+    return True
 
 
 def steps_of(action: StackAction, params: dict[str, Any]) -> list[tuple[str, ...]]:

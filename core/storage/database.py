@@ -13,6 +13,7 @@ import threading
 from abc import ABC, abstractmethod
 from typing import Any
 
+from core.storage.errors import DatabaseUnreachable
 from core.storage.writer import DatabaseWriter, flush_all
 
 _WRITER_LOCK = threading.Lock()
@@ -156,14 +157,26 @@ class Database(ABC):
             return self._writer
 
     def execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> int:
-        """Runs one statement (after the queued writes); returns the number of changed rows."""
+        """Runs one statement (after the queued writes); returns the number of changed rows. Raises
+        :class:`DatabaseUnreachable` (a sentence) when the database cannot be reached."""
         flush_all()
-        return self._execute(sql, parameters)
+        try:
+            return self._execute(sql, parameters)
+        except Exception as error:
+            if self.unreachable(error):
+                raise DatabaseUnreachable(self.public_reason(error)) from error
+            raise
 
     def query(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        """Runs one query (after the queued writes); returns its rows as dicts."""
+        """Runs one query (after the queued writes); returns its rows as dicts. Raises :class:`DatabaseUnreachable`
+        (a sentence) when the database cannot be reached."""
         flush_all()
-        return self._query(sql, parameters)
+        try:
+            return self._query(sql, parameters)
+        except Exception as error:
+            if self.unreachable(error):
+                raise DatabaseUnreachable(self.public_reason(error)) from error
+            raise
 
     def upsert(self, table: str, key: str, row: dict[str, Any]) -> int:
         """Inserts ``row`` into ``table``, or updates the row with the same ``key`` column; returns changed rows."""
@@ -184,6 +197,11 @@ class Database(ABC):
     def unreachable(self, error: Exception) -> bool:
         """Does ``error`` say the database could not be reached (or was busy), so the same write may work later?"""
         return False
+
+    def public_reason(self, error: Exception) -> str:
+        """Why ``error`` (one :meth:`unreachable` accepts) kept the database away, in words fit for any signed-in
+        page: no address, no path."""
+        return 'it does not answer'
 
     def ping(self) -> bool:
         """Can the database answer now, and do the queued writes go through? Never waits for the queued writes (a

@@ -101,12 +101,23 @@ class PostgresDatabase(Database):
 
     def _query(self, sql: str, parameters: tuple[Any, ...]) -> list[dict[str, Any]]:
         with self._lock:
+            try:
+                return list(self._connection().execute(translate(sql).encode(), parameters).fetchall())
+            except (psycopg.OperationalError, psycopg.InterfaceError):
+                if self._closed or not self._postgres.closed:
+                    raise
+            # the server dropped the connection (a restart) and said so only now: a read is safe to ask again, on a
+            # new connection, so the first page after a restart does not fail
             return list(self._connection().execute(translate(sql).encode(), parameters).fetchall())
 
     def _close(self) -> None:
         with self._lock:
             self._closed = True
             self._postgres.close()
+
+    def public_reason(self, error: Exception) -> str:
+        """psycopg's words name the server's address: pages get this instead (the log has them)."""
+        return 'the PostgreSQL server does not answer'
 
     def unreachable(self, error: Exception) -> bool:
         """The server went away, refused the connection or cancelled the statement: the same write may work later."""

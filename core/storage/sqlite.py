@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from core.storage.database import ADDED_COLUMNS, TABLES, Database
+from core.storage.errors import first_line
 
 SQLITE_SCHEMA = (
     TABLES.format(real='REAL', serial_id='INTEGER PRIMARY KEY AUTOINCREMENT')
@@ -55,6 +56,10 @@ class SQLiteDatabase(Database):
     def _close(self) -> None:
         with self._lock:
             self._connection.close()
+
+    def public_reason(self, error: Exception) -> str:
+        """SQLite's own words ('database or disk is full', 'database is locked'): they name no path."""
+        return first_line(error)
 
     def unreachable(self, error: Exception) -> bool:
         """Busy, locked, out of disk, unreadable or read-only file: the same write may work later."""

@@ -24,10 +24,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from core.storage.errors import DatabaseUnreachable, first_line
+
 if TYPE_CHECKING:
     from core.storage.database import Database
 
 log = logging.getLogger(__name__)
+FailingListener = Callable[[str | None], None]  # why the database takes no writes, or None when it takes them again
 MAX_PENDING = 10_000
 FLUSH_SECONDS = 10.0
 STOP_SECONDS = 10.0
@@ -66,7 +69,31 @@ class DatabaseWriter:
         self._dropped = 0  # writes refused because too many were waiting, in this outage
         self._give_up_by: float | None = None  # set by stop()
         self._thread: threading.Thread | None = None
+        self._listeners: list[FailingListener] = []
         _writers.add(self)
+
+    def subscribe(self, listener: FailingListener) -> Callable[[], None]:
+        """``listener(reason)`` when the database stops taking writes, ``listener(None)`` when it takes them again;
+        called in the writer's thread (hand over to the loop). Returns the unsubscribe."""
+        with self._condition:
+            self._listeners.append(listener)
+        return lambda: self._unsubscribe(listener)
+
+    def _unsubscribe(self, listener: FailingListener) -> None:
+        with self._condition:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def _set_failing(self, reason: str | None) -> None:
+        """With the condition held."""
+        changed = (reason is None) != (self._failing is None)
+        self._failing = reason
+        if changed:
+            for listener in list(self._listeners):
+                try:
+                    listener(reason)
+                except Exception:  # a page's listener must never stop the writer
+                    log.exception('a listener of the database writer failed')
 
     def execute(self, sql: str, parameters: tuple[Any, ...] = (), *, what: str = 'a row') -> None:
         """Queues one statement; returns at once."""
@@ -153,8 +180,8 @@ class DatabaseWriter:
             try:
                 write.statement(self.database)
             except Exception as error:
-                if self.database.unreachable(error):
-                    self._wait_for_the_database(write, _reason(error), delay)
+                if isinstance(error, DatabaseUnreachable) or self.database.unreachable(error):
+                    self._wait_for_the_database(write, _reason(error), _public_reason(error), delay)
                     delay = min(delay * 2, self.retry_seconds[1])
                     continue
                 log.error('could not write %s to the database, so it is not kept: %s', write.what, _reason(error))
@@ -168,10 +195,11 @@ class DatabaseWriter:
                         len(self._pending) + 1,
                         f' ({self._dropped} more were dropped)' if self._dropped else '',
                     )
-                    self._failing, self._dropped = None, 0
+                    self._set_failing(None)
+                    self._dropped = 0
                 self._condition.notify_all()
 
-    def _wait_for_the_database(self, write: _Write, reason: str, delay: float) -> None:
+    def _wait_for_the_database(self, write: _Write, reason: str, public: str, delay: float) -> None:
         with self._condition:
             if self._failing is None:
                 log.warning(
@@ -181,7 +209,7 @@ class DatabaseWriter:
                     reason,
                     len(self._pending) - 1,
                 )
-            self._failing = reason
+            self._set_failing(public)  # what pages may show: no address
             self._condition.notify_all()  # whoever waits in flush() goes on without these writes
             if self._give_up_by is not None and time.monotonic() >= self._give_up_by:
                 log.error(
@@ -190,7 +218,8 @@ class DatabaseWriter:
                     reason,
                 )
                 self._pending.clear()
-                self._done, self._failing = self._submitted, None
+                self._done = self._submitted
+                self._set_failing(None)
                 self._condition.notify_all()
                 return
             self._condition.wait(delay)  # stop() wakes it for one last try
@@ -205,5 +234,10 @@ def flush_all(timeout: float | None = FLUSH_SECONDS) -> None:
 
 
 def _reason(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    """For the log: the driver's own words."""
+    return first_line(error.__cause__ or error) if isinstance(error, DatabaseUnreachable) else first_line(error)
+
+
+def _public_reason(error: Exception) -> str:
+    """For pages: the backend's reason without addresses."""
+    return error.reason if isinstance(error, DatabaseUnreachable) else 'it does not answer'

@@ -45,20 +45,32 @@ class SecondPanel:
     ) -> str:
         """Queues the job and returns its id; ``send=False`` records it as queued only, as a panel killed between
         recording a job and sending its message would have."""
-        kind = f'container.{action}'
+        return self.queue(f'container.{action}', container_id, name, (action, container_id), params, send=send)
+
+    def queue(
+        self,
+        kind: str,
+        target: str,
+        name: str,
+        arguments: tuple[Any, ...],
+        params: dict[str, Any],
+        *,
+        send: bool = True,
+    ) -> str:
+        """Any job, as ``Commands.dispatch`` queues it (``arguments`` are what the actor takes after the job, before
+        ``params``): recorded as queued on the bus, then sent, signed; returns its id."""
         job_id = uuid.uuid4().hex
         job = {
             'job_id': job_id,
             'kind': kind,
-            'target': container_id,
+            'target': target,
             'target_name': name,
             'requested_by': 'admin',
             'role': 'admin',
             'endpoint': 'local',
             'owner': '',
         }
-        arguments = (action, container_id)
-        queued = JobUpdate(job_id=job_id, status=JobStatus.QUEUED, kind=kind, target=container_id, target_name=name)
+        queued = JobUpdate(job_id=job_id, status=JobStatus.QUEUED, kind=kind, target=target, target_name=name)
         queued.requested_by = 'admin'
         self.redis.publish(CHANNEL, queued.to_json())
         if send:

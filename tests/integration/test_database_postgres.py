@@ -283,6 +283,17 @@ def test_a_dropped_postgresql_connection_loses_no_write(backend: Backend, caplog
     database.close()
 
 
+@pytest.mark.parametrize('backend', ['postgresql'], indirect=True)
+def test_the_first_read_after_a_dropped_connection_answers(backend: Backend) -> None:
+    database = backend.open()
+    pid = database.query('SELECT pg_backend_pid() AS pid')[0]['pid']
+    # When the server drops the panel's idle connection (a restart), and a page reads before anything else noticed
+    backend.raw(f'SELECT pg_terminate_backend({int(pid)})')
+    # Then the read answers, on a new connection (a read is safe to ask again), instead of failing once
+    assert database.query('SELECT pg_backend_pid() AS pid')[0]['pid'] != pid
+    database.close()
+
+
 async def test_full_services_start_and_stop(backend: Backend) -> None:
     services = build(backend.settings)
     assert isinstance(services.database, PostgresDatabase) == (backend.name == 'postgresql')

@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 
 import docker.errors
 import requests.exceptions
+import urllib3.exceptions
 
 from core.docker.client import describe_error
 from core.state.containers import ContainerRow, format_ports
@@ -48,6 +49,10 @@ def test_ports_without_bindings() -> None:
 def test_describe_error_never_a_traceback() -> None:
 
     assert describe_error(requests.exceptions.ConnectionError('boom')) == 'Docker engine unreachable'
+    # a pull's stream cut by the engine dying (tests/faults/test_engine_killed_jobs.py)
+    broken = urllib3.exceptions.ProtocolError('Connection broken: IncompleteRead(0 bytes read)')
+    assert describe_error(broken) == 'Docker engine unreachable'
+    assert describe_error(requests.exceptions.ChunkedEncodingError(broken)) == 'Docker engine unreachable'
     assert (
         describe_error(docker.errors.NotFound('x', explanation='No such container: gone'))
         == 'not found: No such container: gone'
