@@ -8,14 +8,15 @@ import dramatiq
 from core.settings import Settings
 
 from .actors import declare
-from .broker import make_broker, serve_only
+from .broker import make_broker, serve_also, serve_only
 from .context import WorkerContext
 
 
 def serve(settings: Settings) -> dramatiq.Broker:
     """Sets up this process's broker and makes it dramatiq's global one, which is the broker ``dramatiq tasks`` runs:
-    it consumes the queues of the endpoints it serves (``BERTH_WORKER_ENDPOINTS``, else every endpoint its settings
-    define) and no other."""
+    it consumes the queues of the endpoints it serves (``BERTH_WORKER_ENDPOINTS``, else every endpoint of its settings
+    and of /admin/endpoints) and no other; a host added in /admin/endpoints later has its queues consumed once the
+    worker reads it (``core/docker/endpoint_sync.py``)."""
     if not settings.redis_url:
         raise RuntimeError(
             'dramatiq tasks needs REDIS_URL (the job queue it shares with the panel); without it the panel runs the '
@@ -25,6 +26,9 @@ def serve(settings: Settings) -> dramatiq.Broker:
     context = WorkerContext.from_settings(settings)
     broker.add_middleware(context)
     declare(broker)
-    serve_only(broker, list(context.endpoints.ids))
+    assert context.sync is not None
+    context.sync.reload()
+    serve_only(broker, context.sync.queue_endpoints)
+    context.sync.on_served(lambda endpoint: serve_also(broker, endpoint))
     dramatiq.set_broker(broker)
     return broker
