@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -106,6 +107,33 @@ class _KeyedSSHSocket(sshconn.SSHSocket):
             start_new_session=True,  # a Ctrl-C in the panel's terminal does not reach it (docker-py ignores SIGINT)
         )
 
+    def makefile(self, mode: str) -> Any:
+        """The ssh process's output for one HTTP response. docker-py hands out the pipe itself, which http.client
+        closes once the response is read: the connection could then never carry a second request."""
+        if not self.proc:
+            self.connect()
+        assert self.proc is not None and self.proc.stdout is not None
+        self.proc.stdout.channel = self  # type: ignore[attr-defined]  # docker-py's raw socket of a hijacked stream
+        return _KeptPipe(self.proc.stdout)
+
+    def exited(self) -> bool:
+        return self.proc is not None and self.proc.poll() is not None
+
+
+class _KeptPipe:
+    """A pipe shared by the responses of one connection: closing it ends one response, not the pipe (as closing
+    ``socket.makefile``'s file leaves the socket open)."""
+
+    def __init__(self, pipe: Any) -> None:
+        self._pipe = pipe
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pipe, name)
+
 
 class _KeyedSSHConnection(sshconn.SSHConnection):
     def __init__(self, options: list[str], timeout: float, host: str) -> None:
@@ -127,14 +155,39 @@ class _KeyedSSHPool(sshconn.SSHConnectionPool):
     def _new_conn(self) -> _KeyedSSHConnection:
         return _KeyedSSHConnection(self.options, self.timeout, self.ssh_host)
 
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        """An idle connection whose ssh process still runs, else a new one."""
+        connection = super()._get_conn(timeout)
+        sock = getattr(connection, 'sock', None)
+        if isinstance(sock, _KeyedSSHSocket) and sock.exited():
+            connection.close()
+            return self._new_conn()
+        return connection
+
 
 class _KeyedSSHAdapter(sshconn.SSHHTTPAdapter):
+    """One pool of ``ssh`` connections per client, so per endpoint for the shared client. docker-py's adapter with
+    ``use_ssh_client`` makes a new pool for every request: each call started an ``ssh`` process (a full SSH
+    handshake) and left it behind."""
+
     def __init__(self, base_url: str, options: list[str], timeout: float) -> None:
         super().__init__(base_url, timeout=timeout, shell_out=True)
         self.options = options
+        self._pool: _KeyedSSHPool | None = None
+        self._pool_lock = threading.Lock()
 
     def get_connection(self, url: Any, proxies: Any = None) -> _KeyedSSHPool:
-        return _KeyedSSHPool(self.options, self.timeout, self.max_pool_size, self.ssh_host)
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = _KeyedSSHPool(self.options, self.timeout, self.max_pool_size, self.ssh_host)
+            return self._pool
+
+    def close(self) -> None:
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()  # ends the idle connections' ssh processes
+        super().close()
 
 
 def one_pool_per_socket(api: docker.APIClient) -> None:

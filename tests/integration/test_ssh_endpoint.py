@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 import stat
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from core.docker.endpoint_store import probe
-from core.docker.endpoints import Endpoint
+from core.docker.endpoints import Endpoint, Endpoints
+from tests.support.eventually import eventually
 
 KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nbho-not-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n'
 KNOWN = 'build.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIbhobhobhobhobhobhobhobhobhobhobhobhobhobhobho'
@@ -30,7 +33,7 @@ def stand_in_ssh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         'args = sys.argv[1:]\n'
         'key = args[args.index("-i") + 1] if "-i" in args else ""\n'
         'mode = oct(os.stat(key).st_mode) if key else ""\n'
-        'entry = {"args": args, "key": open(key).read() if key else "", "mode": mode}\n'
+        'entry = {"args": args, "key": open(key).read() if key else "", "mode": mode, "pid": os.getpid()}\n'
         f'open({str(record)!r}, "a").write(json.dumps(entry) + "\\n")\n'
         'os.execvp("docker", ["docker", "-H", "unix:///var/run/docker.sock", "system", "dial-stdio"])\n'
     )
@@ -53,3 +56,28 @@ async def test_an_ssh_endpoint_uses_its_stored_key_and_host_key_only(stand_in_ss
     assert call['key'] == KEY and call['mode'].endswith('600')  # the key, written for ssh only
     known_file = next(arg.split('=', 1)[1] for arg in args if arg.startswith('UserKnownHostsFile='))
     assert Path(known_file).read_text().strip() == KNOWN
+
+
+async def test_one_ssh_connection_serves_many_requests(stand_in_ssh: Path, make_container: Callable[..., str]) -> None:
+    """docker-py's ssh-client adapter makes a new pool per request: each call was a new ``ssh`` process (a handshake).
+    Berth keeps one pool per client, so the endpoint's shared client reuses its connection (and closes it)."""
+    endpoint = Endpoint(id='build', name='Build', url='ssh://bho@build.example', ssh_key=KEY, known_hosts=KNOWN)
+    name = make_container(name=f'berth-h3-ssh-{uuid.uuid4().hex[:8]}')
+    endpoints = Endpoints([endpoint])
+    client = endpoints.client('build')
+    for _ in range(5):
+        client.api.version()
+        client.api.containers(all=True)
+        assert client.api.inspect_container(name)['Name'] == f'/{name}'
+    assert len(stand_in_ssh.read_text().splitlines()) == 1  # the version asked at start, and 15 requests after it
+    # Closing the client ends its ssh process
+    pid = json.loads(stand_in_ssh.read_text())['pid']
+    endpoints.close()
+    await eventually(lambda: not Path(f'/proc/{pid}').exists() or 'Z' in _state(pid), what='the ssh process ended')
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0]
+    except (OSError, IndexError):
+        return 'Z'
