@@ -8,6 +8,7 @@ actor body; :meth:`ActorDefinition.declare` declares it on a broker behind the a
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from core.jobs.locks import Locks, make_locks
 from core.jobs.seal import JobClaims, JobRefused, make_job_claims
 from core.jobs.store import JobStatus
 from core.operations.report import JobReporter
+from core.permissions import LOCAL_ENDPOINT
 from core.protection import Protection
 from core.sandbox.janitor import Janitor
 from core.settings import Settings
@@ -61,7 +63,9 @@ class WorkerContext(dramatiq.Middleware):
         self.cancel = cancel
         self.secrets = secrets
         self.claims = claims or JobClaims()
-        self.protection = protection
+        # Berth's own containers per endpoint, found on first use; the panel's (found on local at its start) given
+        self._protections: dict[str, Protection] = {LOCAL_ENDPOINT: protection} if protection is not None else {}
+        self._protection_lock = threading.Lock()
         self.settings = settings
         self.locks = locks or Locks()
         self.sandbox_sweep = sandbox_sweep
@@ -152,10 +156,19 @@ class WorkerContext(dramatiq.Middleware):
             self._janitor.stop()
             self._janitor = None
 
-    def own_protection(self, client: docker.DockerClient) -> Protection:
-        if self.protection is None:
-            self.protection = Protection.discover(client)
-        return self.protection
+    def own_protection(self, endpoint_id: str, client: docker.DockerClient) -> Protection:
+        """Berth's own containers on that endpoint, found on its engine the first time (this process's container and
+        compose project live on one engine only; elsewhere only labelled containers are Berth's). The panel's embedded
+        worker is given what the panel found on ``local``."""
+        with self._protection_lock:
+            known = self._protections.get(endpoint_id)
+        if known is not None:
+            return known
+        found = Protection.on_engine(client)
+        if found is None:  # the engine could not tell: this process's own id still counts, and it asks again later
+            return Protection.discover(None)
+        with self._protection_lock:
+            return self._protections.setdefault(endpoint_id, found)
 
 
 class Replayed(JobRefused):
@@ -174,6 +187,10 @@ class Run:
     @property
     def job_id(self) -> str:
         return str(self.job.get('job_id', ''))
+
+    def own_protection(self, client: docker.DockerClient) -> Protection:
+        """Berth's own containers on this job's endpoint (``client`` is connected to it)."""
+        return self.context.own_protection(self.endpoint.id, client)
 
 
 Body = Callable[..., None]  # (run: Run, *arguments): what the panel sent after the job payload

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import docker.errors
 import dramatiq
 import pytest
 from dramatiq.brokers.stub import StubBroker
@@ -13,18 +14,20 @@ from dramatiq.brokers.stub import StubBroker
 from core.docker.endpoint_spec import TlsMaterial
 from core.docker.endpoint_store import StoredEndpoints
 from core.docker.endpoint_sync import EndpointSync
-from core.docker.endpoints import Endpoint, EndpointSource
+from core.docker.endpoints import Endpoint, Endpoints, EndpointSource
 from core.jobs.bus import InProcessBus
 from core.jobs.cancel import make_cancel_flags
 from core.jobs.seal import JobRefused
 from core.permissions import LOCAL_ENDPOINT
 from core.settings import Settings
+from core.state.containers import COMPOSE_PROJECT_LABEL
 from core.storage.credentials import SecretBox
 from core.storage.sqlite import SQLiteDatabase
 from tasks.broker import serve_also, serve_only
 from tasks.context import WorkerContext
 
 KEY = 'bho-shared-key'
+OWN_ID = 'a' * 64
 TLS = TlsMaterial(ca='ca-pem', cert='cert-pem', key='key-pem')
 
 
@@ -134,3 +137,35 @@ def test_a_declared_queue_is_consumed_by_a_running_worker(tmp_path: Path) -> Non
         assert ran == ['on c']
     finally:
         worker.stop()
+
+
+class _Engine:
+    """A client's ``api`` whose engine holds the given containers (id → labels), or cannot be reached."""
+
+    def __init__(self, containers: dict[str, dict[str, str]] | None) -> None:
+        self.containers = containers
+        self.api = self
+
+    def inspect_container(self, container_id: str) -> dict[str, object]:
+        if self.containers is None:
+            raise docker.errors.DockerException('engine unreachable')
+        if container_id not in self.containers:
+            raise docker.errors.NotFound('no such container')
+        return {'Config': {'Labels': self.containers[container_id]}}
+
+
+def test_the_worker_learns_berths_own_containers_on_each_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a worker in a container of compose project "berth", on the local engine
+    monkeypatch.setattr('core.protection.own_container_id', lambda: OWN_ID)
+    context = WorkerContext(endpoints=Endpoints([]), bus=InProcessBus(), cancel=make_cancel_flags(None))
+    local = _Engine({OWN_ID: {COMPOSE_PROJECT_LABEL: 'berth'}})
+    # When its first job is on b, where neither its container nor its project is
+    on_b = context.own_protection('b', _Engine({}))  # type: ignore[arg-type]
+    on_local = context.own_protection(LOCAL_ENDPOINT, local)  # type: ignore[arg-type]
+    # Then b's containers of a project named "berth" are not Berth's, local's are
+    assert not on_b.container_is_protected('x' * 64, {COMPOSE_PROJECT_LABEL: 'berth'})
+    assert on_local.container_is_protected('y' * 64, {COMPOSE_PROJECT_LABEL: 'berth'})
+    assert on_local.container_is_protected(OWN_ID, {})
+    # An engine that cannot tell now: the own id still counts, and it is asked again next time
+    assert context.own_protection('c', _Engine(None)).own_container_ids == {OWN_ID}  # type: ignore[arg-type]
+    assert context.own_protection('c', local).own_projects == {'berth'}  # type: ignore[arg-type]
