@@ -19,6 +19,8 @@ import requests
 from docker.transport import sshconn
 from docker.transport.unixconn import UnixHTTPAdapter
 
+from core.docker.ssh_pipe import PipeReader, ResponseFile
+
 
 def get_stream(
     api: docker.APIClient, path: str, *path_arguments: str, params: dict[str, Any], read_timeout: bool = False
@@ -88,6 +90,7 @@ class _KeyedSSHSocket(sshconn.SSHSocket):
     def __init__(self, host: str, options: list[str]) -> None:
         super().__init__(host)
         self.options = options
+        self.pipe_reader: PipeReader | None = None
 
     def connect(self, **kwargs: Any) -> None:
         arguments = ['ssh']
@@ -107,32 +110,29 @@ class _KeyedSSHSocket(sshconn.SSHSocket):
             start_new_session=True,  # a Ctrl-C in the panel's terminal does not reach it (docker-py ignores SIGINT)
         )
 
-    def makefile(self, mode: str) -> Any:
-        """The ssh process's output for one HTTP response. docker-py hands out the pipe itself, which http.client
-        closes once the response is read: the connection could then never carry a second request."""
+    def makefile(self, mode: str) -> ResponseFile:
+        """The file one HTTP response is read from (see ``core/docker/ssh_pipe.py``)."""
+        return ResponseFile(self._reader(), self)
+
+    def recv(self, size: int) -> bytes:
+        return self._reader().read1(size)
+
+    def fileno(self) -> int:
+        return self._reader().fileno()
+
+    def pending(self) -> int:
+        return self._reader().pending()
+
+    def _reader(self) -> PipeReader:
         if not self.proc:
             self.connect()
         assert self.proc is not None and self.proc.stdout is not None
-        self.proc.stdout.channel = self  # type: ignore[attr-defined]  # docker-py's raw socket of a hijacked stream
-        return _KeptPipe(self.proc.stdout)
+        if self.pipe_reader is None:
+            self.pipe_reader = PipeReader(self.proc.stdout.fileno())
+        return self.pipe_reader
 
     def exited(self) -> bool:
         return self.proc is not None and self.proc.poll() is not None
-
-
-class _KeptPipe:
-    """A pipe shared by the responses of one connection: closing it ends one response, not the pipe (as closing
-    ``socket.makefile``'s file leaves the socket open)."""
-
-    def __init__(self, pipe: Any) -> None:
-        self._pipe = pipe
-        self.closed = False
-
-    def close(self) -> None:
-        self.closed = True
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._pipe, name)
 
 
 class _KeyedSSHConnection(sshconn.SSHConnection):

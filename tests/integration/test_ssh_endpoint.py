@@ -4,6 +4,7 @@ installed here, so a stand-in ``ssh`` first on the PATH records its arguments an
 
 from __future__ import annotations
 
+import asyncio
 import json
 import stat
 import uuid
@@ -14,6 +15,7 @@ import pytest
 
 from core.docker.endpoint_store import probe
 from core.docker.endpoints import Endpoint, Endpoints
+from core.streams.exec_session import ExecRequest, Terminals
 from tests.support.eventually import eventually
 
 KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nbho-not-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n'
@@ -81,3 +83,28 @@ def _state(pid: int) -> str:
         return Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0]
     except (OSError, IndexError):
         return 'Z'
+
+
+async def test_a_terminal_over_ssh(stand_in_ssh: Path, make_container: Callable[..., str]) -> None:
+    """A terminal reads what the shell prints as it comes (docker-py's ssh socket waited for a full 4 KB block, and
+    ``select`` watched a socket that was never connected), and the shared connection still answers afterwards."""
+    endpoint = Endpoint(id='build', name='Build', url='ssh://bho@build.example', ssh_key=KEY, known_hosts=KNOWN)
+    name = make_container(name=f'berth-h3-ssh-{uuid.uuid4().hex[:8]}')
+    endpoints = Endpoints([endpoint])
+    screen: list[str] = []
+    exits: list[int | None] = []
+    session = Terminals(endpoints).session(
+        ExecRequest(container_id=name),
+        loop=asyncio.get_running_loop(),
+        on_output=screen.append,
+        on_exit=exits.append,
+        endpoint='build',
+    )
+    await asyncio.to_thread(session.open, 24, 80)
+    try:
+        session.write('echo ssh-$((6*7))\n')
+        await eventually(lambda: 'ssh-42' in ''.join(screen), what='the shell answers over ssh')
+    finally:
+        await asyncio.to_thread(session.close)
+    assert (await asyncio.to_thread(endpoints.client('build').api.inspect_container, name))['State']['Running']
+    endpoints.close()
