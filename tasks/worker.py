@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import dramatiq
 
 from core.settings import Settings
@@ -10,6 +12,8 @@ from core.settings import Settings
 from .actors import declare
 from .broker import make_broker, serve_also, serve_only
 from .context import WorkerContext
+
+log = logging.getLogger(__name__)
 
 
 def serve(settings: Settings) -> dramatiq.Broker:
@@ -29,6 +33,13 @@ def serve(settings: Settings) -> dramatiq.Broker:
     assert context.sync is not None
     context.sync.reload()
     serve_only(broker, context.sync.queue_endpoints)
+    waiting = [endpoint for endpoint in context.sync.queue_endpoints if endpoint not in context.endpoints]
+    if waiting:  # BERTH_WORKER_ENDPOINTS names a host nobody defined yet: its jobs run once it is added in the page
+        log.warning(
+            'serving the queues of %s, not defined yet in BERTH_ENDPOINTS or /admin/endpoints%s',
+            ', '.join(waiting),
+            '' if context.sync.reads_database else " (and this worker cannot read the panel's database)",
+        )
     context.sync.on_served(lambda endpoint: serve_also(broker, endpoint))
     dramatiq.set_broker(broker)
     return broker
