@@ -23,6 +23,7 @@ from components.notifications import JobNotifier
 from core.commands.dispatch import Commands
 from core.commands.environments import SYSTEM
 from core.docker.endpoint_store import StoredEndpoints
+from core.docker.endpoint_sync import apply_stored
 from core.docker.endpoints import Endpoints
 from core.docker.reads import EngineReads
 from core.endpoint_role_store import EndpointRoleTable
@@ -248,11 +249,7 @@ def build(settings: Settings) -> Services:
     protection = Protection()
     endpoints = Endpoints.from_settings(settings)
     stored_endpoints = StoredEndpoints(database, secrets)
-    for endpoint in stored_endpoints.load():
-        if endpoint.id in endpoints:
-            log.warning('endpoint "%s" from /admin/endpoints is not used: the settings define that id', endpoint.id)
-        else:
-            endpoints.put(endpoint)
+    apply_stored(endpoints, stored_endpoints.load())  # never over an id the settings define
     broker = make_broker(settings)
     actors = declare(broker)
     templates = Templates(database)

@@ -29,7 +29,9 @@ NOT_FOLLOWING = 'Not following: '
 
 
 class LogView(ui.column):
-    """Follows ``names`` live from the moment it is first shown (a hidden tab opens no stream) until it is closed.
+    """Follows ``names`` on ``endpoint`` (or ``targets``: (endpoint, name) pairs on several hosts, each line then
+    labelled ``endpoint/name`` with ``label_hosts``) live from the moment it is first shown (a hidden tab opens no
+    stream) until it is closed.
 
     Keeps the last ``max_lines`` lines, at most ``max_chars`` characters of them; the filter narrows those. Each
     open, resume and download checks the viewer role again; an open stream holds one of the user's log view slots.
@@ -47,12 +49,18 @@ class LogView(ui.column):
         max_chars: int = VIEW_CHARS,
         tagged: bool | None = None,
         endpoint: str = LOCAL_ENDPOINT,
+        targets: list[tuple[str, str]] | None = None,
+        label_hosts: bool = False,
     ) -> None:
         super().__init__()
         self.classes('w-full gap-2')
         self.services = services
-        self.endpoint = endpoint  # the host the named containers are on
-        self.names = list(names)
+        self.endpoint = endpoint  # the host the named containers are on (the first target's with ``targets``)
+        self.targets = list(targets) if targets is not None else [(endpoint, name) for name in names]
+        if targets:
+            self.endpoint = targets[0][0]
+        self.label_hosts = label_hosts
+        self.names = [self._label(host, name) for host, name in self.targets]  # what each line is tagged with
         self.tags = {name: index for index, name in enumerate(self.names)}
         self.tagged = len(self.names) > 1 if tagged is None else tagged
         self.max_lines = max_lines
@@ -63,7 +71,7 @@ class LogView(ui.column):
         self.skipped = 0  # lines not sent while the browser was behind (they wait in ``lines``)
         self.filter = LineFilter()
         self.pattern: Pattern | None = None
-        self.follower: LogFollower | None = None
+        self.followers: dict[str, LogFollower] = {}  # one per host of the targets, while the view follows
         self.slot: StreamSlot | None = None
         self.mounted = False
         self.hidden_while_following = False
@@ -130,24 +138,34 @@ class LogView(ui.column):
 
     # --- following ---
 
+    @property
+    def following(self) -> bool:
+        return any(follower.following for follower in self.followers.values())
+
     def toggle_follow(self) -> None:
         """Stops following, or resumes where it stopped (lines printed meanwhile are caught up)."""
-        if self.follower is not None and self.follower.following:
-            self.follower.stop()
+        if self.following:
+            self._stop_following()
         elif self._authorized() is not None:
-            if self.follower is None:
+            if not self.followers:
                 self._open()
             else:
-                self.follower.resume()
+                self._resume_following()
         self._show_following()
 
-    def follow_also(self, name: str) -> None:
-        """Adds a container to the view (a new member of the followed compose project)."""
-        if name not in self.tags:
-            self.names.append(name)
-            self.tags[name] = len(self.tags)
-            if self.follower is not None:
-                self.follower.add(name)
+    def follow_also(self, name: str, endpoint: str | None = None) -> None:
+        """Adds a container to the view (a new member of the followed compose project), on ``endpoint`` (else the
+        view's host)."""
+        endpoint = endpoint or self.endpoint
+        label = self._label(endpoint, name)
+        if label not in self.tags:
+            self.targets.append((endpoint, name))
+            self.names.append(label)
+            self.tags[label] = len(self.tags)
+            if endpoint in self.followers:
+                self.followers[endpoint].add(name)
+            elif self.followers:  # following already: this host's stream starts now
+                self._start_follower(endpoint)
 
     def reload(self) -> None:
         """Starts over from the last N lines the user chose, or from the time in Since (then Lines is not used)."""
@@ -193,29 +211,41 @@ class LogView(ui.column):
         if identity is None:
             return
         try:
-            self.slot = self.services.log_quota.take(identity.username)
+            self.slot = self.services.log_quota.take(identity.username)  # one slot for the view, whatever its hosts
         except QuotaExceeded as refusal:
             self._say(f'{NOT_FOLLOWING}{refusal}.')
             self._show_following()
             return
         if self.error.text.startswith(NOT_FOLLOWING):
             self._say('')
-        self.follower = LogFollower(
+        for endpoint in dict.fromkeys(host for host, _ in self.targets):
+            self._start_follower(endpoint)
+        self._show_following()
+
+    def _start_follower(self, endpoint: str) -> None:
+        follower = self.followers[endpoint] = LogFollower(
             state=self.services.state,
-            endpoint=self.services.endpoints.get(self.endpoint),
-            names=self.names,
-            on_lines=self._on_lines,
+            endpoint=self.services.endpoints.get(endpoint),
+            names=[name for host, name in self.targets if host == endpoint],
+            on_lines=partial(self._on_host_lines, endpoint),
             tail=self.tail,
             since=self.since,
             max_pending=self.max_lines,
             max_pending_chars=self.lines.max_chars,
         )
-        self.follower.start()
-        self._show_following()
+        follower.start()
+
+    def _stop_following(self) -> None:
+        for follower in self.followers.values():
+            follower.stop()
+
+    def _resume_following(self) -> None:
+        for follower in self.followers.values():
+            follower.resume()
 
     def _close_follower(self) -> None:
-        follower, self.follower = self.follower, None
-        if follower is not None:
+        followers, self.followers = list(self.followers.values()), {}
+        for follower in followers:
             follower.close()
         slot, self.slot = self.slot, None
         if slot is not None:
@@ -223,10 +253,10 @@ class LogView(ui.column):
 
     def _on_ready(self) -> None:
         self.mounted = True
-        if self.follower is None:
+        if not self.followers:
             self._open()
         elif self.hidden_while_following and self._authorized() is not None:
-            self.follower.resume()
+            self._resume_following()
             self._show_following()
         self.hidden_while_following = False
         self._send_all()
@@ -234,9 +264,17 @@ class LogView(ui.column):
     def _on_gone(self) -> None:
         """Hidden (another tab of the page is shown): no stream while nobody looks; shown again, it catches up."""
         self.mounted = False
-        if self.follower is not None and self.follower.following:
-            self.follower.stop()
+        if self.following:
+            self._stop_following()
             self.hidden_while_following = True
+
+    def _on_host_lines(self, endpoint: str, lines: list[LogLine], dropped: int) -> None:
+        if self.label_hosts:
+            lines = [line._replace(container=self._label(endpoint, line.container)) for line in lines]
+        self._on_lines(lines, dropped)
+
+    def _label(self, endpoint: str, name: str) -> str:
+        return f'{endpoint}/{name}' if self.label_hosts else name
 
     def _on_lines(self, lines: list[LogLine], dropped: int) -> None:
         self.dropped += dropped + self.lines.extend(lines)
@@ -282,7 +320,7 @@ class LogView(ui.column):
         return self.tags.get(line.container, 0) if self.tagged else None
 
     def _show_following(self) -> None:
-        following = self.follower is not None and self.follower.following
+        following = self.following
         self.follow_button.props(f'icon={"pause" if following else "play_arrow"}')
         self.follow_button.text = 'Stop following' if following else 'Resume following'
         what = self.names[0] if len(self.names) == 1 else f'{len(self.names)} containers'
@@ -308,7 +346,7 @@ class LogView(ui.column):
         every open, resume and download."""
         try:
             identity = require(self.services.sessions.current(), Permission.CONTAINER_LOGS, 'read logs', None)
-            rows = [row for name in self.names if (row := self.services.state.find(name, self.endpoint)) is not None]
+            rows = [row for host, name in self.targets if (row := self.services.state.find(name, host)) is not None]
             target = ', '.join(self.names)
             refusal = reach_refusal(
                 self.services,
@@ -367,7 +405,14 @@ class LogView(ui.column):
         """The whole log from the daemon, streamed by the download route (which checks the role and audits)."""
         if self._authorized() is None:
             return
+        if len({host for host, _ in self.targets}) > 1:
+            self._say('The whole log is downloaded one host at a time: choose a host in the switcher.')
+            return
         query = urlencode(
-            {'containers': ','.join(self.names), 'timestamps': int(self.timestamps), 'endpoint': self.endpoint}
+            {
+                'containers': ','.join(name for _, name in self.targets),
+                'timestamps': int(self.timestamps),
+                'endpoint': self.endpoint,
+            }
         )
         ui.download.from_url(f'{WHOLE_LOG_PATH}?{query}')

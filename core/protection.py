@@ -82,6 +82,24 @@ class Protection:
             log.warning("could not inspect the panel's own container %s: %s", container_id[:12], error)
         return cls(own_container_ids=frozenset({container_id}), own_projects=projects)
 
+    @classmethod
+    def on_engine(cls, client: docker.DockerClient, container_id: str | None = None) -> Protection | None:
+        """What this process owns on ``client``'s engine: its own container and compose project when the container
+        is on that engine, nothing when it is not (Berth's containers there are those labelled); None when the engine
+        cannot tell now (blocking)."""
+        container_id = own_container_id() if container_id is None else container_id
+        if not container_id:
+            return cls()
+        try:
+            labels = client.api.inspect_container(container_id).get('Config', {}).get('Labels') or {}
+        except docker.errors.NotFound:
+            return cls()
+        except docker.errors.DockerException as error:
+            log.warning("could not look for this process's own container %s: %s", container_id[:12], error)
+            return None
+        project = labels.get(COMPOSE_PROJECT_LABEL)
+        return cls(own_container_ids=frozenset({container_id}), own_projects=frozenset({project} if project else ()))
+
     def adopt(self, found: Protection) -> None:
         """Takes what :meth:`discover` found (at start, once the engine answers), keeping this shared object."""
         self.own_container_ids, self.own_projects = found.own_container_ids, found.own_projects

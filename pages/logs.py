@@ -12,11 +12,12 @@ from nicegui import app, ui
 
 from components.container_access import reach_refusal, reachable_row, sentence
 from components.frame import frame, on_client_delete, page_identity
-from components.links import HOSTS, container_path
+from components.hosts import chosen_host, several_hosts
+from components.links import HOSTS, container_path, on_host
 from components.log_render import plain_text
 from components.log_text import log_filename
 from components.log_view import WHOLE_LOG_PATH, LogView
-from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, require
+from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity, Permission, Scope, require
 from core.state.containers import ContainerRow
 from core.state.model import ChangeKind, StateChange
 from core.streams.log_decode import LogLine
@@ -54,17 +55,20 @@ def register(services: Services) -> None:
                 LogView(services, [row.name], endpoint=row.endpoint)
 
     @ui.page('/logs')
-    def merged_logs_page(project: str = '', containers: str = '', endpoint: str = LOCAL_ENDPOINT) -> None:
+    def merged_logs_page(project: str = '', containers: str = '', endpoint: str = '') -> None:
+        """``?project=``: the project's containers on ``endpoint``, else on the host chosen in the switcher, else on
+        every host the person may read logs on (each line then labelled with its host); ``?containers=`` on one host."""
         identity = page_identity(services, Permission.CONTAINER_LOGS, WHAT, own=True)
         if identity is None:
             return
         with frame(services, identity, f'Logs · {project}' if project else 'Logs'):
-            rows = (
-                _project_rows(services, project, endpoint) if project else _named_rows(services, containers, endpoint)
-            )
-            ui.label(f'Logs of compose project {project}' if project else 'Logs of several containers').classes(
-                'text-h5'
-            )
+            hosts = _log_hosts(services, identity, endpoint or chosen_host(services)) if project else [endpoint]
+            endpoint = endpoint or LOCAL_ENDPOINT
+            rows = _project_rows(services, project, hosts) if project else _named_rows(services, containers, endpoint)
+            several = len({row.endpoint for row in rows}) > 1 or (project != '' and len(hosts) > 1)
+            title = f'Logs of compose project {project}' if project else 'Logs of several containers'
+            where = on_host(hosts[0]) if project and len(hosts) == 1 and several_hosts(services) else ''
+            ui.label(title + where).classes('text-h5')
             if not rows:
                 ui.label(
                     f'No containers in compose project "{project}".'
@@ -79,9 +83,10 @@ def register(services: Services) -> None:
                 ui.label(f'Not found, so not shown: {", ".join(missing)}.').classes('text-warning')
             if not _readable(services, identity, rows):
                 return
-            view = LogView(services, [row.name for row in rows], tagged=True, endpoint=endpoint)
+            targets = [(row.endpoint, row.name) for row in rows]
+            view = LogView(services, [], tagged=True, targets=targets, label_hosts=several)
             if project:
-                _follow_new_members(services, view, project, endpoint)
+                _follow_new_members(services, view, project, hosts)
 
     @app.get(WHOLE_LOG_PATH)
     async def download_whole_log(
@@ -169,19 +174,32 @@ def _named_rows(services: Services, names: str, endpoint: str = LOCAL_ENDPOINT) 
     return list(unique.values())
 
 
-def _project_rows(services: Services, project: str, endpoint: str = LOCAL_ENDPOINT) -> list[ContainerRow]:
-    members = [row for row in services.state.containers.values() if row.project == project and row.endpoint == endpoint]
-    return sorted(members, key=lambda row: row.name)
+def _log_hosts(services: Services, identity: Identity, endpoint: str | None) -> list[str]:
+    """The hosts a project's logs are gathered from: the one asked for, else every host whose logs the person may
+    read (some of them)."""
+    if endpoint:
+        return [endpoint]
+    own = identity.owner_id
+    return [
+        host
+        for host in services.endpoints.ids
+        if identity.can(Permission.CONTAINER_LOGS, Scope(endpoint=host, owner=own))  # its own there, at least
+    ]
 
 
-def _follow_new_members(services: Services, view: LogView, project: str, endpoint: str) -> None:
+def _project_rows(services: Services, project: str, hosts: list[str]) -> list[ContainerRow]:
+    members = [row for row in services.state.containers.values() if row.project == project and row.endpoint in hosts]
+    return sorted(members, key=lambda row: (hosts.index(row.endpoint), row.name))
+
+
+def _follow_new_members(services: Services, view: LogView, project: str, hosts: list[str]) -> None:
     def on_state(change: StateChange) -> None:
         row = services.state.containers.get(change.container_id) if change.kind == ChangeKind.UPSERT else None
-        if row is not None and row.project == project and row.endpoint == endpoint:
-            view.follow_also(row.name)
+        if row is not None and row.project == project and row.endpoint in hosts:
+            view.follow_also(row.name, row.endpoint)
         elif change.kind == ChangeKind.RESET:
-            for member in _project_rows(services, project, endpoint):
-                view.follow_also(member.name)
+            for member in _project_rows(services, project, hosts):
+                view.follow_also(member.name, member.endpoint)
 
     on_client_delete(services.state.subscribe(on_state))
 

@@ -21,15 +21,28 @@ def queue_for(queue: str, endpoint: str) -> str:
     return queue if endpoint == LOCAL_ENDPOINT else f'{queue}.{endpoint}'
 
 
+def endpoint_queues(endpoint: str) -> list[str]:
+    """Both queues of ``endpoint``'s jobs."""
+    return [queue_for(queue, endpoint) for queue in (QUEUE, SANDBOX_QUEUE)]
+
+
 def serve_only(broker: dramatiq.Broker, endpoints: list[str]) -> set[str]:
     """Declares the queues of ``endpoints`` on a worker's broker and drops every other one, so the worker consumes
     those alone; returns them."""
-    wanted = {queue_for(queue, endpoint) for queue in (QUEUE, SANDBOX_QUEUE) for endpoint in endpoints}
+    wanted = {queue for endpoint in endpoints for queue in endpoint_queues(endpoint)}
     for queue in sorted(wanted):
         broker.declare_queue(queue)
     for queue in broker.get_declared_queues() - wanted:
         broker.queues.discard(queue) if isinstance(broker.queues, set) else broker.queues.pop(queue, None)
     return wanted
+
+
+def serve_also(broker: dramatiq.Broker, endpoint: str) -> None:
+    """Declares ``endpoint``'s queues on a worker's broker: a Dramatiq worker already running starts consuming a
+    queue declared on its broker (its ``_WorkerMiddleware.after_declare_queue`` adds a consumer), so a host added in
+    /admin/endpoints is served without a restart."""
+    for queue in endpoint_queues(endpoint):
+        broker.declare_queue(queue)
 
 
 def make_broker(settings: Settings) -> dramatiq.Broker:

@@ -8,6 +8,7 @@ actor body; :meth:`ActorDefinition.declare` declares it on a broker behind the a
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import docker
 import dramatiq
 
+from core.docker.endpoint_sync import EndpointSync
 from core.docker.endpoints import Endpoint, Endpoints, UnknownEndpoint
 from core.jobs.bus import Bus, make_bus
 from core.jobs.cancel import CancelFlags, make_cancel_flags
@@ -23,6 +25,7 @@ from core.jobs.locks import Locks, make_locks
 from core.jobs.seal import JobClaims, JobRefused, make_job_claims
 from core.jobs.store import JobStatus
 from core.operations.report import JobReporter
+from core.permissions import LOCAL_ENDPOINT
 from core.protection import Protection
 from core.sandbox.janitor import Janitor
 from core.settings import Settings
@@ -53,29 +56,32 @@ class WorkerContext(dramatiq.Middleware):
         locks: Locks | None = None,  # shared by every worker (quota checks); in-process for the embedded worker
         sandbox_sweep: float | None = None,  # sweep for sandbox containers left behind this often; None: never
         stacks_root: Path | None = None,  # BERTH_DATA_DIR/stacks: where compose runs a stack (else a scratch directory)
+        sync: EndpointSync | None = None,  # a standalone worker's endpoints, kept in step with /admin/endpoints
     ) -> None:
         self.endpoints = endpoints
         self.bus = bus
         self.cancel = cancel
         self.secrets = secrets
         self.claims = claims or JobClaims()
-        self.protection = protection
+        # Berth's own containers per endpoint, found on first use; the panel's (found on local at its start) given
+        self._protections: dict[str, Protection] = {LOCAL_ENDPOINT: protection} if protection is not None else {}
+        self._protection_lock = threading.Lock()
         self.settings = settings
         self.locks = locks or Locks()
         self.sandbox_sweep = sandbox_sweep
         self.stacks_root = stacks_root
+        self.sync = sync
         self._janitor: Janitor | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkerContext:
-        """A standalone worker's context: the endpoints it serves (``BERTH_WORKER_ENDPOINTS`` among those its settings
-        define: an id it does not define is a sentence), its own bus, flags and claims on Redis, and the key it can
-        read."""
-        endpoints = Endpoints.from_settings(settings)
-        if settings.worker_endpoint_ids:  # an agent on one host, or a worker for some hosts: their queues alone
-            endpoints = endpoints.only(settings.worker_endpoint_ids)
+        """A standalone worker's context: the endpoints it serves (those of its settings and of /admin/endpoints, or
+        only ``BERTH_WORKER_ENDPOINTS``: see :class:`EndpointSync`), its own bus, flags and claims on Redis, and the
+        key it can read."""
+        sync = EndpointSync(settings)
         return cls(
-            endpoints=endpoints,
+            endpoints=sync.endpoints,
+            sync=sync,
             bus=make_bus(settings.redis_url),
             cancel=make_cancel_flags(settings.redis_url),
             secrets=SecretBox.from_settings(settings, create=False),
@@ -107,32 +113,62 @@ class WorkerContext(dramatiq.Middleware):
         endpoint_id = str(job.get('endpoint') or '')
         if not endpoint_id:
             raise JobRefused('refused: the job names no Docker endpoint')
-        try:
-            endpoint = self.endpoints.get(endpoint_id)
-        except UnknownEndpoint as unknown:
-            raise JobRefused(
-                f'refused: this worker does not serve the Docker endpoint "{endpoint_id}" '
-                f'(it serves {", ".join(unknown.known)})'
-            ) from None
+        endpoint = self._endpoint(endpoint_id)
         if not self.claims.claim(str(job.get('job_id', ''))):
             raise Replayed(f'job {job.get("job_id")} has been started before')
         return endpoint
 
+    def _endpoint(self, endpoint_id: str) -> Endpoint:
+        """The job's endpoint; one this worker does not know yet makes it read the stored endpoints again, once."""
+        try:
+            return self.endpoints.get(endpoint_id)
+        except UnknownEndpoint as unknown:
+            known = unknown.known
+        if self.sync is not None and (self.sync.served is None or endpoint_id in self.sync.served):
+            self.sync.reload()
+            try:
+                return self.endpoints.get(endpoint_id)
+            except UnknownEndpoint as unknown:
+                known = unknown.known
+            raise JobRefused(
+                f'refused: this worker does not know the Docker endpoint "{endpoint_id}" '
+                f'(it knows {", ".join(known) or "none"}), not even after reading the endpoints again: add it in '
+                "/admin/endpoints or BERTH_ENDPOINTS, and give the worker the panel's database "
+                '(BERTH_DATABASE_URL, or the same BERTH_DATA_DIR) and BERTH_SECRET_KEY'
+            )
+        raise JobRefused(
+            f'refused: this worker does not serve the Docker endpoint "{endpoint_id}" (it serves {", ".join(known)})'
+        )
+
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        """Sandbox containers left behind by a killed worker or panel are removed now, and then periodically."""
+        """Sandbox containers left behind by a killed worker or panel are removed now, and then periodically; the
+        stored endpoints are read every few seconds."""
+        if self.sync is not None:
+            self.sync.start()
         if self.sandbox_sweep is not None and self._janitor is None:
             self._janitor = Janitor(self.endpoints, self.sandbox_sweep)
             self._janitor.start()
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        if self.sync is not None:
+            self.sync.stop()
         if self._janitor is not None:
             self._janitor.stop()
             self._janitor = None
 
-    def own_protection(self, client: docker.DockerClient) -> Protection:
-        if self.protection is None:
-            self.protection = Protection.discover(client)
-        return self.protection
+    def own_protection(self, endpoint_id: str, client: docker.DockerClient) -> Protection:
+        """Berth's own containers on that endpoint, found on its engine the first time (this process's container and
+        compose project live on one engine only; elsewhere only labelled containers are Berth's). The panel's embedded
+        worker is given what the panel found on ``local``."""
+        with self._protection_lock:
+            known = self._protections.get(endpoint_id)
+        if known is not None:
+            return known
+        found = Protection.on_engine(client)
+        if found is None:  # the engine could not tell: this process's own id still counts, and it asks again later
+            return Protection.discover(None)
+        with self._protection_lock:
+            return self._protections.setdefault(endpoint_id, found)
 
 
 class Replayed(JobRefused):
@@ -151,6 +187,10 @@ class Run:
     @property
     def job_id(self) -> str:
         return str(self.job.get('job_id', ''))
+
+    def own_protection(self, client: docker.DockerClient) -> Protection:
+        """Berth's own containers on this job's endpoint (``client`` is connected to it)."""
+        return self.context.own_protection(self.endpoint.id, client)
 
 
 Body = Callable[..., None]  # (run: Run, *arguments): what the panel sent after the job payload

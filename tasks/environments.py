@@ -19,5 +19,5 @@ def environment_operation(run: Run, operation: str, container_id: str, params: d
         return
     role = str(run.job.get('role') or '')  # signed by the panel (core/jobs/seal.py)
     environments.environment_operation(
-        run.endpoint, run.reporter, operation, container_id, params, role, run.context.own_protection, run.context.locks
+        run.endpoint, run.reporter, operation, container_id, params, role, run.own_protection, run.context.locks
     )

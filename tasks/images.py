@@ -42,4 +42,4 @@ def create_container(run: Run, spec_data: dict[str, Any], params: dict[str, Any]
     """Creates (and starts) a container, after checking the body-level policy again against the role the panel
     verified and signed, and against the protected volumes this worker finds itself."""
     role = str(run.job.get('role') or '')  # signed by the panel (core/jobs/seal.py)
-    create.create_container(run.endpoint, run.reporter, spec_data, role, run.context.own_protection)
+    create.create_container(run.endpoint, run.reporter, spec_data, role, run.own_protection)

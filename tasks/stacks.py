@@ -32,7 +32,7 @@ def stack_operation(run: Run, name: str, params: dict[str, Any]) -> None:
             name,
             params,
             str(run.job.get('role') or ''),  # signed by the panel (core/jobs/seal.py)
-            run.context.own_protection,
+            run.own_protection,
             run.context.stacks_root,
             run.context.secrets,  # opens the registry credentials the panel sealed for compose's pulls
         )

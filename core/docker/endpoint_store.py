@@ -63,6 +63,11 @@ class StoredEndpoints:
             )
         return endpoints
 
+    def version(self) -> tuple[tuple[str, float], ...]:
+        """(id, when saved) of every stored endpoint: changes with each save and delete, read without unsealing."""
+        rows = self.database.query('SELECT id, updated_at FROM endpoints ORDER BY id')
+        return tuple((str(row['id']), float(row['updated_at'] or 0)) for row in rows)
+
     def save(self, endpoint: Endpoint, updated_by: str) -> None:
         secrets = {
             'insecure': 'yes' if endpoint.insecure else 'no',

@@ -74,9 +74,7 @@ class Endpoints:
     """The endpoints this process serves, in order (the first is the default), and their shared clients."""
 
     def __init__(self, endpoints: Iterable[Endpoint]) -> None:
-        self._endpoints = {endpoint.id: endpoint for endpoint in endpoints}
-        if not self._endpoints:
-            raise ValueError('at least one Docker endpoint is needed')
+        self._endpoints = {endpoint.id: endpoint for endpoint in endpoints}  # empty: a worker waiting for its hosts
         self._clients: dict[str, docker.DockerClient] = {}
         self._lock = threading.Lock()
         self._listeners: list[Callable[[str], object]] = []
@@ -137,7 +135,9 @@ class Endpoints:
 
     @property
     def default(self) -> Endpoint:
-        return next(iter(self._endpoints.values()))
+        for endpoint in self._endpoints.values():
+            return endpoint
+        raise UnknownEndpoint('(default)', ())
 
     @property
     def ids(self) -> tuple[str, ...]:

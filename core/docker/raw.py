@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +18,8 @@ import docker
 import requests
 from docker.transport import sshconn
 from docker.transport.unixconn import UnixHTTPAdapter
+
+from core.docker.ssh_pipe import PipeReader, ResponseFile
 
 
 def get_stream(
@@ -87,6 +90,7 @@ class _KeyedSSHSocket(sshconn.SSHSocket):
     def __init__(self, host: str, options: list[str]) -> None:
         super().__init__(host)
         self.options = options
+        self.pipe_reader: PipeReader | None = None
 
     def connect(self, **kwargs: Any) -> None:
         arguments = ['ssh']
@@ -105,6 +109,30 @@ class _KeyedSSHSocket(sshconn.SSHSocket):
             stdin=subprocess.PIPE,
             start_new_session=True,  # a Ctrl-C in the panel's terminal does not reach it (docker-py ignores SIGINT)
         )
+
+    def makefile(self, mode: str) -> ResponseFile:
+        """The file one HTTP response is read from (see ``core/docker/ssh_pipe.py``)."""
+        return ResponseFile(self._reader(), self)
+
+    def recv(self, size: int) -> bytes:
+        return self._reader().read1(size)
+
+    def fileno(self) -> int:
+        return self._reader().fileno()
+
+    def pending(self) -> int:
+        return self._reader().pending()
+
+    def _reader(self) -> PipeReader:
+        if not self.proc:
+            self.connect()
+        assert self.proc is not None and self.proc.stdout is not None
+        if self.pipe_reader is None:
+            self.pipe_reader = PipeReader(self.proc.stdout.fileno())
+        return self.pipe_reader
+
+    def exited(self) -> bool:
+        return self.proc is not None and self.proc.poll() is not None
 
 
 class _KeyedSSHConnection(sshconn.SSHConnection):
@@ -127,14 +155,39 @@ class _KeyedSSHPool(sshconn.SSHConnectionPool):
     def _new_conn(self) -> _KeyedSSHConnection:
         return _KeyedSSHConnection(self.options, self.timeout, self.ssh_host)
 
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        """An idle connection whose ssh process still runs, else a new one."""
+        connection = super()._get_conn(timeout)
+        sock = getattr(connection, 'sock', None)
+        if isinstance(sock, _KeyedSSHSocket) and sock.exited():
+            connection.close()
+            return self._new_conn()
+        return connection
+
 
 class _KeyedSSHAdapter(sshconn.SSHHTTPAdapter):
+    """One pool of ``ssh`` connections per client, so per endpoint for the shared client. docker-py's adapter with
+    ``use_ssh_client`` makes a new pool for every request: each call started an ``ssh`` process (a full SSH
+    handshake) and left it behind."""
+
     def __init__(self, base_url: str, options: list[str], timeout: float) -> None:
         super().__init__(base_url, timeout=timeout, shell_out=True)
         self.options = options
+        self._pool: _KeyedSSHPool | None = None
+        self._pool_lock = threading.Lock()
 
     def get_connection(self, url: Any, proxies: Any = None) -> _KeyedSSHPool:
-        return _KeyedSSHPool(self.options, self.timeout, self.max_pool_size, self.ssh_host)
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = _KeyedSSHPool(self.options, self.timeout, self.max_pool_size, self.ssh_host)
+            return self._pool
+
+    def close(self) -> None:
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()  # ends the idle connections' ssh processes
+        super().close()
 
 
 def one_pool_per_socket(api: docker.APIClient) -> None:

@@ -47,7 +47,7 @@ class Janitor:
     """A thread that sweeps every endpoint at once, then every ``period`` seconds, until :meth:`stop`."""
 
     def __init__(self, endpoints: Iterable[Endpoint], period: float) -> None:
-        self.endpoints = list(endpoints)
+        self.endpoints = endpoints  # iterated at each sweep: an Endpoints object gives the hosts known then
         self.period = period
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name='berth-sandbox-janitor', daemon=True)

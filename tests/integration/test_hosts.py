@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 import redis
 
+from core.docker.endpoint_spec import TlsMaterial
 from core.docker.endpoint_store import ProbeFailed, probe
-from core.docker.endpoints import Endpoint
+from core.docker.endpoints import Endpoint, EndpointSource
 from core.endpoint_roles import EndpointRoles
 from core.jobs.store import JobStatus
 from core.permissions import LOCAL_ENDPOINT, Forbidden, Identity
@@ -266,3 +267,48 @@ async def test_operator_on_a_viewer_on_b_is_refused_on_b_and_the_refusals_are_au
     )
     assert [row['action'] for row in refused] == ['container.stop', 'volume.create', 'network.create']
     assert all(row['result'].startswith('refused: pat is a viewer on host "b"') for row in refused)
+
+
+async def test_a_running_worker_serves_a_host_an_admin_adds_in_the_page(
+    tmp_path: Path,
+    redis_url: str,
+    engine_b: tuple[OwnEngine, str, TlsFiles],
+    make_container: Callable[..., str],
+) -> None:
+    engine, url, tls = engine_b
+    data = tmp_path / 'data'
+    # Given a panel that knows only local, and a central worker sharing its database and key (no BERTH_ENDPOINTS)
+    panel = build(Settings(data_dir=data, redis_url=redis_url, secret_key='bho-shared', endpoints=''))
+    name_b = f'berth-h3-b-{uuid.uuid4().hex[:8]}'
+    await panel.start()
+    try:
+        name_a = make_container(name=f'berth-h3-a-{uuid.uuid4().hex[:8]}')
+        await eventually(lambda: panel.state.find(name_a, LOCAL_ENDPOINT) is not None)
+        row_a = panel.state.find(name_a, LOCAL_ENDPOINT)
+        assert row_a is not None
+        with dramatiq_worker(
+            REDIS_URL=redis_url,
+            BERTH_SECRET_KEY='bho-shared',
+            BERTH_DATA_DIR=str(data),
+            BERTH_ENDPOINTS='',
+            BERTH_WORKER_ENDPOINTS='',
+        ):
+            job_a = await panel.commands.container_action(OPERATOR, 'kill', row_a.id)
+            await eventually(lambda: panel.jobs.jobs[job_a.job_id].status == JobStatus.SUCCEEDED, timeout=60)
+            # When an admin adds B in /admin/endpoints (stored sealed) while the worker runs
+            pem = [path.read_text() for path in (tls.ca, tls.client_cert, tls.client_key)]
+            material = TlsMaterial(ca=pem[0], cert=pem[1], key=pem[2])
+            host_b = Endpoint(id=B, name='Host B', url=url, tls=material, source=EndpointSource.STORED)
+            await asyncio.to_thread(panel.stored_endpoints.save, host_b, 'ada')
+            await asyncio.to_thread(panel.endpoints.put, host_b)
+            engine.cli('run', '-d', '--name', name_b, BUSYBOX, 'sleep', '600')
+            await eventually(lambda: panel.state.find(name_b, B) is not None, timeout=30, what="B's container")
+            row_b = panel.state.find(name_b, B)
+            assert row_b is not None
+            job_b = await panel.commands.container_action(OPERATOR, 'kill', row_b.id)
+            # Then the same worker, never restarted, runs B's job on B
+            await eventually(lambda: panel.jobs.jobs[job_b.job_id].status == JobStatus.SUCCEEDED, timeout=60)
+            assert json.loads(engine.cli('inspect', name_b))[0]['State']['Status'] == 'exited'
+    finally:
+        subprocess.run(['docker', '-H', engine.url, 'rm', '-f', name_b], capture_output=True)
+        await panel.stop()

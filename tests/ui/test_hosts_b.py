@@ -4,6 +4,7 @@ stacks page lists and deploys there; the host's own engine gets none of it."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -13,6 +14,8 @@ import pytest
 from nicegui import ui
 from nicegui.testing import User
 
+from components.log_lines import LogLines
+from components.log_view import LogView
 from tests.support import BUSYBOX
 from tests.support.engine import OwnEngine, endpoints_setting, started_tls_engine
 from tests.support.eventually import eventually
@@ -113,3 +116,47 @@ async def test_the_stacks_page_lists_and_deploys_on_the_chosen_host(host_b: OwnE
     # And its page on another host leads to its own
     await user.open(f'/stacks/{name}')
     await user.should_see('on host "b"', retries=50)
+
+
+async def test_a_projects_logs_gather_its_containers_on_every_host_each_line_labelled(
+    host_b: OwnEngine, user: User
+) -> None:
+    engine = host_b
+    project = f'berth-h3-logs-{uuid.uuid4().hex[:8]}'
+    name_a, name_b = f'{project}-a', f'{project}-b'
+    label = ['--label', f'com.docker.compose.project={project}']
+    # Given a compose project with a container on local and one on B, each saying where it runs
+    on_local('run', '-d', '--name', name_a, *label, BUSYBOX, 'sh', '-c', 'echo said-on-a; sleep 600')
+    engine.cli('run', '-d', '--name', name_b, *label, BUSYBOX, 'sh', '-c', 'echo said-on-b; sleep 600')
+    try:
+        await sign_in(user)
+        # When the project's logs are opened with every host chosen
+        view = await open_project_logs(user, project, 'all', members=2)
+        # Then both containers' lines come, each labelled with its host
+        await eventually(lambda: {('local/' + name_a, 'said-on-a'), ('b/' + name_b, 'said-on-b')} <= shown(view))
+        # When a new member starts on B while the view follows, it joins, labelled too
+        engine.cli('run', '-d', '--name', f'{name_b}2', *label, BUSYBOX, 'sh', '-c', 'echo joined-on-b; sleep 600')
+        await eventually(lambda: ('b/' + f'{name_b}2', 'joined-on-b') in shown(view), what='the new member on B')
+        # When B alone is chosen, only B's containers, without host labels
+        view = await open_project_logs(user, project, 'b', members=2)
+        await user.should_see(f'Logs of compose project {project} on host "b"')
+        await eventually(lambda: (name_b, 'said-on-b') in shown(view))
+        assert not any(text == 'said-on-a' for _, text in shown(view))
+    finally:
+        on_local('rm', '-f', name_a)
+
+
+async def open_project_logs(user: User, project: str, host: str, *, members: int) -> LogView:
+    """Opens /logs?project= once the state has the project's members; shows the line area; returns the view."""
+    for _ in range(50):
+        await user.open(f'/logs?project={project}&host={host}')
+        views = list(user.find(LogView).elements)
+        if views and len(views[0].targets) >= members:
+            break
+        await asyncio.sleep(0.2)
+    user.find(LogLines).trigger('ready')
+    return next(iter(user.find(LogView).elements))
+
+
+def shown(view: LogView) -> set[tuple[str, str]]:
+    return {(line.container, line.text.strip()) for line in view.lines}
