@@ -80,13 +80,35 @@ def describe_error(error: BaseException) -> str:
         return f'not found: {_explanation(error)}'
     if isinstance(error, docker.errors.APIError):
         return _explanation(error)
-    # a stream (pull, build) whose connection broke mid-way raises urllib3's ProtocolError, or requests' wrapping of it
-    broken = (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError)
-    if isinstance(error, (requests.exceptions.ConnectionError, ConnectionError, FileNotFoundError, *broken)):
+    if _caused_by(error, UNREACHABLE):
         return ENGINE_UNREACHABLE
-    if isinstance(error, requests.exceptions.Timeout):
+    if _caused_by(error, (requests.exceptions.Timeout,)):
         return 'Docker engine did not answer in time'
     return str(error) or type(error).__name__
+
+
+# The engine gone: refused or cut connections, a missing socket, and a stream (pull, build) broken mid-way (urllib3's
+# ProtocolError, or requests' wrapping of it)
+UNREACHABLE = (
+    requests.exceptions.ConnectionError,
+    ConnectionError,
+    FileNotFoundError,
+    requests.exceptions.ChunkedEncodingError,
+    urllib3.exceptions.ProtocolError,
+)
+
+
+def _caused_by(error: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
+    """``error`` or what it was raised from is one of ``kinds`` (docker-py wraps a refused connection made while it
+    asks the engine's API version in a DockerException of its own)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kinds):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _explanation(error: docker.errors.APIError) -> str:

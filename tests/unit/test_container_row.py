@@ -53,6 +53,14 @@ def test_describe_error_never_a_traceback() -> None:
     broken = urllib3.exceptions.ProtocolError('Connection broken: IncompleteRead(0 bytes read)')
     assert describe_error(broken) == 'Docker engine unreachable'
     assert describe_error(requests.exceptions.ChunkedEncodingError(broken)) == 'Docker engine unreachable'
+    # a connection made as the engine dies: docker-py wraps the refusal while asking the API version
+    try:
+        try:
+            raise requests.exceptions.ConnectionError(('Connection aborted.', ConnectionResetError()))
+        except requests.exceptions.ConnectionError as refused:
+            raise docker.errors.DockerException(f'Error while fetching server API version: {refused}') from refused
+    except docker.errors.DockerException as wrapped:
+        assert describe_error(wrapped) == 'Docker engine unreachable'
     assert (
         describe_error(docker.errors.NotFound('x', explanation='No such container: gone'))
         == 'not found: No such container: gone'
