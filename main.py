@@ -6,10 +6,11 @@ import argparse
 import logging
 import os
 
-from nicegui import ui
+from nicegui import app, ui
 from nicegui.storage import Storage
 
-from core.memory import return_big_buffers
+from components import socket_packets
+from core.memory import freeze_startup_objects, return_big_buffers
 from core.settings import Settings, SettingsError
 from core.storage.database import DatabaseUnavailable
 from system import create
@@ -46,6 +47,8 @@ if __name__ in {'__main__', '__mp_main__'}:
         raise SystemExit(str(error)) from None
     # X-Forwarded-For/-Proto only from BERTH_TRUSTED_PROXIES: uvicorn alone would believe any local process
     proxies = settings.trusted_proxy_list
+    socket_packets.install()
+    app.on_startup(freeze_startup_objects)
     ui.run(
         host=settings.host,
         port=settings.port,

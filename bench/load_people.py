@@ -23,7 +23,7 @@ from bench.common import latency_summary
 from bench.events import EventRecorder
 from bench.load_fleet import LABEL_FILTER, Fleet, make_accounts
 from bench.page_clients import ClientProcess, people_process
-from bench.panel_process import Holdings, UsageSampler
+from bench.panel_process import Holdings, UsageSampler, probe_environment, reset_probe
 from tests.support.browser import launch_chromium, signed_in_page
 from tests.support.panel import Panel
 
@@ -49,7 +49,8 @@ SHOWN_STATE = {'pause': 'paused', 'unpause': 'running'}
 
 
 async def measure_load(client: docker.DockerClient, fleet: Fleet, arguments: Any) -> dict[str, Any]:
-    panel = Panel().start(timeout=180, min_containers=fleet.count)
+    probe = probe_environment(arguments.loop_probe, 'load')
+    panel = Panel(env=probe).start(timeout=180, min_containers=fleet.count)
     recorder = EventRecorder(client, LABEL_FILTER)
     people: ClientProcess | None = None
     try:
@@ -65,6 +66,7 @@ async def measure_load(client: docker.DockerClient, fleet: Fleet, arguments: Any
                 pages = [await watching_page(browser, panel.base_url, fleet) for browser in browsers]
                 with_people = Holdings.of(pid)
                 print(f'  {arguments.rate} changes/s for {arguments.seconds} s', flush=True)
+                reset_probe(probe)
                 usage = UsageSampler(pid).start()
                 changes = await asyncio.to_thread(fleet.drive, arguments.rate, arguments.seconds)
                 await asyncio.sleep(2)  # the last changes reach the pages

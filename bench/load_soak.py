@@ -23,7 +23,7 @@ from playwright.async_api import Browser, BrowserContext, async_playwright
 
 from bench.load_fleet import PREFIX, make_accounts, run_sleeper
 from bench.page_clients import ClientProcess, opener_process
-from bench.panel_process import Holdings
+from bench.panel_process import Holdings, probe_environment, reset_probe
 from tests.support.browser import launch_chromium, signed_in_page
 from tests.support.panel import Panel
 
@@ -37,7 +37,8 @@ async def measure_soak(arguments: Any) -> dict[str, Any]:
     run_sleeper(TERMINAL_CONTAINER)
     run_sleeper(LOGS_CONTAINER, 'seq 1 200; sleep 3600')
     paths = ['/containers', '/images', '/jobs', '/volumes', '/networks', '/', f'/containers/{TERMINAL_CONTAINER}']
-    panel = Panel().start(timeout=180)
+    probe = probe_environment(arguments.loop_probe, 'soak')
+    panel = Panel(env=probe).start(timeout=180)
     try:
         pid = panel.process.pid if panel.process else 0
         viewers = await asyncio.to_thread(make_accounts, panel.data_dir, 'bldsoakv', arguments.soak_people, 'viewer')
@@ -54,6 +55,7 @@ async def measure_soak(arguments: Any) -> dict[str, Any]:
                 await log_follows(contexts, len(contexts) * 2)
                 baseline, _ = await settled(pid, None, arguments.settle)
                 shells_before = processes_in(TERMINAL_CONTAINER)
+                reset_probe(probe)
                 started = time.monotonic()
                 print(f'  {arguments.opens} page opens', flush=True)
                 pages = await open_pages(panel, viewers, paths, arguments.opens, arguments.dwell)
