@@ -48,6 +48,9 @@ def arguments_parser() -> argparse.ArgumentParser:
         type=Path,
         help="a directory: time the panel's event-loop callbacks and lag (bench/loop_probe), one JSON file a part",
     )
+    parser.add_argument(
+        '--panel-root', type=Path, default=PROJECT_ROOT, help='run the panel from another checkout, to compare a change'
+    )
     load = parser.add_argument_group('load')
     load.add_argument('--clients', type=int, default=50, help='Socket.IO clients on /containers')
     load.add_argument('--browsers', type=int, default=5, help='headless Chromium browsers on /containers')

@@ -60,7 +60,10 @@ async def measure_burst(mode: str, arguments: Any) -> dict[str, Any]:
     for name in containers:
         run_sleeper(name)
     try:
-        with job_backend(mode, arguments) as environment, Panel(env=environment | loop_probe) as panel:
+        with (
+            job_backend(mode, arguments) as environment,
+            Panel(env=environment | loop_probe, root=arguments.panel_root) as panel,
+        ):
             panel.wait_healthy(30, min_containers=len(containers))
             try:
                 return await run_burst(panel, mode, arguments, loop_probe)

@@ -23,7 +23,7 @@ from playwright.async_api import Browser, BrowserContext, async_playwright
 
 from bench.load_fleet import PREFIX, make_accounts, run_sleeper
 from bench.page_clients import ClientProcess, opener_process
-from bench.panel_process import Holdings, probe_environment, reset_probe
+from bench.panel_process import Holdings, memory_snapshot, probe_environment, reset_probe
 from tests.support.browser import launch_chromium, signed_in_page
 from tests.support.panel import Panel
 
@@ -38,7 +38,7 @@ async def measure_soak(arguments: Any) -> dict[str, Any]:
     run_sleeper(LOGS_CONTAINER, 'seq 1 200; sleep 3600')
     paths = ['/containers', '/images', '/jobs', '/volumes', '/networks', '/', f'/containers/{TERMINAL_CONTAINER}']
     probe = probe_environment(arguments.loop_probe, 'soak')
-    panel = Panel(env=probe).start(timeout=180)
+    panel = Panel(env=probe, root=arguments.panel_root).start(timeout=180)
     try:
         pid = panel.process.pid if panel.process else 0
         viewers = await asyncio.to_thread(make_accounts, panel.data_dir, 'bldsoakv', arguments.soak_people, 'viewer')
@@ -54,6 +54,7 @@ async def measure_soak(arguments: Any) -> dict[str, Any]:
                 await terminals(contexts, len(contexts) * 2)
                 await log_follows(contexts, len(contexts) * 2)
                 baseline, _ = await settled(pid, None, arguments.settle)
+                await asyncio.to_thread(memory_snapshot, probe, 'baseline')
                 shells_before = processes_in(TERMINAL_CONTAINER)
                 reset_probe(probe)
                 started = time.monotonic()
@@ -70,6 +71,7 @@ async def measure_soak(arguments: Any) -> dict[str, Any]:
             finally:
                 await browser.close()
         after, waited = await settled(pid, baseline, arguments.settle)
+        await asyncio.to_thread(memory_snapshot, probe, 'settled')
         shells_after = processes_in(TERMINAL_CONTAINER)
     except Exception:
         print(f'panel log (tail):\n{panel.log()[-5000:]}')

@@ -131,10 +131,30 @@ def probe_environment(directory: Path | None, part: str) -> dict[str, str]:
         return {}
     directory.mkdir(parents=True, exist_ok=True)
     paths = [str(PROBE_DIR), *filter(None, [os.environ.get('PYTHONPATH')])]
-    return {'BERTH_BENCH_LOOP_PROBE': str(directory / f'{part}.json'), 'PYTHONPATH': os.pathsep.join(paths)}
+    frames = os.environ.get('BERTH_BENCH_TRACEMALLOC', '')  # tracemalloc (this many frames) in the soak's panel
+    tracing = {'BERTH_BENCH_TRACEMALLOC': frames} if frames and part == 'soak' else {}
+    return {
+        'BERTH_BENCH_LOOP_PROBE': str(directory / f'{part}.json'),
+        'PYTHONPATH': os.pathsep.join(paths),
+        **tracing,
+    }
 
 
 def reset_probe(environment: dict[str, str]) -> None:
     """The probe forgets what it measured so far (within a second): the figures are those of what follows."""
     if 'BERTH_BENCH_LOOP_PROBE' in environment:
         Path(environment['BERTH_BENCH_LOOP_PROBE'] + '.reset').write_text('reset')
+
+
+def memory_snapshot(environment: dict[str, str], name: str, timeout: float = 120) -> Path | None:
+    """With ``BERTH_BENCH_TRACEMALLOC`` in the panel's environment: a tracemalloc snapshot of the panel now (after a
+    full collection), as a file; None without."""
+    if 'BERTH_BENCH_TRACEMALLOC' not in environment:
+        return None
+    probe = environment['BERTH_BENCH_LOOP_PROBE']
+    done = Path(f'{probe}.{name}.tracemalloc')
+    Path(f'{probe}.snap').write_text(name)
+    deadline = time.monotonic() + timeout
+    while not done.exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return done if done.exists() else None

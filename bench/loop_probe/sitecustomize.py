@@ -17,6 +17,7 @@ import json
 import os
 import threading
 import time
+import tracemalloc
 from typing import Any
 
 try:
@@ -161,6 +162,16 @@ def _install(path: str) -> None:
                 collections.clear()
                 gen2.clear()
 
+    def snapshot_if_asked() -> None:
+        request = f'{path}.snap'
+        if tracemalloc.is_tracing() and os.path.exists(request):
+            with open(request) as file:
+                name = file.read().strip()
+            gc.collect()
+            tracemalloc.take_snapshot().dump(f'{path}.{name}.tracemalloc.tmp')
+            os.replace(f'{path}.{name}.tracemalloc.tmp', f'{path}.{name}.tracemalloc')
+            os.remove(request)
+
     async def lag_probe() -> None:
         last_write = time.monotonic()
         while True:
@@ -170,6 +181,7 @@ def _install(path: str) -> None:
             if time.monotonic() - last_write >= 1:
                 last_write = time.monotonic()
                 reset_if_asked()
+                snapshot_if_asked()
                 write()
 
     started_on: set[int] = set()
@@ -192,4 +204,6 @@ def _install(path: str) -> None:
 
 
 if _PATH:
+    if os.environ.get('BERTH_BENCH_TRACEMALLOC'):
+        tracemalloc.start(int(os.environ['BERTH_BENCH_TRACEMALLOC']))
     _install(_PATH)
