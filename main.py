@@ -6,14 +6,16 @@ import argparse
 import logging
 import os
 
-from nicegui import app, ui
+from nicegui import app, background_tasks, ui
 from nicegui.storage import Storage
 
 from components import socket_packets
-from core.memory import freeze_startup_objects, return_big_buffers
+from core.memory import freeze_startup_objects, keep_returning_free_memory, return_big_buffers
 from core.settings import Settings, SettingsError
 from core.storage.database import DatabaseUnavailable
 from system import create
+
+TAB_STORAGE_SECONDS = 3600.0
 
 
 def parse_arguments(settings: Settings) -> Settings:
@@ -49,6 +51,10 @@ if __name__ in {'__main__', '__mp_main__'}:
     proxies = settings.trusted_proxy_list
     socket_packets.install()
     app.on_startup(freeze_startup_objects)
+    app.on_startup(lambda: background_tasks.create(keep_returning_free_memory(), name='return free memory'))
+    # NiceGUI keeps each browser tab's (in-memory) tab storage for 30 days after the tab went, a few hundred bytes a
+    # tab opened; Berth stores nothing there, so an hour (a reload still finds it) is plenty
+    app.storage.max_tab_storage_age = TAB_STORAGE_SECONDS
     ui.run(
         host=settings.host,
         port=settings.port,

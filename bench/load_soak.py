@@ -15,8 +15,10 @@ threads and daemon connections are back at the baseline (or ``--settle`` s have 
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Browser, BrowserContext, async_playwright
@@ -72,6 +74,7 @@ async def measure_soak(arguments: Any) -> dict[str, Any]:
                 await browser.close()
         after, waited = await settled(pid, baseline, arguments.settle)
         await asyncio.to_thread(memory_snapshot, probe, 'settled')
+        trimmed = await asyncio.to_thread(ask_trim, probe)
         shells_after = processes_in(TERMINAL_CONTAINER)
     except Exception:
         print(f'panel log (tail):\n{panel.log()[-5000:]}')
@@ -102,6 +105,7 @@ async def measure_soak(arguments: Any) -> dict[str, Any]:
             'open_files': after.open_files - baseline.open_files,
             'processes_in_terminal_container': shells_after - shells_before,
         },
+        'malloc_trim': trimmed,
         'goals': {'rss_growth_mb_below': 20, 'threads_and_daemon_connections': 'back to the baseline'},
     }
 
@@ -167,6 +171,20 @@ async def settled(pid: int, baseline: Holdings | None, limit: float) -> tuple[Ho
         if back and baseline is not None and now.daemon_connections <= baseline.daemon_connections:
             return now, time.monotonic() - started
     return Holdings.of(pid), time.monotonic() - started
+
+
+def ask_trim(probe: dict[str, str]) -> dict[str, float] | None:
+    """With the loop probe: the panel's RSS before and after glibc's ``malloc_trim`` (free memory it kept)."""
+    if 'BERTH_BENCH_LOOP_PROBE' not in probe:
+        return None
+    path = Path(probe['BERTH_BENCH_LOOP_PROBE'])
+    Path(f'{path}.trim').write_text('trim')
+    done = Path(f'{path}.trimmed')
+    for _ in range(60):
+        if done.exists():
+            return dict(json.loads(done.read_text()))
+        time.sleep(0.5)
+    return None
 
 
 def processes_in(container: str) -> int:

@@ -172,6 +172,23 @@ def _install(path: str) -> None:
             os.replace(f'{path}.{name}.tracemalloc.tmp', f'{path}.{name}.tracemalloc')
             os.remove(request)
 
+    def trim_if_asked() -> None:  # an experiment: how much of the RSS is free memory glibc keeps
+        request = f'{path}.trim'
+        if os.path.exists(request):
+            os.remove(request)
+            import ctypes  # noqa: PLC0415
+
+            def rss() -> int:
+                with open('/proc/self/statm') as file:
+                    return int(file.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+
+            before = rss()
+            started = time.perf_counter()
+            ctypes.CDLL('libc.so.6').malloc_trim(0)
+            took = (time.perf_counter() - started) * 1000
+            with open(f'{path}.trimmed', 'w') as file:
+                json.dump({'rss_mb_before': before / 1e6, 'rss_mb_after': rss() / 1e6, 'trim_ms': took}, file)
+
     async def lag_probe() -> None:
         last_write = time.monotonic()
         while True:
@@ -182,6 +199,7 @@ def _install(path: str) -> None:
                 last_write = time.monotonic()
                 reset_if_asked()
                 snapshot_if_asked()
+                trim_if_asked()
                 write()
 
     started_on: set[int] = set()
