@@ -50,8 +50,9 @@ if __name__ in {'__main__', '__mp_main__'}:
     # X-Forwarded-For/-Proto only from BERTH_TRUSTED_PROXIES: uvicorn alone would believe any local process
     proxies = settings.trusted_proxy_list
     socket_packets.install()
-    app.on_startup(freeze_startup_objects)
-    app.on_startup(lambda: background_tasks.create(keep_returning_free_memory(), name='return free memory'))
+    if not os.environ.get('NICEGUI_USER_SIMULATION'):  # tests run main.py once per test, in one process
+        app.on_startup(freeze_startup_objects)
+        app.on_startup(lambda: background_tasks.create(keep_returning_free_memory(), name='return free memory'))
     # NiceGUI keeps each browser tab's (in-memory) tab storage for 30 days after the tab went, a few hundred bytes a
     # tab opened; Berth stores nothing there, so an hour (a reload still finds it) is plenty
     app.storage.max_tab_storage_age = TAB_STORAGE_SECONDS
