@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 M_MMAP_THRESHOLD = -3  # mallopt parameter, glibc's malloc.h
 THRESHOLD = 64 * 1024
-TRIM_SECONDS = 60.0  # how often free memory is handed back (return_free_memory)
+TRIM_SECONDS = 10.0  # how often free memory is handed back (return_free_memory: about a millisecond)
 
 
 def return_big_buffers(threshold: int = THRESHOLD) -> bool:
