@@ -6,13 +6,16 @@ import argparse
 import logging
 import os
 
-from nicegui import ui
+from nicegui import app, background_tasks, ui
 from nicegui.storage import Storage
 
-from core.memory import return_big_buffers
+from components import socket_packets
+from core.memory import freeze_startup_objects, keep_returning_free_memory, return_big_buffers
 from core.settings import Settings, SettingsError
 from core.storage.database import DatabaseUnavailable
 from system import create
+
+TAB_STORAGE_SECONDS = 3600.0
 
 
 def parse_arguments(settings: Settings) -> Settings:
@@ -46,6 +49,13 @@ if __name__ in {'__main__', '__mp_main__'}:
         raise SystemExit(str(error)) from None
     # X-Forwarded-For/-Proto only from BERTH_TRUSTED_PROXIES: uvicorn alone would believe any local process
     proxies = settings.trusted_proxy_list
+    socket_packets.install()
+    if not os.environ.get('NICEGUI_USER_SIMULATION'):  # tests run main.py once per test, in one process
+        app.on_startup(freeze_startup_objects)
+        app.on_startup(lambda: background_tasks.create(keep_returning_free_memory(), name='return free memory'))
+    # NiceGUI keeps each browser tab's (in-memory) tab storage for 30 days after the tab went, a few hundred bytes a
+    # tab opened; Berth stores nothing there, so an hour (a reload still finds it) is plenty
+    app.storage.max_tab_storage_age = TAB_STORAGE_SECONDS
     ui.run(
         host=settings.host,
         port=settings.port,

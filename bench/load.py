@@ -43,6 +43,14 @@ def arguments_parser() -> argparse.ArgumentParser:
     parser.add_argument('--parts', nargs='+', choices=PARTS, default=list(PARTS))
     parser.add_argument('--output', type=Path, default=RESULTS)
     parser.add_argument('--short', action='store_true', help='mark the figures as those of a short run')
+    parser.add_argument(
+        '--loop-probe',
+        type=Path,
+        help="a directory: time the panel's event-loop callbacks and lag (bench/loop_probe), one JSON file a part",
+    )
+    parser.add_argument(
+        '--panel-root', type=Path, default=PROJECT_ROOT, help='run the panel from another checkout, to compare a change'
+    )
     load = parser.add_argument_group('load')
     load.add_argument('--clients', type=int, default=50, help='Socket.IO clients on /containers')
     load.add_argument('--browsers', type=int, default=5, help='headless Chromium browsers on /containers')

@@ -31,7 +31,7 @@ from playwright.async_api import Page, async_playwright
 from bench.common import latency_summary
 from bench.load_fleet import PREFIX, run_sleeper
 from bench.loop import JobCounter, Sampler, dispatch_burst, healthz_probe, select_for_jobs
-from bench.panel_process import UsageSampler
+from bench.panel_process import UsageSampler, probe_environment, reset_probe
 from tests.support.browser import launch_chromium, signed_in_page
 from tests.support.panel import Panel
 from tests.support.worker import dramatiq_worker
@@ -56,13 +56,17 @@ def job_backend(mode: str, arguments: Any) -> Iterator[dict[str, str]]:
 
 async def measure_burst(mode: str, arguments: Any) -> dict[str, Any]:
     containers = [f'{BURST_PREFIX}{index}' for index in range(arguments.job_containers)]
+    loop_probe = probe_environment(arguments.loop_probe, f'burst-{mode}')
     for name in containers:
         run_sleeper(name)
     try:
-        with job_backend(mode, arguments) as environment, Panel(env=environment) as panel:
+        with (
+            job_backend(mode, arguments) as environment,
+            Panel(env=environment | loop_probe, root=arguments.panel_root) as panel,
+        ):
             panel.wait_healthy(30, min_containers=len(containers))
             try:
-                return await run_burst(panel, mode, arguments)
+                return await run_burst(panel, mode, arguments, loop_probe)
             except Exception:
                 print(f'panel log (tail):\n{panel.log()[-5000:]}')
                 raise
@@ -70,7 +74,7 @@ async def measure_burst(mode: str, arguments: Any) -> dict[str, Any]:
         subprocess.run(['docker', 'rm', '-f', *containers], check=False, capture_output=True)
 
 
-async def run_burst(panel: Panel, mode: str, arguments: Any) -> dict[str, Any]:
+async def run_burst(panel: Panel, mode: str, arguments: Any, loop_probe: dict[str, str]) -> dict[str, Any]:
     pid = panel.process.pid if panel.process else 0
     counter = JobCounter(panel, 'sqlite', arguments.burst_action)
     async with async_playwright() as playwright:
@@ -88,6 +92,7 @@ async def run_burst(panel: Panel, mode: str, arguments: Any) -> dict[str, Any]:
             ]
             for probe in probes:
                 probe.start()
+            reset_probe(loop_probe)
             usage = UsageSampler(pid).start()
             print(f'  [{mode}] {arguments.jobs} jobs', flush=True)
             started = time.monotonic()

@@ -3,6 +3,7 @@ few that change), the changes made with the `docker` CLI at a steady rate, and t
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 import time
@@ -16,10 +17,12 @@ from auth.accounts import Accounts
 from core.storage.sqlite import SQLiteDatabase
 from tests.support import BUSYBOX
 
-LABELS = {'berth-bench': '1', 'berth-bench-kind': 'load'}  # the kind: never touch other benches' containers
+# zz: behind everyone else's containers in the default name sort, so other people's first table page is unchanged;
+# BERTH_BENCH_LOAD_PREFIX gives another one, so that two runs on one engine never touch each other's containers
+PREFIX = os.environ.get('BERTH_BENCH_LOAD_PREFIX') or 'zzbld-'
+KIND = 'load' if PREFIX == 'zzbld-' else f'load-{PREFIX.rstrip("-")}'
+LABELS = {'berth-bench': '1', 'berth-bench-kind': KIND}  # the kind: never touch other benches' (or runs') containers
 LABEL_FILTER = [f'{key}={value}' for key, value in LABELS.items()]
-# zz: behind everyone else's containers in the default name sort, so other people's first table page is unchanged
-PREFIX = 'zzbld-'
 PASSWORD = 'bench-load-password'
 
 

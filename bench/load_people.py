@@ -23,7 +23,7 @@ from bench.common import latency_summary
 from bench.events import EventRecorder
 from bench.load_fleet import LABEL_FILTER, Fleet, make_accounts
 from bench.page_clients import ClientProcess, people_process
-from bench.panel_process import Holdings, UsageSampler
+from bench.panel_process import Holdings, UsageSampler, probe_environment, reset_probe
 from tests.support.browser import launch_chromium, signed_in_page
 from tests.support.panel import Panel
 
@@ -49,7 +49,8 @@ SHOWN_STATE = {'pause': 'paused', 'unpause': 'running'}
 
 
 async def measure_load(client: docker.DockerClient, fleet: Fleet, arguments: Any) -> dict[str, Any]:
-    panel = Panel().start(timeout=180, min_containers=fleet.count)
+    probe = probe_environment(arguments.loop_probe, 'load')
+    panel = Panel(env=probe, root=arguments.panel_root).start(timeout=180, min_containers=fleet.count)
     recorder = EventRecorder(client, LABEL_FILTER)
     people: ClientProcess | None = None
     try:
@@ -65,6 +66,7 @@ async def measure_load(client: docker.DockerClient, fleet: Fleet, arguments: Any
                 pages = [await watching_page(browser, panel.base_url, fleet) for browser in browsers]
                 with_people = Holdings.of(pid)
                 print(f'  {arguments.rate} changes/s for {arguments.seconds} s', flush=True)
+                reset_probe(probe)
                 usage = UsageSampler(pid).start()
                 changes = await asyncio.to_thread(fleet.drive, arguments.rate, arguments.seconds)
                 await asyncio.sleep(2)  # the last changes reach the pages
@@ -94,8 +96,11 @@ async def measure_load(client: docker.DockerClient, fleet: Fleet, arguments: Any
             'browsers': arguments.browsers,
         },
         **latencies(fleet, changes, recorder, seen),
+        'event_to_socket_io_client_ms': latencies(fleet, changes, recorder, clients.get('seen') or [])[
+            'event_to_browser_ms'
+        ],
         'panel': {'idle': idle.as_dict(), 'with_people': with_people.as_dict(), 'during_changes': window},
-        'socket_io_clients': {key: value for key, value in clients.items() if key != 'open_ms'},
+        'socket_io_clients': {key: value for key, value in clients.items() if key not in ('open_ms', 'seen')},
         'goals': {'event_to_browser_p99_ms_below': 150, 'rss_mb_below': 300},
     }
 
@@ -154,6 +159,8 @@ def print_load(result: dict[str, Any]) -> None:
         f'{settings["seconds"]} s, {settings["socket_io_clients"]} Socket.IO clients + {settings["browsers"]} browsers'
     )
     print(f'  event → browser (ms)        p50 {browser.get("p50_ms")}  p99 {browser.get("p99_ms")}  n {browser["n"]}')
+    sockets = result['event_to_socket_io_client_ms']
+    print(f'  event → Socket.IO client (ms) p50 {sockets.get("p50_ms")}  p99 {sockets.get("p99_ms")}  n {sockets["n"]}')
     print(f'  event → docker events (ms)  p50 {subscriber.get("p50_ms")}  p99 {subscriber.get("p99_ms")}')
     print(f'  docker pause/unpause (ms)   p50 {cli.get("p50_ms")}  p99 {cli.get("p99_ms")}')
     print(f'  changes no browser showed   {result["changes_a_browser_never_showed"]}')

@@ -15,15 +15,17 @@ threads and daemon connections are back at the baseline (or ``--settle`` s have 
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Browser, BrowserContext, async_playwright
 
 from bench.load_fleet import PREFIX, make_accounts, run_sleeper
 from bench.page_clients import ClientProcess, opener_process
-from bench.panel_process import Holdings
+from bench.panel_process import Holdings, memory_snapshot, probe_environment, reset_probe
 from tests.support.browser import launch_chromium, signed_in_page
 from tests.support.panel import Panel
 
@@ -37,7 +39,8 @@ async def measure_soak(arguments: Any) -> dict[str, Any]:
     run_sleeper(TERMINAL_CONTAINER)
     run_sleeper(LOGS_CONTAINER, 'seq 1 200; sleep 3600')
     paths = ['/containers', '/images', '/jobs', '/volumes', '/networks', '/', f'/containers/{TERMINAL_CONTAINER}']
-    panel = Panel().start(timeout=180)
+    probe = probe_environment(arguments.loop_probe, 'soak')
+    panel = Panel(env=probe, root=arguments.panel_root).start(timeout=180)
     try:
         pid = panel.process.pid if panel.process else 0
         viewers = await asyncio.to_thread(make_accounts, panel.data_dir, 'bldsoakv', arguments.soak_people, 'viewer')
@@ -53,7 +56,9 @@ async def measure_soak(arguments: Any) -> dict[str, Any]:
                 await terminals(contexts, len(contexts) * 2)
                 await log_follows(contexts, len(contexts) * 2)
                 baseline, _ = await settled(pid, None, arguments.settle)
+                await asyncio.to_thread(memory_snapshot, probe, 'baseline')
                 shells_before = processes_in(TERMINAL_CONTAINER)
+                reset_probe(probe)
                 started = time.monotonic()
                 print(f'  {arguments.opens} page opens', flush=True)
                 pages = await open_pages(panel, viewers, paths, arguments.opens, arguments.dwell)
@@ -68,6 +73,8 @@ async def measure_soak(arguments: Any) -> dict[str, Any]:
             finally:
                 await browser.close()
         after, waited = await settled(pid, baseline, arguments.settle)
+        await asyncio.to_thread(memory_snapshot, probe, 'settled')
+        trimmed = await asyncio.to_thread(ask_trim, probe)
         shells_after = processes_in(TERMINAL_CONTAINER)
     except Exception:
         print(f'panel log (tail):\n{panel.log()[-5000:]}')
@@ -98,6 +105,7 @@ async def measure_soak(arguments: Any) -> dict[str, Any]:
             'open_files': after.open_files - baseline.open_files,
             'processes_in_terminal_container': shells_after - shells_before,
         },
+        'malloc_trim': trimmed,
         'goals': {'rss_growth_mb_below': 20, 'threads_and_daemon_connections': 'back to the baseline'},
     }
 
@@ -163,6 +171,20 @@ async def settled(pid: int, baseline: Holdings | None, limit: float) -> tuple[Ho
         if back and baseline is not None and now.daemon_connections <= baseline.daemon_connections:
             return now, time.monotonic() - started
     return Holdings.of(pid), time.monotonic() - started
+
+
+def ask_trim(probe: dict[str, str]) -> dict[str, float] | None:
+    """With the loop probe: the panel's RSS before and after glibc's ``malloc_trim`` (free memory it kept)."""
+    if 'BERTH_BENCH_LOOP_PROBE' not in probe:
+        return None
+    path = Path(probe['BERTH_BENCH_LOOP_PROBE'])
+    Path(f'{path}.trim').write_text('trim')
+    done = Path(f'{path}.trimmed')
+    for _ in range(60):
+        if done.exists():
+            return dict(json.loads(done.read_text()))
+        time.sleep(0.5)
+    return None
 
 
 def processes_in(container: str) -> int:

@@ -39,6 +39,8 @@ class PageStats:
     open_ms: list[float] = field(default_factory=list)  # GET of the page until its socket connected
     failures: int = 0
     errors: list[str] = field(default_factory=list)
+    # per socket: [container name, state, this machine's wall clock] whenever an update shows a row's state anew
+    seen: list[list[list[Any]]] = field(default_factory=list)
 
     def failed(self, who: str, error: BaseException) -> None:
         self.failures += 1
@@ -57,6 +59,9 @@ class PageSocket:
         self.sio.on('*', self._on_message)
         self.sio.on('disconnect', self._on_disconnect)
         self.closing = False
+        self.states: dict[str, str] = {}
+        self.seen: list[list[Any]] = []
+        stats.seen.append(self.seen)
 
     async def __aenter__(self) -> PageSocket:
         await self.sio.connect(
@@ -74,10 +79,23 @@ class PageSocket:
         if kind == 'update':
             self.stats.updates += 1
             self.stats.update_bytes += len(str(data))
+            self._note_states(data)
         elif kind == 'run_javascript' and isinstance(data, dict) and data.get('request_id'):
             self.stats.javascript_answered += 1
             answer = {'request_id': data['request_id'], 'client_id': self.page.query['client_id'], 'result': None}
             await self.sio.emit('javascript_response', answer)
+
+    def _note_states(self, data: Any) -> None:
+        """Each table row's state as it arrives (as the browsers' MutationObserver notes it), for the panel's share of
+        the event → browser delay: event → Socket.IO client."""
+        now = time.time()
+        for element in data.values() if isinstance(data, dict) else ():
+            rows = element.get('props', {}).get('rows') if isinstance(element, dict) else None
+            for row in rows if isinstance(rows, list) else ():
+                name, state = row.get('name'), row.get('state')
+                if isinstance(name, str) and isinstance(state, str) and self.states.get(name) != state:
+                    self.states[name] = state
+                    self.seen.append([name, state, now * 1000])
 
     def _on_disconnect(self, *_: object) -> None:
         if not self.closing:
@@ -218,6 +236,7 @@ def people_process(
         return {
             **_figures(stats, time.monotonic() - started),
             'updates_while_measured': stats.updates - updates_at_start,
+            'seen': stats.seen,
         }
 
     results.put(asyncio.run(main()))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DOCKER_SOCKET = '/var/run/docker.sock'
+PROBE_DIR = Path(__file__).resolve().parent / 'loop_probe'
 TICKS = os.sysconf('SC_CLK_TCK')
 
 
@@ -121,3 +122,39 @@ class UsageSampler:
             'rss_mb_median': round(ordered[len(ordered) // 2], 1),
             'rss_mb_peak': round(ordered[-1], 1),
         }
+
+
+def probe_environment(directory: Path | None, part: str) -> dict[str, str]:
+    """The panel's environment for the event-loop probe (bench/loop_probe/sitecustomize.py), writing
+    ``<directory>/<part>.json``; nothing without a directory."""
+    if directory is None:
+        return {}
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = [str(PROBE_DIR), *filter(None, [os.environ.get('PYTHONPATH')])]
+    frames = os.environ.get('BERTH_BENCH_TRACEMALLOC', '')  # tracemalloc (this many frames) in the soak's panel
+    tracing = {'BERTH_BENCH_TRACEMALLOC': frames} if frames and part == 'soak' else {}
+    return {
+        'BERTH_BENCH_LOOP_PROBE': str(directory / f'{part}.json'),
+        'PYTHONPATH': os.pathsep.join(paths),
+        **tracing,
+    }
+
+
+def reset_probe(environment: dict[str, str]) -> None:
+    """The probe forgets what it measured so far (within a second): the figures are those of what follows."""
+    if 'BERTH_BENCH_LOOP_PROBE' in environment:
+        Path(environment['BERTH_BENCH_LOOP_PROBE'] + '.reset').write_text('reset')
+
+
+def memory_snapshot(environment: dict[str, str], name: str, timeout: float = 120) -> Path | None:
+    """With ``BERTH_BENCH_TRACEMALLOC`` in the panel's environment: a tracemalloc snapshot of the panel now (after a
+    full collection), as a file; None without."""
+    if 'BERTH_BENCH_TRACEMALLOC' not in environment:
+        return None
+    probe = environment['BERTH_BENCH_LOOP_PROBE']
+    done = Path(f'{probe}.{name}.tracemalloc')
+    Path(f'{probe}.snap').write_text(name)
+    deadline = time.monotonic() + timeout
+    while not done.exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return done if done.exists() else None

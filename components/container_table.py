@@ -16,6 +16,7 @@ from core.state.images import format_size
 from core.streams.usage import Usage
 
 from .table_cells import RowAction, action_buttons_cell
+from .table_rows import send_rows
 from .update_badge import BADGE
 
 COLUMNS: list[dict[str, Any]] = [
@@ -58,7 +59,8 @@ SEARCHED_FIELDS = [
     column['field'] for column in [*COLUMNS, HOST_COLUMN] if column['name'] not in ('actions', 'cpu', 'memory')
 ]
 PAGE_KEYS = ('page', 'rowsPerPage', 'sortBy', 'descending')
-RowEntry = tuple[ContainerRow, bool, dict[str, Any]]
+# the row, whether it is busy, its row dict, and the searched fields' text in lower case (see haystack)
+RowEntry = tuple[ContainerRow, bool, dict[str, Any], str]
 UpdateBadge = Callable[[ContainerRow], dict[str, Any] | None]  # a container → its "update available" badge, or None
 
 
@@ -117,11 +119,10 @@ class ContainerTable(ui.table):
             if fresh or entry is None or entry[0] is not row or entry[1] != is_busy:  # the watcher replaces rows
                 if row.state != ContainerState.RUNNING:
                     self._usage.pop(row.id, None)
-                entry = (
-                    row,
-                    is_busy,
-                    row_dict(row, now, is_busy, self._usage.get(row.id), self._updates(row), self._host(row.endpoint)),
+                cells = row_dict(
+                    row, now, is_busy, self._usage.get(row.id), self._updates(row), self._host(row.endpoint)
                 )
+                entry = (row, is_busy, cells, haystack(cells))
             self._entries[row.id] = entry
         for gone in [container_id for container_id in self._usage if container_id not in self._entries]:
             del self._usage[gone]
@@ -138,7 +139,7 @@ class ContainerTable(ui.table):
             if entry is None or entry[0].state != ContainerState.RUNNING:
                 continue
             self._usage[container_id] = usage
-            self._entries[container_id] = (entry[0], entry[1], {**entry[2], **usage_cells(usage)})
+            self._entries[container_id] = (entry[0], entry[1], {**entry[2], **usage_cells(usage)}, entry[3])
             changed = True
         if changed:
             self._send_page()
@@ -158,9 +159,7 @@ class ContainerTable(ui.table):
 
     def _send_page(self, *, force: bool = False) -> None:
         text = str(self._props.get('filter') or '').lower()
-        rows = self.all_rows
-        if text:
-            rows = [row for row in rows if any(text in str(row[key]).lower() for key in SEARCHED_FIELDS)]
+        rows = [entry[2] for entry in self._entries.values() if text in entry[3]] if text else self.all_rows
         pagination = self._props['pagination']
         if pagination.get('sortBy'):
             key = pagination['sortBy']
@@ -170,12 +169,18 @@ class ContainerTable(ui.table):
         shown = rows[(page - 1) * per_page : page * per_page]
         if force or shown != self.rows or (len(rows), page) != (pagination.get('rowsNumber'), pagination.get('page')):
             pagination.update(rowsNumber=len(rows), page=page)
-            self.rows = shown  # sends this element: the page's rows only
+            send_rows(self, shown)  # this element, with the page's rows only
         running = [row['id'] for row in shown if row['state'] == ContainerState.RUNNING]
         if running != self.running_on_screen:
             self.running_on_screen = running
             if self._on_screen is not None:
                 self._on_screen()
+
+
+def haystack(cells: Mapping[str, Any]) -> str:
+    """The searched cells of a row dict in lower case, one string: the filter matches a row when its text is in one
+    of them (NUL, which no cell holds, keeps a match from spanning two cells)."""
+    return '\0'.join(str(cells[key]).lower() for key in SEARCHED_FIELDS)
 
 
 def row_dict(

@@ -11,12 +11,15 @@ from nicegui import app, ui
 from components.database_banner import DatabaseBanner
 from components.hosts import HostSwitcher, host_name, remember_choice, status_text
 from components.queue_banner import QueueBanner
-from core.jobs.store import Job, JobUpdate
+from components.tab_render import TabRender
+from core.jobs.store import Job, JobStatus, JobUpdate
 from core.permissions import ANYWHERE, LOCAL_ENDPOINT, Forbidden, Identity, Permission, require
 from core.state.model import ChangeKind, StateChange
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
     from system import Services
+
+BADGE_SECONDS = 0.25  # the job centre button's count of active jobs: at most this often
 
 # (label, path, icon, the permission the page needs, whether holding it on one's own things is enough)
 NAVIGATION: tuple[tuple[str, str, str, Permission, bool], ...] = (
@@ -123,15 +126,23 @@ def frame(services: Services, identity: Identity, title: str) -> Iterator[None]:
             )
             banner.set_visibility(bool(down))
 
-    def show_badge(job: Job | None = None, update: JobUpdate | None = None) -> None:
+    def show_badge() -> None:
         count = sum(1 for job in services.jobs.active() if identity.can(Permission.JOB_READ, job.scope))
         badge.text = str(count) if count else ''
         badge.set_visibility(count > 0)
 
+    # counting goes through every active job: once per job update and tab, a burst of a thousand jobs cost the event
+    # loop seconds (bench/load.py); heartbeats change no count
+    badge_renders = TabRender(show_badge, BADGE_SECONDS)
+
+    def on_job(job: Job | None, update: JobUpdate) -> None:
+        if update.status != JobStatus.HEARTBEAT:
+            badge_renders.request()
+
     show_engine()
     show_badge()
     on_client_delete(services.state.subscribe(show_engine))
-    on_client_delete(services.jobs.subscribe(show_badge))
+    on_client_delete(services.jobs.subscribe(on_job))
     ui.page_title(f'{title} · Berth')
     with ui.column().classes('w-full q-pa-md gap-3'):
         yield

@@ -1,15 +1,16 @@
 """A page's table of one kind of engine resource, live from the state: title, summary, filter, and a re-render
-(coalesced) when one of the given kinds of change arrives. Volumes and networks use it."""
+(coalesced, while the tab is connected: components/tab_render.py) when one of the given kinds of change arrives.
+Volumes and networks use it."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
 from components.frame import on_client_delete
+from components.tab_render import TabRender
 from core.state.model import ChangeKind, StateChange
 
 if TYPE_CHECKING:  # the system object is built by system.py, which imports the pages
@@ -33,7 +34,6 @@ class LiveTable:
     ) -> None:
         self.changes = changes
         self.rows = rows
-        self._pending: asyncio.TimerHandle | None = None
         with ui.row().classes('w-full items-center gap-3'):
             ui.label(title).classes('text-h5')
             self.summary = ui.label().classes('text-caption')
@@ -51,15 +51,12 @@ class LiveTable:
             self.table.add_slot(name, template)
         self.table.bind_filter_from(self.search, 'value')
         self.render()
+        self._renders = TabRender(self.render, COALESCE_SECONDS)
         on_client_delete(services.state.subscribe(self.on_state))
 
     def on_state(self, change: StateChange) -> None:
-        if change.kind in self.changes and self._pending is None:
-            self._pending = asyncio.get_running_loop().call_later(COALESCE_SECONDS, self._flush)
-
-    def _flush(self) -> None:
-        self._pending = None
-        self.render()
+        if change.kind in self.changes:
+            self._renders.request()
 
     def render(self) -> None:
         self.table.rows, self.summary.text = self.rows()

@@ -3,7 +3,6 @@ running containers on the page shown, from the usage sampler while the page is o
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
@@ -12,6 +11,7 @@ from components.container_table import ContainerTable
 from components.frame import frame, on_client_delete, page_identity
 from components.hosts import chosen_host, several_hosts
 from components.links import on_host
+from components.tab_render import TabRender
 from components.update_badge import badge_cell
 from core.container_actions import CONTAINER_ACTIONS
 from core.jobs.store import Job, JobStatus, JobUpdate
@@ -54,8 +54,7 @@ class ContainersView:
             if self.host is None and several_hosts(services)
             else None
         )
-        self._pending: asyncio.Handle | None = None
-        self._last_flush = 0.0
+        self._renders = TabRender(self._flush, COALESCE_SECONDS)
         self.tables: dict[str, ContainerTable] = {}
         with ui.row().classes('w-full items-center gap-3'):
             ui.label('Containers' + (on_host(self.host) if self.host else '')).classes('text-h5')
@@ -104,15 +103,11 @@ class ContainersView:
             self.schedule()
 
     def schedule(self) -> None:
-        """Renders at once (next loop turn), then at most once per COALESCE_SECONDS while changes keep coming."""
-        if self._pending is None:
-            loop = asyncio.get_running_loop()
-            delay = max(0.0, self._last_flush + COALESCE_SECONDS - loop.time())
-            self._pending = loop.call_later(delay, self._flush)
+        """Renders at once (next loop turn), then at most once per COALESCE_SECONDS while changes keep coming; not
+        while the tab is not connected (components/tab_render.py)."""
+        self._renders.request()
 
     def _flush(self) -> None:
-        self._pending = None
-        self._last_flush = asyncio.get_running_loop().time()
         if self.grouped.value and set(self.tables) != self.projects():
             self.rebuild()
         else:

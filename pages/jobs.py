@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +9,8 @@ from nicegui import ui
 
 from components.frame import frame, on_client_delete, page_identity
 from components.notifications import describe_job
+from components.tab_render import TabRender
+from components.table_rows import send_rows
 from core.jobs.store import Job, JobStatus, JobUpdate
 from core.permissions import Identity, Permission
 
@@ -50,44 +51,35 @@ def register(services: Services) -> None:
 
 class JobTable(ui.table):
     """The recent jobs the person may read, live: re-rendered on job updates at once, then at most once per
-    RENDER_SECONDS while they keep coming. Each render sends every recent job (up to the store's history, 500): once
-    per update, a burst of a thousand jobs (three updates each) made every open job centre send hundreds of kilobytes
-    thousands of times and held up the event loop for seconds (bench/load.py)."""
+    RENDER_SECONDS while they keep coming, and not while the tab is not connected (components/tab_render.py). Each
+    render sends every recent job (up to the store's history, 500): once per update, a burst of a thousand jobs (three
+    updates each) made every open job centre send hundreds of kilobytes thousands of times and held up the event loop
+    for seconds (bench/load.py)."""
 
     def __init__(self, services: Services, identity: Identity) -> None:
         super().__init__(columns=COLUMNS, rows=[], row_key='id', pagination={'rowsPerPage': 25})
         self.services = services
         self.identity = identity
-        self._pending: asyncio.TimerHandle | None = None
-        self._last_render = 0.0
         self.props('flat bordered dense wrap-cells')
         self.add_slot('body-cell-status', STATUS_CELL)
         self.add_slot('body-cell-what', WHAT_CELL)
         self.render()
+        self._renders = TabRender(self._render_live, RENDER_SECONDS)
         on_client_delete(services.jobs.subscribe(self.on_job))
-        on_client_delete(self._cancel)
 
     def on_job(self, job: Job | None, update: JobUpdate) -> None:
-        if update.status == JobStatus.HEARTBEAT or self._pending is not None:
-            return
-        loop = asyncio.get_running_loop()
-        self._pending = loop.call_later(max(0.0, self._last_render + RENDER_SECONDS - loop.time()), self._flush)
+        if update.status != JobStatus.HEARTBEAT:
+            self._renders.request()
 
     def render(self) -> None:
-        self.rows = [
+        rows = [
             job_row(job) for job in self.services.jobs.recent() if self.identity.can(Permission.JOB_READ, job.scope)
         ]
+        send_rows(self, rows)  # fresh row dicts at each render: nothing edits them
 
-    def _flush(self) -> None:
-        self._pending = None
-        self._last_render = asyncio.get_running_loop().time()
+    def _render_live(self) -> None:
         if not self.is_deleted:
             self.render()
-
-    def _cancel(self) -> None:
-        if self._pending is not None:
-            self._pending.cancel()
-            self._pending = None
 
 
 def job_row(job: Job) -> dict[str, Any]:
