@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 from core.commands.spec import SpecError
+from core.errors import clip
 from core.storage.database import Database
 from core.yaml_file import UnreadableFile, load_yaml
 
@@ -79,7 +80,7 @@ class SeededStore(Generic[T]):
             if not isinstance(entry, dict):
                 problems.append(f'{path.name}, {self.noun} {index}: not a mapping')
                 continue
-            label = f'{path.name}, {self.noun} {entry.get("name") or index}'
+            label = f'{path.name}, {self.noun} {clip(entry.get("name") or index)}'
             try:
                 item = self.kind.from_mapping(entry, source='file')
             except SpecError as error:

@@ -31,6 +31,8 @@ def test_a_killed_workers_job_ends_lost_and_its_redelivery_never_runs_it(
     since = str(int(time.time()))
     job_id = queue.container_action('restart', container_id, name, {'timeout': 8})
     eventually_sync(lambda: recorder.of(job_id, 'running'), 30, lambda: f'the job running:\n{worker.log()}')
+    # and the restart under way on the engine (its SIGTERM sent): the worker looks at the host before it asks
+    eventually_sync(lambda: engine_events(engine, container_id, 'kill', since) >= 1, 30, worker.log)
 
     # When the worker is killed mid-job
     worker.kill()

@@ -113,7 +113,7 @@ async def test_a_job_names_its_endpoint_and_the_worker_runs_it_there(
     assert sent[0][0]['endpoint'] == LOCAL_ENDPOINT
     # admitted (running), then run against the endpoint it names, whose engine is not there
     assert [update.status for update in bus.updates if update.job_id == job_id] == ['running', 'failed']
-    assert 'No such file or directory' in bus.finished(job_id).message
+    assert bus.finished(job_id).message == 'Docker engine unreachable'  # its socket is not there
 
 
 async def test_the_endpoint_is_covered_by_the_signature(
