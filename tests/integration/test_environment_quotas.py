@@ -158,10 +158,10 @@ async def test_two_creates_at_once_with_two_redis_workers_end_with_exactly_one_r
     services = redis_services
     services.templates.save(Template.from_mapping(TEMPLATE), by='test')
     limit(services, running=1)
-    # Given two workers, each running one job at a time: pairs of creates at once, until a pair ran at the same time
-    # in both (the workers poll the queue about every second, so a pair may also run one after the other)
+    # Given two workers, each running one job at a time: pairs of creates at once, until two pairs ran at the same
+    # time in both (the workers poll the queue about every second, so a pair may also run one after the other)
     overlapped = 0
-    for _ in range(8):
+    for _ in range(16):
         names = [environment_name(), environment_name()]
         jobs = await two_at_once(services, names)
         # Then every pair lets exactly one through
