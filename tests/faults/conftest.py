@@ -68,12 +68,21 @@ def redis_panel(engine: OwnEngine, own_redis: OwnRedis) -> Iterator[Panel]:
 @pytest.fixture
 def worker(engine: OwnEngine, own_redis: OwnRedis, redis_panel: Panel, tmp_path: Path) -> Iterator[WorkerProcess]:
     """`dramatiq tasks` sharing the panel's data dir (its key), as the compose file runs it; one thread."""
+    with started_worker(engine, own_redis, redis_panel, tmp_path, threads=1) as process:
+        yield process
+
+
+@contextlib.contextmanager
+def started_worker(
+    engine: OwnEngine, own_redis: OwnRedis, panel: Panel, folder: Path, *, threads: int
+) -> Iterator[WorkerProcess]:
+    """`dramatiq tasks` on the test's engine and Redis, sharing ``panel``'s data dir; killed afterwards."""
     process = WorkerProcess(
-        tmp_path / 'worker.log',
-        threads=1,
+        folder / 'worker.log',
+        threads=threads,
         REDIS_URL=own_redis.url,
         DOCKER_HOST=engine.url,
-        BERTH_DATA_DIR=str(redis_panel.data_dir),
+        BERTH_DATA_DIR=str(panel.data_dir),
     )
     process.start()
     try:

@@ -28,7 +28,7 @@ from tests.support.redis_server import OwnRedis
 from tests.support.registry import LocalRegistry, ThrottledProxy, build_layered_image, push_and_forget
 from tests.support.worker import WorkerProcess
 
-from .conftest import engine_back, kill_engine
+from .conftest import engine_back, kill_engine, started_worker
 from .harness import ChannelRecorder, SecondPanel, panel_jobs
 
 BRIDGE, BRIDGE_ADDRESS = 'btf2', '172.31.242.1/24'
@@ -90,18 +90,8 @@ def registry(engine: OwnEngine) -> Iterator[tuple[ThrottledProxy, str]]:
 @pytest.fixture
 def worker(engine: OwnEngine, own_redis: OwnRedis, redis_panel: Panel, tmp_path: Path) -> Iterator[WorkerProcess]:
     """`dramatiq tasks` with three threads: the three jobs run at once."""
-    process = WorkerProcess(
-        tmp_path / 'worker.log',
-        threads=3,
-        REDIS_URL=own_redis.url,
-        DOCKER_HOST=engine.url,
-        BERTH_DATA_DIR=str(redis_panel.data_dir),
-    )
-    process.start()
-    try:
+    with started_worker(engine, own_redis, redis_panel, tmp_path, threads=3) as process:
         yield process
-    finally:
-        process.kill()
 
 
 async def test_the_engine_killed_mid_pull_create_and_deploy_then_back(

@@ -19,14 +19,7 @@ async def test_a_burst_of_job_updates_renders_the_job_centre_once_not_once_per_u
     await sign_in(user, to='/jobs')
     table = next(iter(user.find(JobTable).elements))
     assert isinstance(table, JobTable)
-    sends: list[float] = []
-    send = table.update
-
-    def counted() -> None:
-        sends.append(asyncio.get_running_loop().time())
-        send()
-
-    table.update = counted  # type: ignore[method-assign]
+    sends = counted_sends(table)
     # When a hundred job updates arrive at once (a burst of jobs: queued, running, succeeded each)
     for index in range(100):
         table.on_job(None, JobUpdate(job_id=f'bld-{index}', status=JobStatus.RUNNING))
@@ -50,14 +43,7 @@ async def test_a_job_centre_whose_socket_has_not_connected_renders_only_once_it_
     assert found is not None
     client = Client.instances[found.group(1)]
     table = next(element for element in client.elements.values() if isinstance(element, JobTable))
-    sends: list[float] = []
-    send = table.update
-
-    def counted() -> None:
-        sends.append(asyncio.get_running_loop().time())
-        send()
-
-    table.update = counted  # type: ignore[method-assign]
+    sends = counted_sends(table)
     # When job updates arrive
     for index in range(20):
         table.on_job(None, JobUpdate(job_id=f'unseen-{index}', status=JobStatus.RUNNING))
@@ -69,3 +55,16 @@ async def test_a_job_centre_whose_socket_has_not_connected_renders_only_once_it_
     await asyncio.sleep(0.05)
     # Then it renders once, with what it missed
     assert len(sends) == 1
+
+
+def counted_sends(table: JobTable) -> list[float]:
+    """The loop times at which ``table`` is sent to the browser from now on."""
+    sends: list[float] = []
+    send = table.update
+
+    def counted() -> None:
+        sends.append(asyncio.get_running_loop().time())
+        send()
+
+    table.update = counted  # type: ignore[method-assign]
+    return sends
