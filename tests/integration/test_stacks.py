@@ -45,16 +45,7 @@ async def test_the_actor_refuses_a_privileged_service_of_an_operator_whom_the_co
 ) -> None:
     # Given a deploy sent past the command layer's policy check (only dispatch's permission check runs)
     compose = f'services:\n  app:\n    image: {BUSYBOX}\n    command: ["sleep", "600"]\n    privileged: true\n'
-    job = await services.commands.dispatch(
-        OPERATOR,
-        permission=Permission.STACK_DEPLOY,
-        what='deploy stacks',
-        kind=StackAction.DEPLOY.kind,
-        target=project,
-        target_name=project,
-        params={'files': {'compose': compose, 'env': ''}},
-        arguments=(project,),
-    )
+    job = await deploy_past_the_command(services, OPERATOR, project, {'compose': compose, 'env': ''})
     # Then the worker refuses it by itself, naming the service and the option, and nothing is made
     done = await finished(services, job, 60)
     assert done.status == 'failed'
@@ -70,15 +61,8 @@ async def test_the_actor_checks_and_runs_the_signed_normalised_file_not_the_raw_
     normalised = json.dumps(
         {'name': project, 'services': {'app': {'image': BUSYBOX, 'command': ['sleep', '600'], 'privileged': True}}}
     )
-    job = await services.commands.dispatch(
-        OPERATOR,
-        permission=Permission.STACK_DEPLOY,
-        what='deploy stacks',
-        kind=StackAction.DEPLOY.kind,
-        target=project,
-        target_name=project,
-        params={'files': {'compose': harmless, 'env': '', 'normalised': normalised}},
-        arguments=(project,),
+    job = await deploy_past_the_command(
+        services, OPERATOR, project, {'compose': harmless, 'env': '', 'normalised': normalised}
     )
     # Then the worker refuses what would have run, and nothing is made
     done = await finished(services, job, 60)
@@ -92,15 +76,8 @@ async def test_the_actor_checks_and_runs_the_signed_normalised_file_not_the_raw_
             'services': {'app': {'image': BUSYBOX, 'command': ['sleep', '600'], 'labels': {'run': 'normalised'}}},
         }
     )
-    job = await services.commands.dispatch(
-        ADMIN,
-        permission=Permission.STACK_DEPLOY,
-        what='deploy stacks',
-        kind=StackAction.DEPLOY.kind,
-        target=project,
-        target_name=project,
-        params={'files': {'compose': harmless, 'env': '', 'normalised': labelled}},
-        arguments=(project,),
+    job = await deploy_past_the_command(
+        services, ADMIN, project, {'compose': harmless, 'env': '', 'normalised': labelled}
     )
     done = await finished(services, job, 60)
     assert done.status == 'succeeded', done.message
@@ -229,3 +206,17 @@ async def test_an_operator_cannot_mount_berths_protected_volume_into_a_stack(
         'Berth protects the data in it'
     )
     assert service_containers(docker_client, project) == {}
+
+
+async def deploy_past_the_command(services: Services, who: Identity, project: str, files: dict[str, str]) -> Job:
+    """A deploy job queued straight through dispatch (its permission check only), carrying ``files`` as it is."""
+    return await services.commands.dispatch(
+        who,
+        permission=Permission.STACK_DEPLOY,
+        what='deploy stacks',
+        kind=StackAction.DEPLOY.kind,
+        target=project,
+        target_name=project,
+        params={'files': files},
+        arguments=(project,),
+    )
